@@ -1,0 +1,33 @@
+# ClinicAdmin: `make run` and `make test` are all a fresh clone needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install, migrate, load the demo clinic, print the logins and serve on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/clinicadmin db upgrade
+	$(BIN)/clinicadmin demo-data
+	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
+	$(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
+
+## Install and run every test (PostgreSQL tests skip with a reason when it is unreachable, except in CI)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

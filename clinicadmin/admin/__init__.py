@@ -1,0 +1,56 @@
+"""Builds the Flask-Admin panel: the core's views, then each plugin's, all behind login and roles."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from ..extensions import db
+from ..models import (AuditEvent, Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot,
+                      StockMovement, Treatment, User)
+from ..plugins import PluginError
+from .base import RoleRequired
+from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
+from .clinic import AuditView, SettingsView
+from .index import HomeView
+from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView
+from .reports import ReportsView
+from .staff import CertificationView, LocationView, RoleView, UserView
+from .treatments import TreatmentDeskView, TreatmentListView
+
+
+def init_admin(app, registry):
+    """Create the app's Admin with every view; a plugin view that is not a SecuredView stops start-up."""
+    admin = Admin(
+        app, name=app.config["CLINIC_NAME"], url="/admin",
+        index_view=HomeView(name="Home", url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/clinic_base.html", swatch=app.config["FLASK_ADMIN_SWATCH"]),
+    )
+    s = db.session
+    admin.add_view(ClientView(Client, s, name="Clients", endpoint="client", category="Clients"))
+    admin.add_view(ClientDeskView(Client, s, name="Clients (contact)", endpoint="client_desk", category="Clients"))
+    admin.add_view(HealthEntryView(HealthEntry, s, name="Health history", endpoint="health_entry",
+                                   category="Clients"))
+    admin.add_view(ConsentView(Consent, s, name="Consents", endpoint="consent", category="Clients"))
+    admin.add_view(ArchivedClientView(Client, s, name="Archived clients", endpoint="client_archived",
+                                      category="Clients"))
+    admin.add_view(TreatmentListView(Treatment, s, name="Schedule", endpoint="treatment", category="Treatments"))
+    admin.add_view(TreatmentDeskView(name="Book a treatment", endpoint="treatment_desk", url="/admin/desk",
+                                     category="Treatments"))
+    admin.add_view(ProductView(Product, s, name="Products", endpoint="product", category="Stock"))
+    admin.add_view(StockLotView(StockLot, s, name="Lots", endpoint="stocklot", category="Stock"))
+    admin.add_view(ReceiveStockView(name="Receive stock", endpoint="receive_stock", url="/admin/receive",
+                                    category="Stock"))
+    admin.add_view(StockMovementView(StockMovement, s, name="Ledger", endpoint="ledger", category="Stock"))
+    admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
+    admin.add_view(UserView(User, s, name="Staff", endpoint="staff", category="Clinic"))
+    admin.add_view(CertificationView(Certification, s, name="Certifications", endpoint="certification",
+                                     category="Clinic"))
+    admin.add_view(LocationView(Location, s, name="Locations", endpoint="location", category="Clinic"))
+    admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
+    admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
+    admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
+    for impl in registry.pm.hook.register_admin_views.get_hookimpls():
+        for view in impl.function() or []:
+            if not isinstance(view, RoleRequired):
+                raise PluginError(f"plugin {impl.plugin_name!r}: admin view {view!r} must derive from "
+                                  "clinicadmin.admin.base SecuredView or SecuredModelView")
+            admin.add_view(view)
+    return admin

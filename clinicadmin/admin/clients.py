@@ -1,0 +1,290 @@
+"""Client views: the clinical record (practitioners, managers), the front desk's contact view, history, consents."""
+from datetime import date, datetime
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.model.template import macro
+from flask_security import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import inspect
+from wtforms import SelectField, ValidationError
+from wtforms.validators import DataRequired, Length
+
+from ..audit import audit, audit_read
+from ..extensions import db
+from ..forms import client_lookup
+from ..models import Client, Consent, HealthEntry
+from ..plugins import registry
+from .base import SecuredModelView, user_has_role
+from .validators import not_in_future, plain_text
+
+CLINICAL_ROLES = ("admin", "manager", "practitioner")
+
+
+def changes_of(model):
+    """{column: [old, new]} for the columns changed on ``model`` in this session, as text."""
+    changed = {}
+    for attr in inspect(model).mapper.column_attrs:
+        hist = inspect(model).attrs[attr.key].history
+        if hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            changed[attr.key] = [None if old is None else str(old), None if new is None else str(new)]
+    return changed
+
+
+class AuditedClientViewMixin:
+    """Every list, read and write of client records is written to the audit log."""
+
+    audit_prefix = "client"
+
+    def _client_id(self, model):
+        return model.id
+
+    @expose("/")
+    def index_view(self):
+        response = super().index_view()
+        audit_read(f"{self.audit_prefix}.list", object_type=self.model.__name__,
+                   detail={"search": request.args.get("search"), "page": request.args.get("page")})
+        return response
+
+    @expose("/details/")
+    def details_view(self):
+        response = super().details_view()
+        model = self.get_one(request.args.get("id"))
+        if model is not None:
+            audit_read(f"{self.audit_prefix}.view", obj=model, client_id=self._client_id(model))
+        return response
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if request.method == "GET":
+            model = self.get_one(request.args.get("id"))
+            if model is not None:
+                audit_read(f"{self.audit_prefix}.view", obj=model, client_id=self._client_id(model),
+                           detail={"form": "edit"})
+        return super().edit_view()
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        db.session.flush()
+        audit(f"{self.audit_prefix}.{'create' if is_created else 'update'}", obj=model,
+              client_id=self._client_id(model), detail={"changes": changes_of(model)})
+
+
+def _condition_choices():
+    return registry().condition_choices()
+
+
+def _modality_choices():
+    return registry().modality_choices()
+
+
+def _format_history(view, context, model, name):
+    reg = registry()
+    items = []
+    for e in model.health_entries:
+        dates = ""
+        if e.onset:
+            dates = f" since {e.onset.isoformat()}" if not e.ended else f" {e.onset.isoformat()} to {e.ended.isoformat()}"
+        elif e.ended:
+            dates = f" until {e.ended.isoformat()}"
+        note = f" ({e.notes})" if e.notes else ""
+        items.append(Markup("<li>{}{}{}</li>").format(reg.condition_label(e.code), dates, note))
+    return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none recorded"
+
+
+def _format_consents(view, context, model, name):
+    reg = registry()
+    today = date.today()
+    items = [
+        Markup("<li>{}: signed {}{}</li>").format(
+            reg.modality_label(c.modality), c.signed_on.isoformat(), "" if c.valid_on(today) else " (not valid today)"
+        )
+        for c in model.consents
+    ]
+    return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
+
+
+class ClientView(AuditedClientViewMixin, SecuredModelView):
+    """The clinical client record: demographics, health history and clinical notes."""
+
+    allowed_roles = CLINICAL_ROLES
+    create_roles = edit_roles = CLINICAL_ROLES
+    details_template = "admin/client_details.html"
+    column_list = ("last_name", "first_name", "date_of_birth", "email", "phone", "intake_reviewed_on", "created_at")
+    column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
+                           "health_entries", "consents", "clinical_notes", "created_at")
+    column_labels = {"health_entries": "Health history", "intake_reviewed_on": "History reviewed on",
+                     "date_of_birth": "Born"}
+    column_searchable_list = ("last_name", "first_name", "email")
+    column_sortable_list = ("last_name", "created_at")
+    column_filters = ("last_name", "email", "created_at")
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_formatters_detail = {"health_entries": _format_history, "consents": _format_consents}
+    form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
+                    "clinical_notes", "health_entries")
+    form_args = {
+        "first_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
+        "last_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
+        "date_of_birth": {"validators": [not_in_future]},
+        "intake_reviewed_on": {"validators": [not_in_future]},
+        "clinical_notes": {"validators": [Length(max=20000), plain_text]},
+        "phone": {"validators": [Length(max=40), plain_text]},
+    }
+    inline_models = [(HealthEntry, {
+        "form_columns": ("id", "code", "onset", "ended", "notes"),
+        "form_overrides": {"code": SelectField},
+        "form_args": {
+            "code": {"label": "Condition", "choices": _condition_choices, "validators": [DataRequired()]},
+            "onset": {"label": "Since / date", "validators": [not_in_future]},
+            "ended": {"label": "Ended"},
+            "notes": {"validators": [Length(max=500), plain_text]},
+        },
+    })]
+
+    def get_query(self):
+        return super().get_query().filter(Client.archived_at.is_(None))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Client.archived_at.is_(None))
+
+    def on_model_change(self, form, model, is_created):
+        reg = registry()
+        for entry in model.health_entries:
+            condition = reg.conditions.get(entry.code)
+            if condition is not None and condition.dated and entry.onset is None:
+                raise ValidationError(f"{condition.label}: give the date it happened; screening depends on it.")
+            if entry.onset and entry.ended and entry.ended < entry.onset:
+                raise ValidationError(f"{reg.condition_label(entry.code)}: the end date is before the start.")
+            if entry.recorded_by_id is None:
+                entry.recorded_by = current_user._get_current_object()
+        super().on_model_change(form, model, is_created)
+
+    @expose("/archive/", methods=("POST",))
+    def archive_view(self):
+        if not user_has_role("admin", "manager"):
+            flash("Only a manager can archive a client.", "error")
+            return redirect(url_for(".index_view"))
+        client = self.get_one(request.form.get("id"))
+        reason = (request.form.get("reason") or "").strip()
+        if client is None:
+            flash("That client is not on the active list.", "error")
+            return redirect(url_for(".index_view"))
+        if len(reason) < 5 or len(reason) > 255:
+            flash("Give a reason for archiving (5 to 255 characters).", "error")
+            return redirect(url_for(".details_view", id=client.id))
+        client.archived_at = datetime.utcnow()
+        client.archived_by_id = current_user.id
+        client.archive_reason = reason
+        audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason})
+        db.session.commit()
+        flash(f"{client.full_name} was archived. The record is kept and managers can still find it.", "success")
+        return redirect(url_for(".index_view"))
+
+
+class ClientDeskView(AuditedClientViewMixin, SecuredModelView):
+    """The front desk's view of clients: contact details only, no health history or clinical notes."""
+
+    allowed_roles = ("front_desk",)
+    create_roles = edit_roles = ("front_desk",)
+    column_list = ("last_name", "first_name", "date_of_birth", "email", "phone")
+    column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "consents")
+    column_formatters_detail = {"consents": _format_consents}
+    column_searchable_list = ("last_name", "first_name", "email")
+    column_sortable_list = ("last_name",)
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone")
+    form_args = ClientView.form_args
+
+    def get_query(self):
+        return super().get_query().filter(Client.archived_at.is_(None))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Client.archived_at.is_(None))
+
+
+class ArchivedClientView(AuditedClientViewMixin, SecuredModelView):
+    """Archived clients, for managers: read-only, kept for the record and the audit."""
+
+    allowed_roles = ("admin", "manager")
+    audit_prefix = "client.archived"
+    can_view_details = True
+    column_list = ("last_name", "first_name", "date_of_birth", "archived_at", "archive_reason")
+    column_details_list = ClientView.column_details_list + ("archived_at", "archive_reason")
+    column_formatters_detail = ClientView.column_formatters_detail
+    column_searchable_list = ("last_name", "first_name", "email")
+    column_sortable_list = ("last_name", "archived_at")
+    column_default_sort = ("archived_at", True)
+
+    def get_query(self):
+        return super().get_query().filter(Client.archived_at.is_not(None))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Client.archived_at.is_not(None))
+
+
+class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
+    """Health-history entries across clients, to find who has a condition; edited on the client's record."""
+
+    allowed_roles = CLINICAL_ROLES
+    audit_prefix = "health_history"
+    can_view_details = False
+    column_list = ("client", "code", "onset", "ended", "notes", "recorded_by", "recorded_at")
+    column_labels = {"code": "Condition", "onset": "Since / date"}
+    column_filters = ("code", "onset")
+    column_sortable_list = ("code", "onset")
+    column_default_sort = ("onset", True)
+    column_formatters = {"code": lambda v, c, m, n: registry().condition_label(m.code)}
+
+    def _client_id(self, model):
+        return model.client_id
+
+    def get_query(self):
+        return super().get_query().join(Client).filter(Client.archived_at.is_(None))
+
+    def get_count_query(self):
+        return super().get_count_query().join(Client).filter(Client.archived_at.is_(None))
+
+
+class ConsentView(AuditedClientViewMixin, SecuredModelView):
+    """Consents per modality; front desk records signed forms, and nobody deletes them (withdrawal is a date)."""
+
+    allowed_roles = CLINICAL_ROLES + ("front_desk",)
+    create_roles = edit_roles = CLINICAL_ROLES + ("front_desk",)
+    audit_prefix = "consent"
+    column_list = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
+    column_filters = ("modality", "signed_on", "expires_on")
+    column_sortable_list = ("signed_on",)
+    column_default_sort = ("signed_on", True)
+    column_formatters = {"modality": lambda v, c, m, n: registry().modality_label(m.modality)}
+    form_columns = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
+    form_overrides = {"modality": SelectField}
+    form_args = {
+        "modality": {"choices": _modality_choices, "validators": [DataRequired()]},
+        "signed_on": {"validators": [DataRequired(), not_in_future]},
+    }
+
+    @property
+    def form_ajax_refs(self):
+        return {"client": client_lookup()}
+
+    def _client_id(self, model):
+        return model.client_id
+
+    def get_query(self):
+        return super().get_query().join(Client).filter(Client.archived_at.is_(None))
+
+    def get_count_query(self):
+        return super().get_count_query().join(Client).filter(Client.archived_at.is_(None))
+
+    def on_model_change(self, form, model, is_created):
+        if model.client is None:
+            raise ValidationError("Choose the client.")
+        if model.expires_on and model.expires_on < model.signed_on:
+            raise ValidationError("The consent cannot expire before it was signed.")
+        if model.withdrawn_on and model.withdrawn_on < model.signed_on:
+            raise ValidationError("The consent cannot be withdrawn before it was signed.")
+        if is_created:
+            model.recorded_by = current_user._get_current_object()
+        super().on_model_change(form, model, is_created)

@@ -1,0 +1,134 @@
+"""Products, lots and the ledger (read-only), and receiving stock."""
+from datetime import date
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_security import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..audit import audit
+from ..extensions import db
+from ..forms import ProductField
+from ..models import Location, Product
+from ..stock import StockError, receive
+from .base import SecuredModelView, SecuredView, serve_lookup
+from .clients import changes_of
+from .validators import finite_quantity, plain_text
+
+STOCK_ROLES = ("admin", "manager", "stock_clerk")
+
+
+def _categories():
+    return [(c, c) for c in current_app.config["PRODUCT_CATEGORIES"]]
+
+
+def _qty(view, context, model, name):
+    value = getattr(model, name)
+    return "" if value is None else f"{value:f}"
+
+
+class ProductView(SecuredModelView):
+    allowed_roles = create_roles = edit_roles = STOCK_ROLES
+    can_view_details = False
+    column_list = ("sku", "name", "category", "unit", "pack_size", "single_use", "tracks_expiry", "reorder_level",
+                   "unit_cost", "active")
+    column_labels = {"tracks_expiry": "Sterile / perishable", "pack_size": "Units per pack"}
+    column_searchable_list = ("name", "sku")
+    column_filters = ("category", "active")
+    column_sortable_list = ("name", "sku", "category")
+    column_default_sort = ("name", False)
+    column_formatters = {"pack_size": _qty, "reorder_level": _qty}
+    form_columns = ("sku", "name", "category", "unit", "pack_size", "single_use", "tracks_expiry", "reorder_level",
+                    "unit_cost", "active")
+    form_overrides = {"category": SelectField, "pack_size": DecimalField, "reorder_level": DecimalField}
+    form_args = {
+        "sku": {"validators": [DataRequired(), Length(max=60), plain_text]},
+        "name": {"validators": [DataRequired(), Length(max=160), plain_text]},
+        "category": {"choices": _categories},
+        "unit": {"validators": [DataRequired(), Length(max=20), plain_text],
+                 "description": "The unit stock is counted and used in: needle, cartridge, mL ..."},
+        "pack_size": {"validators": [InputRequired(), finite_quantity(inclusive=False)],
+                      "description": "Units of use in one pack as received (a box of 100 needles: 100)."},
+        "reorder_level": {"validators": [InputRequired(), finite_quantity()], "default": 0},
+        "unit_cost": {"validators": [Optional(), NumberRange(min=0, max=1000000)]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        audit("product.create" if is_created else "product.update", obj=model, detail={"changes": changes_of(model)})
+
+
+class StockLotView(SecuredModelView):
+    """Lots on the shelf. Quantities change only through receipts, treatments and (later) adjustments."""
+
+    allowed_roles = STOCK_ROLES
+    can_view_details = False
+    list_template = "admin/stock_lot_list.html"
+    column_list = ("product", "location", "lot_number", "expires_on", "quantity", "received_at")
+    column_searchable_list = ("lot_number",)
+    column_filters = ("location.name", "expires_on", "product.name")
+    column_sortable_list = ("expires_on", "lot_number", "received_at")
+    column_default_sort = ("expires_on", False)
+    column_formatters = {"quantity": _qty}
+
+
+class StockMovementView(SecuredModelView):
+    """The stock ledger: append-only, read-only."""
+
+    allowed_roles = STOCK_ROLES
+    can_view_details = False
+    column_list = ("created_at", "lot.product", "lot.lot_number", "lot.location", "quantity", "reason",
+                   "treatment_id", "user", "note")
+    column_labels = {"lot.product": "Product", "lot.lot_number": "Lot", "lot.location": "Location",
+                     "treatment_id": "Treatment"}
+    column_filters = ("reason", "created_at", "treatment_id")
+    column_sortable_list = ("created_at",)
+    column_default_sort = ("created_at", True)
+    column_formatters = {"quantity": _qty}
+
+
+class ReceiveForm(FlaskForm):
+    product = ProductField("Product", validators=[DataRequired()])
+    location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=60), plain_text])
+    expires_on = DateField("Expires on", validators=[Optional()])
+    packs = IntegerField("Packs received", validators=[InputRequired(), NumberRange(min=1, max=10000)])
+    note = StringField("Note (supplier, delivery note)", validators=[Optional(), Length(max=255), plain_text])
+
+
+class ReceiveStockView(SecuredView):
+    """Receive a delivery: a lot of packs of one product, converted to units of use."""
+
+    allowed_roles = STOCK_ROLES
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        form = ReceiveForm()
+        form.location.choices = [
+            (loc.id, loc.name) for loc in db.session.execute(
+                db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()
+        ]
+        if current_user.location_id and request.method == "GET":
+            form.location.data = current_user.location_id
+        if form.validate_on_submit():
+            location = db.session.get(Location, form.location.data)
+            try:
+                lot = receive(product=form.product.data, location=location, lot_number=form.lot_number.data,
+                              expires_on=form.expires_on.data, packs=form.packs.data,
+                              user=current_user._get_current_object(), note=form.note.data or None)
+                audit("stock.receive", obj=lot, detail={"packs": form.packs.data, "lot": lot.lot_number})
+                db.session.commit()
+            except StockError as exc:
+                db.session.rollback()
+                form.lot_number.errors = [*form.lot_number.errors, str(exc)]
+            else:
+                units = form.packs.data * form.product.data.pack_size
+                flash(f"Received {units:f} {form.product.data.unit} of {form.product.data.name} "
+                      f"into lot {lot.lot_number} at {location.name}.", "success")
+                return redirect(url_for("stocklot.index_view"))
+        return self.render("admin/receive_stock.html", form=form, today=date.today())
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        return serve_lookup()

@@ -1,0 +1,107 @@
+"""Staff accounts, certifications and locations: administered by managers and admins."""
+import uuid
+
+from flask_security import current_user, hash_password
+from wtforms import PasswordField, SelectField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..audit import audit
+from ..models import Location, Role
+from ..plugins import registry
+from .base import SecuredModelView
+from .clients import changes_of
+from .validators import date_order, plain_text
+
+MANAGERS = ("admin", "manager")
+PASSWORD_MIN = 12
+
+
+class UserView(SecuredModelView):
+    """Staff accounts. Passwords are set through a write-only field and hashed by Flask-Security."""
+
+    allowed_roles = create_roles = edit_roles = MANAGERS
+    can_view_details = False
+    column_list = ("email", "full_name", "roles", "location", "active", "last_login_at")
+    column_searchable_list = ("email", "full_name")
+    column_sortable_list = ("email",)
+    column_default_sort = ("email", False)
+    column_filters = ("active",)
+    form_columns = ("email", "full_name", "roles", "location", "active", "new_password")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            "New password", validators=[Optional(), Length(min=PASSWORD_MIN, max=128)],
+            description=f"At least {PASSWORD_MIN} characters. Leave empty to keep the current password.",
+        )
+    }
+    form_args = {"email": {"validators": [DataRequired(), Length(max=254)]},
+                 "full_name": {"validators": [Length(max=120), plain_text]}}
+
+    def on_model_change(self, form, model, is_created):
+        granted = {r.name for r in model.roles}
+        if "admin" in granted and "admin" not in current_user.role_names:
+            raise ValidationError("Only an administrator can grant the admin role.")
+        if model.id == current_user.id and not model.active:
+            raise ValidationError("You cannot deactivate your own account.")
+        if form.new_password.data:
+            model.password = hash_password(form.new_password.data)
+        elif is_created:
+            raise ValidationError("A new account needs a password.")
+        if not model.fs_uniquifier:
+            model.fs_uniquifier = uuid.uuid4().hex
+        else:
+            # A changed password or role list ends the account's other sessions.
+            if form.new_password.data:
+                model.fs_uniquifier = uuid.uuid4().hex
+        changes = changes_of(model)
+        changes.pop("password", None)
+        changes.pop("fs_uniquifier", None)
+        audit("user.create" if is_created else "user.update", obj=model,
+              detail={"changes": changes, "roles": sorted(granted), "password_changed": bool(form.new_password.data)})
+
+
+def _modality_choices():
+    return registry().modality_choices()
+
+
+class CertificationView(SecuredModelView):
+    allowed_roles = create_roles = edit_roles = MANAGERS
+    can_view_details = False
+    column_list = ("user", "modality", "licence_number", "valid_from", "valid_until")
+    column_filters = ("modality", "valid_until")
+    column_sortable_list = ("valid_until",)
+    column_default_sort = ("valid_until", False)
+    column_formatters = {"modality": lambda v, c, m, n: registry().modality_label(m.modality)}
+    form_columns = ("user", "modality", "licence_number", "valid_from", "valid_until")
+    form_overrides = {"modality": SelectField}
+    form_args = {
+        "user": {"validators": [DataRequired()]},
+        "modality": {"choices": _modality_choices, "validators": [DataRequired()]},
+        "licence_number": {"validators": [Length(max=80), plain_text]},
+        "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        audit("certification.create" if is_created else "certification.update", obj=model,
+              detail={"changes": changes_of(model)})
+
+
+class LocationView(SecuredModelView):
+    allowed_roles = create_roles = edit_roles = MANAGERS
+    can_view_details = False
+    column_list = ("name", "address", "active")
+    column_sortable_list = ("name",)
+    column_default_sort = ("name", False)
+    form_columns = ("name", "address", "active")
+    form_args = {"name": {"validators": [DataRequired(), Length(max=120), plain_text]},
+                 "address": {"validators": [Length(max=255), plain_text]}}
+
+
+class RoleView(SecuredModelView):
+    """The fixed roles, listed for reference; they are created by the migrations and the CLI, not edited."""
+
+    allowed_roles = MANAGERS
+    can_view_details = False
+    column_list = ("name", "description")
+
+
+__all__ = ["UserView", "CertificationView", "LocationView", "RoleView", "Role", "Location"]

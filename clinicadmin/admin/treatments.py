@@ -1,0 +1,274 @@
+"""Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
+from datetime import date, datetime, timedelta
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_security import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import DateTimeLocalField, FormField, SelectField, StringField, TextAreaField
+from wtforms import Form as PlainForm
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..audit import audit, audit_read
+from ..extensions import db
+from ..forms import ClientField
+from ..models import Location, Role, ScreeningFinding, Treatment, User
+from ..plugins import registry
+from ..treatment_flow import TreatmentRejected, acknowledge, book, cancel, override, record, rescreen
+from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
+from .validators import plain_text
+
+BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
+CLINICAL_ROLES = ("admin", "manager", "practitioner")
+
+
+def _modality(view, context, model, name):
+    return registry().modality_label(model.modality)
+
+
+def _open_link(view, context, model, name):
+    return Markup('<a href="{}">{}</a>').format(url_for("treatment_desk.show", treatment_id=model.id),
+                                                model.scheduled_at.strftime("%Y-%m-%d %H:%M"))
+
+
+class TreatmentListView(SecuredModelView):
+    """The schedule: every treatment, newest first; open one to screen, record or print it."""
+
+    allowed_roles = BOOKING_ROLES
+    can_view_details = False
+    column_list = ("scheduled_at", "client", "modality", "practitioner", "location", "status", "screening_status")
+    column_labels = {"scheduled_at": "When", "screening_status": "Screening"}
+    column_filters = ("modality", "status", "screening_status", "scheduled_at", "practitioner.email", "location.name")
+    column_sortable_list = ("scheduled_at",)
+    column_default_sort = ("scheduled_at", True)
+    column_formatters = {"modality": _modality, "scheduled_at": _open_link}
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        audit_read("treatment.list", object_type="Treatment", detail={"page": request.args.get("page")})
+        return count, rows
+
+
+def _active_locations():
+    return [(loc.id, loc.name) for loc in db.session.execute(
+        db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
+
+
+def _practitioners():
+    query = (db.select(User).join(User.roles).where(Role.name == "practitioner", User.active.is_(True))
+             .order_by(User.full_name))
+    return [(u.id, str(u)) for u in db.session.execute(query).scalars().unique()]
+
+
+class BookForm(FlaskForm):
+    client = ClientField("Client", validators=[DataRequired()])
+    modality = SelectField("Modality", validators=[DataRequired()])
+    practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
+    location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000), plain_text])
+
+
+class RecordBaseForm(FlaskForm):
+    performed_at = DateTimeLocalField("Performed at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000), plain_text])
+    acknowledgement_note = TextAreaField(
+        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000), plain_text],
+        description="If screening warns, say how you handled it; the note is stored with each warning.",
+    )
+
+
+def record_form_class(modality):
+    """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields."""
+    fields = {}
+    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
+        if answer:
+            fields.update(answer)
+    details = type("DetailsForm", (PlainForm,), dict(fields))
+    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details, label="")})
+
+
+def details_from_form(subform):
+    """Plugin form data as JSON: products by id, dates and decimals as text."""
+    from decimal import Decimal
+
+    data = {}
+    for name, field in subform._fields.items():
+        value = field.data
+        if hasattr(value, "id") and hasattr(value, "__table__"):
+            value = value.id
+        elif isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = format(value, "f")
+        data[name] = value
+    return data
+
+
+class TreatmentDeskView(SecuredView):
+    """Book a treatment, see its screening, acknowledge or override findings, record it, print its aftercare."""
+
+    allowed_roles = BOOKING_ROLES
+
+    def _treatment(self, treatment_id):
+        treatment = db.session.get(Treatment, treatment_id)
+        if treatment is None or treatment.client.archived_at is not None:
+            from flask import abort
+            abort(404)
+        return treatment
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("treatment.index_view"))
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        return serve_lookup()
+
+    @expose("/book", methods=("GET", "POST"))
+    def book(self):
+        form = BookForm()
+        form.modality.choices = registry().modality_choices()
+        form.practitioner.choices = _practitioners()
+        form.location.choices = _active_locations()
+        if request.method == "GET":
+            if current_user.location_id:
+                form.location.data = current_user.location_id
+            if "practitioner" in current_user.role_names:
+                form.practitioner.data = current_user.id
+            form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        if form.validate_on_submit():
+            try:
+                treatment = book(
+                    client=form.client.data, modality=form.modality.data,
+                    practitioner=db.session.get(User, form.practitioner.data),
+                    location=db.session.get(Location, form.location.data), scheduled_at=form.scheduled_at.data,
+                    notes=form.notes.data or None, user=current_user._get_current_object(),
+                )
+            except TreatmentRejected as exc:
+                db.session.rollback()
+                form.modality.errors = [*form.modality.errors, *exc.messages]
+            else:
+                flash(f"Booked. Screening: {treatment.screening_status}.",
+                      "success" if treatment.screening_status == "clear" else "warning")
+                return redirect(url_for(".show", treatment_id=treatment.id))
+        return self.render("admin/treatment_book.html", form=form)
+
+    @expose("/<int:treatment_id>")
+    def show(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        clinical = user_has_role(*CLINICAL_ROLES)
+        audit_read("treatment.view", obj=treatment, client_id=treatment.client_id)
+        return self.render(
+            "admin/treatment_show.html", treatment=treatment, clinical=clinical,
+            modality_label=registry().modality_label(treatment.modality),
+            findings=treatment.current_findings() if clinical else [],
+            history=_history_by_run(treatment) if clinical else [],
+            can_override=user_has_role("admin", "manager"),
+            can_record=clinical and treatment.status == "booked",
+        )
+
+    @expose("/<int:treatment_id>/screen", methods=("POST",))
+    def screen_again(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        if not user_has_role(*CLINICAL_ROLES):
+            flash("Only a practitioner or manager can run screening again.", "error")
+        else:
+            try:
+                rescreen(treatment)
+                flash(f"Screened again: {treatment.screening_status}.", "info")
+            except TreatmentRejected as exc:
+                db.session.rollback()
+                flash(" ".join(exc.messages), "error")
+        return redirect(url_for(".show", treatment_id=treatment_id))
+
+    def _finding(self, treatment_id):
+        finding = db.session.get(ScreeningFinding, request.form.get("finding_id", type=int) or 0)
+        if finding is None or finding.treatment_id != treatment_id:
+            from flask import abort
+            abort(404)
+        return finding
+
+    @expose("/<int:treatment_id>/acknowledge", methods=("POST",))
+    def acknowledge(self, treatment_id):
+        self._treatment(treatment_id)
+        finding = self._finding(treatment_id)
+        try:
+            acknowledge(finding, user=current_user._get_current_object(), note=request.form.get("note", "")[:1000])
+            flash("Warning acknowledged.", "success")
+        except TreatmentRejected as exc:
+            db.session.rollback()
+            flash(" ".join(exc.messages), "error")
+        return redirect(url_for(".show", treatment_id=treatment_id))
+
+    @expose("/<int:treatment_id>/override", methods=("POST",))
+    def override(self, treatment_id):
+        self._treatment(treatment_id)
+        finding = self._finding(treatment_id)
+        try:
+            override(finding, user=current_user._get_current_object(), reason=request.form.get("reason", "")[:1000])
+            flash("Finding overridden; the override and its reason are on record.", "success")
+        except TreatmentRejected as exc:
+            db.session.rollback()
+            flash(" ".join(exc.messages), "error")
+        return redirect(url_for(".show", treatment_id=treatment_id))
+
+    @expose("/<int:treatment_id>/cancel", methods=("POST",))
+    def cancel(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        try:
+            cancel(treatment, reason=request.form.get("reason", "")[:255])
+            flash("Treatment cancelled; it stays on record.", "success")
+        except TreatmentRejected as exc:
+            db.session.rollback()
+            flash(" ".join(exc.messages), "error")
+        return redirect(url_for(".show", treatment_id=treatment_id))
+
+    @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
+    def record(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        if not user_has_role(*CLINICAL_ROLES):
+            flash("Only a practitioner or manager records a treatment.", "error")
+            return redirect(url_for(".show", treatment_id=treatment_id))
+        if treatment.status != "booked":
+            flash(f"This treatment is {treatment.status}.", "error")
+            return redirect(url_for(".show", treatment_id=treatment_id))
+        form = record_form_class(treatment.modality)()
+        if request.method == "GET":
+            form.performed_at.data = datetime.now().replace(second=0, microsecond=0)
+            form.notes.data = treatment.notes
+        rejected = []
+        if form.validate_on_submit():
+            if form.performed_at.data > datetime.now() + timedelta(minutes=5):
+                form.performed_at.errors = ["A treatment cannot be recorded as performed in the future."]
+            else:
+                try:
+                    record(treatment, details=details_from_form(form.details.form),
+                           performed_at=form.performed_at.data, notes=form.notes.data or None,
+                           user=current_user._get_current_object(),
+                           acknowledgement_note=form.acknowledgement_note.data)
+                except TreatmentRejected as exc:
+                    rejected = exc.messages
+                    treatment = self._treatment(treatment_id)
+                else:
+                    flash("Treatment recorded; stock was deducted.", "success")
+                    return redirect(url_for(".show", treatment_id=treatment_id))
+        return self.render("admin/treatment_record.html", form=form, treatment=treatment, rejected=rejected,
+                           modality_label=registry().modality_label(treatment.modality),
+                           findings=treatment.current_findings())
+
+    @expose("/<int:treatment_id>/aftercare")
+    def aftercare(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        instructions = registry().pm.hook.aftercare(treatment=treatment) or []
+        audit_read("treatment.aftercare", obj=treatment, client_id=treatment.client_id)
+        return self.render("admin/aftercare.html", treatment=treatment, instructions=list(instructions),
+                           modality_label=registry().modality_label(treatment.modality))
+
+
+def _history_by_run(treatment):
+    runs = {}
+    for f in treatment.findings:
+        runs.setdefault(f.run, []).append(f)
+    return sorted(runs.items(), reverse=True)

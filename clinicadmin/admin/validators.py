@@ -1,0 +1,43 @@
+"""Validation shared by the admin forms; each raises ``wtforms.ValidationError`` with a message for the user."""
+from datetime import date
+from decimal import Decimal
+
+from wtforms import ValidationError
+
+MAX_QUANTITY = Decimal("1000000")
+
+
+def not_in_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError("This date cannot be in the future.")
+
+
+def plain_text(form, field):
+    """Refuse NUL bytes and bidirectional-override characters, which can disguise what a record says."""
+    if isinstance(field.data, str) and any(ch in field.data for ch in "\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"):
+        raise ValidationError("Contains control characters that are not allowed.")
+
+
+def finite_quantity(minimum=Decimal("0"), inclusive=True):
+    def check(form, field):
+        value = field.data
+        if value is None:
+            return
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValidationError("Enter a number.")
+        if value < minimum or (value == minimum and not inclusive):
+            raise ValidationError(f"Must be {'at least' if inclusive else 'more than'} {minimum}.")
+        if value > MAX_QUANTITY:
+            raise ValidationError(f"Must be at most {MAX_QUANTITY}.")
+        if value != value.quantize(Decimal("0.001")):
+            raise ValidationError("At most three decimal places.")
+    return check
+
+
+def date_order(earlier, later, message):
+    """A form-level check: ``later`` is not before ``earlier`` (both optional)."""
+    def check(form, field):
+        first, second = getattr(form, earlier).data, getattr(form, later).data
+        if first and second and second < first:
+            raise ValidationError(message)
+    return check

@@ -1,0 +1,105 @@
+"""The application factory."""
+import logging
+import os
+import sqlite3
+import uuid
+
+from flask import Flask, redirect, render_template, request
+from flask_security import Security, SQLAlchemyUserDatastore
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import PROJECT_ROOT, DefaultConfig, database_uri, load_or_create_secrets
+from .extensions import csrf, db, migrate
+from .plugins import Registry, load_plugins
+
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, and let readers work while one writer holds the lock (WAL)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def create_app(config=None):
+    """Create the app: config from defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment, then ``config``.
+
+    ``config`` may also carry ``INSTANCE_PATH`` (where the database and secrets live) and ``EXTRA_PLUGINS``
+    ((name, object) pairs registered after discovery, for tests).
+    """
+    config = dict(config or {})
+    instance_path = (config.pop("INSTANCE_PATH", None) or os.environ.get("CLINICADMIN_INSTANCE_PATH")
+                     or str(PROJECT_ROOT / "instance"))
+    extra_plugins = config.pop("EXTRA_PLUGINS", ())
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CLINICADMIN")
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY") or not app.config.get("SECURITY_PASSWORD_SALT"):
+        for key, value in load_or_create_secrets(app.instance_path).items():
+            if not app.config.get(key):
+                app.config[key] = value
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL"), app.instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                   "connect_args": {"timeout": 30}}
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    csrf.init_app(app)
+    from .models import Role, User
+
+    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role))
+
+    pm, loaded = load_plugins(app.config, extra_plugins)
+    registry = Registry(pm, loaded)
+    app.extensions["clinicadmin"] = registry
+
+    from .admin import init_admin
+
+    init_admin(app, registry)
+    _register_pages(app)
+    return app
+
+
+def _register_pages(app):
+    @app.route("/")
+    def root():
+        return redirect("/admin/")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return render_template("error.html", code=403,
+                               message="Your role does not give access to this page."), 403
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("error.html", code=404, message="There is nothing at this address."), 404
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return render_template("error.html", code=413, message="That request is too large."), 413
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        reference = uuid.uuid4().hex[:12]
+        log.error("error reference %s", reference, exc_info=getattr(exc, "original_exception", exc))
+        return render_template("error.html", code=500,
+                               message=f"Something went wrong; nothing was saved. Reference: {reference}."), 500

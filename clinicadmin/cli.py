@@ -1,0 +1,78 @@
+"""The ``clinicadmin`` command: Flask's ``run`` and Flask-Migrate's ``db``, plus the clinic's chores."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_security import hash_password
+
+from .app import create_app
+from .extensions import db
+from .models.staff import ROLES
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main():
+    """ClinicAdmin: run the admin panel (run), migrate the database (db upgrade) and the clinic's chores."""
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)),
+              help="A role to grant; repeat for several.")
+@click.option("--name", "full_name", default=None, help="The person's name as shown in the panel.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+@with_appcontext
+def create_user(email, roles, full_name, password_stdin):
+    """Create a staff account. The password is prompted for (or read from stdin), never taken as an argument."""
+    from .demo import _role, ensure_roles
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    minimum = current_app.config["SECURITY_PASSWORD_LENGTH_MIN"]
+    if len(password) < minimum:
+        raise click.ClickException(f"the password must be at least {minimum} characters")
+    datastore = current_app.security.datastore
+    if datastore.find_user(email=email) is not None:
+        raise click.ClickException(f"an account for {email} already exists")
+    try:
+        from email_validator import EmailNotValidError, validate_email
+
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"not a valid email address: {exc}") from None
+    ensure_roles()
+    datastore.create_user(email=email, full_name=full_name, password=hash_password(password),
+                          roles=[_role(r) for r in roles])
+    db.session.commit()
+    click.echo(f"Created {email} with role(s) {', '.join(roles)}.")
+
+
+@main.command("demo-data")
+@with_appcontext
+def demo_data():
+    """Load a believable small demo clinic (idempotent) and print the demo logins."""
+    from .demo import load_demo, write_logins
+
+    created = load_demo()
+    path = write_logins(current_app.instance_path, created)
+    click.echo("Demo clinic ready." + (" New accounts were created." if created else " (Already loaded.)"))
+    if path.exists():
+        click.echo(f"Demo logins (from {path}):")
+        for line in path.read_text().splitlines():
+            email, password = line.split("\t")
+            click.echo(f"  {email:28} {password}")
+
+
+@main.command("plugins")
+@with_appcontext
+def plugins():
+    """List the loaded plugins: where each came from and which hooks it implements."""
+    registry = current_app.extensions["clinicadmin"]
+    for plugin in registry.loaded:
+        click.echo(f"{plugin.name}  [{plugin.source}]")
+        click.echo(f"    hooks: {', '.join(plugin.hooks) or '(none)'}")
+    click.echo("modalities: " + (", ".join(f"{k} ({registry.modality_plugin[k]})" for k in registry.modalities)
+                                 or "(none)"))

@@ -1,0 +1,49 @@
+"""Clinic settings: the registered defaults overlaid with the values a manager has saved."""
+from datetime import datetime
+
+from .extensions import db
+from .models import Setting
+from .plugins import registry
+
+
+def effective_settings():
+    """Map every registered setting key to the clinic's value, or the plugin's default when none is saved."""
+    specs = registry().settings
+    values = {key: spec.default for key, spec in specs.items()}
+    for row in db.session.execute(db.select(Setting.key, Setting.value)).all():
+        if row.key in specs:
+            values[row.key] = row.value
+    return values
+
+
+def coerce(spec, raw):
+    """Convert form text to the setting's type within its bounds, or raise ValueError with a message for the user."""
+    if spec.type is bool:
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    if spec.type is int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{spec.label}: enter a whole number") from None
+        if spec.minimum is not None and value < spec.minimum:
+            raise ValueError(f"{spec.label}: must be at least {spec.minimum}")
+        if spec.maximum is not None and value > spec.maximum:
+            raise ValueError(f"{spec.label}: must be at most {spec.maximum}")
+        return value
+    value = str(raw).strip()
+    if len(value) > 500:
+        raise ValueError(f"{spec.label}: at most 500 characters")
+    return value
+
+
+def save_setting(key, value, user):
+    """Store a clinic's value for ``key``; returns the previous value. The caller audits and commits."""
+    row = db.session.get(Setting, key)
+    old = row.value if row else registry().settings[key].default
+    if row is None:
+        row = Setting(key=key)
+        db.session.add(row)
+    row.value = value
+    row.updated_by = user
+    row.updated_at = datetime.utcnow()
+    return old

@@ -1,0 +1,178 @@
+"""``clinicadmin demo-data``: a believable small clinic, idempotent, built from the loaded plugins' vocabulary.
+
+The core seeds what is not modality-specific (a location, staff of every role, clients and their histories,
+generic products); each plugin adds its own products and past treatments through the ``demo_data`` hook.
+"""
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_security import hash_password
+
+from .extensions import db
+from .models import Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Treatment, User
+from .models.staff import ROLES
+from .plugins import registry
+from .stock import receive
+
+DEMO_STAFF = [
+    ("admin@example.com", "Alex Admin", ["admin"]),
+    ("manager@example.com", "Morgan Reyes", ["manager"]),
+    ("practitioner@example.com", "Mei Lin, R.Ac.", ["practitioner"]),
+    ("practitioner2@example.com", "Sam Okafor", ["practitioner"]),
+    ("frontdesk@example.com", "Priya Shah", ["front_desk"]),
+    ("stock@example.com", "Jordan Blake", ["stock_clerk"]),
+]
+
+FIRST = ["Ana", "Ben", "Chloe", "Daniel", "Elena", "Farah", "Grace", "Hugo", "Iris", "Jonas", "Keiko", "Liam",
+         "Maya", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sofia", "Tariq", "Uma", "Vera", "Wen", "Ximena",
+         "Yara", "Zoe", "Ines", "Lucas", "Amara", "Nadia"]
+LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito", "Jensen", "Kowalski",
+        "Larsen", "Martin", "Nakamura", "Olsen", "Petrov", "Quinlan", "Rossi", "Silva", "Tanaka", "Ueda", "Varga",
+        "Wong", "Xu", "Yilmaz", "Zhang", "Moreau", "Novak", "Okoye", "Haddad"]
+
+# (code, days before today it started, or None if undated) — only codes the core registers.
+PROFILES = [
+    [("pregnancy", 90)],
+    [("breastfeeding", 120)],
+    [("rosacea", None)],
+    [("diabetes", 2000)],
+    [("dermal_filler", 20)],
+    [("botulinum_toxin", 40)],
+    [("anticoagulants", 300)],
+    [("keloid_scarring", None)],
+    [("diabetes", 900), ("hypertension_uncontrolled", 100)],
+    [("chemical_peel", 10)],
+]
+
+
+@dataclass
+class DemoContext:
+    """What a plugin's ``demo_data`` hook gets: the demo clinic, and helpers that only add what is missing."""
+
+    location: Location
+    practitioners: list
+    clients: list
+    today: date
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+
+    def product(self, sku, name, category, unit, pack_size, *, single_use=False, tracks_expiry=True,
+                reorder_level=0, unit_cost=None):
+        """The product with ``sku``, created if missing."""
+        found = db.session.execute(db.select(Product).where(Product.sku == sku)).scalar_one_or_none()
+        if found is None:
+            found = Product(sku=sku, name=name, category=category, unit=unit, pack_size=pack_size,
+                            single_use=single_use, tracks_expiry=tracks_expiry, reorder_level=reorder_level,
+                            unit_cost=unit_cost)
+            db.session.add(found)
+            db.session.flush()
+        return found
+
+    def lot(self, product, lot_number, expires_in_days, packs):
+        """Receive a lot unless it is on file; ``expires_in_days`` may be negative (an expired lot is kept)."""
+        existing = db.session.execute(db.select(StockLot).where(
+            StockLot.product_id == product.id, StockLot.location_id == self.location.id,
+            StockLot.lot_number == lot_number)).scalar_one_or_none()
+        if existing is not None:
+            return existing
+        expires = None if expires_in_days is None else self.today + timedelta(days=expires_in_days)
+        receive_day = min(self.today, expires - timedelta(days=1)) if expires else self.today
+        return receive(product=product, location=self.location, lot_number=lot_number, expires_on=expires,
+                       packs=packs, user=None, note="demo data", today=receive_day)
+
+    def has_treatments(self, modality):
+        return db.session.execute(
+            db.select(db.func.count(Treatment.id)).where(Treatment.modality == modality)).scalar() > 0
+
+    def at(self, days_ago, hour=10):
+        return datetime.combine(self.today - timedelta(days=days_ago), time(hour, 0))
+
+
+def ensure_roles():
+    for name, description in ROLES.items():
+        if db.session.execute(db.select(Role).where(Role.name == name)).scalar_one_or_none() is None:
+            db.session.add(Role(name=name, description=description))
+    db.session.flush()
+
+
+def _role(name):
+    return db.session.execute(db.select(Role).where(Role.name == name)).scalar_one()
+
+
+def load_demo(today=None):
+    """Create the demo clinic if missing; returns {email: password} for accounts created now (empty if none)."""
+    today = today or date.today()
+    rng = random.Random(42)
+    ensure_roles()
+    location = db.session.execute(db.select(Location).where(Location.name == "Riverside Clinic")).scalar_one_or_none()
+    if location is None:
+        location = Location(name="Riverside Clinic", address="12 River Street")
+        db.session.add(location)
+        db.session.flush()
+    created = {}
+    security = current_app.security.datastore
+    for email, name, roles in DEMO_STAFF:
+        user = security.find_user(email=email)
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = security.create_user(email=email, full_name=name, password=hash_password(password),
+                                        roles=[_role(r) for r in roles], location=location)
+            created[email] = password
+    db.session.flush()
+    reg = registry()
+    practitioners = [security.find_user(email=e) for e, _, r in DEMO_STAFF if "practitioner" in r]
+    for practitioner in practitioners:
+        for key in reg.modalities:
+            if not any(c.modality == key for c in practitioner.certifications):
+                practitioner.certifications.append(Certification(
+                    modality=key, licence_number=f"LIC-{practitioner.id:03d}-{key[:4].upper()}",
+                    valid_from=today - timedelta(days=700), valid_until=today + timedelta(days=365)))
+    clients = []
+    for i, (first, last) in enumerate(zip(FIRST, LAST)):
+        client = db.session.execute(db.select(Client).where(
+            Client.first_name == first, Client.last_name == last)).scalar_one_or_none()
+        if client is None:
+            client = Client(first_name=first, last_name=last,
+                            date_of_birth=date(1965 + rng.randrange(35), rng.randrange(1, 13), rng.randrange(1, 28)),
+                            email=f"{first.lower()}.{last.lower()}@example.net", phone=f"555-01{i:02d}",
+                            intake_reviewed_on=today - timedelta(days=rng.randrange(5, 200)))
+            db.session.add(client)
+            profile = PROFILES[i] if i < len(PROFILES) else []
+            for code, days in profile:
+                if code in reg.conditions:
+                    client.health_entries.append(HealthEntry(
+                        code=code, onset=None if days is None else today - timedelta(days=days)))
+            for key in reg.modalities:
+                client.consents.append(Consent(modality=key, signed_on=today - timedelta(days=rng.randrange(30, 300)),
+                                               expires_on=today + timedelta(days=365)))
+        clients.append(client)
+    db.session.flush()
+    demo = DemoContext(location=location, practitioners=practitioners, clients=clients, today=today)
+    serum = demo.product("SER-HA-30", "Hyaluronic acid serum 30 mL", "serum", "mL", 30, reorder_level=60,
+                         unit_cost="1.20")
+    demo.lot(serum, "HA-2311", 200, 4)
+    demo.lot(serum, "HA-2302", 12, 1)  # near expiry
+    gel = demo.product("GEL-NUMB-30", "Topical anaesthetic gel 30 g", "gel", "g", 30, reorder_level=30,
+                       unit_cost="0.90")
+    demo.lot(gel, "AN-118", 300, 2)
+    demo.lot(gel, "AN-097", -20, 1)  # expired, still on the shelf
+    demo.product("CLN-WIPE", "Alcohol prep pads", "consumable", "pad", 200, single_use=True, tracks_expiry=False,
+                 reorder_level=100)
+    reg.pm.hook.demo_data(demo=demo)
+    db.session.commit()
+    return created
+
+
+def write_logins(instance_path, created):
+    """Append newly created demo passwords to ``instance/demo-logins.txt`` (mode 0600); returns its path."""
+    path = Path(instance_path) / "demo-logins.txt"
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as fh:
+            for email, password in created.items():
+                fh.write(f"{email}\t{password}\n")
+        path.chmod(0o600)
+    return path

@@ -1,0 +1,104 @@
+"""Form pieces for the core and for plugins: ajax lookups of clients and products, never a dropdown of every row.
+
+A plugin's ``treatment_form_fields`` may use :class:`ProductField` to let the practitioner pick the product a
+treatment used (``ProductField("Serum", categories=["serum"])``); the stored value is the product's id.
+"""
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.fields import AjaxSelectField
+from sqlalchemy import or_
+
+from .extensions import db
+from .models import Client, Product
+
+LOOKUP_LIMIT = 20
+_LOADERS = {}
+
+
+def like_prefix(term):
+    """A LIKE pattern matching ``term`` literally at the start (``%``, ``_`` and ``\\`` are escaped)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+class _Lookup(QueryAjaxModelLoader):
+    """A loader whose ``get_one`` applies the same filters as its list, and whose search is a literal prefix."""
+
+    search_columns = ()
+
+    def __init__(self, name):
+        super().__init__(name, db.session, self.model, fields=list(self.search_columns), page_size=LOOKUP_LIMIT)
+        _LOADERS[name] = self
+
+    def base_query(self):
+        return db.session.query(self.model)
+
+    def get_one(self, pk):
+        try:
+            key = int(pk)
+        except (TypeError, ValueError):
+            return None
+        with db.session.no_autoflush:
+            return self.base_query().filter(self.model.id == key).one_or_none()
+
+    def get_list(self, term, offset=0, limit=LOOKUP_LIMIT):
+        term = (term or "").strip()[:100]
+        query = self.base_query()
+        if term:
+            pattern = like_prefix(term.lower())
+            query = query.filter(or_(*(db.func.lower(col).like(pattern, escape="\\") for col in self.search_columns)))
+        return query.order_by(*self.search_columns).offset(offset or 0).limit(min(limit or LOOKUP_LIMIT, 50)).all()
+
+
+class ClientLookup(_Lookup):
+    """Clients who are not archived, searched by the start of the last name, first name or email."""
+
+    model = Client
+    search_columns = (Client.last_name, Client.first_name, Client.email)
+
+    def base_query(self):
+        return db.session.query(Client).filter(Client.archived_at.is_(None))
+
+
+class ProductLookup(_Lookup):
+    """Active products of some categories, searched by the start of the name or SKU."""
+
+    model = Product
+    search_columns = (Product.name, Product.sku)
+
+    def __init__(self, categories=None):
+        self.categories = tuple(sorted(categories or ()))
+        super().__init__("product" + ("-" + "-".join(self.categories) if self.categories else ""))
+
+    def base_query(self):
+        query = db.session.query(Product).filter(Product.active.is_(True))
+        if self.categories:
+            query = query.filter(Product.category.in_(self.categories))
+        return query
+
+
+def loader(name):
+    """The registered lookup called ``name`` (used by the views' ajax endpoints), or None."""
+    return _LOADERS.get(name)
+
+
+def client_lookup():
+    return _LOADERS.get("client") or ClientLookup("client")
+
+
+def product_lookup(categories=None):
+    key = "product" + ("-" + "-".join(sorted(categories)) if categories else "")
+    return _LOADERS.get(key) or ProductLookup(categories)
+
+
+class ClientField(AjaxSelectField):
+    """Pick a client by typing the start of their name; the data is the Client."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(client_lookup(), label, validators, **kwargs)
+
+
+class ProductField(AjaxSelectField):
+    """Pick an active product of ``categories`` by typing; the data is the Product."""
+
+    def __init__(self, label=None, validators=None, categories=None, **kwargs):
+        super().__init__(product_lookup(categories), label, validators, **kwargs)

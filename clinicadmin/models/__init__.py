@@ -1,0 +1,13 @@
+"""The core's models, one module per aggregate."""
+from .audit import AuditEvent
+from .clients import Client, Consent, HealthEntry
+from .inventory import Product, StockLot, StockMovement
+from .locations import Location
+from .settings import Setting
+from .staff import ROLES, Certification, Role, User
+from .treatments import Course, ScreeningFinding, Treatment
+
+__all__ = [
+    "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Location",
+    "Setting", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
+]

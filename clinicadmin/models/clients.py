@@ -1,0 +1,85 @@
+"""Clients, their coded health history and their consents per modality."""
+from datetime import datetime
+
+from ..extensions import db
+
+
+class Client(db.Model):
+    """A client of the clinic. Never deleted: ``archived_at`` takes a client out of the normal lists."""
+
+    __tablename__ = "client"
+    __table_args__ = (db.Index("ix_client_name", "last_name", "first_name"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    first_name = db.Column(db.String(80), nullable=False)
+    last_name = db.Column(db.String(80), nullable=False)
+    date_of_birth = db.Column(db.Date)
+    email = db.Column(db.String(254), index=True)
+    phone = db.Column(db.String(40))
+    clinical_notes = db.Column(db.Text)
+    intake_reviewed_on = db.Column(db.Date)
+    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    archived_at = db.Column(db.DateTime, index=True)
+    archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    archive_reason = db.Column(db.String(255))
+
+    health_entries = db.relationship(
+        "HealthEntry", back_populates="client", cascade="all, delete-orphan", order_by="HealthEntry.onset"
+    )
+    consents = db.relationship("Consent", back_populates="client", order_by="Consent.signed_on")
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def __str__(self):
+        born = f" (b. {self.date_of_birth.isoformat()})" if self.date_of_birth else ""
+        return f"{self.last_name}, {self.first_name}{born}"
+
+
+class HealthEntry(db.Model):
+    """One coded item of a client's health history: a condition, medication, procedure or state, with dates."""
+
+    __tablename__ = "health_entry"
+    __table_args__ = (db.Index("ix_health_entry_client_code", "client_id", "code"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False)
+    client = db.relationship("Client", back_populates="health_entries")
+    code = db.Column(db.String(60), nullable=False, index=True)
+    onset = db.Column(db.Date)
+    ended = db.Column(db.Date)
+    notes = db.Column(db.String(500))
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    recorded_by = db.relationship("User")
+    recorded_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+
+    def __str__(self):
+        return self.code
+
+
+class Consent(db.Model):
+    """A client's signed consent to one modality; valid from signing until it expires or is withdrawn."""
+
+    __tablename__ = "consent"
+    __table_args__ = (db.Index("ix_consent_client_modality", "client_id", "modality"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False)
+    client = db.relationship("Client", back_populates="consents")
+    modality = db.Column(db.String(60), nullable=False)
+    signed_on = db.Column(db.Date, nullable=False)
+    expires_on = db.Column(db.Date)
+    withdrawn_on = db.Column(db.Date)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    recorded_by = db.relationship("User")
+
+    def valid_on(self, day):
+        return (
+            self.signed_on <= day
+            and (self.expires_on is None or day <= self.expires_on)
+            and (self.withdrawn_on is None or day < self.withdrawn_on)
+        )
+
+    def __str__(self):
+        return f"{self.modality} consent signed {self.signed_on.isoformat()}"

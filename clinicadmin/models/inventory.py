@@ -1,0 +1,74 @@
+"""Products, the lots of them on the shelf at each location, and the append-only stock ledger."""
+from datetime import datetime
+
+from ..extensions import db
+from .types import Quantity
+
+
+class Product(db.Model):
+    """Something the clinic stocks, counted in its unit of use (one needle, one cartridge, one mL)."""
+
+    __tablename__ = "product"
+    __table_args__ = (
+        db.CheckConstraint("pack_size > 0", name="pack_size_positive"),
+        db.CheckConstraint("reorder_level >= 0", name="reorder_level_not_negative"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    sku = db.Column(db.String(60), nullable=False, unique=True)
+    name = db.Column(db.String(160), nullable=False, index=True)
+    category = db.Column(db.String(40), nullable=False, index=True)
+    unit = db.Column(db.String(20), nullable=False, default="unit")
+    pack_size = db.Column(Quantity, nullable=False, default=1)
+    single_use = db.Column(db.Boolean, nullable=False, default=False)
+    tracks_expiry = db.Column(db.Boolean, nullable=False, default=True)
+    reorder_level = db.Column(Quantity, nullable=False, default=0)
+    unit_cost = db.Column(db.Numeric(10, 2))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+    def __str__(self):
+        return f"{self.name} [{self.sku}]"
+
+
+class StockLot(db.Model):
+    """A received lot of one product at one location. ``quantity`` changes only by conditional SQL updates."""
+
+    __tablename__ = "stock_lot"
+    __table_args__ = (
+        db.CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        db.UniqueConstraint("product_id", "location_id", "lot_number", name="uq_stock_lot_product_location_lot"),
+        # FEFO lookup: the lots of a product at a location by expiry.
+        db.Index("ix_stock_lot_fefo", "product_id", "location_id", "expires_on"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    product_id = db.Column(db.Integer, db.ForeignKey("product.id"), nullable=False)
+    product = db.relationship("Product")
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
+    location = db.relationship("Location")
+    lot_number = db.Column(db.String(60), nullable=False, index=True)
+    expires_on = db.Column(db.Date, index=True)
+    quantity = db.Column(Quantity, nullable=False, default=0)
+    received_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+
+    def __str__(self):
+        expiry = self.expires_on.isoformat() if self.expires_on else "no expiry"
+        return f"{self.product.name} lot {self.lot_number} ({expiry})"
+
+
+class StockMovement(db.Model):
+    """One ledger row: a signed quantity in or out of a lot, why, by whom, and for which treatment."""
+
+    __tablename__ = "stock_movement"
+
+    id = db.Column(db.Integer, primary_key=True)
+    lot_id = db.Column(db.Integer, db.ForeignKey("stock_lot.id"), nullable=False, index=True)
+    lot = db.relationship("StockLot")
+    quantity = db.Column(Quantity, nullable=False)
+    reason = db.Column(db.String(30), nullable=False, index=True)
+    note = db.Column(db.String(255))
+    treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), index=True)
+    treatment = db.relationship("Treatment", back_populates="stock_movements")
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    user = db.relationship("User")
+    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)

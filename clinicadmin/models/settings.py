@@ -1,0 +1,14 @@
+"""A clinic's value for a setting that a plugin registered with a default."""
+from datetime import datetime
+
+from ..extensions import db
+
+
+class Setting(db.Model):
+    __tablename__ = "setting"
+
+    key = db.Column(db.String(120), primary_key=True)
+    value = db.Column(db.JSON, nullable=False)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    updated_by = db.relationship("User")
+    updated_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)

@@ -1,0 +1,60 @@
+"""Staff accounts, their roles and their certifications to perform a modality."""
+from flask_security.models import fsqla_v3 as fsqla
+
+from ..extensions import db
+
+fsqla.FsModels.set_db_info(db, user_table_name="user", role_table_name="role")
+
+ROLES = {
+    "admin": "Administrator: everything, including staff accounts",
+    "manager": "Clinic manager: records, overrides, settings, stock and reports",
+    "practitioner": "Practitioner: clients' clinical records, screening and treatments",
+    "front_desk": "Front desk: clients' contact details, consents and bookings; no clinical notes",
+    "stock_clerk": "Stock clerk: products, lots and the stock ledger; no client records",
+}
+
+
+class Role(db.Model, fsqla.FsRoleMixin):
+    __tablename__ = "role"
+
+    def __str__(self):
+        return self.name
+
+
+class User(db.Model, fsqla.FsUserMixin):
+    __tablename__ = "user"
+
+    full_name = db.Column(db.String(120))
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
+    location = db.relationship("Location")
+    certifications = db.relationship("Certification", back_populates="user", cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def role_names(self):
+        return {role.name for role in self.roles}
+
+
+class Certification(db.Model):
+    """A practitioner's licence to perform one modality, valid until a date (None: does not expire)."""
+
+    __tablename__ = "certification"
+    __table_args__ = (db.Index("ix_certification_user_modality", "user_id", "modality"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    user = db.relationship("User", back_populates="certifications")
+    modality = db.Column(db.String(60), nullable=False)
+    licence_number = db.Column(db.String(80))
+    valid_from = db.Column(db.Date)
+    valid_until = db.Column(db.Date)
+
+    def valid_on(self, day):
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def __str__(self):
+        return f"{self.modality} ({self.licence_number or 'no licence number'})"

@@ -1,0 +1,110 @@
+"""Treatments, the courses they belong to, and the screening findings stored with them."""
+from datetime import datetime
+
+from ..extensions import db
+
+STATUSES = ("booked", "performed", "cancelled")
+SEVERITIES = ("block", "warn", "info")
+
+
+class Course(db.Model):
+    """A planned series of sessions of one modality for one client."""
+
+    __tablename__ = "course"
+    __table_args__ = (db.CheckConstraint("planned_sessions > 0", name="planned_sessions_positive"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False, index=True)
+    client = db.relationship("Client")
+    modality = db.Column(db.String(60), nullable=False)
+    planned_sessions = db.Column(db.Integer, nullable=False)
+    min_interval_days = db.Column(db.Integer)
+    started_on = db.Column(db.Date)
+    treatments = db.relationship("Treatment", back_populates="course")
+
+    def __str__(self):
+        return f"{self.modality} course of {self.planned_sessions}"
+
+
+class Treatment(db.Model):
+    """One session of one modality for one client: booked, then performed (with details and consumption)."""
+
+    __tablename__ = "treatment"
+    __table_args__ = (
+        db.Index("ix_treatment_client_modality", "client_id", "modality", "performed_at"),
+        db.CheckConstraint("status IN ('booked', 'performed', 'cancelled')", name="status_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False)
+    client = db.relationship("Client")
+    practitioner_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)
+    practitioner = db.relationship("User", foreign_keys=[practitioner_id])
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
+    location = db.relationship("Location")
+    modality = db.Column(db.String(60), nullable=False, index=True)
+    course_id = db.Column(db.Integer, db.ForeignKey("course.id"), index=True)
+    course = db.relationship("Course", back_populates="treatments")
+    scheduled_at = db.Column(db.DateTime, nullable=False, index=True)
+    performed_at = db.Column(db.DateTime, index=True)
+    status = db.Column(db.String(20), nullable=False, default="booked", index=True)
+    screening_status = db.Column(db.String(20), index=True)
+    notes = db.Column(db.Text)
+    details = db.Column(db.JSON, nullable=False, default=dict)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+
+    findings = db.relationship(
+        "ScreeningFinding", back_populates="treatment", order_by="ScreeningFinding.id", cascade="all, delete-orphan"
+    )
+    stock_movements = db.relationship("StockMovement", back_populates="treatment", order_by="StockMovement.id")
+
+    @property
+    def day(self):
+        """The date the treatment happens on: performed, else scheduled."""
+        return (self.performed_at or self.scheduled_at).date()
+
+    def current_findings(self):
+        """The findings of the latest screening run."""
+        if not self.findings:
+            return []
+        latest = max(f.run for f in self.findings)
+        return [f for f in self.findings if f.run == latest]
+
+    def __str__(self):
+        return f"{self.modality} for {self.client} on {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class ScreeningFinding(db.Model):
+    """A finding of one screening run, stored as it was, with its acknowledgement or override."""
+
+    __tablename__ = "screening_finding"
+    __table_args__ = (db.CheckConstraint("severity IN ('block', 'warn', 'info')", name="severity_known"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)
+    treatment = db.relationship("Treatment", back_populates="findings")
+    run = db.Column(db.Integer, nullable=False, default=1)
+    stage = db.Column(db.String(20), nullable=False)  # booking, review, recording
+    screened_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    plugin = db.Column(db.String(80), nullable=False)
+    code = db.Column(db.String(80), nullable=False, index=True)
+    severity = db.Column(db.String(10), nullable=False, index=True)
+    message = db.Column(db.String(1000), nullable=False)
+    acknowledged_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    acknowledged_by = db.relationship("User", foreign_keys=[acknowledged_by_id])
+    acknowledged_at = db.Column(db.DateTime)
+    acknowledgement_note = db.Column(db.String(1000))
+    overridden_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    overridden_by = db.relationship("User", foreign_keys=[overridden_by_id])
+    overridden_at = db.Column(db.DateTime)
+    override_reason = db.Column(db.String(1000))
+
+    @property
+    def resolved(self):
+        """Whether this finding no longer stops the treatment being recorded."""
+        if self.severity == "block":
+            return self.overridden_at is not None
+        if self.severity == "warn":
+            return self.acknowledged_at is not None or self.overridden_at is not None
+        return True

@@ -1,0 +1,199 @@
+"""Plugin discovery and the registry of what the loaded plugins contribute.
+
+Discovery order: the core's default plugins, installed distributions' ``clinicadmin`` entry points, then the
+packages in the plugins folder. ``PLUGINS_ENABLED`` limits which non-default plugins load. A plugin that fails to
+load stops start-up with an error naming it, unless ``PLUGINS_FAIL_FAST`` is off (development).
+"""
+import importlib
+import importlib.util
+import logging
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pluggy
+from flask import current_app
+
+from . import hookspecs
+from .plugin_api import ConditionCode, Modality, Report, SettingSpec
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "clinicadmin"
+FOLDER_MODULE_PREFIX = "clinicadmin_plugins"
+DEFAULT_PLUGINS = (
+    "clinicadmin.default_plugins.conditions",
+    "clinicadmin.default_plugins.certification",
+    "clinicadmin.default_plugins.consent",
+    "clinicadmin.default_plugins.intake",
+    "clinicadmin.default_plugins.course_interval",
+    "clinicadmin.default_plugins.stock_report",
+)
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded or contributed something invalid; the message names the plugin."""
+
+
+@dataclass
+class LoadedPlugin:
+    name: str
+    source: str
+    module: object
+    hooks: list = field(default_factory=list)
+
+
+def _import_folder_plugin(name, package_dir):
+    module_name = f"{FOLDER_MODULE_PREFIX}.{name}"
+    init = package_dir / "__init__.py"
+    existing = sys.modules.get(module_name)
+    if existing is not None and Path(getattr(existing, "__file__", "")) == init:
+        return existing
+    spec = importlib.util.spec_from_file_location(module_name, init, submodule_search_locations=[str(package_dir)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def _candidates(config):
+    """Yield (name, source, loader) for every plugin found, defaults first."""
+    for dotted in DEFAULT_PLUGINS:
+        yield "core." + dotted.rsplit(".", 1)[1], "core default", lambda d=dotted: importlib.import_module(d)
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist else "?"
+        yield ep.name, f"entry point ({dist})", ep.load
+    folder = config.get("PLUGINS_DIR")
+    if folder and Path(folder).is_dir():
+        for package_dir in sorted(Path(folder).iterdir()):
+            if (package_dir / "__init__.py").is_file() and not package_dir.name.startswith(("_", ".")):
+                yield (
+                    package_dir.name,
+                    f"folder ({package_dir})",
+                    lambda n=package_dir.name, p=package_dir: _import_folder_plugin(n, p),
+                )
+
+
+def load_plugins(config, extra_plugins=()):
+    """Create the app's PluginManager and load every plugin; ``extra_plugins`` are (name, object) pairs (tests)."""
+    pm = pluggy.PluginManager("clinicadmin")
+    pm.add_hookspecs(hookspecs)
+    enabled = config.get("PLUGINS_ENABLED")
+    loaded = []
+    for name, source, load in _candidates(config):
+        if source != "core default" and enabled is not None and name not in enabled:
+            continue
+        if pm.has_plugin(name):
+            raise PluginError(f"plugin {name!r} from {source} has the same name as a plugin already loaded")
+        try:
+            module = load()
+            pm.register(module, name=name)
+        except Exception as exc:
+            message = f"plugin {name!r} from {source} failed to load: {type(exc).__name__}: {exc}"
+            if config.get("PLUGINS_FAIL_FAST", True):
+                raise PluginError(message) from exc
+            log.error(message)
+            continue
+        loaded.append(LoadedPlugin(name, source, module))
+    for name, obj in extra_plugins:
+        pm.register(obj, name=name)
+        loaded.append(LoadedPlugin(name, "registered by the caller", obj))
+    for plugin in loaded:
+        plugin.hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin.module) or [])
+    return pm, loaded
+
+
+def _per_plugin(pm, hook_name):
+    """Yield (plugin name, result) for each implementation of a start-up hook, naming the plugin on error."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        try:
+            result = impl.function()
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name!r}: {hook_name}() raised {type(exc).__name__}: {exc}") from exc
+        if result is not None:
+            yield impl.plugin_name, result
+
+
+def _expect(plugin, hook_name, value, cls):
+    if not isinstance(value, cls):
+        raise PluginError(f"plugin {plugin!r}: {hook_name}() returned {value!r}, expected {cls.__name__}")
+    return value
+
+
+class Registry:
+    """What the loaded plugins registered: modalities, condition codes, settings and reports, keyed and checked."""
+
+    def __init__(self, pm, loaded):
+        self.pm = pm
+        self.loaded = loaded
+        self.modalities = {}
+        self.modality_plugin = {}
+        self.conditions = {}
+        self.condition_plugins = {}
+        self.settings = {}
+        self.reports = {}
+        self._collect()
+
+    def _collect(self):
+        for plugin, modality in _per_plugin(self.pm, "register_modality"):
+            _expect(plugin, "register_modality", modality, Modality)
+            if modality.key in self.modalities:
+                raise PluginError(
+                    f"plugin {plugin!r} registers modality {modality.key!r}, "
+                    f"already registered by {self.modality_plugin[modality.key]!r}"
+                )
+            self.modalities[modality.key] = modality
+            self.modality_plugin[modality.key] = plugin
+        for plugin, codes in _per_plugin(self.pm, "register_conditions"):
+            for code in codes:
+                _expect(plugin, "register_conditions", code, ConditionCode)
+                known = self.conditions.get(code.code)
+                if known is not None and (known.kind, known.dated) != (code.kind, code.dated):
+                    raise PluginError(
+                        f"plugin {plugin!r} registers condition {code.code!r} as {code.kind}, "
+                        f"but {self.condition_plugins[code.code][0]!r} registered it as {known.kind}"
+                    )
+                self.conditions.setdefault(code.code, code)
+                self.condition_plugins.setdefault(code.code, []).append(plugin)
+        for plugin, specs in _per_plugin(self.pm, "register_settings"):
+            for spec in specs:
+                _expect(plugin, "register_settings", spec, SettingSpec)
+                if spec.key in self.settings:
+                    raise PluginError(f"plugin {plugin!r} registers setting {spec.key!r} twice or over another's")
+                self.settings[spec.key] = spec
+        for plugin, reports in _per_plugin(self.pm, "register_reports"):
+            for report in reports:
+                _expect(plugin, "register_reports", report, Report)
+                if report.key in self.reports:
+                    raise PluginError(f"plugin {plugin!r} registers report {report.key!r} twice or over another's")
+                self.reports[report.key] = report
+        for key, modality in self.modalities.items():
+            if modality.min_interval_setting and modality.min_interval_setting not in self.settings:
+                raise PluginError(
+                    f"plugin {self.modality_plugin[key]!r}: modality {key!r} names setting "
+                    f"{modality.min_interval_setting!r}, which no plugin registers"
+                )
+
+    def modality_choices(self):
+        return sorted(((m.key, m.label) for m in self.modalities.values()), key=lambda kv: kv[1])
+
+    def condition_choices(self):
+        return sorted(((c.code, f"{c.label} ({c.kind})") for c in self.conditions.values()), key=lambda kv: kv[1])
+
+    def modality_label(self, key):
+        modality = self.modalities.get(key)
+        return modality.label if modality else f"{key} (plugin not loaded)"
+
+    def condition_label(self, code):
+        condition = self.conditions.get(code)
+        return condition.label if condition else f"{code} (not in the loaded vocabulary)"
+
+
+def registry():
+    """The current app's :class:`Registry`."""
+    return current_app.extensions["clinicadmin"]

@@ -1,0 +1,114 @@
+"""The contraindication engine: runs every plugin's check on its own and stores the findings with the treatment.
+
+Safety fails closed: a check that raises or answers nonsense becomes a blocking finding naming its plugin, and a
+treatment whose modality no loaded plugin provides is blocked.
+"""
+import logging
+from datetime import datetime
+
+from .clinic_settings import effective_settings
+from .models import ScreeningFinding
+from .plugin_api import Finding
+from .plugins import registry
+
+log = logging.getLogger(__name__)
+
+
+class HealthHistory:
+    """A client's coded health history as of ``day``, in the terms the checks ask about."""
+
+    def __init__(self, entries, day):
+        self.day = day
+        self._entries = list(entries)
+
+    def _current(self, code):
+        return [e for e in self._entries if e.code == code and (e.onset is None or e.onset <= self.day)]
+
+    def active(self, *codes):
+        """Whether any of ``codes`` is on record and has not ended by the day (an undated entry counts as active)."""
+        return any(
+            e.ended is None or e.ended >= self.day for code in codes for e in self._current(code)
+        )
+
+    def days_since(self, code):
+        """Days from the most recent dated ``code`` to the day; 0 if it is on record without a date; None if absent."""
+        entries = self._current(code)
+        if not entries:
+            return None
+        if any(e.onset is None for e in entries):
+            return 0  # undated: assume it may have just happened (fail closed)
+        return min((self.day - e.onset).days for e in entries)
+
+    def within(self, code, days):
+        """Whether ``code`` happened fewer than ``days`` days before the day (so on day ``days`` it no longer counts)."""
+        since = self.days_since(code)
+        return since is not None and since < days
+
+    @property
+    def codes(self):
+        return {e.code for e in self._entries if e.onset is None or e.onset <= self.day}
+
+
+def run_checks(treatment):
+    """Return [(plugin name, Finding)] from every plugin's ``check_contraindications``, each called on its own."""
+    reg = registry()
+    history = HealthHistory(treatment.client.health_entries, treatment.day)
+    settings = effective_settings()
+    results = []
+    if treatment.modality not in reg.modalities:
+        results.append(("core", Finding(
+            "modality-not-loaded", "block",
+            f"No loaded plugin provides the modality {treatment.modality!r}, so it cannot be screened.",
+        )))
+    for impl in reg.pm.hook.check_contraindications.get_hookimpls():
+        try:
+            found = impl.function(treatment=treatment, history=history, settings=settings) or []
+            found = list(found)
+            bad = [f for f in found if not isinstance(f, Finding)]
+            if bad:
+                raise TypeError(f"returned {bad[0]!r}, not a Finding")
+        except Exception as exc:
+            log.exception("screening plugin %s failed", impl.plugin_name)
+            results.append((impl.plugin_name, Finding(
+                "screening-failed", "block",
+                f"Screening could not run: {impl.plugin_name} ({type(exc).__name__}). "
+                "The treatment is blocked until this check runs.",
+            )))
+            continue
+        results.extend((impl.plugin_name, f) for f in found)
+    return results
+
+
+def summarise(findings):
+    """The treatment's screening status: blocked, warnings, clear (with any finding resolved), or clear."""
+    if any(f.severity == "block" and not f.resolved for f in findings):
+        return "blocked"
+    if any(f.severity == "warn" and not f.resolved for f in findings):
+        return "warnings"
+    return "clear"
+
+
+def screen(treatment, stage):
+    """Screen ``treatment`` and store the findings as a new run; returns them.
+
+    An acknowledgement or override given in the previous run carries over to a finding of the same plugin, code and
+    severity, so a manager's override at booking still holds when the treatment is recorded.
+    """
+    previous = {(f.plugin, f.code, f.severity): f for f in treatment.current_findings()}
+    run = max((f.run for f in treatment.findings), default=0) + 1
+    now = datetime.utcnow()
+    stored = []
+    for plugin, finding in run_checks(treatment):
+        row = ScreeningFinding(
+            run=run, stage=stage, screened_at=now, plugin=plugin,
+            code=finding.code, severity=finding.severity, message=finding.message[:1000],
+        )
+        before = previous.get((plugin, finding.code, finding.severity))
+        if before is not None:
+            for attr in ("acknowledged_by", "acknowledged_at", "acknowledgement_note",
+                         "overridden_by", "overridden_at", "override_reason"):
+                setattr(row, attr, getattr(before, attr))
+        treatment.findings.append(row)
+        stored.append(row)
+    treatment.screening_status = summarise(stored)
+    return stored

@@ -1,0 +1,14 @@
+# Copy to instance/config.py and edit. Every key here overrides the defaults in clinicadmin/config.py.
+# Environment variables prefixed CLINICADMIN_ override this file (CLINICADMIN_DATABASE_URL=...).
+
+# PostgreSQL for a real clinic or a chain:
+# DATABASE_URL = "postgresql://clinic@db.internal/clinicadmin"
+
+# Load only these plugins (by name, as `clinicadmin plugins` lists them); None loads every plugin found.
+# PLUGINS_ENABLED = ["microneedling"]
+
+# Where modality plugin packages live (default: the project's plugins/ folder).
+# PLUGINS_DIR = "/srv/clinicadmin/plugins"
+
+# Serve over plain http on a trusted local machine only.
+# SESSION_COOKIE_SECURE = False

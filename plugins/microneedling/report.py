@@ -1,0 +1,45 @@
+"""Microneedling sessions by month: how many, for how many clients, how deep, and how much serum."""
+from collections import defaultdict
+from datetime import datetime, time
+from decimal import Decimal
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import Report, ReportResult
+
+DEEP_MM = Decimal("1.5")
+
+
+def sessions_by_month(params):
+    start = datetime.combine(params["date_from"], time.min)
+    end = datetime.combine(params["date_to"], time.max)
+    query = db.select(Treatment.performed_at, Treatment.client_id, Treatment.details).where(
+        Treatment.modality == "microneedling", Treatment.status == "performed",
+        Treatment.performed_at >= start, Treatment.performed_at <= end,
+    )
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    months = defaultdict(lambda: {"sessions": 0, "clients": set(), "depths": [], "deep": 0, "serum": Decimal(0)})
+    for performed_at, client_id, details in db.session.execute(query):
+        m = months[performed_at.strftime("%Y-%m")]
+        m["sessions"] += 1
+        m["clients"].add(client_id)
+        if details.get("needle_depth_mm"):
+            depth = Decimal(str(details["needle_depth_mm"]))
+            m["depths"].append(depth)
+            m["deep"] += depth > DEEP_MM
+        if details.get("serum_ml"):
+            m["serum"] += Decimal(str(details["serum_ml"]))
+    rows = []
+    for month in sorted(months):
+        m = months[month]
+        average = sum(m["depths"]) / len(m["depths"]) if m["depths"] else None
+        rows.append((month, m["sessions"], len(m["clients"]),
+                     f"{average:.2f}" if average is not None else "", m["deep"], f"{m['serum']:.2f}"))
+    return ReportResult(("Month", "Sessions", "Clients", "Average depth (mm)", f"Deeper than {DEEP_MM} mm",
+                         "Serum used (mL)"), rows)
+
+
+REPORTS = [Report("microneedling-sessions", "Microneedling sessions by month", sessions_by_month,
+                  roles=("admin", "manager", "practitioner"),
+                  description="Sessions, clients, average needle depth, deep sessions and serum used, per month.")]
