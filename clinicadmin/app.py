@@ -71,6 +71,10 @@ def create_app(config=None):
 
 
 def _register_pages(app):
+    from .admin.base import user_has_role
+
+    app.jinja_env.globals["has_role"] = user_has_role
+
     @app.route("/")
     def root():
         return redirect("/admin/")

@@ -23,7 +23,7 @@ def init_admin(app, registry):
         index_view=HomeView(name="Home", url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/clinic_base.html", swatch=app.config["FLASK_ADMIN_SWATCH"]),
     )
-    s = db.session
+    s = db
     admin.add_view(ClientView(Client, s, name="Clients", endpoint="client", category="Clients"))
     admin.add_view(ClientDeskView(Client, s, name="Clients (contact)", endpoint="client_desk", category="Clients"))
     admin.add_view(HealthEntryView(HealthEntry, s, name="Health history", endpoint="health_entry",

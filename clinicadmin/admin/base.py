@@ -5,7 +5,7 @@ No view opts in to security by itself; ``register_admin_views`` refuses plugin v
 import json
 
 from flask import Response, abort, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
 from flask_security import current_user
@@ -69,14 +69,17 @@ class SecuredModelView(RoleRequired, ModelView):
         if not allowed:
             abort(403)
 
+    @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
         self._refuse_unless(self.can_create)
         return super().create_view()
 
+    @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         self._refuse_unless(self.can_edit)
         return super().edit_view()
 
+    @expose("/delete/", methods=("POST",))
     def delete_view(self):
         abort(403)
 

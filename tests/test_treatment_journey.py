@@ -1,0 +1,167 @@
+"""Booking, screening, acknowledging, overriding and recording a treatment, through the HTTP pages."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from clinicadmin.extensions import db
+from clinicadmin.models import AuditEvent, ScreeningFinding, StockLot, StockMovement, Treatment
+
+KEY = "testmod"
+
+
+def _record_form(product_id, amount="1", **extra):
+    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+            "details-amount": str(amount), "notes": "", "acknowledgement_note": ""}
+    data.update(extra)
+    return data
+
+
+def _book(http, client, practitioner, location, when=None):
+    return http.post("/admin/desk/book", data={
+        "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
+        "location": str(location.id), "scheduled_at": (when or datetime.now()).strftime("%Y-%m-%dT%H:%M"),
+    })
+
+
+def test_booking_screens_and_shows_the_result(core):
+    client = core.client(history=[("diabetes", 400)], consents=[KEY])
+    from clinicadmin.testing import StaffClient
+
+    http = StaffClient(core.app, core.staff["practitioner"].email)
+    response = _book(http, client, core.staff["practitioner"], core.location)
+    assert response.status_code == 302
+    treatment = db.session.execute(db.select(Treatment)).scalar_one()
+    assert treatment.status == "booked" and treatment.screening_status == "warnings"
+    page = http.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Diabetic: take care." in page and "WARN" in page
+
+
+def test_pregnant_client_is_blocked_and_recording_writes_nothing(core, login):
+    client = core.client(history=[("pregnancy", 30)], consents=[KEY])
+    core.lot(core.supply, "L1", 10)
+    treatment = core.booked(client, KEY)
+    assert treatment.screening_status == "blocked"
+    http = login("practitioner")
+    response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Not recorded; nothing was saved." in page
+    assert "Pregnant: not allowed." in page
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).status == "booked"
+    assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 10
+    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 1  # the receipt
+
+
+def test_only_a_manager_overrides_a_block_with_a_reason_then_it_records(core, login):
+    client = core.client(history=[("pregnancy", 30)], consents=[KEY])
+    core.lot(core.supply, "L1", 10)
+    treatment = core.booked(client, KEY)
+    block = next(f for f in treatment.current_findings() if f.severity == "block")
+    practitioner = login("practitioner")
+    practitioner.post(f"/admin/desk/{treatment.id}/override", data={"finding_id": block.id, "reason": "doctor said ok"})
+    db.session.expire_all()
+    assert db.session.get(ScreeningFinding, block.id).overridden_at is None
+    manager = login("manager")
+    manager.post(f"/admin/desk/{treatment.id}/override", data={"finding_id": block.id, "reason": "short"})
+    db.session.expire_all()
+    assert db.session.get(ScreeningFinding, block.id).overridden_at is None
+    manager.post(f"/admin/desk/{treatment.id}/override",
+                 data={"finding_id": block.id, "reason": "Obstetrician's written clearance on file"})
+    db.session.expire_all()
+    assert db.session.get(ScreeningFinding, block.id).override_reason == "Obstetrician's written clearance on file"
+    assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "finding.override")).scalar_one()
+    response = practitioner.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "2"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    recorded = db.session.get(Treatment, treatment.id)
+    assert recorded.status == "performed"
+    latest = recorded.current_findings()
+    assert latest[0].stage == "recording" and latest[0].overridden_at is not None  # carried over, stored anew
+
+
+def test_a_warning_must_be_acknowledged_before_recording(core, login):
+    client = core.client(history=[("diabetes", 400)], consents=[KEY])
+    core.lot(core.supply, "L1", 10)
+    treatment = core.booked(client, KEY)
+    http = login("practitioner")
+    refused = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id))
+    assert "Warning to acknowledge" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).status == "booked"
+    done = http.post(f"/admin/desk/{treatment.id}/record",
+                     data=_record_form(core.supply.id, acknowledgement_note="Glucose checked: 6.1 mmol/L"))
+    assert done.status_code == 302
+    db.session.expire_all()
+    warning = db.session.get(Treatment, treatment.id).current_findings()
+    assert [(f.severity, f.acknowledgement_note) for f in warning if f.code == "testmod.diabetes"] == [
+        ("warn", "Glucose checked: 6.1 mmol/L")]
+
+
+def test_recording_consumes_fefo_records_lots_and_shows_them(core, login):
+    client = core.client(consents=[KEY])
+    later = core.lot(core.supply, "LATE", 5, expires_in_days=300)
+    sooner = core.lot(core.supply, "SOON", 2, expires_in_days=20)
+    core.lot(core.supply, "EXPIRED", 50, expires_in_days=-1)
+    treatment = core.booked(client, KEY)
+    assert treatment.screening_status == "clear"
+    http = login("practitioner")
+    assert http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "3")).status_code == 302
+    db.session.expire_all()
+    quantities = dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all())
+    assert quantities == {"LATE": 4, "SOON": 0, "EXPIRED": 50}
+    moves = db.session.execute(db.select(StockMovement.lot_id, StockMovement.quantity).where(
+        StockMovement.treatment_id == treatment.id).order_by(StockMovement.id)).all()
+    assert moves == [(sooner.id, Decimal("-2")), (later.id, Decimal("-1"))]
+    page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
+    assert "SOON" in page and "LATE" in page and "EXPIRED" not in page
+
+
+def test_not_enough_stock_is_a_form_error_and_writes_nothing(core, login):
+    client = core.client(consents=[KEY])
+    core.lot(core.supply, "L1", 1)
+    core.lot(core.supply, "OLD", 9, expires_in_days=-3)
+    treatment = core.booked(client, KEY)
+    before = db.session.execute(db.select(db.func.count()).select_from(ScreeningFinding)).scalar()
+    http = login("practitioner")
+    response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "2"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "2 mL needed, 1 available" in page
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).status == "booked"
+    assert db.session.execute(db.select(StockLot.quantity).where(StockLot.lot_number == "L1")).scalar_one() == 1
+    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 2
+    assert db.session.execute(db.select(db.func.count()).select_from(ScreeningFinding)).scalar() == before
+
+
+def test_plugin_form_validation_rejects_bad_details(core, login):
+    client = core.client(consents=[KEY])
+    core.lot(core.supply, "L1", 10)
+    treatment = core.booked(client, KEY)
+    http = login("practitioner")
+    for amount in ("-1", "NaN", "abc", "1000000"):
+        response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, amount))
+        assert response.status_code == 200
+    future = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, performed_at=future))
+    assert "cannot be recorded as performed in the future" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).status == "booked"
+    assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 10
+
+
+def test_aftercare_sheet_comes_from_the_plugin(core, login):
+    treatment = core.booked(core.client(first="Ada", consents=[KEY]), KEY)
+    page = login("practitioner").get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    assert "Rest for a day." in page and "Drink water." in page and "Ada" in page
+
+
+def test_front_desk_books_but_does_not_see_findings_or_record(core, login):
+    client = core.client(history=[("pregnancy", 30)], consents=[KEY])
+    http = login("front_desk")
+    response = _book(http, client, core.staff["practitioner"], core.location)
+    assert response.status_code == 302
+    page = http.get(response.headers["Location"]).get_data(as_text=True)
+    assert "blocked" in page and "Pregnant: not allowed." not in page
+    treatment = db.session.execute(db.select(Treatment)).scalar_one()
+    http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id))
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).status == "booked"
