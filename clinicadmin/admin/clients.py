@@ -67,9 +67,10 @@ class AuditedClientViewMixin:
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
+        changes = changes_of(model)  # before the flush, which clears the attribute history
         db.session.flush()
         audit(f"{self.audit_prefix}.{'create' if is_created else 'update'}", obj=model,
-              client_id=self._client_id(model), detail={"changes": changes_of(model)})
+              client_id=self._client_id(model), detail={"changes": changes})
 
 
 def _condition_choices():

@@ -1,0 +1,126 @@
+"""Client records: created with a coded health history, validated, archived (never deleted), audited."""
+from datetime import date, timedelta
+
+import pytest
+
+from clinicadmin.extensions import db
+from clinicadmin.models import AuditEvent, Client, HealthEntry
+
+
+def _client_form(**extra):
+    form = {"first_name": "Lena", "last_name": "Berg", "date_of_birth": "1980-03-04", "email": "lena@example.net",
+            "phone": "555-0100", "intake_reviewed_on": date.today().isoformat(), "clinical_notes": ""}
+    form.update(extra)
+    return form
+
+
+def _actions():
+    db.session.expire_all()
+    return [a for (a,) in db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id))]
+
+
+def test_a_practitioner_adds_a_client_with_a_dated_health_history(core, login):
+    http = login("practitioner")
+    ten_days_ago = (date.today() - timedelta(days=10)).isoformat()
+    response = http.post("/admin/client/new/", data=_client_form(**{
+        "health_entries-0-code": "pregnancy", "health_entries-0-onset": "",
+        "health_entries-1-code": "dermal_filler", "health_entries-1-onset": ten_days_ago,
+    }))
+    assert response.status_code == 302
+    client = db.session.execute(db.select(Client)).scalar_one()
+    entries = {(e.code, e.onset, e.recorded_by_id) for e in client.health_entries}
+    assert entries == {("pregnancy", None, core.staff["practitioner"].id),
+                       ("dermal_filler", date.today() - timedelta(days=10), core.staff["practitioner"].id)}
+    page = http.get(f"/admin/client/details/?id={client.id}").get_data(as_text=True)
+    assert "Dermal filler" in page and "Pregnant" in page
+    assert {"client.create", "client.view"} <= set(_actions())
+
+
+@pytest.mark.parametrize("bad", [
+    {"first_name": ""},
+    {"first_name": "x" * 81},
+    {"date_of_birth": (date.today() + timedelta(days=1)).isoformat()},
+    {"date_of_birth": "2023-02-30"},
+    {"last_name": "Evil\u202eman"},
+    {"last_name": "Nul\x00l"},
+    {"health_entries-0-code": "dermal_filler", "health_entries-0-onset": ""},
+    {"health_entries-0-code": "not-a-code"},
+    {"health_entries-0-code": "diabetes", "health_entries-0-onset": "2020-01-10",
+     "health_entries-0-ended": "2019-01-10"},
+])
+def test_bad_client_input_gets_a_message_and_writes_nothing(core, login, bad):
+    response = login("manager").post("/admin/client/new/", data=_client_form(**bad))
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count()).select_from(Client)).scalar() == 0
+    assert db.session.execute(db.select(db.func.count()).select_from(HealthEntry)).scalar() == 0
+
+
+def test_clients_are_archived_with_a_reason_not_deleted(core, login):
+    client = core.client(first="Kept")
+    manager = login("manager")
+    assert manager.post("/admin/client/delete/", data={"id": client.id}).status_code == 403
+    practitioner = login("practitioner")
+    practitioner.post("/admin/client/archive/", data={"id": client.id, "reason": "moved away"})
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).archived_at is None
+    manager.post("/admin/client/archive/", data={"id": client.id, "reason": "Client moved abroad"})
+    db.session.expire_all()
+    archived = db.session.get(Client, client.id)
+    assert archived.archived_at is not None and archived.archive_reason == "Client moved abroad"
+    manager.get("/admin/client/")  # shows the confirmation once
+    assert "Kept" not in manager.get("/admin/client/").get_data(as_text=True)
+    assert manager.get(f"/admin/client/details/?id={client.id}").status_code in (302, 404)
+    assert "Kept" in manager.get("/admin/client_archived/").get_data(as_text=True)
+    assert "client.archive" in _actions()
+
+
+def test_reads_and_writes_of_client_records_are_audited(core, login):
+    client = core.client(first="Watched")
+    http = login("practitioner")
+    http.get("/admin/client/")
+    http.get(f"/admin/client/details/?id={client.id}")
+    http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(first_name="Watched", last_name="Renamed"))
+    db.session.expire_all()
+    rows = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    by_action = {r.action: r for r in rows}
+    assert {"client.list", "client.view", "client.update"} <= set(by_action)
+    update = by_action["client.update"]
+    assert update.client_id == client.id and update.user_id == core.staff["practitioner"].id
+    assert update.detail["changes"]["last_name"] == ["Client", "Renamed"]
+    assert by_action["client.view"].client_id == client.id and by_action["client.view"].roles == "practitioner"
+
+
+def test_the_audit_log_cannot_be_rewritten(core):
+    from clinicadmin.audit import audit
+
+    event = audit("test.event")
+    db.session.commit()
+    event.action = "changed"
+    with pytest.raises(PermissionError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, event.id))
+    with pytest.raises(PermissionError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_client_lookup_is_a_literal_prefix_search_of_active_clients(core, login):
+    core.client(first="Anna", last="O'Brien")
+    core.client(first="Percent", last="100%Real")
+    gone = core.client(first="Gone", last="Obrist")
+    gone.archived_at = gone.created_at
+    db.session.commit()
+    http = login("practitioner")
+
+    def names(query):
+        data = http.get("/admin/desk/ajax/lookup/", query_string={"name": "client", "query": query}).get_json()
+        return sorted(label for _, label in data)
+
+    assert names("o'b") == ["O'Brien, Anna (b. 1985-05-05)"]
+    assert names("%") == []
+    assert names("100%") == ["100%Real, Percent (b. 1985-05-05)"]
+    assert names("_") == []
+    assert names("x" * 10000) == []
+    assert names("o") == ["O'Brien, Anna (b. 1985-05-05)"]  # archived Obrist is not offered
