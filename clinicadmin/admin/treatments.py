@@ -5,7 +5,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import DateTimeLocalField, FormField, SelectField, StringField, TextAreaField
 from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Length, Optional
@@ -83,8 +83,12 @@ def record_form_class(modality):
     """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields."""
     fields = {}
     for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        if answer:
-            fields.update(answer)
+        for name, unbound in (answer or {}).items():
+            # Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written.
+            if unbound.kwargs.get("description"):
+                kwargs = {**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))}
+                unbound = unbound.field_class(*unbound.args, **kwargs)
+            fields[name] = unbound
     details = type("DetailsForm", (PlainForm,), dict(fields))
     return type("RecordForm", (RecordBaseForm,), {"details": FormField(details, label="")})
 

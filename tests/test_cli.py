@@ -1,0 +1,90 @@
+"""The ``clinicadmin`` command: db upgrade, create-user, demo-data, plugins."""
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from clinicadmin.cli import main
+from clinicadmin.extensions import db
+from clinicadmin.models import Client, User
+
+
+@pytest.fixture
+def cli(app, database_url, tmp_path, monkeypatch):
+    """Run ``clinicadmin ...`` against the test database, configured through the environment as in production."""
+    monkeypatch.setenv("CLINICADMIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", "[]")
+
+    def run(*args, input=None):
+        # A thread of its own has no app context, so the command builds its app from the environment as it
+        # does when a person types it.
+        results = []
+        worker = threading.Thread(target=lambda: results.append(
+            CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)))
+        worker.start()
+        worker.join(120)
+        db.session.expire_all()
+        return results[0]
+
+    return run
+
+
+def test_db_upgrade_builds_the_schema_from_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("CLINICADMIN_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["db", "upgrade"], catch_exceptions=False)
+    assert result.exit_code == 0
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "clinicadmin.sqlite").execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"client", "treatment", "stock_lot", "stock_movement", "audit_event", "user"} <= tables
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_create_user_reads_the_password_from_stdin_and_hashes_it(cli):
+    result = cli("create-user", "nurse@example.com", "--role", "practitioner", "--name", "Nurse Joy",
+                 "--password-stdin", input="a-long-enough-password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(db.select(User).where(User.email == "nurse@example.com")).scalar_one()
+    assert user.password.startswith("$argon2") and user.role_names == {"practitioner"}
+    assert "a-long-enough-password" not in result.output
+
+
+def test_create_user_refuses_short_passwords_duplicates_and_password_arguments(cli):
+    assert "at least 12" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
+                                input="short\n").output
+    cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input="x" * 14 + "\n")
+    assert "already exists" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
+                                   input="y" * 14 + "\n").output
+    assert cli("create-user", "b@example.com", "--role", "admin", "--password", "z" * 14).exit_code != 0
+    assert cli("create-user", "not-an-email", "--role", "admin", "--password-stdin",
+               input="z" * 14 + "\n").exit_code != 0
+    assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar() == 1
+
+
+def test_demo_data_is_idempotent_and_prints_logins(cli):
+    first = cli("demo-data")
+    assert first.exit_code == 0, first.output
+    assert "manager@example.com" in first.output
+    counts = db.session.execute(db.select(db.func.count()).select_from(Client)).scalar()
+    assert counts == 30
+    second = cli("demo-data")
+    assert "Already loaded" in second.output and "manager@example.com" in second.output
+    assert db.session.execute(db.select(db.func.count()).select_from(Client)).scalar() == 30
+
+
+def test_plugins_lists_each_plugin_its_source_and_hooks(cli, tmp_path, monkeypatch):
+    pkg = tmp_path / "more-plugins" / "hello"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(
+        "from clinicadmin.plugin_api import Modality, hookimpl\n"
+        "@hookimpl\ndef register_modality():\n    return Modality('hello', 'Hello')\n")
+    monkeypatch.setenv("CLINICADMIN_PLUGINS_DIR", str(tmp_path / "more-plugins"))
+    monkeypatch.delenv("CLINICADMIN_PLUGINS_ENABLED")
+    output = cli("plugins").output
+    assert "core.consent  [core default]" in output
+    assert f"hello  [folder ({pkg})]" in output
+    assert "hooks: register_modality" in output
+    assert "modalities: hello (hello)" in output

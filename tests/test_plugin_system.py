@@ -1,0 +1,81 @@
+"""Plugin discovery, loading and removal, through the app factory and the ``clinicadmin`` command."""
+import pytest
+from flask_admin.contrib.sqla import ModelView
+
+from clinicadmin.plugins import PluginError
+from clinicadmin.plugin_api import Modality, hookimpl
+
+from fake_modality import FakeModality
+
+
+def test_a_plugin_folder_package_that_fails_to_import_stops_start_up_naming_it(app_factory, tmp_path):
+    broken = tmp_path / "plugins" / "broken_mod"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("import does_not_exist\n")
+    with pytest.raises(PluginError, match="plugin 'broken_mod' from folder .* failed to load: ModuleNotFoundError"):
+        app_factory(PLUGINS_DIR=str(tmp_path / "plugins"))
+
+
+def test_fail_fast_can_be_turned_off_for_development(app_factory, tmp_path):
+    broken = tmp_path / "plugins" / "broken_mod"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise RuntimeError('half-written')\n")
+    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_FAIL_FAST=False)
+    assert "broken_mod" not in {p.name for p in app.extensions["clinicadmin"].loaded}
+
+
+def test_a_plugin_package_in_the_folder_loads_and_its_modality_appears(app_factory, tmp_path):
+    pkg = tmp_path / "plugins" / "cupping"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(
+        "from clinicadmin.plugin_api import Modality, hookimpl\n"
+        "from .labels import LABEL\n"
+        "@hookimpl\n"
+        "def register_modality():\n"
+        "    return Modality('cupping', LABEL)\n")
+    (pkg / "labels.py").write_text("LABEL = 'Cupping therapy'\n")
+    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"))
+    registry = app.extensions["clinicadmin"]
+    assert registry.modality_plugin == {"cupping": "cupping"}
+    assert next(p for p in registry.loaded if p.name == "cupping").source.startswith("folder (")
+
+
+def test_duplicate_modality_keys_are_refused_naming_both_plugins(app_factory):
+    class Again(FakeModality):
+        pass
+
+    with pytest.raises(PluginError, match="'again' registers modality 'testmod', already registered by 'fake'"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("fake", FakeModality()), ("again", Again())])
+
+
+def test_a_plugin_view_that_skips_login_is_refused(app_factory):
+    from clinicadmin.extensions import db
+    from clinicadmin.models import Location
+
+    class OpenView:
+        @hookimpl
+        def register_admin_views(self):
+            return [ModelView(Location, db, endpoint="open_locations")]
+
+    with pytest.raises(PluginError, match="'open': admin view .* must derive from"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("open", OpenView())])
+
+
+def test_register_modality_must_return_a_modality(app_factory):
+    class Wrong:
+        @hookimpl
+        def register_modality(self):
+            return {"key": "x"}
+
+    with pytest.raises(PluginError, match="'wrong': register_modality\\(\\) returned .* expected Modality"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("wrong", Wrong())])
+
+
+def test_a_modality_naming_an_unregistered_interval_setting_is_refused(app_factory):
+    class Dangling:
+        @hookimpl
+        def register_modality(self):
+            return Modality("dangling", "Dangling", min_interval_setting="nobody.registers.this")
+
+    with pytest.raises(PluginError, match="names setting 'nobody.registers.this'"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("dangling", Dangling())])
