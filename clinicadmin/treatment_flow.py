@@ -4,6 +4,7 @@ Recording stores the plugin's details, screens again, requires every warning ack
 by a manager, then consumes what the plugin says the treatment uses. Any failure rolls the whole step back.
 """
 from datetime import datetime
+from decimal import Decimal
 
 from .audit import audit
 from .extensions import db
@@ -148,7 +149,10 @@ def _consumables(treatment):
             for item in items:
                 if not isinstance(item, Consumption):
                     raise TypeError(f"returned {item!r}, not a Consumption")
-                wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+                quantity = Decimal(str(item.quantity))
+                if not quantity.is_finite() or quantity <= 0:
+                    raise ValueError(f"quantity {item.quantity!r} is not above zero")
+                wanted[item.product_id] = wanted.get(item.product_id, Decimal(0)) + quantity
         except Exception as exc:
             raise TreatmentRejected(
                 f"Could not work out what the treatment uses: {impl.plugin_name} ({type(exc).__name__}: {exc})."

@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, ValidationError, widgets
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from clinicadmin.forms import ProductField
 
@@ -25,13 +25,14 @@ def _at_least_one(form, field):
 
 
 def _needs(product_field, label):
-    """The amount is required with its product and refused without one."""
+    """The amount is required with its product and refused without one. Put it before ``Optional()``, which would
+    otherwise end the chain on an empty amount before this check runs."""
     def check(form, field):
         product = form[product_field].data
-        if product is not None and not field.data:
-            raise ValidationError(f"Give the amount of {label} used.")
-        if product is None and field.data:
-            raise ValidationError(f"Choose the {label} product, or leave the amount empty.")
+        if product is not None and field.data is None:
+            raise StopValidation(f"Give the amount of {label} used.")
+        if product is None and field.data is not None:
+            raise StopValidation(f"Choose the {label} product, or leave the amount empty.")
     return check
 
 
@@ -54,13 +55,13 @@ def form_fields():
         "serum_product": ProductField("Serum applied", categories=["serum"], validators=[Optional()],
                                       allow_blank=True),
         "serum_ml": DecimalField("Serum used (mL)", places=2,
-                                 validators=[Optional(), _finite, NumberRange(min=Decimal("0.05"), max=30),
-                                             _needs("serum_product", "serum")]),
+                                 validators=[_needs("serum_product", "serum"), Optional(), _finite,
+                                             NumberRange(min=Decimal("0.05"), max=30)]),
         "anesthetic_product": ProductField("Numbing gel", categories=["gel"], validators=[Optional()],
                                            allow_blank=True),
         "anesthetic_amount": DecimalField("Numbing gel used (g or mL)", places=2,
-                                          validators=[Optional(), _finite, NumberRange(min=Decimal("0.05"), max=30),
-                                                      _needs("anesthetic_product", "numbing gel")]),
+                                          validators=[_needs("anesthetic_product", "numbing gel"), Optional(),
+                                                      _finite, NumberRange(min=Decimal("0.05"), max=30)]),
         "skin_reaction": SelectField("Skin reaction", choices=REACTIONS, default="none"),
         "reaction_notes": StringField("Reaction notes", validators=[Optional(), Length(max=500)]),
     }

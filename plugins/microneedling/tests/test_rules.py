@@ -1,0 +1,86 @@
+"""Every microneedling rule, table-driven, through the screening engine; with the waiting-period day boundaries."""
+import pytest
+
+from clinicadmin.extensions import db
+
+KEY = "microneedling"
+BLOCKS = ["pregnancy", "breastfeeding", "acute_infection", "chronic_disease_flare", "herpes_active",
+          "open_lesions_area", "rosacea", "acne_active", "eczema_psoriasis_active", "bleeding_disorder", "cancer",
+          "chemo_radiotherapy", "keloid_scarring", "many_moles_area", "allergy_metal"]
+WARNS = ["diabetes", "autoimmune_disease", "immunosuppression", "anticoagulants"]
+# (code, default wait in days)
+WAITS = [("isotretinoin", 180), ("botulinum_toxin", 90), ("dermal_filler", 180), ("chemical_peel", 30)]
+
+
+def _mine(mn, history, details=None):
+    treatment = mn.booked(mn.client(history=history, consents=[KEY]), KEY)
+    if details is not None:
+        treatment.details = details
+        from clinicadmin.treatment_flow import rescreen
+
+        db.session.commit()
+        rescreen(treatment)
+    return {(f.code, f.severity) for f in treatment.current_findings() if f.plugin == KEY}
+
+
+def test_a_healthy_client_has_no_finding(mn):
+    assert _mine(mn, []) == set()
+
+
+@pytest.mark.parametrize("code", BLOCKS)
+def test_blocking_conditions(mn, code):
+    assert _mine(mn, [(code, 30)]) == {(f"microneedling.{code}", "block")}
+
+
+@pytest.mark.parametrize("code", WARNS)
+def test_warning_conditions(mn, code):
+    assert _mine(mn, [(code, 30)]) == {(f"microneedling.{code}", "warn")}
+
+
+def test_a_condition_that_has_ended_no_longer_counts(mn):
+    from clinicadmin.models import HealthEntry
+
+    client = mn.client(consents=[KEY])
+    client.health_entries.append(HealthEntry(code="herpes_active", onset=mn.today.replace(year=mn.today.year - 1),
+                                             ended=mn.today.replace(year=mn.today.year - 1)))
+    db.session.commit()
+    treatment = mn.booked(client, KEY)
+    assert [f for f in treatment.current_findings() if f.plugin == KEY] == []
+
+
+@pytest.mark.parametrize("code, wait", WAITS)
+@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"])
+def test_waiting_periods_and_their_day_boundaries(mn, code, wait, offset, expected):
+    found = _mine(mn, [(code, wait + offset)])
+    assert ((f"microneedling.recent_{code}", "warn") in found) is expected
+
+
+def test_an_undated_recent_procedure_counts_as_recent(mn):
+    assert _mine(mn, [("dermal_filler", None)]) == {("microneedling.recent_dermal_filler", "warn")}
+
+
+def test_waiting_periods_follow_the_clinic_setting(mn, login):
+    assert login("manager").post("/admin/settings/", data={
+        "microneedling.wait_after_chemical_peel_days": "10"}).status_code == 302
+    assert _mine(mn, [("chemical_peel", 12)]) == set()
+    assert _mine(mn, [("chemical_peel", 9)]) == {("microneedling.recent_chemical_peel", "warn")}
+
+
+def test_anaesthetic_allergy_warns_at_booking_and_blocks_if_gel_is_used(mn):
+    assert _mine(mn, [("allergy_anesthetic", None)]) == {("microneedling.allergy_anesthetic", "warn")}
+    assert _mine(mn, [("allergy_anesthetic", None)], details={"anesthetic_product": mn.gel.id}) == {
+        ("microneedling.allergy_anesthetic", "block")}
+
+
+def test_sessions_closer_than_the_minimum_interval_warn(mn):
+    from datetime import datetime, timedelta
+
+    client = mn.client(consents=[KEY])
+    mn.lot(mn.cartridge, "C", 5)
+    first = mn.booked(client, KEY, when=datetime.now() - timedelta(days=3))
+    from clinicadmin.treatment_flow import record
+
+    record(first, details={"needle_product": mn.cartridge.id}, performed_at=first.scheduled_at, notes=None,
+           user=mn.staff["practitioner"])
+    second = mn.booked(client, KEY)
+    assert ("course-interval-too-short", "warn") in {(f.code, f.severity) for f in second.current_findings()}
