@@ -13,7 +13,7 @@ from flask import current_app
 from flask_security import hash_password
 
 from .extensions import db
-from .models import Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Treatment, User
+from .models import Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Treatment
 from .models.staff import ROLES
 from .plugins import registry
 from .stock import receive

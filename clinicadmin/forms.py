@@ -24,9 +24,11 @@ class _Lookup(QueryAjaxModelLoader):
     """A loader whose ``get_one`` applies the same filters as its list, and whose search is a literal prefix."""
 
     search_columns = ()
+    placeholder = "Type to search"
 
     def __init__(self, name):
-        super().__init__(name, db.session, self.model, fields=list(self.search_columns), page_size=LOOKUP_LIMIT)
+        super().__init__(name, db.session, self.model, fields=list(self.search_columns), page_size=LOOKUP_LIMIT,
+                         placeholder=self.placeholder)
         _LOADERS[name] = self
 
     def base_query(self):
@@ -54,6 +56,7 @@ class ClientLookup(_Lookup):
 
     model = Client
     search_columns = (Client.last_name, Client.first_name, Client.email)
+    placeholder = "Type the start of the client's last name, first name or email"
 
     def base_query(self):
         return db.session.query(Client).filter(Client.archived_at.is_(None))
@@ -64,6 +67,7 @@ class ProductLookup(_Lookup):
 
     model = Product
     search_columns = (Product.name, Product.sku)
+    placeholder = "Type the start of the product's name or SKU"
 
     def __init__(self, categories=None):
         self.categories = tuple(sorted(categories or ()))

@@ -13,8 +13,7 @@ from clinicadmin import hookspecs
 from clinicadmin.admin.base import SecuredView
 from clinicadmin.config import PROJECT_ROOT
 from clinicadmin.extensions import db
-from clinicadmin.plugin_api import (ConditionCode, Consumption, Finding, Modality, Report, ReportResult, SettingSpec,
-                                    hookimpl)
+from clinicadmin.plugin_api import Consumption, Finding, Report, ReportResult, SettingSpec, hookimpl
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
 from fake_modality import KEY, FakeModality

@@ -165,3 +165,14 @@ def test_front_desk_books_but_does_not_see_findings_or_record(core, login):
     http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id))
     db.session.expire_all()
     assert db.session.get(Treatment, treatment.id).status == "booked"
+
+
+def test_booking_from_a_clients_record_starts_with_that_client(core, login):
+    client = core.client(first="Wren", last="Abara", consents=[KEY])
+    http = login("front_desk")
+    for record in (f"/admin/client_desk/details/?id={client.id}", f"/admin/client/details/?id={client.id}"):
+        viewer = http if "desk" in record else login("practitioner")
+        assert f"/admin/desk/book?client_id={client.id}" in viewer.get(record).get_data(as_text=True)
+    page = http.get(f"/admin/desk/book?client_id={client.id}").get_data(as_text=True)
+    assert f'value="{client.id}"' in page and "Abara, Wren" in page
+    assert "Abara" not in http.get("/admin/desk/book?client_id=x").get_data(as_text=True)

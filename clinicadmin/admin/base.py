@@ -3,16 +3,25 @@
 No view opts in to security by itself; ``register_admin_views`` refuses plugin views that do not derive from here.
 """
 import json
+from datetime import date, datetime
 
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
+from flask_admin.model import typefmt
 from flask_security import current_user
 
 from ..forms import loader
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
+
+#: Dates and times as a clinic reads them: to the minute, no microseconds.
+TYPE_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    datetime: lambda view, value, name: value.strftime("%Y-%m-%d %H:%M"),
+    date: lambda view, value, name: value.isoformat(),
+}
 
 
 def user_has_role(*roles):
@@ -56,6 +65,8 @@ class SecuredModelView(RoleRequired, ModelView):
     can_view_details = True
     page_size = 20
     can_set_page_size = False
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
 
     @property
     def can_create(self):
@@ -82,6 +93,12 @@ class SecuredModelView(RoleRequired, ModelView):
     @expose("/delete/", methods=("POST",))
     def delete_view(self):
         abort(403)
+
+    def search_placeholder(self):
+        """The searchable columns by their labels ("Last Name, Email"), not their attribute names."""
+        if not self.column_searchable_list:
+            return None
+        return ", ".join(self.get_column_name(getattr(c, "key", c)) for c in self.column_searchable_list)
 
     def get_one(self, id):
         """Fetch one record through ``get_query`` so that a list's row filters (archived, role) also bind details."""

@@ -3,9 +3,8 @@ from datetime import date, datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.model.template import macro
 from flask_security import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import inspect
 from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired, Length
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
-from ..models import Client, Consent, HealthEntry
+from ..models import Client, HealthEntry
 from ..plugins import registry
 from .base import SecuredModelView, user_has_role
 from .validators import not_in_future, plain_text
@@ -189,6 +188,7 @@ class ClientDeskView(AuditedClientViewMixin, SecuredModelView):
 
     allowed_roles = ("front_desk",)
     create_roles = edit_roles = ("front_desk",)
+    details_template = "admin/client_details.html"
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone")
     column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "consents")
     column_formatters_detail = {"consents": _format_consents}

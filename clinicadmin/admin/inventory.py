@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..audit import audit
 from ..extensions import db
 from ..forms import ProductField
-from ..models import Location, Product
+from ..models import Location
 from ..stock import StockError, receive
 from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of

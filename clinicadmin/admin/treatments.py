@@ -1,23 +1,18 @@
 """Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
-from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
-from wtforms import DateTimeLocalField, FormField, SelectField, StringField, TextAreaField
-from wtforms import Form as PlainForm
-from wtforms.validators import DataRequired, Length, Optional
+from markupsafe import Markup
 
-from ..audit import audit, audit_read
+from ..audit import audit_read
 from ..extensions import db
-from ..forms import ClientField
 from ..models import Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
 from ..treatment_flow import TreatmentRejected, acknowledge, book, cancel, override, record, rescreen
 from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
-from .validators import plain_text
+from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
 
 BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -61,55 +56,6 @@ def _practitioners():
     return [(u.id, str(u)) for u in db.session.execute(query).scalars().unique()]
 
 
-class BookForm(FlaskForm):
-    client = ClientField("Client", validators=[DataRequired()])
-    modality = SelectField("Modality", validators=[DataRequired()])
-    practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
-    location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000), plain_text])
-
-
-class RecordBaseForm(FlaskForm):
-    performed_at = DateTimeLocalField("Performed at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000), plain_text])
-    acknowledgement_note = TextAreaField(
-        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000), plain_text],
-        description="If screening warns, say how you handled it; the note is stored with each warning.",
-    )
-
-
-def record_form_class(modality):
-    """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields."""
-    fields = {}
-    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        for name, unbound in (answer or {}).items():
-            # Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written.
-            if unbound.kwargs.get("description"):
-                kwargs = {**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))}
-                unbound = unbound.field_class(*unbound.args, **kwargs)
-            fields[name] = unbound
-    details = type("DetailsForm", (PlainForm,), dict(fields))
-    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details, label="")})
-
-
-def details_from_form(subform):
-    """Plugin form data as JSON: products by id, dates and decimals as text."""
-    from decimal import Decimal
-
-    data = {}
-    for name, field in subform._fields.items():
-        value = field.data
-        if hasattr(value, "id") and hasattr(value, "__table__"):
-            value = value.id
-        elif isinstance(value, (date, datetime)):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = format(value, "f")
-        data[name] = value
-    return data
-
-
 class TreatmentDeskView(SecuredView):
     """Book a treatment, see its screening, acknowledge or override findings, record it, print its aftercare."""
 
@@ -118,7 +64,6 @@ class TreatmentDeskView(SecuredView):
     def _treatment(self, treatment_id):
         treatment = db.session.get(Treatment, treatment_id)
         if treatment is None or treatment.client.archived_at is not None:
-            from flask import abort
             abort(404)
         return treatment
 
@@ -142,6 +87,8 @@ class TreatmentDeskView(SecuredView):
             if "practitioner" in current_user.role_names:
                 form.practitioner.data = current_user.id
             form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+            if request.args.get("client_id"):  # "Book a treatment" from a client's record
+                form.client.data = form.client.loader.get_one(request.args["client_id"])
         if form.validate_on_submit():
             try:
                 treatment = book(
@@ -167,6 +114,7 @@ class TreatmentDeskView(SecuredView):
         return self.render(
             "admin/treatment_show.html", treatment=treatment, clinical=clinical,
             modality_label=registry().modality_label(treatment.modality),
+            details=details_for_display(treatment) if clinical else [],
             findings=treatment.current_findings() if clinical else [],
             history=_history_by_run(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
@@ -190,7 +138,6 @@ class TreatmentDeskView(SecuredView):
     def _finding(self, treatment_id):
         finding = db.session.get(ScreeningFinding, request.form.get("finding_id", type=int) or 0)
         if finding is None or finding.treatment_id != treatment_id:
-            from flask import abort
             abort(404)
         return finding
 

@@ -1,4 +1,4 @@
-"""The core stock report: on hand per product and location, with low-stock and expiry flags."""
+"""The core stock report: on hand per active product and location, with out-of-stock, low-stock and expiry flags."""
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -29,13 +29,16 @@ def run_stock_on_hand(params):
             db.func.sum(db.case((expired, StockLot.quantity), else_=0), type_=Quantity()).label("expired"),
             db.func.min(db.case((db.and_(usable, StockLot.quantity > 0), StockLot.expires_on))).label("next_expiry"),
         )
-        .join(StockLot, StockLot.product_id == Product.id)
-        .join(Location, Location.id == StockLot.location_id)
+        # Every active product at every active location, so one never received shows as out of stock.
+        .select_from(Product)
+        .join(Location, db.true())
+        .outerjoin(StockLot, db.and_(StockLot.product_id == Product.id, StockLot.location_id == Location.id))
+        .where(Product.active.is_(True), Location.active.is_(True))
         .group_by(Product.id, Product.sku, Product.name, Product.unit, Product.reorder_level, Location.name)
         .order_by(Product.name, Location.name)
     )
     if params.get("location_id"):
-        query = query.where(StockLot.location_id == params["location_id"])
+        query = query.where(Location.id == params["location_id"])
     rows = []
     for r in db.session.execute(query):
         usable_qty = r.usable or Decimal(0)

@@ -24,7 +24,7 @@ class Product(db.Model):
     tracks_expiry = db.Column(db.Boolean, nullable=False, default=True)
     reorder_level = db.Column(Quantity, nullable=False, default=0)
     unit_cost = db.Column(db.Numeric(10, 2))
-    active = db.Column(db.Boolean, nullable=False, default=True)
+    active = db.Column(db.Boolean, nullable=False, default=True, index=True)
 
     def __str__(self):
         return f"{self.name} [{self.sku}]"
@@ -49,7 +49,7 @@ class StockLot(db.Model):
     lot_number = db.Column(db.String(60), nullable=False, index=True)
     expires_on = db.Column(db.Date, index=True)
     quantity = db.Column(Quantity, nullable=False, default=0)
-    received_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    received_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
 
     def __str__(self):
         expiry = self.expires_on.isoformat() if self.expires_on else "no expiry"

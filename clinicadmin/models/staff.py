@@ -23,6 +23,7 @@ class Role(db.Model, fsqla.FsRoleMixin):
 
 class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
+    __table_args__ = (db.Index("ix_user_active", "active"),)
 
     full_name = db.Column(db.String(120))
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
@@ -46,10 +47,10 @@ class Certification(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
     user = db.relationship("User", back_populates="certifications")
-    modality = db.Column(db.String(60), nullable=False)
+    modality = db.Column(db.String(60), nullable=False, index=True)
     licence_number = db.Column(db.String(80))
     valid_from = db.Column(db.Date)
-    valid_until = db.Column(db.Date)
+    valid_until = db.Column(db.Date, index=True)
 
     def valid_on(self, day):
         return (self.valid_from is None or self.valid_from <= day) and (

@@ -53,6 +53,8 @@ def test_a_managers_clinic_day(mn, login):
     practitioner = login("practitioner")
     form = practitioner.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
     assert "Needle depth (mm)" in form and "details-areas" in form
+    # Fields keep the plugin's order, including those whose help text the core escapes.
+    assert form.index("Device") < form.index("Cartridge or roller used") < form.index("Needle depth (mm)")
     done = practitioner.post(f"/admin/desk/{treatment.id}/record",
                              data=_record(mn.cartridge, mn.serum, "1.5", acknowledgement_note="HbA1c normal; 1.0 mm"))
     assert done.status_code == 302, done.get_data(as_text=True)
@@ -64,6 +66,10 @@ def test_a_managers_clinic_day(mn, login):
     assert Decimal(recorded.details["needle_depth_mm"]) == 1 and recorded.details["areas"] == ["face", "neck"]
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "C-OLD" in page and "S-1" in page
+    # The recorded details read as the form asked them: labels, choice labels and product names, not ids.
+    for shown in ("Needle depth (mm)", "Microneedling pen (cartridge)", "Face, Neck", "Product SERUM [SERUM]",
+                  "Mild erythema"):
+        assert shown in page, shown
     aftercare = http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
     assert "No make-up for at least 1 day" in aftercare and "Ivy Diaz" in aftercare
     stock = http.get("/admin/reports/stock-on-hand").get_data(as_text=True)

@@ -1,0 +1,96 @@
+"""The treatment desk's forms: booking, recording (the core's fields plus the modality plugin's), and showing the
+plugin's stored details in the words of its form."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_admin.model.fields import AjaxSelectField
+from flask_wtf import FlaskForm
+from markupsafe import escape
+from wtforms import BooleanField, DateTimeLocalField, FormField, SelectField, SelectFieldBase, TextAreaField
+from wtforms import Form as PlainForm
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import ClientField
+from ..plugins import registry
+from .validators import plain_text
+
+
+class BookForm(FlaskForm):
+    client = ClientField("Client", validators=[DataRequired()])
+    modality = SelectField("Modality", validators=[DataRequired()])
+    practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
+    location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000), plain_text])
+
+
+class RecordBaseForm(FlaskForm):
+    performed_at = DateTimeLocalField("Performed at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000), plain_text])
+    acknowledgement_note = TextAreaField(
+        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000), plain_text],
+        description="If screening warns, say how you handled it; the note is stored with each warning.",
+    )
+
+
+def details_form_class(modality):
+    """A form class of the fields the modality's plugin gives (none if no loaded plugin answers), in its order."""
+    fields = {}
+    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
+        for name, unbound in (answer or {}).items():
+            # Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written.
+            if unbound.kwargs.get("description"):
+                escaped = unbound.field_class(
+                    *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
+                escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
+                unbound = escaped
+            fields[name] = unbound
+    return type("DetailsForm", (PlainForm,), fields)
+
+
+def record_form_class(modality):
+    """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields."""
+    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details_form_class(modality), label="")})
+
+
+def details_from_form(subform):
+    """Plugin form data as JSON: products by id, dates and decimals as text."""
+    data = {}
+    for name, field in subform._fields.items():
+        value = field.data
+        if hasattr(value, "id") and hasattr(value, "__table__"):
+            value = value.id
+        elif isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = format(value, "f")
+        data[name] = value
+    return data
+
+
+def _shown(field, value):
+    if value is None or value == "" or value == []:
+        return "-"
+    if isinstance(field, AjaxSelectField):
+        record = field.loader.get_one(value)
+        return str(record) if record is not None else f"#{value} (no longer on file)"
+    if isinstance(field, SelectFieldBase):
+        labels = {str(choice[0]): str(choice[1]) for choice in field.iter_choices()}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    if isinstance(field, BooleanField):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def details_for_display(treatment):
+    """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them.
+
+    Keys the loaded plugin's form does not know (a plugin removed or changed since) are still listed, by key.
+    """
+    form = details_form_class(treatment.modality)()
+    details = dict(treatment.details or {})
+    shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
+    shown += [(key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
+              for key, value in details.items()]
+    return shown

@@ -1,0 +1,72 @@
+"""The core's stock-on-hand report and the home page's stock alerts, as a stock clerk and a manager see them."""
+import re
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Location
+
+
+def _rows(html):
+    """The report table's rows as {product name: [cells]} (Product is the second column)."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        rows[(cells[1], cells[2])] = cells
+    return rows
+
+
+def _stock(core):
+    ok = core.product("OK", unit="mL", reorder_level=5)
+    core.lot(ok, "OK-1", 50)
+    low = core.product("LOW", unit="mL", reorder_level=10)
+    core.lot(low, "LOW-1", 4)
+    core.product("NEVER", unit="mL")
+    stale = core.product("STALE", unit="mL")
+    core.lot(stale, "STALE-OLD", 7, expires_in_days=-3)
+    core.lot(stale, "STALE-NEW", 2, expires_in_days=300)
+    soon = core.product("SOON", unit="mL")
+    core.lot(soon, "SOON-1", 3, expires_in_days=12)
+    only_expired = core.product("GONE", unit="mL")
+    core.lot(only_expired, "GONE-1", 9, expires_in_days=-1)
+
+
+def test_stock_on_hand_flags_what_needs_attention(core, login):
+    _stock(core)
+    rows = _rows(login("stock_clerk").get("/admin/reports/stock-on-hand").get_data(as_text=True))
+    at = core.location.name
+    fine = rows[("Product OK", at)]
+    assert (fine[3], fine[4], fine[6]) == ("50 mL", "0", "")
+    assert rows[("Product LOW", at)][6] == "LOW"
+    assert rows[("Product NEVER", at)][3] == "0 mL" and rows[("Product NEVER", at)][6] == "OUT OF STOCK"
+    assert rows[("Product STALE", at)][3:5] == ["2 mL", "7"] and rows[("Product STALE", at)][6] == "EXPIRED ON SHELF"
+    assert rows[("Product SOON", at)][6].startswith("EXPIRES ")
+    # A product whose only stock is expired is out of stock, and the expired units are flagged.
+    assert rows[("Product GONE", at)][6] == "OUT OF STOCK, EXPIRED ON SHELF"
+
+
+def test_the_expiry_warning_follows_the_clinic_setting(core, login):
+    _stock(core)
+    manager = login("manager")
+    assert manager.post("/admin/settings/", data={"core.expiry_warning_days": "7"}).status_code == 302
+    rows = _rows(manager.get("/admin/reports/stock-on-hand").get_data(as_text=True))
+    assert rows[("Product SOON", core.location.name)][6] == ""
+
+
+def test_each_location_is_reported_on_its_own(core, login):
+    _stock(core)
+    annex = Location(name="Annex")
+    db.session.add(annex)
+    db.session.commit()
+    http = login("manager")
+    everywhere = _rows(http.get("/admin/reports/stock-on-hand").get_data(as_text=True))
+    assert everywhere[("Product OK", "Annex")][6] == "OUT OF STOCK"
+    only_annex = _rows(http.get(f"/admin/reports/stock-on-hand?location_id={annex.id}").get_data(as_text=True))
+    assert {location for _, location in only_annex} == {"Annex"}
+
+
+def test_the_home_page_shows_stock_alerts_to_those_who_act_on_them(core, login):
+    _stock(core)
+    for role in ("stock_clerk", "manager"):
+        home = login(role).get("/admin/").get_data(as_text=True)
+        assert "Stock needing attention" in home and "Product LOW" in home and "Product OK" not in home
+    assert "Stock needing attention" not in login("practitioner").get("/admin/").get_data(as_text=True)
