@@ -9,9 +9,19 @@ from flask_security import hash_password
 from .app import create_app
 from .extensions import db
 from .models.staff import ROLES
+from .schema import db_group
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+class ClinicGroup(FlaskGroup):
+    """Flask's command group, whose ``db`` is ours: Flask-Migrate's commands with ``upgrade`` to every head."""
+
+    def _load_plugin_commands(self):
+        if not self._loaded_plugin_commands:
+            super()._load_plugin_commands()
+            self.add_command(db_group, "db")
+
+
+@click.group(cls=ClinicGroup, create_app=create_app)
 def main():
     """ClinicAdmin: run the admin panel (run), migrate the database (db upgrade) and the clinic's chores."""
 

@@ -124,11 +124,13 @@ def load_demo(today=None):
     db.session.flush()
     reg = registry()
     practitioners = [security.find_user(email=e) for e, _, r in DEMO_STAFF if "practitioner" in r]
-    for practitioner in practitioners:
-        for key in reg.modalities:
-            if not any(c.modality == key for c in practitioner.certifications):
+    # The first practitioner holds every certification; the second lacks the qualifications (injections ...),
+    # so screening shows what a missing qualification looks like.
+    for i, practitioner in enumerate(practitioners):
+        for key in [*reg.modalities, *(reg.qualifications if i == 0 else ())]:
+            if not any(c.scope == key for c in practitioner.certifications):
                 practitioner.certifications.append(Certification(
-                    modality=key, licence_number=f"LIC-{practitioner.id:03d}-{key[:4].upper()}",
+                    scope=key, licence_number=f"LIC-{practitioner.id:03d}-{key[:4].upper()}",
                     valid_from=today - timedelta(days=700), valid_until=today + timedelta(days=365)))
     clients = []
     for i, (first, last) in enumerate(zip(FIRST, LAST)):

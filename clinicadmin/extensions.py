@@ -1,4 +1,7 @@
 """The Flask extensions, created unbound so that models and views can import them before the app exists."""
+import os
+
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -15,4 +18,15 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+
+
+@migrate.configure
+def _with_plugin_branches(config):
+    """Alembic reads revisions from the core's versions folder and from every loaded plugin's own folder."""
+    registry = current_app.extensions.get("clinicadmin")
+    core = os.path.join(config.get_main_option("script_location"), "versions")
+    folders = [core, *(registry.migrations.values() if registry else ())]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(folders))
+    return config
 csrf = CSRFProtect()

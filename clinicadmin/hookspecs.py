@@ -13,6 +13,15 @@ def register_modality():
 
 
 @hookspec
+def register_qualifications():
+    """Return a list of :class:`~clinicadmin.plugin_api.Qualification` (certifications that are not a modality).
+
+    Called once at start-up. Managers certify staff for them like for a modality; a modality lists the ones it needs
+    in ``Modality.requires``. Two plugins may register the same key only with the same label.
+    """
+
+
+@hookspec
 def register_conditions():
     """Return a list of :class:`~clinicadmin.plugin_api.ConditionCode` the plugin's checks read.
 
@@ -54,6 +63,15 @@ def consumables(treatment):
     """
 
 
+@hookspec
+def treatment_recorded(treatment):
+    """Store what the plugin keeps about a treatment just recorded as performed, in its own tables; return None.
+
+    Called on every plugin inside the recording transaction, after the stock is consumed and before the commit, so
+    what a plugin adds commits or rolls back with the treatment. An exception refuses the recording, naming the plugin.
+    """
+
+
 @hookspec(firstresult=True)
 def aftercare(treatment):
     """Return the aftercare instructions for ``treatment`` as a list of strings, or None if not the owner.
@@ -67,6 +85,15 @@ def register_reports():
     """Return a list of :class:`~clinicadmin.plugin_api.Report` to add to the Reports menu.
 
     Called once at start-up. Each report's ``roles`` lists who may run it.
+    """
+
+
+@hookspec
+def register_migrations():
+    """Return the folder of the plugin's own Alembic revisions (a path), or None if the plugin has no tables.
+
+    Called once at start-up. The folder's revisions form a branch labelled with the plugin's name whose root
+    ``depends_on`` a core revision; ``clinicadmin db upgrade`` applies the core's and every loaded plugin's branch.
     """
 
 

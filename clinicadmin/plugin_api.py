@@ -18,10 +18,23 @@ class Modality:
     key: str
     label: str
     description: str = ""
+    #: sessions a course of this modality usually has (the default when a course is planned)
     default_sessions: int | None = None
     #: the key of a registered setting holding the minimum days between two sessions (None: no minimum)
     min_interval_setting: str | None = None
+    #: what the client reads and signs before the first session
     consent_text: str = ""
+    #: qualification keys a practitioner must hold besides a certification for the modality itself
+    requires: tuple = ()
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A certification that is not a modality (``injections``); a modality's ``requires`` names it."""
+
+    key: str
+    label: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,6 @@ class Report:
 
 
 __all__ = [
-    "hookimpl", "Modality", "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult",
+    "hookimpl", "Modality", "Qualification", "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult",
     "SEVERITIES", "CONDITION_KINDS",
 ]

@@ -16,7 +16,7 @@ import pluggy
 from flask import current_app
 
 from . import hookspecs
-from .plugin_api import ConditionCode, Modality, Report, SettingSpec
+from .plugin_api import ConditionCode, Modality, Qualification, Report, SettingSpec
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.course_interval",
     "clinicadmin.default_plugins.stock_report",
 )
+
+
+CONDITION_GROUPS = {"state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
+                    "medication": "Medications", "procedure": "Recent procedures"}
 
 
 class PluginError(RuntimeError):
@@ -126,17 +130,20 @@ def _expect(plugin, hook_name, value, cls):
 
 
 class Registry:
-    """What the loaded plugins registered: modalities, condition codes, settings and reports, keyed and checked."""
+    """What the loaded plugins registered: modalities, qualifications, condition codes, settings, reports and
+    migration folders, keyed and checked."""
 
     def __init__(self, pm, loaded):
         self.pm = pm
         self.loaded = loaded
         self.modalities = {}
         self.modality_plugin = {}
+        self.qualifications = {}
         self.conditions = {}
         self.condition_plugins = {}
         self.settings = {}
         self.reports = {}
+        self.migrations = {}
         self._collect()
 
     def _collect(self):
@@ -149,6 +156,14 @@ class Registry:
                 )
             self.modalities[modality.key] = modality
             self.modality_plugin[modality.key] = plugin
+        for plugin, qualifications in _per_plugin(self.pm, "register_qualifications"):
+            for qualification in qualifications:
+                _expect(plugin, "register_qualifications", qualification, Qualification)
+                known = self.qualifications.get(qualification.key)
+                if qualification.key in self.modalities or (known and known.label != qualification.label):
+                    raise PluginError(f"plugin {plugin!r} registers qualification {qualification.key!r}, "
+                                      "which is already a modality or another qualification")
+                self.qualifications[qualification.key] = qualification
         for plugin, codes in _per_plugin(self.pm, "register_conditions"):
             for code in codes:
                 _expect(plugin, "register_conditions", code, ConditionCode)
@@ -172,18 +187,43 @@ class Registry:
                 if report.key in self.reports:
                     raise PluginError(f"plugin {plugin!r} registers report {report.key!r} twice or over another's")
                 self.reports[report.key] = report
+        for plugin, folder in _per_plugin(self.pm, "register_migrations"):
+            if not Path(folder).is_dir():
+                raise PluginError(f"plugin {plugin!r}: register_migrations() names {folder!r}, which is not a folder")
+            self.migrations[plugin] = str(folder)
         for key, modality in self.modalities.items():
             if modality.min_interval_setting and modality.min_interval_setting not in self.settings:
                 raise PluginError(
                     f"plugin {self.modality_plugin[key]!r}: modality {key!r} names setting "
                     f"{modality.min_interval_setting!r}, which no plugin registers"
                 )
+            for needed in modality.requires:
+                if needed not in self.qualifications:
+                    raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} requires "
+                                      f"qualification {needed!r}, which no plugin registers")
 
     def modality_choices(self):
         return sorted(((m.key, m.label) for m in self.modalities.values()), key=lambda kv: kv[1])
 
+    def scope_choices(self):
+        """What staff can be certified for: every modality, then every qualification."""
+        return self.modality_choices() + sorted(((q.key, q.label) for q in self.qualifications.values()),
+                                                key=lambda kv: kv[1])
+
+    def scope_label(self, key):
+        if key in self.qualifications:
+            return self.qualifications[key].label
+        return self.modality_label(key)
+
     def condition_choices(self):
-        return sorted(((c.code, f"{c.label} ({c.kind})") for c in self.conditions.values()), key=lambda kv: kv[1])
+        """Health-history codes grouped by kind ({"Conditions": [(code, label)], ...}), each group by label."""
+        groups = {}
+        for kind in CONDITION_GROUPS:
+            codes = sorted((c for c in self.conditions.values() if c.kind == kind), key=lambda c: c.label)
+            if codes:
+                groups[CONDITION_GROUPS[kind]] = [(c.code, c.label + (" (date it happened)" if c.dated else ""))
+                                                  for c in codes]
+        return groups
 
     def modality_label(self, key):
         modality = self.modalities.get(key)

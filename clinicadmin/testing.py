@@ -37,14 +37,13 @@ def _pg_reachable(url):
 
 
 def _migrate(url, instance_path):
-    from flask_migrate import upgrade
-
     from .app import create_app
+    from .schema import upgrade_all
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance_path), "TESTING": True,
                       "SECRET_KEY": "test", "SECURITY_PASSWORD_SALT": "test"})
     with app.app_context():
-        upgrade()
+        upgrade_all()
         from .extensions import db
 
         db.engine.dispose()
@@ -226,11 +225,12 @@ class Clinic:
         self.db.session.commit()
         return c
 
-    def certify(self, role_or_user, modality, valid_days=365):
+    def certify(self, role_or_user, scope, valid_days=365):
+        """Certify a user (or the user of a role) for a modality or qualification key."""
         from .models import Certification
 
         user = self.staff[role_or_user] if isinstance(role_or_user, str) else role_or_user
-        user.certifications.append(Certification(modality=modality, licence_number="T-1",
+        user.certifications.append(Certification(scope=scope, licence_number="T-1",
                                                  valid_until=self.today + timedelta(days=valid_days)))
         self.db.session.commit()
 

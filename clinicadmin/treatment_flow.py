@@ -32,6 +32,8 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         raise TreatmentRejected("This client's record is archived; restore it before booking.")
     if modality not in registry().modalities:
         raise TreatmentRejected(f"No loaded plugin provides the modality {modality!r}.")
+    if course is not None and (course.client_id != client.id or course.modality != modality):
+        raise TreatmentRejected("That course belongs to another client or modality.")
     treatment = Treatment(
         client=client, modality=modality, practitioner=practitioner, location=location,
         scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked", created_by_id=user.id,
@@ -118,6 +120,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         for product, quantity in _consumables(treatment):
             consume(product=product, location=treatment.location, quantity=quantity, user=user, treatment=treatment)
         treatment.status = "performed"
+        _tell_plugins_recorded(treatment)
         audit("treatment.record", obj=treatment, client_id=treatment.client_id,
               detail={"modality": treatment.modality, "consumed": len(treatment.stock_movements)})
         db.session.commit()
@@ -164,6 +167,19 @@ def _consumables(treatment):
             raise TreatmentRejected(f"A product the treatment uses (id {product_id}) is not on file.")
         result.append((product, quantity))
     return result
+
+
+def _tell_plugins_recorded(treatment):
+    """Let each plugin store its own rows in this transaction; one that fails refuses the recording, by name."""
+    db.session.flush()
+    for impl in registry().pm.hook.treatment_recorded.get_hookimpls():
+        try:
+            impl.function(treatment=treatment)
+            db.session.flush()
+        except Exception as exc:
+            raise TreatmentRejected(
+                f"Could not store what {impl.plugin_name} keeps about the treatment ({type(exc).__name__}: {exc})."
+            ) from exc
 
 
 def _require_booked(treatment):

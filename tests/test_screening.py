@@ -5,7 +5,7 @@ import pytest
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Consent, ScreeningFinding, Treatment
-from clinicadmin.plugin_api import hookimpl
+from clinicadmin.plugin_api import Modality, Qualification, hookimpl
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
 from fake_modality import KEY, FakeModality
@@ -53,17 +53,49 @@ def test_missing_expired_and_withdrawn_consent_block(core):
     withdrawn = core.client(first="Wd")
     withdrawn.consents.append(Consent(modality=KEY, signed_on=core.today - timedelta(30), withdrawn_on=core.today))
     db.session.commit()
-    assert ("core.consent", "consent-not-valid", "block") in _codes(core.booked(client, KEY))
-    assert ("core.consent", "consent-not-valid", "block") in _codes(core.booked(withdrawn, KEY))
+    late = core.client(first="Late")
+    late.consents.append(Consent(modality=KEY, signed_on=core.today))
+    db.session.commit()
+    for who, why in ((client, "had expired by"), (withdrawn, "was withdrawn by"), (late, "was signed after")):
+        treatment = core.booked(who, KEY, when=datetime.now() - timedelta(days=1) if who is late else None)
+        assert ("core.consent", "consent-not-valid", "block") in _codes(treatment)
+        assert why in next(f.message for f in treatment.current_findings() if f.code == "consent-not-valid")
 
 
 def test_practitioner_must_hold_a_valid_certification(core):
     client = core.client(consents=[KEY])
-    assert ("core.certification", "practitioner-not-certified", "block") in _codes(
+    assert ("core.certification", f"practitioner-not-certified:{KEY}", "block") in _codes(
         core.booked(client, KEY, practitioner="front_desk"))
     core.staff["practitioner"].certifications[0].valid_until = core.today - timedelta(days=1)
     db.session.commit()
-    assert ("core.certification", "practitioner-certification-expired", "block") in _codes(core.booked(client, KEY))
+    assert ("core.certification", f"practitioner-certification-expired:{KEY}", "block") in _codes(
+        core.booked(client, KEY))
+
+
+class NeedsInjections:
+    """A modality that also needs the injections qualification."""
+
+    @hookimpl
+    def register_qualifications(self):
+        return [Qualification("injections", "Injections (licensed injector)")]
+
+    @hookimpl
+    def register_modality(self):
+        return Modality("injmod", "Injected modality", requires=("injections",))
+
+
+@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [
+    ("fake", FakeModality()), ("injmod", NeedsInjections())]}])
+def test_a_modality_can_require_a_qualification_too(core, login):
+    client = core.client(consents=["injmod"])
+    core.certify("practitioner", "injmod")
+    found = _codes(core.booked(client, "injmod"))
+    assert ("core.certification", "practitioner-not-certified:injections", "block") in found
+    assert not any(code == "practitioner-not-certified:injmod" for _, code, _ in found)
+    page = login("manager").get("/admin/certification/new/").get_data(as_text=True)
+    assert '<option value="injections">Injections (licensed injector)</option>' in page
+    core.certify("practitioner", "injections")
+    assert not any(code.startswith("practitioner-") for _, code, _ in _codes(core.booked(client, "injmod")))
 
 
 def test_unreviewed_or_stale_health_history_warns(core):

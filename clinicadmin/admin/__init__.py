@@ -3,12 +3,13 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
-from ..models import (AuditEvent, Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot,
-                      StockMovement, Treatment, User)
+from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Role,
+                      StockLot, StockMovement, Treatment, User)
 from ..plugins import PluginError
 from .base import RoleRequired
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
+from .courses import CourseView
 from .index import HomeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView
 from .reports import ReportsView
@@ -34,6 +35,7 @@ def init_admin(app, registry):
     admin.add_view(TreatmentListView(Treatment, s, name="Schedule", endpoint="treatment", category="Treatments"))
     admin.add_view(TreatmentDeskView(name="Book a treatment", endpoint="treatment_desk", url="/admin/desk",
                                      category="Treatments"))
+    admin.add_view(CourseView(Course, s, name="Courses", endpoint="course", category="Treatments"))
     admin.add_view(ProductView(Product, s, name="Products", endpoint="product", category="Stock"))
     admin.add_view(StockLotView(StockLot, s, name="Lots", endpoint="stocklot", category="Stock"))
     admin.add_view(ReceiveStockView(name="Receive stock", endpoint="receive_stock", url="/admin/receive",

@@ -6,13 +6,14 @@ from flask_admin import expose
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired, Length
 
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
-from ..models import Client, HealthEntry
+from ..models import Client, HealthEntry, ScreeningFinding, Treatment
 from ..plugins import registry
 from .base import SecuredModelView, user_has_role
 from .validators import not_in_future, plain_text
@@ -30,6 +31,29 @@ def changes_of(model):
             new = hist.added[0] if hist.added else None
             changed[attr.key] = [None if old is None else str(old), None if new is None else str(new)]
     return changed
+
+
+def client_treatments(client_id):
+    """A client's treatments, newest first, with their findings and practitioner loaded in a fixed number of queries."""
+    return db.session.execute(
+        db.select(Treatment).where(Treatment.client_id == client_id)
+        .options(selectinload(Treatment.findings).selectinload(ScreeningFinding.acknowledged_by),
+                 selectinload(Treatment.findings).selectinload(ScreeningFinding.overridden_by),
+                 selectinload(Treatment.practitioner), selectinload(Treatment.course))
+        .order_by(Treatment.scheduled_at.desc())
+    ).scalars().all()
+
+
+class ClientRecordMixin:
+    """The details page of a client shows their treatments (and, to clinical roles, each one's screening)."""
+
+    details_template = "admin/client_details.html"
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["treatments"] = client_treatments(kwargs["model"].id)
+            kwargs["modality_label"] = registry().modality_label
+        return super().render(template, **kwargs)
 
 
 class AuditedClientViewMixin:
@@ -106,12 +130,11 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(AuditedClientViewMixin, SecuredModelView):
+class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
     """The clinical client record: demographics, health history and clinical notes."""
 
     allowed_roles = CLINICAL_ROLES
     create_roles = edit_roles = CLINICAL_ROLES
-    details_template = "admin/client_details.html"
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone", "intake_reviewed_on", "created_at")
     column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
                            "health_entries", "consents", "clinical_notes", "created_at")
@@ -183,12 +206,11 @@ class ClientView(AuditedClientViewMixin, SecuredModelView):
         return redirect(url_for(".index_view"))
 
 
-class ClientDeskView(AuditedClientViewMixin, SecuredModelView):
+class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
     """The front desk's view of clients: contact details only, no health history or clinical notes."""
 
     allowed_roles = ("front_desk",)
     create_roles = edit_roles = ("front_desk",)
-    details_template = "admin/client_details.html"
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone")
     column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "consents")
     column_formatters_detail = {"consents": _format_consents}

@@ -59,23 +59,26 @@ class UserView(SecuredModelView):
               detail={"changes": changes, "roles": sorted(granted), "password_changed": bool(form.new_password.data)})
 
 
-def _modality_choices():
-    return registry().modality_choices()
+def _scope_choices():
+    return registry().scope_choices()
 
 
 class CertificationView(SecuredModelView):
+    """Who may perform which modality, and who holds which qualification (injections ...), until when."""
+
     allowed_roles = create_roles = edit_roles = MANAGERS
     can_view_details = False
-    column_list = ("user", "modality", "licence_number", "valid_from", "valid_until")
-    column_filters = ("modality", "valid_until")
+    column_list = ("user", "scope", "licence_number", "valid_from", "valid_until")
+    column_labels = {"scope": "Certified for"}
+    column_filters = ("scope", "valid_until")
     column_sortable_list = ("valid_until",)
     column_default_sort = ("valid_until", False)
-    column_formatters = {"modality": lambda v, c, m, n: registry().modality_label(m.modality)}
-    form_columns = ("user", "modality", "licence_number", "valid_from", "valid_until")
-    form_overrides = {"modality": SelectField}
+    column_formatters = {"scope": lambda v, c, m, n: registry().scope_label(m.scope)}
+    form_columns = ("user", "scope", "licence_number", "valid_from", "valid_until")
+    form_overrides = {"scope": SelectField}
     form_args = {
         "user": {"validators": [DataRequired()]},
-        "modality": {"choices": _modality_choices, "validators": [DataRequired()]},
+        "scope": {"choices": _scope_choices, "validators": [DataRequired()]},
         "licence_number": {"validators": [Length(max=80), plain_text]},
         "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
     }

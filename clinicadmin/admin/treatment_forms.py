@@ -6,7 +6,8 @@ from decimal import Decimal
 from flask_admin.model.fields import AjaxSelectField
 from flask_wtf import FlaskForm
 from markupsafe import escape
-from wtforms import BooleanField, DateTimeLocalField, FormField, SelectField, SelectFieldBase, TextAreaField
+from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, SelectField, SelectFieldBase,
+                     TextAreaField)
 from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,6 +23,7 @@ class BookForm(FlaskForm):
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
     scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000), plain_text])
+    course = HiddenField()
 
 
 class RecordBaseForm(FlaskForm):

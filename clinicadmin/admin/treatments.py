@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from ..audit import audit_read
 from ..extensions import db
-from ..models import Location, Role, ScreeningFinding, Treatment, User
+from ..models import Course, Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
 from ..treatment_flow import TreatmentRejected, acknowledge, book, cancel, override, record, rescreen
 from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
@@ -89,13 +89,17 @@ class TreatmentDeskView(SecuredView):
             form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
                 form.client.data = form.client.loader.get_one(request.args["client_id"])
+            course = _course(request.args.get("course_id"))
+            if course is not None and form.client.data is course.client:  # "Book next session" of a course
+                form.course.data, form.modality.data = str(course.id), course.modality
+        course = _course(form.course.data)
         if form.validate_on_submit():
             try:
                 treatment = book(
                     client=form.client.data, modality=form.modality.data,
                     practitioner=db.session.get(User, form.practitioner.data),
                     location=db.session.get(Location, form.location.data), scheduled_at=form.scheduled_at.data,
-                    notes=form.notes.data or None, user=current_user._get_current_object(),
+                    notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
                 )
             except TreatmentRejected as exc:
                 db.session.rollback()
@@ -104,7 +108,8 @@ class TreatmentDeskView(SecuredView):
                 flash(f"Booked. Screening: {treatment.screening_status}.",
                       "success" if treatment.screening_status == "clear" else "warning")
                 return redirect(url_for(".show", treatment_id=treatment.id))
-        return self.render("admin/treatment_book.html", form=form)
+        return self.render("admin/treatment_book.html", form=form, course=course,
+                           modality_label=registry().modality_label)
 
     @expose("/<int:treatment_id>")
     def show(self, treatment_id):
@@ -216,6 +221,14 @@ class TreatmentDeskView(SecuredView):
         audit_read("treatment.aftercare", obj=treatment, client_id=treatment.client_id)
         return self.render("admin/aftercare.html", treatment=treatment, instructions=list(instructions),
                            modality_label=registry().modality_label(treatment.modality))
+
+
+def _course(course_id):
+    """The course with that id (text from a form or URL), or None."""
+    try:
+        return db.session.get(Course, int(course_id)) if course_id else None
+    except ValueError:
+        return None
 
 
 def _history_by_run(treatment):

@@ -1,16 +1,23 @@
-"""A practitioner performs only the modalities they hold a valid certification for."""
+"""A practitioner performs only the modalities they hold a valid certification for, and holds every qualification
+(such as injections) the modality requires."""
 from clinicadmin.plugin_api import Finding, hookimpl
+from clinicadmin.plugins import registry
+
+
+def _finding(practitioner, scope, label, day):
+    certs = [c for c in practitioner.certifications if c.scope == scope]
+    if any(c.valid_on(day) for c in certs):
+        return None
+    if certs:
+        return Finding(f"practitioner-certification-expired:{scope}", "block",
+                       f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.")
+    return Finding(f"practitioner-not-certified:{scope}", "block", f"{practitioner} holds no certification for {label}.")
 
 
 @hookimpl
 def check_contraindications(treatment, history, settings):
-    day = treatment.day
-    practitioner = treatment.practitioner
-    certs = [c for c in practitioner.certifications if c.modality == treatment.modality]
-    if any(c.valid_on(day) for c in certs):
-        return []
-    if certs:
-        return [Finding("practitioner-certification-expired", "block",
-                        f"{practitioner}'s certification for this modality is not valid on {day.isoformat()}.")]
-    return [Finding("practitioner-not-certified", "block",
-                    f"{practitioner} holds no certification for this modality.")]
+    reg = registry()
+    modality = reg.modalities.get(treatment.modality)
+    scopes = [treatment.modality, *(modality.requires if modality else ())]
+    findings = [_finding(treatment.practitioner, scope, reg.scope_label(scope), treatment.day) for scope in scopes]
+    return [f for f in findings if f is not None]

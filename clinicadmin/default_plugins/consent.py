@@ -2,6 +2,14 @@
 from clinicadmin.plugin_api import Finding, hookimpl
 
 
+def _why_not(consents, day):
+    if all(c.signed_on > day for c in consents):
+        return f"was signed after the treatment's day ({day.isoformat()})"
+    if any(c.withdrawn_on is not None and c.withdrawn_on <= day for c in consents):
+        return f"was withdrawn by {day.isoformat()}"
+    return f"had expired by {day.isoformat()}"
+
+
 @hookimpl
 def check_contraindications(treatment, history, settings):
     day = treatment.day
@@ -10,5 +18,6 @@ def check_contraindications(treatment, history, settings):
         return []
     if consents:
         return [Finding("consent-not-valid", "block",
-                        f"The client's consent for this modality has expired or was withdrawn by {day.isoformat()}.")]
+                        f"The client's consent for this modality {_why_not(consents, day)}; a new signed consent is "
+                        "needed.")]
     return [Finding("consent-missing", "block", "No signed consent for this modality is on file.")]

@@ -1,32 +1,77 @@
-"""Sessions of a modality must be at least the modality's minimum interval apart (a setting the plugin names)."""
+"""Sessions of a modality must be at least the minimum interval apart, and a course has as many as were planned.
+
+The minimum is the treatment's course's own interval when it has one, else the setting the modality names. Every
+other performed or booked session of the same client and modality counts, before or after this one, so a booking
+made too close to another is flagged as well as one recorded too soon after the last.
+"""
+from datetime import timedelta
+
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
 
+def _minimum_days(treatment, modality, settings):
+    if treatment.course is not None and treatment.course.min_interval_days is not None:
+        return treatment.course.min_interval_days
+    if modality.min_interval_setting:
+        return settings[modality.min_interval_setting]
+    return 0
+
+
+def _nearest_other_session(treatment, when, days):
+    other_when = db.func.coalesce(Treatment.performed_at, Treatment.scheduled_at)
+    rows = db.session.execute(
+        db.select(other_when).where(
+            Treatment.client_id == treatment.client_id,
+            Treatment.modality == treatment.modality,
+            Treatment.status.in_(("performed", "booked")),
+            Treatment.id != treatment.id,
+            other_when > when - timedelta(days=days),
+            other_when < when + timedelta(days=days),
+        )
+    ).scalars().all()
+    # Dates, not times: two sessions on consecutive days are one day apart whatever the hour.
+    gaps = [(abs((when.date() - other.date()).days), other) for other in rows]
+    gaps = [(gap, other) for gap, other in gaps if gap < days]
+    return min(gaps, default=None)
+
+
+def _interval_finding(treatment, modality, settings):
+    days = _minimum_days(treatment, modality, settings)
+    if not days:
+        return None
+    when = treatment.performed_at or treatment.scheduled_at
+    nearest = _nearest_other_session(treatment, when, days)
+    if nearest is None:
+        return None
+    gap, other = nearest
+    side = "before" if other <= when else "after"
+    return Finding("course-interval-too-short", "warn",
+                   f"Another {modality.label} session is {gap} days {side} this one ({other:%Y-%m-%d}); "
+                   f"the minimum interval is {days} days.")
+
+
+def _course_finding(treatment):
+    course = treatment.course
+    if course is None:
+        return None
+    done = db.session.execute(
+        db.select(db.func.count(Treatment.id)).where(
+            Treatment.course_id == course.id, Treatment.status == "performed", Treatment.id != treatment.id)
+    ).scalar_one()
+    if done >= course.planned_sessions:
+        return Finding("course-complete", "warn",
+                       f"All {course.planned_sessions} planned sessions of this course are done; "
+                       "extend the course or plan a new one.")
+    return None
+
+
 @hookimpl
 def check_contraindications(treatment, history, settings):
     modality = registry().modalities.get(treatment.modality)
-    if modality is None or not modality.min_interval_setting:
+    if modality is None:
         return []
-    min_days = settings[modality.min_interval_setting]
-    if not min_days:
-        return []
-    when = treatment.performed_at or treatment.scheduled_at
-    last = db.session.execute(
-        db.select(db.func.max(Treatment.performed_at)).where(
-            Treatment.client_id == treatment.client_id,
-            Treatment.modality == treatment.modality,
-            Treatment.status == "performed",
-            Treatment.id != treatment.id,
-            Treatment.performed_at <= when,
-        )
-    ).scalar()
-    if last is None:
-        return []
-    gap = (when.date() - last.date()).days
-    if gap < min_days:
-        return [Finding("course-interval-too-short", "warn",
-                        f"The last {modality.label} session was {gap} days ago; the minimum interval is {min_days} days.")]
-    return []
+    found = [_interval_finding(treatment, modality, settings), _course_finding(treatment)]
+    return [f for f in found if f is not None]

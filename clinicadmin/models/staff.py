@@ -1,4 +1,4 @@
-"""Staff accounts, their roles and their certifications to perform a modality."""
+"""Staff accounts, their roles and their certifications (to perform a modality, or a qualification such as injections)."""
 from flask_security.models import fsqla_v3 as fsqla
 
 from ..extensions import db
@@ -39,15 +39,16 @@ class User(db.Model, fsqla.FsUserMixin):
 
 
 class Certification(db.Model):
-    """A practitioner's licence to perform one modality, valid until a date (None: does not expire)."""
+    """A practitioner's licence for one scope (a modality key or a qualification key), valid until a date (None: does
+    not expire)."""
 
     __tablename__ = "certification"
-    __table_args__ = (db.Index("ix_certification_user_modality", "user_id", "modality"),)
+    __table_args__ = (db.Index("ix_certification_user_scope", "user_id", "scope"),)
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
     user = db.relationship("User", back_populates="certifications")
-    modality = db.Column(db.String(60), nullable=False, index=True)
+    scope = db.Column(db.String(60), nullable=False, index=True)
     licence_number = db.Column(db.String(80))
     valid_from = db.Column(db.Date)
     valid_until = db.Column(db.Date, index=True)
@@ -58,4 +59,4 @@ class Certification(db.Model):
         )
 
     def __str__(self):
-        return f"{self.modality} ({self.licence_number or 'no licence number'})"
+        return f"{self.scope} ({self.licence_number or 'no licence number'})"

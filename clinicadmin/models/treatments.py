@@ -16,14 +16,20 @@ class Course(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False, index=True)
     client = db.relationship("Client")
-    modality = db.Column(db.String(60), nullable=False)
+    modality = db.Column(db.String(60), nullable=False, index=True)
     planned_sessions = db.Column(db.Integer, nullable=False)
     min_interval_days = db.Column(db.Integer)
-    started_on = db.Column(db.Date)
+    started_on = db.Column(db.Date, index=True)
+    notes = db.Column(db.String(500))
     treatments = db.relationship("Treatment", back_populates="course")
 
+    @property
+    def sessions_remaining(self):
+        return max(self.planned_sessions - (self.sessions_done or 0), 0)
+
     def __str__(self):
-        return f"{self.modality} course of {self.planned_sessions}"
+        started = f", from {self.started_on.isoformat()}" if self.started_on else ""
+        return f"{self.planned_sessions} sessions{started}"
 
 
 class Treatment(db.Model):
@@ -108,3 +114,13 @@ class ScreeningFinding(db.Model):
         if self.severity == "warn":
             return self.acknowledged_at is not None or self.overridden_at is not None
         return True
+
+
+#: Sessions of the course performed so far, loaded with the course (one query for a whole list of courses).
+Course.sessions_done = db.column_property(
+    db.select(db.func.count(Treatment.id))
+    .where(Treatment.course_id == Course.id, Treatment.status == "performed")
+    .correlate_except(Treatment)
+    .scalar_subquery(),
+    deferred=False,
+)
