@@ -13,7 +13,7 @@ from clinicadmin import hookspecs
 from clinicadmin.admin.base import SecuredView
 from clinicadmin.config import PROJECT_ROOT
 from clinicadmin.extensions import db
-from clinicadmin.plugin_api import Consumption, Finding, Report, ReportResult, SettingSpec, hookimpl
+from clinicadmin.plugin_api import Consumption, Finding, Qualification, Report, ReportResult, SettingSpec, hookimpl
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
 from fake_modality import KEY, FakeModality
@@ -209,3 +209,119 @@ def test_hook_demo_data(app):
     lots = db.session.execute(db.select(StockLot).join(StockLot.product).where(
         StockLot.lot_number == "D-LOT")).scalars().all()
     assert [lot.quantity for lot in lots] == [10]
+
+
+class Injections:
+    @hookimpl
+    def register_qualifications(self):
+        return [Qualification("injections", "Injections (licensed injector)")]
+
+
+@pytest.mark.parametrize("app_config", [_with(("injections", Injections()))])
+def test_hook_register_qualifications(core, login):
+    manager = login("manager")
+    page = manager.get("/admin/certification/new/").get_data(as_text=True)
+    assert '<option value="injections">Injections (licensed injector)</option>' in page
+    from datetime import date
+
+    assert manager.post("/admin/certification/new/", data={
+        "user": core.staff["practitioner"].id, "scope": "injections", "licence_number": "INJ-7",
+        "valid_until": date.today().replace(year=date.today().year + 1).isoformat()}).status_code == 302
+    assert "Injections (licensed injector)" in manager.get("/admin/certification/").get_data(as_text=True)
+
+
+class Keeps:
+    """Keeps a row about each recorded treatment (in the audit table, which every test database has)."""
+
+    @hookimpl
+    def treatment_recorded(self, treatment):
+        from clinicadmin.models import AuditEvent
+
+        db.session.add(AuditEvent(action="keeps.recorded", object_type="Treatment", object_id=str(treatment.id)))
+
+
+class Refuses:
+    @hookimpl
+    def treatment_recorded(self, treatment):
+        raise ValueError("disk full")
+
+
+@pytest.mark.parametrize("app_config", [_with(("keeps", Keeps()))])
+def test_hook_treatment_recorded_rows_commit_with_the_treatment(core):
+    from clinicadmin.models import AuditEvent
+
+    core.lot(core.supply, "L", 10)
+    treatment = core.booked(core.client(consents=[KEY]), KEY)
+    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
+           notes=None, user=core.staff["practitioner"])
+    db.session.expire_all()
+    assert db.session.execute(db.select(AuditEvent.object_id).where(AuditEvent.action == "keeps.recorded")
+                              ).scalars().all() == [str(treatment.id)]
+
+
+@pytest.mark.parametrize("app_config", [_with(("keeps", Keeps()), ("refuses", Refuses()))])
+def test_hook_treatment_recorded_that_fails_refuses_the_recording(core):
+    from clinicadmin.models import AuditEvent, StockLot
+
+    core.lot(core.supply, "L", 10)
+    treatment = core.booked(core.client(consents=[KEY]), KEY)
+    with pytest.raises(TreatmentRejected, match="refuses .*disk full"):
+        record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
+               notes=None, user=core.staff["practitioner"])
+    db.session.expire_all()
+    assert db.session.get(type(treatment), treatment.id).status == "booked"
+    assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 10
+    assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "keeps.recorded")).first() is None
+
+
+NOTES_PLUGIN = '''
+from pathlib import Path
+from clinicadmin.plugin_api import hookimpl
+
+@hookimpl
+def register_migrations():
+    return Path(__file__).parent / "migrations"
+'''
+
+NOTES_REVISION = '''
+import sqlalchemy as sa
+from alembic import op
+
+revision = "notes0001"
+down_revision = None
+branch_labels = ("notes",)
+depends_on = "b542b2e3a88c"
+
+def upgrade():
+    op.create_table("notes_note", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("treatment_id", sa.Integer, sa.ForeignKey("treatment.id"), nullable=False))
+
+def downgrade():
+    op.drop_table("notes_note")
+'''
+
+
+def test_hook_register_migrations(tmp_path):
+    """``clinicadmin db upgrade``, run as a person would, applies the core's revisions and the plugin's branch."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    package = tmp_path / "plugins" / "notes"
+    (package / "migrations").mkdir(parents=True)
+    (package / "__init__.py").write_text(NOTES_PLUGIN)
+    (package / "migrations" / "notes0001_notes.py").write_text(NOTES_REVISION)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
+           "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"), "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins")}
+
+    def clinicadmin(*args):
+        return subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", *args], env=env,
+                              capture_output=True, text=True, timeout=120, check=True).stdout
+
+    clinicadmin("db", "upgrade")
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "instance" / "clinicadmin.sqlite").execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"notes_note", "treatment", "client"} <= tables
+    heads = clinicadmin("db", "heads")
+    assert "notes0001 (notes) (head)" in heads and heads.count("(head)") == 2
