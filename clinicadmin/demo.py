@@ -90,6 +90,27 @@ class DemoContext:
     def at(self, days_ago, hour=10):
         return datetime.combine(self.today - timedelta(days=days_ago), time(hour, 0))
 
+    def booking(self, client, modality, when, practitioner=None):
+        """Book and screen a treatment as the booking page does."""
+        from .treatment_flow import book
+
+        practitioner = practitioner or self.practitioners[0]
+        return book(client=client, modality=modality, practitioner=practitioner, location=self.location,
+                    scheduled_at=when, user=practitioner)
+
+    def past_session(self, client, modality, details, days_ago, practitioner=None):
+        """A session recorded as the record page does (screening, stock, plugins' own rows); one that screening
+        stops is cancelled instead, as a clinic would."""
+        from .treatment_flow import TreatmentRejected, cancel, record
+
+        treatment = self.booking(client, modality, self.at(days_ago), practitioner)
+        try:
+            record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None,
+                   user=treatment.practitioner)
+        except TreatmentRejected:
+            cancel(treatment, reason="screening stopped it")
+        return treatment
+
 
 def ensure_roles():
     for name, description in ROLES.items():

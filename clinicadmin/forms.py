@@ -6,6 +6,8 @@ treatment used (``ProductField("Serum", categories=["serum"])``); the stored val
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectField
 from sqlalchemy import or_
+from wtforms import SelectMultipleField, ValidationError, widgets
+from wtforms.validators import StopValidation
 
 from .extensions import db
 from .models import Client, Product
@@ -106,3 +108,37 @@ class ProductField(AjaxSelectField):
 
     def __init__(self, label=None, validators=None, categories=None, **kwargs):
         super().__init__(product_lookup(categories), label, validators, **kwargs)
+
+
+def needed_with(other_field, label):
+    """A validator for an amount that goes with a product (``other_field``): required with it, refused without it.
+
+    Put it before ``Optional()``, which would otherwise end the chain on an empty amount before this check runs.
+    """
+    def check(form, field):
+        chosen = form[other_field].data
+        if chosen not in (None, "", []) and field.data is None:
+            raise StopValidation(f"Give the amount of {label} used.")
+        if chosen in (None, "", []) and field.data is not None:
+            raise StopValidation(f"Choose the {label} product, or leave the amount empty.")
+    return check
+
+
+def finite_number(form, field):
+    """Refuse NaN and infinity, which ``DecimalField`` accepts."""
+    if field.data is not None and not field.data.is_finite():
+        raise ValidationError("Enter a number.")
+
+
+def at_least_one(message="Choose at least one."):
+    def check(form, field):
+        if not field.data:
+            raise ValidationError(message)
+    return check
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes (areas treated, techniques used); the data is a list of values."""
+
+    option_widget = widgets.CheckboxInput()
+    widget = widgets.ListWidget(prefix_label=False)

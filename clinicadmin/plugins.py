@@ -48,11 +48,20 @@ class LoadedPlugin:
     hooks: list = field(default_factory=list)
 
 
+def _already_imported(init):
+    """The module already imported from ``init`` under any name (a test runner may have imported the package), so
+    that its models are never declared twice."""
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == init.resolve():
+            return module
+    return None
+
+
 def _import_folder_plugin(name, package_dir):
     module_name = f"{FOLDER_MODULE_PREFIX}.{name}"
     init = package_dir / "__init__.py"
-    existing = sys.modules.get(module_name)
-    if existing is not None and Path(getattr(existing, "__file__", "")) == init:
+    existing = _already_imported(init)
+    if existing is not None:
         return existing
     spec = importlib.util.spec_from_file_location(module_name, init, submodule_search_locations=[str(package_dir)])
     module = importlib.util.module_from_spec(spec)

@@ -95,7 +95,8 @@ def screen(treatment, stage):
     severity, so a manager's override at booking still holds when the treatment is recorded.
     """
     previous = {(f.plugin, f.code, f.severity): f for f in treatment.current_findings()}
-    run = max((f.run for f in treatment.findings), default=0) + 1
+    run = (treatment.screening_run or 0) + 1
+    treatment.screening_run = run
     now = datetime.utcnow()
     stored = []
     for plugin, finding in run_checks(treatment):

@@ -168,3 +168,20 @@ def test_recording_twice_is_refused(core):
     with pytest.raises(TreatmentRejected, match="only a booked treatment"):
         record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
                notes=None, user=core.staff["practitioner"])
+
+
+def test_a_screening_that_finds_nothing_leaves_no_old_finding_current(core, login):
+    client = core.client(history=[("diabetes", 100)], consents=[KEY])
+    treatment = core.booked(client, KEY)
+    assert _codes(treatment) == {("fake", "testmod.diabetes", "warn")}
+    client.health_entries[0].ended = core.today - timedelta(days=1)  # no longer diabetic, say
+    db.session.commit()
+    http = login("practitioner")
+    http.post(f"/admin/desk/{treatment.id}/screen")
+    db.session.expire_all()
+    treatment = db.session.get(Treatment, treatment.id)
+    assert treatment.screening_status == "clear" and treatment.current_findings() == []
+    page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
+    current, earlier = page.split("Earlier screening runs")
+    assert "No findings: clear to treat." in current and "Diabetic: take care." not in current
+    assert "Diabetic: take care." in earlier

@@ -121,7 +121,7 @@ class TreatmentDeskView(SecuredView):
             modality_label=registry().modality_label(treatment.modality),
             details=details_for_display(treatment) if clinical else [],
             findings=treatment.current_findings() if clinical else [],
-            history=_history_by_run(treatment) if clinical else [],
+            earlier_runs=_earlier_runs(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
             can_record=clinical and treatment.status == "booked",
         )
@@ -231,8 +231,10 @@ def _course(course_id):
         return None
 
 
-def _history_by_run(treatment):
+def _earlier_runs(treatment):
+    """[(run, findings)] of the screening runs before the latest one that found something, newest first."""
     runs = {}
     for f in treatment.findings:
-        runs.setdefault(f.run, []).append(f)
+        if f.run != treatment.screening_run:
+            runs.setdefault(f.run, []).append(f)
     return sorted(runs.items(), reverse=True)

@@ -55,6 +55,8 @@ class Treatment(db.Model):
     performed_at = db.Column(db.DateTime, index=True)
     status = db.Column(db.String(20), nullable=False, default="booked", index=True)
     screening_status = db.Column(db.String(20), index=True)
+    #: the number of the latest screening run (a run may find nothing, so it cannot be read off the findings)
+    screening_run = db.Column(db.Integer)
     notes = db.Column(db.Text)
     details = db.Column(db.JSON, nullable=False, default=dict)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
@@ -71,11 +73,8 @@ class Treatment(db.Model):
         return (self.performed_at or self.scheduled_at).date()
 
     def current_findings(self):
-        """The findings of the latest screening run."""
-        if not self.findings:
-            return []
-        latest = max(f.run for f in self.findings)
-        return [f for f in self.findings if f.run == latest]
+        """The findings of the latest screening run (none if that run found nothing)."""
+        return [f for f in self.findings if f.run == self.screening_run]
 
     def __str__(self):
         return f"{self.modality} for {self.client} on {self.scheduled_at:%Y-%m-%d %H:%M}"

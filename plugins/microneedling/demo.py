@@ -1,11 +1,8 @@
 """Microneedling demo records: cartridges and rollers with lots, a few past sessions and tomorrow's bookings."""
 from datetime import timedelta
-from decimal import Decimal
 
 from clinicadmin.extensions import db
-from clinicadmin.models import Product, Treatment
-from clinicadmin.screening import screen
-from clinicadmin.stock import consume
+from clinicadmin.models import Product
 
 
 def add_demo(demo, key):
@@ -19,32 +16,11 @@ def add_demo(demo, key):
     if demo.has_treatments(key):
         return
     serum = db.session.execute(db.select(Product).where(Product.sku == "SER-HA-30")).scalar_one_or_none()
-    practitioner = demo.practitioners[0]
     for i, client in enumerate(demo.clients[12:18]):
-        when = demo.at(10 + 7 * i)
-        treatment = Treatment(
-            client=client, modality=key, practitioner=practitioner, location=demo.location,
-            scheduled_at=when, performed_at=when, status="booked",
-            details={"device": "pen", "needle_product": cartridge.id,
-                     "needle_depth_mm": ["0.50", "1.00", "1.50", "2.00"][i % 4], "areas": ["face"], "passes": 3,
-                     "serum_product": serum.id if serum else None, "serum_ml": "1.00" if serum else None,
-                     "skin_reaction": "mild_erythema"},
-        )
-        db.session.add(treatment)
-        db.session.flush()
-        screen(treatment, "recording")
-        if treatment.screening_status != "clear":
-            treatment.status = "cancelled"
-            continue
-        treatment.status = "performed"
-        consume(product=cartridge, location=demo.location, quantity=1, user=practitioner, treatment=treatment)
-        if serum:
-            consume(product=serum, location=demo.location, quantity=Decimal("1"), user=practitioner,
-                    treatment=treatment)
+        demo.past_session(client, key, {
+            "device": "pen", "needle_product": cartridge.id, "needle_depth_mm": ["0.50", "1.00", "1.50", "2.00"][i % 4],
+            "areas": ["face"], "passes": 3, "serum_product": serum.id if serum else None,
+            "serum_ml": "1.00" if serum else None, "skin_reaction": "mild_erythema"}, days_ago=3 + 5 * i)
     # Tomorrow's list: a pregnant client (blocked), a diabetic client (warning) and a healthy one (clear).
     for hour, client in ((10, demo.clients[0]), (11, demo.clients[3]), (14, demo.clients[20])):
-        treatment = Treatment(client=client, modality=key, practitioner=practitioner, location=demo.location,
-                              scheduled_at=demo.at(0, hour) + timedelta(days=1), status="booked", details={})
-        db.session.add(treatment)
-        db.session.flush()
-        screen(treatment, "booking")
+        demo.booking(client, key, demo.at(0, hour) + timedelta(days=1))

@@ -98,6 +98,8 @@ def test_a_pregnant_client_is_blocked(mn, login):
     ({"details-device": "hammer"}, "Not a valid choice"),
     ({"details-passes": "0"}, "Number must be between 1 and 10."),
     ({"details-needle_product": ""}, "This field is required."),
+    ({"details-device": "roller"}, "A roller uses a roller; Product CART is a cartridge."),
+    ({"details-anesthetic_amount": "2"}, "Choose the numbing gel product, or leave the amount empty."),
 ])
 def test_the_form_refuses_bad_details(mn, login, bad, message):
     mn.lot(mn.cartridge, "C", 10)

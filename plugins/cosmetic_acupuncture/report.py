@@ -1,0 +1,61 @@
+"""Cosmetic acupuncture reports: the points needled most often, and needles used per month."""
+from collections import defaultdict
+from datetime import datetime, time
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import Report, ReportResult
+
+from .checks import PREFIX
+from .models import PointUse
+from .points import POINTS
+
+
+def _window(params):
+    return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
+
+
+def most_used_points(params):
+    start, end = _window(params)
+    query = (
+        db.select(PointUse.point, db.func.count(PointUse.id).label("times"),
+                  db.func.count(db.distinct(Treatment.client_id)).label("clients"))
+        .join(Treatment, Treatment.id == PointUse.treatment_id)
+        .where(PointUse.performed_at >= start, PointUse.performed_at <= end)
+        .group_by(PointUse.point)
+        .order_by(db.desc("times"), PointUse.point)
+    )
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    rows = []
+    for code, times, clients in db.session.execute(query):
+        point = POINTS.get(code)
+        rows.append((code, point.name if point else "", point.region if point else "", times, clients))
+    return ReportResult(("Point", "Name", "Region", "Times needled", "Clients"), rows)
+
+
+def needles_by_month(params):
+    start, end = _window(params)
+    query = db.select(Treatment.performed_at, Treatment.details).where(
+        Treatment.modality == PREFIX, Treatment.status == "performed",
+        Treatment.performed_at >= start, Treatment.performed_at <= end)
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    months = defaultdict(lambda: [0, 0, 0])
+    for performed_at, details in db.session.execute(query):
+        month = months[performed_at.strftime("%Y-%m")]
+        month[0] += 1
+        month[1] += int(details.get("facial_needles") or 0)
+        month[2] += int(details.get("body_needles") or 0)
+    return ReportResult(("Month", "Sessions", "Facial needles", "Body needles"),
+                        [(m, *months[m]) for m in sorted(months)])
+
+
+REPORTS = [
+    Report("cosmetic-acupuncture-points", "Cosmetic acupuncture: most-used points", most_used_points,
+           roles=("admin", "manager", "practitioner"),
+           description="How often each point was needled, and for how many clients, in the period."),
+    Report("cosmetic-acupuncture-needles", "Cosmetic acupuncture: needles per month", needles_by_month,
+           roles=("admin", "manager", "stock_clerk"),
+           description="Sessions, and facial and body needles used, per month."),
+]

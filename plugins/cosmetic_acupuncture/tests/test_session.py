@@ -1,0 +1,92 @@
+"""A cosmetic acupuncture session through the pages: the form, needles taken from stock, the points kept in the
+plugin's own table, the reports built on them, aftercare; and what the form and screening refuse."""
+from datetime import date, datetime
+
+import pytest
+
+from clinicadmin.extensions import db
+from clinicadmin.models import StockLot, Treatment
+
+KEY = "cosmetic_acupuncture"
+
+
+def _record(ca, **extra):
+    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+            "details-face_points": ["ST2", "LI20", "EX-HN3"], "details-body_points": ["ST36", "LR3"],
+            "details-facial_needle_product": ca.facial.id, "details-facial_needles": "6",
+            "details-body_needle_product": ca.body.id, "details-body_needles": "4",
+            "details-retention_minutes": "25", "details-pattern": "qi_deficiency", "details-tongue": "pale",
+            "details-pulse": "thready", "details-concerns": ["fine_lines"], "details-bruising": "none",
+            "notes": "", "acknowledgement_note": ""}
+    data.update(extra)
+    return data
+
+
+def _point_uses():
+    from ..models import PointUse
+
+    db.session.expire_all()
+    return sorted(db.session.execute(db.select(PointUse.point, PointUse.region)).all())
+
+
+def _stock():
+    db.session.expire_all()
+    return dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all())
+
+
+def test_a_session_is_recorded_with_its_points_and_needles(ca, login):
+    ca.lot(ca.facial, "F1", 100)
+    ca.lot(ca.body, "B1", 100)
+    treatment = ca.booked(ca.client(first="Ada", consents=[KEY]), KEY)
+    http = login("practitioner")
+    form = http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
+    assert "ST2 Sibai" in form and "SP6 Sanyinjiao" in form and "Retention (minutes)" in form
+    response = http.post(f"/admin/desk/{treatment.id}/record", data=_record(ca))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _stock() == {"F1": 94, "B1": 96}
+    assert _point_uses() == [("EX-HN3", "face"), ("LI20", "face"), ("LR3", "body"), ("ST2", "face"),
+                             ("ST36", "body")]
+    page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
+    assert "ST2 Sibai, LI20 Yingxiang, EX-HN3 Yintang" in page and "Qi deficiency" in page
+    manager = login("manager")
+    points = manager.get(f"/admin/reports/cosmetic-acupuncture-points?date_from={date.today()}").get_data(
+        as_text=True)
+    assert "<td>ST2</td><td>Sibai</td><td>face</td><td>1</td><td>1</td>" in points
+    needles = manager.get("/admin/reports/cosmetic-acupuncture-needles").get_data(as_text=True)
+    assert f"<td>{date.today():%Y-%m}</td><td>1</td><td>6</td><td>4</td>" in needles
+    aftercare = http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    assert "Avoid heavy make-up for the rest of the day." in aftercare
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"details-face_points": [], "details-body_points": []}, "Choose the points needled."),
+    ({"details-facial_needles": "2"}, "3 points were needled, so at least 3 needles were used."),
+    ({"details-facial_needle_product": "", "details-facial_needles": ""}, "Choose the facial needles used."),
+    ({"details-body_needles": ""}, "Give the amount of body needles used."),
+    ({"details-retention_minutes": "0"}, "Number must be between 1 and 90."),
+    ({"details-face_points": ["ST2", "NOPE"]}, "is not a valid choice"),
+])
+def test_the_form_refuses_bad_details_and_writes_nothing(ca, login, bad, message):
+    ca.lot(ca.facial, "F1", 100)
+    ca.lot(ca.body, "B1", 100)
+    treatment = ca.booked(ca.client(consents=[KEY]), KEY)
+    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(ca, **bad))
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert _stock() == {"F1": 100, "B1": 100} and _point_uses() == []
+    assert db.session.get(Treatment, treatment.id).status == "booked"
+
+
+def test_a_point_forbidden_in_pregnancy_blocks_the_recording(ca, login):
+    ca.lot(ca.facial, "F1", 100)
+    ca.lot(ca.body, "B1", 100)
+    treatment = ca.booked(ca.client(history=[("pregnancy", 150)], consents=[KEY]), KEY)
+    assert treatment.screening_status == "warnings"
+    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(
+        ca, **{"details-body_points": ["SP6", "ST36"], "acknowledgement_note": "Second trimester; no SP6 planned"}))
+    assert "SP6 Sanyinjiao must not be needled in pregnancy" in response.get_data(as_text=True)
+    assert _stock() == {"F1": 100, "B1": 100} and _point_uses() == []
+    # Without the forbidden point the acknowledged warning lets the session be recorded.
+    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(
+        ca, **{"details-body_points": ["ST36", "LR3"], "acknowledgement_note": "Second trimester; gentle"}))
+    assert response.status_code == 302
+    assert [p for p, _ in _point_uses()] == ["EX-HN3", "LI20", "LR3", "ST2", "ST36"]

@@ -1,0 +1,35 @@
+"""Dry needling: the muscles treated most often, with sessions, clients and needles."""
+from collections import defaultdict
+from datetime import datetime, time
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import Report, ReportResult
+
+from .checks import PREFIX
+from .muscles import MUSCLES
+
+
+def by_muscle(params):
+    query = db.select(Treatment.client_id, Treatment.details).where(
+        Treatment.modality == PREFIX, Treatment.status == "performed",
+        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
+        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    muscles = defaultdict(lambda: {"sessions": 0, "clients": set(), "twitch": 0})
+    for client_id, details in db.session.execute(query):
+        for muscle in details.get("muscles") or []:
+            row = muscles[muscle]
+            row["sessions"] += 1
+            row["clients"].add(client_id)
+            row["twitch"] += bool(details.get("twitch_response"))
+    labels = dict(MUSCLES)
+    rows = [(labels.get(m, m), muscles[m]["sessions"], len(muscles[m]["clients"]), muscles[m]["twitch"])
+            for m in sorted(muscles, key=lambda m: (-muscles[m]["sessions"], m))]
+    return ReportResult(("Muscle", "Sessions", "Clients", "With a twitch response"), rows)
+
+
+REPORTS = [Report("dry-needling-muscles", "Dry needling: muscles treated", by_muscle,
+                  roles=("admin", "manager", "practitioner"),
+                  description="How often each muscle was needled, for how many clients, and with a twitch response.")]

@@ -1,0 +1,33 @@
+"""Facial massage sessions per month, by technique."""
+from collections import Counter, defaultdict
+from datetime import datetime, time
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import Report, ReportResult
+
+from .checks import PREFIX
+from .form import TECHNIQUES
+
+
+def sessions_by_technique(params):
+    query = db.select(Treatment.performed_at, Treatment.details).where(
+        Treatment.modality == PREFIX, Treatment.status == "performed",
+        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
+        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    months = defaultdict(Counter)
+    for performed_at, details in db.session.execute(query):
+        month = months[performed_at.strftime("%Y-%m")]
+        month["sessions"] += 1
+        month["minutes"] += int(details.get("duration_minutes") or 0)
+        month.update(details.get("techniques") or [])
+    rows = [(m, months[m]["sessions"], *(months[m][key] for key, _ in TECHNIQUES), months[m]["minutes"])
+            for m in sorted(months)]
+    return ReportResult(("Month", "Sessions", *(label for _, label in TECHNIQUES), "Minutes"), rows)
+
+
+REPORTS = [Report("facial-massage-techniques", "Facial massage: sessions by technique", sessions_by_technique,
+                  roles=("admin", "manager", "practitioner"),
+                  description="Sessions per month, how many used each technique, and the minutes worked.")]

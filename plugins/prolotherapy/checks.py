@@ -1,0 +1,33 @@
+"""Prolotherapy contraindications (seed 002; regenerative injection literature). All of them are data."""
+from clinicadmin.plugin_api import ConditionCode, SettingSpec
+from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
+
+PREFIX = "prolotherapy"
+
+CONDITIONS = [
+    ConditionCode("joint_infection", "Joint infection (septic arthritis)", "condition"),
+    ConditionCode("unexplained_swelling", "Unexplained swelling at the site to treat", "condition"),
+    ConditionCode("fracture", "Fracture", "condition", dated=True),
+]
+
+RULES = [
+    block("bleeding_disorder", "Bleeding disorder: no injections."),
+    block("acute_infection", "Acute infection or illness: postpone the injections."),
+    block("joint_infection", "Joint infection: never inject an infected joint."),
+    block("unexplained_swelling", "Unexplained swelling: have it diagnosed before injecting."),
+    WaitingRule("fracture", "prolotherapy.wait_after_fracture_days", 90, "block", "Fracture"),
+    warn("anticoagulants", "Anticoagulant medication: it must be paused before the injections, as the prescriber "
+                           "agrees; record that it was."),
+    warn("pregnancy", "Pregnancy: discuss with the client's physician; avoid the lower back and pelvis."),
+    warn("diabetes", "Diabetes: dextrose injections can raise blood glucose; check it after the session."),
+]
+
+SETTINGS = [
+    SettingSpec("prolotherapy.min_interval_days", "Prolotherapy: minimum days between sessions", 21,
+                help="Seed 002: a course of 3 to 6 sessions, 3 to 6 weeks apart.", minimum=0),
+    *waiting_settings("Prolotherapy", RULES),
+]
+
+
+def check(treatment, history, settings):
+    return evaluate(PREFIX, RULES, history, settings)
