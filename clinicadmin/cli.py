@@ -86,3 +86,22 @@ def plugins():
         click.echo(f"    hooks: {', '.join(plugin.hooks) or '(none)'}")
     click.echo("modalities: " + (", ".join(f"{k} ({registry.modality_plugin[k]})" for k in registry.modalities)
                                  or "(none)"))
+
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
+              help="Where to write the package (default: the plugins folder, PLUGINS_DIR).")
+@click.option("--label", default=None, help="The modality's name as users see it (default: from NAME).")
+@with_appcontext
+def new_plugin(name, folder, label):
+    """Write a working modality plugin package NAME, with its tests, to build a new modality from."""
+    from .scaffold import ScaffoldError, write_plugin
+
+    if name in current_app.extensions["clinicadmin"].modalities:
+        raise click.ClickException(f"a loaded plugin already provides the modality {name!r}")
+    try:
+        package = write_plugin(name, folder or current_app.config["PLUGINS_DIR"], label)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {package}. It loads at the next start; run its tests with: pytest {package}")

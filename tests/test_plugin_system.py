@@ -79,3 +79,40 @@ def test_a_modality_naming_an_unregistered_interval_setting_is_refused(app_facto
 
     with pytest.raises(PluginError, match="names setting 'nobody.registers.this'"):
         app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("dangling", Dangling())])
+
+
+def _shipped():
+    """{folder name: (modality key, label)} of every plugin shipped in plugins/."""
+    import re
+
+    from clinicadmin.config import PROJECT_ROOT
+
+    found = {}
+    for init in sorted((PROJECT_ROOT / "plugins").glob("*/__init__.py")):
+        text = init.read_text()
+        found[init.parent.name] = (re.search(r'^KEY = "([^"]+)"', text, re.M).group(1),
+                                   re.search(r'label="([^"]+)"', text).group(1))
+    return found
+
+
+SHIPPED = _shipped()
+
+
+@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [p for p in SHIPPED if p != removed]}
+                                        for removed in SHIPPED], ids=[f"without-{p}" for p in SHIPPED])
+def test_removing_a_plugin_leaves_no_trace_and_the_rest_working(app, app_config, login):
+    assert len(SHIPPED) >= 5
+    removed = next(p for p in SHIPPED if p not in app_config["PLUGINS_ENABLED"])
+    key, label = SHIPPED[removed]
+    http = login("manager")
+    pages = {url: http.get(url) for url in ("/admin/desk/book", "/admin/reports/", "/admin/settings/",
+                                            "/admin/consent/new/", "/admin/certification/new/", "/admin/course/new/",
+                                            "/admin/client/new/", "/admin/")}
+    for url, response in pages.items():
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert label not in text and f'value="{key}"' not in text, (removed, url)
+    booking = pages["/admin/desk/book"].get_data(as_text=True)
+    for other, (other_key, other_label) in SHIPPED.items():
+        if other != removed:
+            assert f'<option value="{other_key}">{other_label}</option>' in booking

@@ -132,15 +132,6 @@ def test_aftercare_never_tells_clients_to_avoid_sunscreen(mn, login):
     assert "sunscreen" in sheet and "no sunscreen" not in sheet and "avoid sunscreen" not in sheet
 
 
-@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": []}])
-def test_without_the_plugin_no_trace_remains(app, login):
-    http = login("manager")
-    for url in ("/admin/desk/book", "/admin/reports/", "/admin/settings/", "/admin/consent/new/",
-                "/admin/certification/new/", "/admin/"):
-        response = http.get(url)
-        assert response.status_code == 200 and "icroneedling" not in response.get_data(as_text=True), url
-
-
 @pytest.mark.parametrize("app_config", [{}])
 def test_demo_clinic_has_todays_screening_cases(app):
     from clinicadmin.demo import load_demo

@@ -1,0 +1,196 @@
+"""``clinicadmin new-plugin NAME``: write a working modality plugin package, with its tests, to start from.
+
+The package it writes loads, screens, records, consumes stock, prints aftercare and reports, and its tests pass as
+written; a developer then replaces the example rule, form and texts with the modality's own.
+"""
+import keyword
+import re
+from pathlib import Path
+from string import Template
+
+INIT = Template('''"""$label: a ClinicAdmin modality plugin (written by `clinicadmin new-plugin`; make it yours).
+
+Every hook is documented in docs/plugin-hooks.md of ClinicAdmin.
+"""
+from collections import Counter
+from datetime import datetime, time
+
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from clinicadmin.extensions import db
+from clinicadmin.forms import ProductField, finite_number
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import ConditionCode, Consumption, Modality, Report, ReportResult, SettingSpec, hookimpl
+from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
+
+KEY = "$name"
+
+CONDITIONS = [ConditionCode("$name.skin_fragility", "Fragile skin in the area to treat", "condition")]
+
+RULES = [
+    block("bleeding_disorder", "Bleeding disorder: do not treat."),
+    block("$name.skin_fragility", "Fragile skin in the area: do not treat it."),
+    warn("diabetes", "Diabetes: slower healing; take care."),
+    WaitingRule("dermal_filler", "$name.wait_after_dermal_filler_days", 14, "warn", "Dermal filler"),
+]
+
+AFTERCARE = [
+    "Drink plenty of water today.",
+    "Contact the clinic if anything unexpected happens.",
+]
+
+
+@hookimpl
+def register_modality():
+    return Modality(KEY, "$label", description="Describe the modality here.", default_sessions=4,
+                    min_interval_setting="$name.min_interval_days",
+                    consent_text="Describe what the client consents to: the treatment, its effects and its risks.")
+
+
+@hookimpl
+def register_conditions():
+    return CONDITIONS
+
+
+@hookimpl
+def register_settings():
+    return [SettingSpec("$name.min_interval_days", "$label: minimum days between sessions", 7),
+            *waiting_settings("$label", RULES)]
+
+
+@hookimpl
+def treatment_form_fields(modality):
+    if modality != KEY:
+        return None
+    return {
+        "product": ProductField("Product used", categories=["consumable"], validators=[InputRequired()]),
+        "quantity": DecimalField("Quantity used", places=1,
+                                 validators=[InputRequired(), finite_number, NumberRange(min=0.1, max=100)]),
+        "minutes": IntegerField("Duration (minutes)", validators=[InputRequired(), NumberRange(min=5, max=180)]),
+    }
+
+
+@hookimpl
+def check_contraindications(treatment, history, settings):
+    if treatment.modality != KEY:
+        return None
+    return evaluate(KEY, RULES, history, settings)
+
+
+@hookimpl
+def consumables(treatment):
+    if treatment.modality != KEY:
+        return None
+    return [Consumption(treatment.details["product"], treatment.details["quantity"])]
+
+
+@hookimpl
+def aftercare(treatment):
+    return AFTERCARE if treatment.modality == KEY else None
+
+
+def sessions_by_month(params):
+    query = db.select(Treatment.performed_at).where(
+        Treatment.modality == KEY, Treatment.status == "performed",
+        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
+        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
+    if params.get("location_id"):
+        query = query.where(Treatment.location_id == params["location_id"])
+    months = Counter(performed_at.strftime("%Y-%m") for performed_at in db.session.execute(query).scalars())
+    return ReportResult(("Month", "Sessions"), sorted(months.items()))
+
+
+@hookimpl
+def register_reports():
+    return [Report("$name-sessions", "$label: sessions by month", sessions_by_month,
+                   roles=("admin", "manager", "practitioner"), description="Sessions recorded per month.")]
+''')
+
+CONFTEST = Template('''from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def app_config():
+    """The core plus this plugin only, loaded from the folder this package is in."""
+    return {"PLUGINS_ENABLED": ["$name"], "PLUGINS_DIR": str(Path(__file__).resolve().parents[2])}
+
+
+@pytest.fixture
+def ready(app, staff, clinic):
+    """The practitioner certified for the modality, and a product in stock."""
+    clinic.certify("practitioner", "$name")
+    clinic.supply = clinic.product("SUPPLY", category="consumable", unit="mL", pack_size=10)
+    clinic.lot(clinic.supply, "LOT-1", 10)
+    return clinic
+''')
+
+TESTS = Template('''"""$label: the example rules and a recorded session. Change them with the plugin."""
+from datetime import datetime
+
+import pytest
+
+from clinicadmin.extensions import db
+from clinicadmin.models import StockLot
+
+KEY = "$name"
+
+
+def _findings(treatment):
+    return {(f.code, f.severity) for f in treatment.current_findings() if f.plugin == KEY}
+
+
+def test_a_healthy_client_has_no_finding(ready):
+    assert _findings(ready.booked(ready.client(consents=[KEY]), KEY)) == set()
+
+
+@pytest.mark.parametrize("code, severity", [("bleeding_disorder", "block"), ("diabetes", "warn")])
+def test_the_rules(ready, code, severity):
+    treatment = ready.booked(ready.client(history=[(code, 30)], consents=[KEY]), KEY)
+    assert _findings(treatment) == {(f"{KEY}.{code}", severity)}
+
+
+@pytest.mark.parametrize("days, expected", [(13, True), (14, False)])
+def test_the_waiting_period_and_its_day_boundary(ready, days, expected):
+    treatment = ready.booked(ready.client(history=[("dermal_filler", days)], consents=[KEY]), KEY)
+    assert ((f"{KEY}.recent_dermal_filler", "warn") in _findings(treatment)) is expected
+
+
+def test_a_session_is_recorded_and_uses_stock(ready, login):
+    treatment = ready.booked(ready.client(consents=[KEY]), KEY)
+    http = login("practitioner")
+    response = http.post(f"/admin/desk/{treatment.id}/record", data={
+        "performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": ready.supply.id,
+        "details-quantity": "2.5", "details-minutes": "30"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 7.5
+    assert "Drink plenty of water today." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    report = login("manager").get("/admin/reports/$name-sessions").get_data(as_text=True)
+    assert f"<td>{datetime.now():%Y-%m}</td><td>1</td>" in report
+''')
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class ScaffoldError(ValueError):
+    """The plugin cannot be written; the message says why."""
+
+
+def write_plugin(name, folder, label=None):
+    """Write the package ``folder/name`` (with ``tests/``); returns its path. Refuses a bad or taken name."""
+    if not NAME.match(name) or keyword.iskeyword(name):
+        raise ScaffoldError(f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
+                            "starting with a letter.")
+    package = Path(folder) / name
+    if package.exists():
+        raise ScaffoldError(f"{package} already exists.")
+    values = {"name": name, "label": label or name.replace("_", " ").capitalize()}
+    (package / "tests").mkdir(parents=True)
+    (package / "__init__.py").write_text(INIT.substitute(values))
+    (package / "tests" / "__init__.py").write_text("")
+    (package / "tests" / "conftest.py").write_text(CONFTEST.substitute(values))
+    (package / "tests" / f"test_{name}.py").write_text(TESTS.substitute(values))
+    return package
