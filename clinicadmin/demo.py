@@ -151,7 +151,7 @@ def load_demo(today=None):
         for key in [*reg.modalities, *(reg.qualifications if i == 0 else ())]:
             if not any(c.scope == key for c in practitioner.certifications):
                 practitioner.certifications.append(Certification(
-                    scope=key, licence_number=f"LIC-{practitioner.id:03d}-{key[:4].upper()}",
+                    scope=key, licence_number=f"LIC-{practitioner.id:03d}-{key.replace('_', '')[:4].upper()}",
                     valid_from=today - timedelta(days=700), valid_until=today + timedelta(days=365)))
     clients = []
     for i, (first, last) in enumerate(zip(FIRST, LAST)):

@@ -112,6 +112,7 @@ class Report:
 
 
 __all__ = [
-    "hookimpl", "Modality", "Qualification", "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult",
+    "hookimpl", "Modality", "Qualification",
+    "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult",
     "SEVERITIES", "CONDITION_KINDS",
 ]

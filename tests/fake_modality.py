@@ -15,7 +15,8 @@ class FakeModality:
 
     @hookimpl
     def register_modality(self):
-        return Modality(KEY, "Test modality", min_interval_setting="testmod.interval_days")
+        return Modality(KEY, "Test modality", min_interval_setting="testmod.interval_days",
+                        consent_text="I agree to the <b>test</b> modality.")
 
     @hookimpl
     def register_settings(self):

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from clinicadmin.extensions import db
-from clinicadmin.models import AuditEvent, Client, HealthEntry
+from clinicadmin.models import AuditEvent, Client, Consent, HealthEntry
 
 
 def _client_form(**extra):
@@ -124,3 +124,16 @@ def test_client_lookup_is_a_literal_prefix_search_of_active_clients(core, login)
     assert names("_") == []
     assert names("x" * 10000) == []
     assert names("o") == ["O'Brien, Anna (b. 1985-05-05)"]  # archived Obrist is not offered
+
+
+def test_consent_is_recorded_against_the_text_the_plugin_supplies(core, login):
+    client = core.client(first="Signe")
+    http = login("front_desk")
+    page = http.get("/admin/consent/new/").get_data(as_text=True)
+    assert "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in page
+    assert http.post("/admin/consent/new/", data={"client": client.id, "modality": "testmod",
+                                                  "signed_on": date.today().isoformat()}).status_code == 302
+    consent = db.session.execute(db.select(Consent)).scalar_one()
+    details = http.get(f"/admin/consent/details/?id={consent.id}").get_data(as_text=True)
+    assert "What the client consented to" in details and "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in details
+    assert consent.recorded_by_id == core.staff["front_desk"].id

@@ -44,8 +44,10 @@ def test_hook_register_modality(core, login):
 def test_hook_register_conditions(core, login):
     page = login("practitioner").get("/admin/client/new/").get_data(as_text=True)
     # The inline form's template is escaped into the page: the codes arrive grouped by kind, dated ones marked.
-    assert "optgroup label=&#34;Conditions&#34;&gt;&lt;option value=&#34;test_condition&#34;&gt;A test condition" in page
-    assert "optgroup label=&#34;Pregnancy and similar states&#34;" in page and "Dermal filler (date it happened)" in page
+    assert ("optgroup label=&#34;Conditions&#34;&gt;&lt;option value=&#34;test_condition&#34;&gt;A test condition"
+            in page)
+    assert "optgroup label=&#34;Pregnancy and similar states&#34;" in page
+    assert "Dermal filler (date it happened)" in page
 
 
 class Strict:
@@ -313,7 +315,8 @@ def test_hook_register_migrations(tmp_path):
     (package / "__init__.py").write_text(NOTES_PLUGIN)
     (package / "migrations" / "notes0001_notes.py").write_text(NOTES_REVISION)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
-           "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"), "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins")}
+           "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
+           "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins")}
 
     def clinicadmin(*args):
         return subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", *args], env=env,

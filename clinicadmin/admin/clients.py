@@ -276,7 +276,14 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
     allowed_roles = CLINICAL_ROLES + ("front_desk",)
     create_roles = edit_roles = CLINICAL_ROLES + ("front_desk",)
     audit_prefix = "consent"
+    create_template = "admin/consent_create.html"
     column_list = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
+    column_details_list = ("client", "modality", "signed_on", "expires_on", "withdrawn_on", "recorded_by", "text")
+    column_labels = {"text": "What the client consented to"}
+    column_formatters_detail = {
+        "modality": lambda v, c, m, n: registry().modality_label(m.modality),
+        "text": lambda v, c, m, n: v.consent_text(m.modality) or "(the modality's plugin gives no text)",
+    }
     column_filters = ("modality", "signed_on", "expires_on")
     column_sortable_list = ("signed_on",)
     column_default_sort = ("signed_on", True)
@@ -291,6 +298,16 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
     @property
     def form_ajax_refs(self):
         return {"client": client_lookup()}
+
+    @staticmethod
+    def consent_text(modality):
+        """The text the modality's plugin gives the client to read and sign."""
+        found = registry().modalities.get(modality)
+        return found.consent_text if found else ""
+
+    def consent_texts(self):
+        """[(label, text)] of every loaded modality, for the page where a signed consent is recorded."""
+        return [(label, self.consent_text(key)) for key, label in registry().modality_choices()]
 
     def _client_id(self, model):
         return model.client_id

@@ -11,7 +11,8 @@ def _finding(practitioner, scope, label, day):
     if certs:
         return Finding(f"practitioner-certification-expired:{scope}", "block",
                        f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.")
-    return Finding(f"practitioner-not-certified:{scope}", "block", f"{practitioner} holds no certification for {label}.")
+    return Finding(f"practitioner-not-certified:{scope}", "block",
+                   f"{practitioner} holds no certification for {label}.")
 
 
 @hookimpl

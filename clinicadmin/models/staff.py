@@ -1,4 +1,4 @@
-"""Staff accounts, their roles and their certifications (to perform a modality, or a qualification such as injections)."""
+"""Staff accounts, their roles, and their certifications: for a modality, or a qualification such as injections."""
 from flask_security.models import fsqla_v3 as fsqla
 
 from ..extensions import db

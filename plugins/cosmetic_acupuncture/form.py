@@ -44,7 +44,8 @@ def form_fields():
         "face_points": CheckboxListField("Face points", choices=choices(FACE), validators=[_some_points]),
         "body_points": CheckboxListField("Body points", choices=choices(BODY)),
         "facial_needle_product": ProductField(
-            "Facial needles used", categories=["needle"], validators=[_needles_for("face_points", "facial"), Optional()],
+            "Facial needles used", categories=["needle"],
+            validators=[_needles_for("face_points", "facial"), Optional()],
             allow_blank=True,
             description="Single use: the count is taken from stock, and the lot is recorded on the treatment."),
         "facial_needles": IntegerField("Number of facial needles", validators=[
