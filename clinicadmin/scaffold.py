@@ -13,7 +13,6 @@ INIT = Template('''"""$label: a ClinicAdmin modality plugin (written by `clinica
 Every hook is documented in docs/plugin-hooks.md of ClinicAdmin.
 """
 from collections import Counter
-from datetime import datetime, time
 
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -22,6 +21,7 @@ from clinicadmin.extensions import db
 from clinicadmin.forms import ProductField, finite_number
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import ConditionCode, Consumption, Modality, Report, ReportResult, SettingSpec, hookimpl
+from clinicadmin.reporting import performed_sessions
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
 
 KEY = "$name"
@@ -91,12 +91,7 @@ def aftercare(treatment):
 
 
 def sessions_by_month(params):
-    query = db.select(Treatment.performed_at).where(
-        Treatment.modality == KEY, Treatment.status == "performed",
-        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
-        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions(KEY, params, Treatment.performed_at)
     months = Counter(performed_at.strftime("%Y-%m") for performed_at in db.session.execute(query).scalars())
     return ReportResult(("Month", "Sessions"), sorted(months.items()))
 

@@ -56,13 +56,32 @@ class ClientRecordMixin:
         return super().render(template, **kwargs)
 
 
-class AuditedClientViewMixin:
-    """Every list, read and write of client records is written to the audit log."""
+class ClientScopeMixin:
+    """Lists and fetches only rows of active clients (or, with ``archived``, of archived ones): the client table
+    itself, or, with ``belongs_to_client``, records that belong to a client (history, consents, courses)."""
 
-    audit_prefix = "client"
+    archived = False
+    belongs_to_client = False
+
+    def _scoped(self, query):
+        if self.belongs_to_client:
+            query = query.join(Client)
+        return query.filter(Client.archived_at.is_not(None) if self.archived else Client.archived_at.is_(None))
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
 
     def _client_id(self, model):
-        return model.id
+        return model.client_id if self.belongs_to_client else model.id
+
+
+class AuditedClientViewMixin(ClientScopeMixin):
+    """Client data, scoped to active clients: every list, read and write of it is written to the audit log."""
+
+    audit_prefix = "client"
 
     @expose("/")
     def index_view(self):
@@ -166,11 +185,6 @@ class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
         },
     })]
 
-    def get_query(self):
-        return super().get_query().filter(Client.archived_at.is_(None))
-
-    def get_count_query(self):
-        return super().get_count_query().filter(Client.archived_at.is_(None))
 
     def on_model_change(self, form, model, is_created):
         reg = registry()
@@ -220,11 +234,6 @@ class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone")
     form_args = ClientView.form_args
 
-    def get_query(self):
-        return super().get_query().filter(Client.archived_at.is_(None))
-
-    def get_count_query(self):
-        return super().get_count_query().filter(Client.archived_at.is_(None))
 
 
 class ArchivedClientView(AuditedClientViewMixin, SecuredModelView):
@@ -232,6 +241,7 @@ class ArchivedClientView(AuditedClientViewMixin, SecuredModelView):
 
     allowed_roles = ("admin", "manager")
     audit_prefix = "client.archived"
+    archived = True
     can_view_details = True
     column_list = ("last_name", "first_name", "date_of_birth", "archived_at", "archive_reason")
     column_details_list = ClientView.column_details_list + ("archived_at", "archive_reason")
@@ -240,11 +250,6 @@ class ArchivedClientView(AuditedClientViewMixin, SecuredModelView):
     column_sortable_list = ("last_name", "archived_at")
     column_default_sort = ("archived_at", True)
 
-    def get_query(self):
-        return super().get_query().filter(Client.archived_at.is_not(None))
-
-    def get_count_query(self):
-        return super().get_count_query().filter(Client.archived_at.is_not(None))
 
 
 class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
@@ -252,6 +257,7 @@ class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
 
     allowed_roles = CLINICAL_ROLES
     audit_prefix = "health_history"
+    belongs_to_client = True
     can_view_details = False
     column_list = ("client", "code", "onset", "ended", "notes", "recorded_by", "recorded_at")
     column_labels = {"code": "Condition", "onset": "Since / date"}
@@ -260,14 +266,6 @@ class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
     column_default_sort = ("onset", True)
     column_formatters = {"code": lambda v, c, m, n: registry().condition_label(m.code)}
 
-    def _client_id(self, model):
-        return model.client_id
-
-    def get_query(self):
-        return super().get_query().join(Client).filter(Client.archived_at.is_(None))
-
-    def get_count_query(self):
-        return super().get_count_query().join(Client).filter(Client.archived_at.is_(None))
 
 
 class ConsentView(AuditedClientViewMixin, SecuredModelView):
@@ -276,6 +274,7 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
     allowed_roles = CLINICAL_ROLES + ("front_desk",)
     create_roles = edit_roles = CLINICAL_ROLES + ("front_desk",)
     audit_prefix = "consent"
+    belongs_to_client = True
     create_template = "admin/consent_create.html"
     column_list = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
     column_details_list = ("client", "modality", "signed_on", "expires_on", "withdrawn_on", "recorded_by", "text")
@@ -309,14 +308,6 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
         """[(label, text)] of every loaded modality, for the page where a signed consent is recorded."""
         return [(label, self.consent_text(key)) for key, label in registry().modality_choices()]
 
-    def _client_id(self, model):
-        return model.client_id
-
-    def get_query(self):
-        return super().get_query().join(Client).filter(Client.archived_at.is_(None))
-
-    def get_count_query(self):
-        return super().get_count_query().join(Client).filter(Client.archived_at.is_(None))
 
     def on_model_change(self, form, model, is_created):
         if model.client is None:

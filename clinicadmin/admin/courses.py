@@ -5,7 +5,7 @@ from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import client_lookup
-from ..models import Client, Course
+from ..models import Course
 from ..plugins import registry
 from .base import SecuredModelView
 from .clients import AuditedClientViewMixin
@@ -27,6 +27,7 @@ class CourseView(AuditedClientViewMixin, SecuredModelView):
     allowed_roles = CLINICAL_ROLES + ("front_desk",)
     create_roles = edit_roles = CLINICAL_ROLES
     audit_prefix = "course"
+    belongs_to_client = True
     can_view_details = False
     column_list = ("client", "modality", "planned_sessions", "sessions_done", "sessions_remaining",
                    "min_interval_days", "started_on", "book")
@@ -53,14 +54,6 @@ class CourseView(AuditedClientViewMixin, SecuredModelView):
     def form_ajax_refs(self):
         return {"client": client_lookup()}
 
-    def _client_id(self, model):
-        return model.client_id
-
-    def get_query(self):
-        return super().get_query().join(Client).filter(Client.archived_at.is_(None))
-
-    def get_count_query(self):
-        return super().get_count_query().join(Client).filter(Client.archived_at.is_(None))
 
     def on_model_change(self, form, model, is_created):
         if model.client is None:

@@ -1,22 +1,18 @@
 """Cosmetic acupuncture reports: the points needled most often, and needles used per month."""
 from collections import defaultdict
-from datetime import datetime, time
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.reporting import performed_sessions, period
 
 from .checks import PREFIX
 from .models import PointUse
 from .points import POINTS
 
 
-def _window(params):
-    return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
-
-
 def most_used_points(params):
-    start, end = _window(params)
+    start, end = period(params)
     query = (
         db.select(PointUse.point, db.func.count(PointUse.id).label("times"),
                   db.func.count(db.distinct(Treatment.client_id)).label("clients"))
@@ -35,12 +31,7 @@ def most_used_points(params):
 
 
 def needles_by_month(params):
-    start, end = _window(params)
-    query = db.select(Treatment.performed_at, Treatment.details).where(
-        Treatment.modality == PREFIX, Treatment.status == "performed",
-        Treatment.performed_at >= start, Treatment.performed_at <= end)
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions(PREFIX, params, Treatment.performed_at, Treatment.details)
     months = defaultdict(lambda: [0, 0, 0])
     for performed_at, details in db.session.execute(query):
         month = months[performed_at.strftime("%Y-%m")]

@@ -1,22 +1,17 @@
 """Dry needling: the muscles treated most often, with sessions, clients and needles."""
 from collections import defaultdict
-from datetime import datetime, time
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
 from .muscles import MUSCLES
 
 
 def by_muscle(params):
-    query = db.select(Treatment.client_id, Treatment.details).where(
-        Treatment.modality == PREFIX, Treatment.status == "performed",
-        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
-        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions(PREFIX, params, Treatment.client_id, Treatment.details)
     muscles = defaultdict(lambda: {"sessions": 0, "clients": set(), "twitch": 0})
     for client_id, details in db.session.execute(query):
         for muscle in details.get("muscles") or []:

@@ -1,22 +1,17 @@
 """Facial massage sessions per month, by technique."""
 from collections import Counter, defaultdict
-from datetime import datetime, time
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
 from .form import TECHNIQUES
 
 
 def sessions_by_technique(params):
-    query = db.select(Treatment.performed_at, Treatment.details).where(
-        Treatment.modality == PREFIX, Treatment.status == "performed",
-        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
-        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions(PREFIX, params, Treatment.performed_at, Treatment.details)
     months = defaultdict(Counter)
     for performed_at, details in db.session.execute(query):
         month = months[performed_at.strftime("%Y-%m")]

@@ -1,24 +1,18 @@
 """Microneedling sessions by month: how many, for how many clients, how deep, and how much serum."""
 from collections import defaultdict
-from datetime import datetime, time
 from decimal import Decimal
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.reporting import performed_sessions
 
 DEEP_MM = Decimal("1.5")
 
 
 def sessions_by_month(params):
-    start = datetime.combine(params["date_from"], time.min)
-    end = datetime.combine(params["date_to"], time.max)
-    query = db.select(Treatment.performed_at, Treatment.client_id, Treatment.details).where(
-        Treatment.modality == "microneedling", Treatment.status == "performed",
-        Treatment.performed_at >= start, Treatment.performed_at <= end,
-    )
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions("microneedling", params, Treatment.performed_at, Treatment.client_id,
+                               Treatment.details)
     months = defaultdict(lambda: {"sessions": 0, "clients": set(), "depths": [], "deep": 0, "serum": Decimal(0)})
     for performed_at, client_id, details in db.session.execute(query):
         m = months[performed_at.strftime("%Y-%m")]

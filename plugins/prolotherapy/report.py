@@ -1,23 +1,18 @@
 """Prolotherapy per injection site: sessions, clients and dextrose solution injected in the period."""
 from collections import defaultdict
-from datetime import datetime, time
 from decimal import Decimal
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
 from .form import SITES
 
 
 def by_site(params):
-    query = db.select(Treatment.client_id, Treatment.details).where(
-        Treatment.modality == PREFIX, Treatment.status == "performed",
-        Treatment.performed_at >= datetime.combine(params["date_from"], time.min),
-        Treatment.performed_at <= datetime.combine(params["date_to"], time.max))
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = performed_sessions(PREFIX, params, Treatment.client_id, Treatment.details)
     sites = defaultdict(lambda: {"sessions": 0, "clients": set(), "ml": Decimal(0)})
     for client_id, details in db.session.execute(query):
         chosen = details.get("sites") or []
