@@ -105,3 +105,19 @@ def new_plugin(name, folder, label):
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {package}. It loads at the next start; run its tests with: pytest {package}")
+
+
+@main.command("check")
+@with_appcontext
+def check():
+    """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative.
+
+    Exits 1, naming each lot that disagrees, if anything is wrong."""
+    from .integrity import lot_count, stock_problems
+
+    problems = stock_problems()
+    for problem in problems:
+        click.echo(f"STOCK: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"OK: {lot_count()} lots agree with the stock ledger.")

@@ -13,7 +13,8 @@ from flask import current_app
 from flask_security import hash_password
 
 from .extensions import db
-from .models import Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Treatment
+from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Supplier,
+                     Treatment)
 from .models.staff import ROLES
 from .plugins import registry
 from .stock import receive
@@ -57,6 +58,7 @@ class DemoContext:
     practitioners: list
     clients: list
     today: date
+    supplier: Supplier
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def product(self, sku, name, category, unit, pack_size, *, single_use=False, tracks_expiry=True,
@@ -81,7 +83,7 @@ class DemoContext:
         expires = None if expires_in_days is None else self.today + timedelta(days=expires_in_days)
         receive_day = min(self.today, expires - timedelta(days=1)) if expires else self.today
         return receive(product=product, location=self.location, lot_number=lot_number, expires_on=expires,
-                       packs=packs, user=None, note="demo data", today=receive_day)
+                       packs=packs, user=None, note="demo data", today=receive_day, supplier=self.supplier)
 
     def has_treatments(self, modality):
         return db.session.execute(
@@ -173,7 +175,17 @@ def load_demo(today=None):
                                                expires_on=today + timedelta(days=365)))
         clients.append(client)
     db.session.flush()
-    demo = DemoContext(location=location, practitioners=practitioners, clients=clients, today=today)
+    suppliers = []
+    for name, contact, email in (("Medisupply Co.", "Dana Park", "orders@medisupply.example"),
+                                 ("Aesthetic Essentials", "Luis Ortega", "sales@aesthetic-essentials.example")):
+        supplier = db.session.execute(db.select(Supplier).where(Supplier.name == name)).scalar_one_or_none()
+        if supplier is None:
+            supplier = Supplier(name=name, contact=contact, email=email)
+            db.session.add(supplier)
+        suppliers.append(supplier)
+    db.session.flush()
+    demo = DemoContext(location=location, practitioners=practitioners, clients=clients, today=today,
+                       supplier=suppliers[0])
     serum = demo.product("SER-HA-30", "Hyaluronic acid serum 30 mL", "serum", "mL", 30, reorder_level=60,
                          unit_cost="1.20")
     demo.lot(serum, "HA-2311", 200, 4)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, update
 
 from .extensions import db
-from .models import StockLot, StockMovement
+from .models import StockLot, StockMovement, Stocktake, StocktakeLine
 
 MAX_CONTENTION_RETRIES = 8
 
@@ -48,7 +48,7 @@ def available(product_id, location_id, today=None):
     return Decimal(total)
 
 
-def receive(*, product, location, lot_number, expires_on, packs, user, note=None, today=None):
+def receive(*, product, location, lot_number, expires_on, packs, user, note=None, today=None, supplier=None):
     """Receive ``packs`` packs of ``product`` as a lot at ``location``; adds packs x pack size units and a ledger row."""
     today = today or date.today()
     lot_number = (lot_number or "").strip()
@@ -77,7 +77,8 @@ def receive(*, product, location, lot_number, expires_on, packs, user, note=None
             f"{lot.expires_on or 'none'}; check the expiry date on the box."
         )
     _change(lot.id, units)
-    db.session.add(StockMovement(lot_id=lot.id, quantity=units, reason="receipt", user=user, note=note))
+    db.session.add(StockMovement(lot_id=lot.id, quantity=units, reason="receipt", user=user, note=note,
+                                 supplier=supplier))
     db.session.expire(lot, ["quantity"])
     return lot
 
@@ -144,3 +145,151 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
             _expire_loaded_lots({lot_id for lot_id, _ in taken})
             return taken
     raise StockError(f"{product.name}: stock is changing too fast to consume safely; try again.")
+
+
+def _quantity(value, what="quantity"):
+    value = Decimal(str(value))
+    if not value.is_finite() or value <= 0:
+        raise StockError(f"The {what} must be above zero.")
+    return value
+
+
+def _on_hand(lot):
+    db.session.expire(lot, ["quantity"])
+    return lot.quantity
+
+
+def _take_from(lot, quantity, *, usable_on=None):
+    """Take ``quantity`` from ``lot`` in one conditional UPDATE (not below zero; with ``usable_on``, only if the lot
+    has not expired by that day); raises :class:`StockError` if the lot cannot give it."""
+    table = StockLot.__table__
+    stmt = (update(table).where(table.c.id == lot.id, table.c.quantity >= quantity)
+            .values(quantity=table.c.quantity - quantity))
+    if usable_on is not None:
+        stmt = stmt.where(or_(table.c.expires_on.is_(None), table.c.expires_on >= usable_on))
+    if db.session.execute(stmt).rowcount != 1:
+        available = _on_hand(lot)
+        if usable_on is not None and lot.expires_on is not None and lot.expires_on < usable_on:
+            raise StockError(f"Lot {lot.lot_number} of {lot.product.name} expired on {lot.expires_on}; "
+                             "an expired lot can only be written off.")
+        raise StockError(f"Lot {lot.lot_number} of {lot.product.name} holds {_fmt(available)} "
+                         f"{lot.product.unit}; {_fmt(quantity)} cannot be taken from it.")
+    db.session.expire(lot, ["quantity"])
+
+
+def _reason_text(note):
+    note = (note or "").strip()
+    if len(note) < 3:
+        raise StockError("Say why (at least 3 characters); the ledger keeps the reason.")
+    return note[:255]
+
+
+def write_off(*, lot, quantity, note, user):
+    """Write ``quantity`` of ``lot`` off as waste (broken, contaminated, expired): the only way an expired lot leaves
+    stock. The caller owns the transaction."""
+    quantity = _quantity(quantity)
+    note = _reason_text(note)
+    _take_from(lot, quantity)
+    movement = StockMovement(lot_id=lot.id, quantity=-quantity, reason="waste", note=note, user=user)
+    db.session.add(movement)
+    return movement
+
+
+def adjust(*, lot, delta, note, user):
+    """Correct ``lot`` by ``delta`` units (found or missing), with the reason; never below zero."""
+    delta = Decimal(str(delta))
+    if not delta.is_finite() or delta == 0:
+        raise StockError("An adjustment must change the quantity.")
+    note = _reason_text(note)
+    if delta < 0:
+        _take_from(lot, -delta)
+    else:
+        _change(lot.id, delta)
+        db.session.expire(lot, ["quantity"])
+    movement = StockMovement(lot_id=lot.id, quantity=delta, reason="adjustment", note=note, user=user)
+    db.session.add(movement)
+    return movement
+
+
+def transfer(*, lot, to_location, quantity, user, note=None, today=None):
+    """Move ``quantity`` of ``lot`` to the same lot number at ``to_location`` (made if missing): both sides, and
+    their ledger rows, in the caller's transaction. An expired lot is never transferred."""
+    today = today or date.today()
+    quantity = _quantity(quantity)
+    if to_location.id == lot.location_id:
+        raise StockError("Choose another location to transfer to.")
+    if not to_location.active:
+        raise StockError(f"{to_location.name} is not an active location.")
+    _take_from(lot, quantity, usable_on=today)
+    target = db.session.execute(db.select(StockLot).where(
+        StockLot.product_id == lot.product_id, StockLot.location_id == to_location.id,
+        StockLot.lot_number == lot.lot_number)).scalar_one_or_none()
+    if target is None:
+        target = StockLot(product_id=lot.product_id, location=to_location, lot_number=lot.lot_number,
+                          expires_on=lot.expires_on, quantity=0)
+        db.session.add(target)
+        db.session.flush()
+    elif target.expires_on != lot.expires_on:
+        raise StockError(f"Lot {lot.lot_number} is on file at {to_location.name} with another expiry "
+                         f"({target.expires_on or 'none'}); check the boxes before transferring.")
+    _change(target.id, quantity)
+    db.session.expire(target, ["quantity"])
+    out = StockMovement(lot_id=lot.id, quantity=-quantity, reason="transfer_out", note=note, user=user)
+    db.session.add(out)
+    db.session.flush()
+    db.session.add(StockMovement(lot_id=target.id, quantity=quantity, reason="transfer_in", note=note, user=user,
+                                 counterpart_id=out.id))
+    return target
+
+
+def reverse_receipt(*, receipt, note, user):
+    """Undo a receipt entered by mistake with a reversing ledger row (the receipt itself is never changed); refused
+    when the lot no longer holds what was received, or the receipt was reversed already."""
+    if receipt.reason != "receipt":
+        raise StockError("Only a receipt can be reversed; correct other movements with an adjustment.")
+    already = db.session.execute(db.select(StockMovement.id).where(StockMovement.reverses_id == receipt.id)).first()
+    if already is not None:
+        raise StockError("That receipt has been reversed already.")
+    note = _reason_text(note)
+    lot = receipt.lot
+    try:
+        _take_from(lot, receipt.quantity)
+    except StockError:
+        raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(receipt.quantity)} "
+                         "received, so the receipt cannot be reversed; adjust or write off instead.") from None
+    movement = StockMovement(lot_id=lot.id, quantity=-receipt.quantity, reason="receipt_reversal", note=note,
+                             user=user, reverses_id=receipt.id, supplier_id=receipt.supplier_id)
+    db.session.add(movement)
+    return movement
+
+
+def apply_stocktake(*, location, counts, user, note=None):
+    """Record a stocktake at ``location``: ``counts`` maps each counted lot to (quantity the clerk saw on the sheet,
+    quantity counted). Each difference becomes a ``stocktake`` ledger row, set by a compare-and-set UPDATE, so a lot
+    that changed while it was being counted refuses the whole stocktake (count it again)."""
+    if not counts:
+        raise StockError("Count at least one lot.")
+    stocktake = Stocktake(location=location, user=user, note=(note or "").strip()[:255] or None)
+    db.session.add(stocktake)
+    db.session.flush()
+    table = StockLot.__table__
+    for lot, (expected, counted) in counts.items():
+        expected, counted = Decimal(str(expected)), Decimal(str(counted))
+        if lot.location_id != location.id:
+            raise StockError(f"Lot {lot.lot_number} is not at {location.name}.")
+        if not counted.is_finite() or counted < 0:
+            raise StockError(f"Lot {lot.lot_number}: a count is zero or more.")
+        db.session.add(StocktakeLine(stocktake=stocktake, lot_id=lot.id, expected=expected, counted=counted))
+        if counted == expected:
+            changed = db.session.execute(db.select(StockLot.id).where(
+                StockLot.id == lot.id, StockLot.quantity == expected)).first() is not None
+        else:
+            changed = db.session.execute(update(table).where(table.c.id == lot.id, table.c.quantity == expected)
+                                         .values(quantity=counted)).rowcount == 1
+            db.session.add(StockMovement(lot_id=lot.id, quantity=counted - expected, reason="stocktake",
+                                         note=stocktake.note, user=user, stocktake_id=stocktake.id))
+        if not changed:
+            raise StockError(f"Lot {lot.lot_number} of {lot.product.name} changed while it was counted (the sheet "
+                             f"said {_fmt(expected)}, the ledger now says {_fmt(_on_hand(lot))}); count it again.")
+        db.session.expire(lot, ["quantity"])
+    return stocktake

@@ -243,6 +243,17 @@ class Clinic:
         self.db.session.commit()
         return p
 
+    def supplier(self, name="Test Supplies Ltd"):
+        """The supplier called ``name``, created if missing."""
+        from .models import Supplier
+
+        found = self.db.session.execute(self.db.select(Supplier).where(Supplier.name == name)).scalar_one_or_none()
+        if found is None:
+            found = Supplier(name=name)
+            self.db.session.add(found)
+            self.db.session.commit()
+        return found
+
     def lot(self, product, number, quantity, expires_in_days=365):
         """A lot put straight on the shelf with a receipt row (``expires_in_days`` may be negative)."""
         from .models import StockLot, StockMovement

@@ -86,15 +86,16 @@ def test_receiving_through_the_page(core, login):
     box = core.product("BOX", category="needle", unit="needle", pack_size=100)
     http = login("stock_clerk")
     expiry = (date.today() + timedelta(days=365)).isoformat()
-    response = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id,
+    supplier = core.supplier().id
+    response = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
                                                   "lot_number": "LOT-77", "expires_on": expiry, "packs": "2"})
     assert response.status_code == 302
     assert _quantities() == {"LOT-77": 200}
-    bad = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id,
+    bad = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
                                              "lot_number": "LOT-78", "expires_on": "", "packs": "2"})
     assert bad.status_code == 200 and "expiry date is required" in bad.get_data(as_text=True)
     for packs in ("-1", "0", "1.5", "NaN", "99999999"):
-        assert http.post("/admin/receive/", data={"product": box.id, "location": core.location.id,
+        assert http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
                                                   "lot_number": "LOT-79", "expires_on": expiry,
                                                   "packs": packs}).status_code == 200
     assert _quantities() == {"LOT-77": 200}

@@ -4,14 +4,15 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Role,
-                      StockLot, StockMovement, Treatment, User)
+                      StockLot, StockMovement, Supplier, Treatment, User)
 from ..plugins import PluginError
 from .base import RoleRequired
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
-from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView
+from .lots import LotView
+from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .reports import ReportsView
 from .staff import CertificationView, LocationView, RoleView, UserView
 from .treatments import TreatmentDeskView, TreatmentListView
@@ -41,6 +42,8 @@ def init_admin(app, registry):
     admin.add_view(ReceiveStockView(name="Receive stock", endpoint="receive_stock", url="/admin/receive",
                                     category="Stock"))
     admin.add_view(StockMovementView(StockMovement, s, name="Ledger", endpoint="ledger", category="Stock"))
+    admin.add_view(SupplierView(Supplier, s, name="Suppliers", endpoint="supplier", category="Stock"))
+    admin.add_view(LotView(name="Lot", endpoint="lot", url="/admin/lot"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(UserView(User, s, name="Staff", endpoint="staff", category="Clinic"))
     admin.add_view(CertificationView(Certification, s, name="Certifications", endpoint="certification",

@@ -2,16 +2,17 @@
 from datetime import date
 
 from flask import current_app, flash, redirect, request, url_for
+from markupsafe import Markup
 from flask_admin import expose
 from flask_security import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..audit import audit
 from ..extensions import db
 from ..forms import ProductField
-from ..models import Location
+from ..models import Location, Supplier
 from ..stock import StockError, receive
 from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of
@@ -22,6 +23,11 @@ STOCK_ROLES = ("admin", "manager", "stock_clerk")
 
 def _categories():
     return [(c, c) for c in current_app.config["PRODUCT_CATEGORIES"]]
+
+
+def _lot_link(lot):
+    """The lot number, linked to the lot's page (its ledger and movements)."""
+    return Markup('<a href="{}">{}</a>').format(url_for("lot.show", lot_id=lot.id), lot.lot_number)
 
 
 def _qty(view, context, model, name):
@@ -59,6 +65,29 @@ class ProductView(SecuredModelView):
         audit("product.create" if is_created else "product.update", obj=model, detail={"changes": changes_of(model)})
 
 
+class SupplierView(SecuredModelView):
+    """Who the clinic buys from; deliveries are received against a supplier. Suppliers are retired, not deleted."""
+
+    allowed_roles = create_roles = edit_roles = STOCK_ROLES
+    can_view_details = False
+    column_list = ("name", "contact", "email", "phone", "active")
+    column_searchable_list = ("name",)
+    column_filters = ("active",)
+    column_sortable_list = ("name",)
+    column_default_sort = ("name", False)
+    form_columns = ("name", "contact", "email", "phone", "active")
+    form_args = {
+        "name": {"validators": [DataRequired(), Length(max=160), plain_text]},
+        "contact": {"validators": [Optional(), Length(max=160), plain_text]},
+        "email": {"validators": [Optional(), Length(max=254), Email()]},
+        "phone": {"validators": [Optional(), Length(max=40), plain_text]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        audit("supplier.create" if is_created else "supplier.update", obj=model,
+              detail={"changes": changes_of(model)})
+
+
 class StockLotView(SecuredModelView):
     """Lots on the shelf. Quantities change only through receipts, treatments and (later) adjustments."""
 
@@ -70,7 +99,7 @@ class StockLotView(SecuredModelView):
     column_filters = ("location.name", "expires_on", "product.name")
     column_sortable_list = ("expires_on", "lot_number", "received_at")
     column_default_sort = ("expires_on", False)
-    column_formatters = {"quantity": _qty}
+    column_formatters = {"quantity": _qty, "lot_number": lambda v, c, m, n: _lot_link(m)}
 
 
 class StockMovementView(SecuredModelView):
@@ -85,7 +114,7 @@ class StockMovementView(SecuredModelView):
     column_filters = ("reason", "created_at", "treatment_id")
     column_sortable_list = ("created_at",)
     column_default_sort = ("created_at", True)
-    column_formatters = {"quantity": _qty}
+    column_formatters = {"quantity": _qty, "lot.lot_number": lambda v, c, m, n: _lot_link(m.lot)}
 
 
 class ReceiveForm(FlaskForm):
@@ -94,7 +123,13 @@ class ReceiveForm(FlaskForm):
     lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=60), plain_text])
     expires_on = DateField("Expires on", validators=[Optional()])
     packs = IntegerField("Packs received", validators=[InputRequired(), NumberRange(min=1, max=10000)])
-    note = StringField("Note (supplier, delivery note)", validators=[Optional(), Length(max=255), plain_text])
+    supplier = SelectField("Supplier", coerce=int, validators=[DataRequired()])
+    note = StringField("Delivery note", validators=[Optional(), Length(max=255), plain_text])
+
+
+def active_locations():
+    return [(loc.id, loc.name) for loc in db.session.execute(
+        db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
 
 
 class ReceiveStockView(SecuredView):
@@ -105,10 +140,9 @@ class ReceiveStockView(SecuredView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         form = ReceiveForm()
-        form.location.choices = [
-            (loc.id, loc.name) for loc in db.session.execute(
-                db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()
-        ]
+        form.location.choices = active_locations()
+        form.supplier.choices = [(s.id, s.name) for s in db.session.execute(
+            db.select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)).scalars()]
         if current_user.location_id and request.method == "GET":
             form.location.data = current_user.location_id
         if form.validate_on_submit():
@@ -116,8 +150,10 @@ class ReceiveStockView(SecuredView):
             try:
                 lot = receive(product=form.product.data, location=location, lot_number=form.lot_number.data,
                               expires_on=form.expires_on.data, packs=form.packs.data,
-                              user=current_user._get_current_object(), note=form.note.data or None)
-                audit("stock.receive", obj=lot, detail={"packs": form.packs.data, "lot": lot.lot_number})
+                              user=current_user._get_current_object(), note=form.note.data or None,
+                              supplier=db.session.get(Supplier, form.supplier.data))
+                audit("stock.receive", obj=lot, detail={"packs": form.packs.data, "lot": lot.lot_number,
+                                                        "supplier": form.supplier.data})
                 db.session.commit()
             except StockError as exc:
                 db.session.rollback()

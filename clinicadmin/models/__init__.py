@@ -1,13 +1,14 @@
 """The core's models, one module per aggregate."""
 from .audit import AuditEvent
 from .clients import Client, Consent, HealthEntry
-from .inventory import Product, StockLot, StockMovement
+from .inventory import MOVEMENT_REASONS, Product, StockLot, StockMovement, Stocktake, StocktakeLine, Supplier
 from .locations import Location
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Location",
+    "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
+    "StocktakeLine", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

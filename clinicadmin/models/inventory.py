@@ -1,8 +1,39 @@
-"""Products, the lots of them on the shelf at each location, and the append-only stock ledger."""
+"""Suppliers, products, the lots of them on the shelf at each location, the append-only stock ledger, and
+stocktakes."""
 from datetime import datetime
+
+from sqlalchemy import event
 
 from ..extensions import db
 from .types import Quantity
+
+#: Why stock moved. Receipts, transfers in and positive adjustments add; the rest take away.
+MOVEMENT_REASONS = {
+    "receipt": "Received",
+    "receipt_reversal": "Receipt reversed",
+    "consumption": "Used in a treatment",
+    "transfer_out": "Transferred out",
+    "transfer_in": "Transferred in",
+    "waste": "Written off (waste)",
+    "adjustment": "Adjusted",
+    "stocktake": "Stocktake difference",
+}
+
+
+class Supplier(db.Model):
+    """Who a clinic buys from; a receipt names its supplier."""
+
+    __tablename__ = "supplier"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(160), nullable=False, unique=True)
+    contact = db.Column(db.String(160))
+    email = db.Column(db.String(254))
+    phone = db.Column(db.String(40))
+    active = db.Column(db.Boolean, nullable=False, default=True, index=True)
+
+    def __str__(self):
+        return self.name
 
 
 class Product(db.Model):
@@ -57,9 +88,14 @@ class StockLot(db.Model):
 
 
 class StockMovement(db.Model):
-    """One ledger row: a signed quantity in or out of a lot, why, by whom, and for which treatment."""
+    """One ledger row: a signed quantity in or out of a lot, why, by whom, and for which treatment. Never changed:
+    a mistake is corrected by a further row (a reversal, an adjustment)."""
 
     __tablename__ = "stock_movement"
+    __table_args__ = (
+        # A receipt is reversed at most once.
+        db.UniqueConstraint("reverses_id", name="uq_stock_movement_reverses_id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     lot_id = db.Column(db.Integer, db.ForeignKey("stock_lot.id"), nullable=False, index=True)
@@ -72,3 +108,52 @@ class StockMovement(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     user = db.relationship("User")
     created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    supplier_id = db.Column(db.Integer, db.ForeignKey("supplier.id"), index=True)
+    supplier = db.relationship("Supplier")
+    #: the receipt this row reverses, or the other side of a transfer
+    reverses_id = db.Column(db.Integer, db.ForeignKey("stock_movement.id"))
+    counterpart_id = db.Column(db.Integer, db.ForeignKey("stock_movement.id"))
+    stocktake_id = db.Column(db.Integer, db.ForeignKey("stocktake.id"), index=True)
+
+    @property
+    def reason_label(self):
+        return MOVEMENT_REASONS.get(self.reason, self.reason)
+
+
+@event.listens_for(StockMovement, "before_update")
+@event.listens_for(StockMovement, "before_delete")
+def _refuse_rewrite(mapper, connection, target):
+    raise PermissionError("the stock ledger is append-only")
+
+
+class Stocktake(db.Model):
+    """A count of the lots at one location; each difference became a ``stocktake`` ledger row when it was applied."""
+
+    __tablename__ = "stocktake"
+
+    id = db.Column(db.Integer, primary_key=True)
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
+    location = db.relationship("Location")
+    counted_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    user = db.relationship("User")
+    note = db.Column(db.String(255))
+    lines = db.relationship("StocktakeLine", back_populates="stocktake", order_by="StocktakeLine.id")
+
+
+class StocktakeLine(db.Model):
+    """One lot in a stocktake: what the ledger said, what was counted, and the difference applied."""
+
+    __tablename__ = "stocktake_line"
+
+    id = db.Column(db.Integer, primary_key=True)
+    stocktake_id = db.Column(db.Integer, db.ForeignKey("stocktake.id"), nullable=False, index=True)
+    stocktake = db.relationship("Stocktake", back_populates="lines")
+    lot_id = db.Column(db.Integer, db.ForeignKey("stock_lot.id"), nullable=False, index=True)
+    lot = db.relationship("StockLot")
+    expected = db.Column(Quantity, nullable=False)
+    counted = db.Column(Quantity, nullable=False)
+
+    @property
+    def difference(self):
+        return self.counted - self.expected

@@ -35,11 +35,14 @@ def test_a_managers_clinic_day(mn, login):
                                            "signed_on": date.today().isoformat()})
     # A box of 10 cartridges and a serum, plus an older cartridge lot that expires sooner.
     assert http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
+                                              "supplier": mn.supplier().id,
                                               "lot_number": "C-NEW", "expires_on": expiry, "packs": "1"}).status_code == 302
     http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
+                                       "supplier": mn.supplier().id,
                                        "lot_number": "C-OLD", "expires_on": (date.today() + timedelta(20)).isoformat(),
                                        "packs": "1"})
-    http.post("/admin/receive/", data={"product": mn.serum.id, "location": mn.location.id, "lot_number": "S-1",
+    http.post("/admin/receive/", data={"product": mn.serum.id, "location": mn.location.id,
+                                       "supplier": mn.supplier().id, "lot_number": "S-1",
                                        "expires_on": expiry, "packs": "1"})
     # Book: the diabetic client warns.
     response = http.post("/admin/desk/book", data={
