@@ -146,3 +146,68 @@ def test_only_stock_roles_reach_a_lot(core, login):
     lot = core.lot(core.supply, "L1", 3)
     for role, status in (("stock_clerk", 200), ("manager", 200), ("practitioner", 403), ("front_desk", 403)):
         assert login(role).get(f"/admin/lot/{lot.id}").status_code == status
+
+
+def _sheet(http, location, counts, expected=None):
+    data = {"location_id": location.id, "note": "month end"}
+    for lot, counted in counts.items():
+        data[f"counted-{lot.id}"] = counted
+        data[f"expected-{lot.id}"] = str((expected or {}).get(lot, lot.quantity))
+    return http.post(f"/admin/stocktake/new?location_id={location.id}", data=data)
+
+
+def test_a_stocktake_writes_the_differences_in_one_step_and_keeps_a_variance_sheet(core, login):
+    a, b, c = core.lot(core.supply, "A", 10), core.lot(core.supply, "B", 4), core.lot(core.supply, "C", 2)
+    http = login("stock_clerk")
+    sheet = http.get(f"/admin/stocktake/new?location_id={core.location.id}").get_data(as_text=True)
+    assert all(f'name="counted-{lot.id}"' for lot in (a, b, c)) and "Ledger says" in sheet
+    response = _sheet(http, core.location, {a: "9", b: "4", c: "2.5"})
+    assert response.status_code == 302
+    assert _lots() == {("Test Clinic", "A"): 9, ("Test Clinic", "B"): 4, ("Test Clinic", "C"): Decimal("2.5")}
+    assert _ledger()[3:] == [("stocktake", -1), ("stocktake", Decimal("0.5"))]
+    variance = http.get(response.headers["Location"]).get_data(as_text=True)
+    assert variance.count("table-warning") == 2 and "-1 mL" in variance and "+0.5 mL" in variance
+    assert "month end" in http.get("/admin/stocktake/").get_data(as_text=True)
+
+
+def test_a_lot_used_while_it_was_counted_refuses_the_stocktake(core, login):
+    from clinicadmin.stock import consume
+
+    a, b = core.lot(core.supply, "A", 10), core.lot(core.supply, "B", 4)
+    seen = {a: Decimal(10), b: Decimal(4)}
+    consume(product=core.supply, location=core.location, quantity=1, user=None)  # a treatment meanwhile
+    db.session.commit()
+    response = _sheet(login("stock_clerk"), core.location, {a: "8", b: "3"}, expected=seen)
+    text = response.get_data(as_text=True)
+    assert "changed while it was counted" in text and "Nothing was changed" in text
+    assert _lots() == {("Test Clinic", "A"): 9, ("Test Clinic", "B"): 4}
+    from clinicadmin.models import Stocktake
+
+    assert db.session.execute(db.select(Stocktake)).first() is None
+
+
+@pytest.mark.parametrize("bad", ["", "-1", "abc", "1.0001", "NaN"])
+def test_a_stocktake_with_a_bad_count_changes_nothing(core, login, bad):
+    a = core.lot(core.supply, "A", 10)
+    response = _sheet(login("stock_clerk"), core.location, {a: bad})
+    assert "correct the counts marked below" in response.get_data(as_text=True)
+    assert _lots() == {("Test Clinic", "A"): 10} and len(_ledger()) == 1
+
+
+def test_clinicadmin_check_names_a_lot_that_disagrees_with_its_ledger(core, annex, login):
+    from click.testing import CliRunner
+
+    from clinicadmin.cli import check
+
+    lot = core.lot(core.supply, "L1", 10)
+    http = login("stock_clerk")
+    http.post(f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id, "quantity": "3"})
+    db.session.refresh(lot)
+    assert _sheet(http, core.location, {lot: "6"}).status_code == 302
+    runner = CliRunner()
+    ok = runner.invoke(check, obj=None, catch_exceptions=False)
+    assert ok.exit_code == 0 and "OK: 2 lots agree" in ok.output
+    db.session.execute(db.update(StockLot).where(StockLot.id == lot.id).values(quantity=Decimal(7)))
+    db.session.commit()
+    broken = runner.invoke(check, catch_exceptions=False)
+    assert broken.exit_code == 1 and "lot L1 of SUP-1" in broken.output and "on hand 7, ledger sum 6" in broken.output

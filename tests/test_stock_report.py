@@ -1,8 +1,9 @@
 """The core's stock-on-hand report and the home page's stock alerts, as a stock clerk and a manager see them."""
 import re
+from decimal import Decimal
 
 from clinicadmin.extensions import db
-from clinicadmin.models import Location
+from clinicadmin.models import Location, StockLot
 
 
 def _rows(html):
@@ -70,3 +71,49 @@ def test_the_home_page_shows_stock_alerts_to_those_who_act_on_them(core, login):
         home = login(role).get("/admin/").get_data(as_text=True)
         assert "Stock needing attention" in home and "Product LOW" in home and "Product OK" not in home
     assert "Stock needing attention" not in login("practitioner").get("/admin/").get_data(as_text=True)
+
+
+def test_alerts_appear_and_disappear_as_stock_changes(core, login):
+    from datetime import date, timedelta
+
+    from clinicadmin.stock import consume, receive
+
+    gel = core.product("GEL", unit="g", reorder_level=5)
+    core.lot(gel, "G1", 6, expires_in_days=200)
+    http = login("stock_clerk")
+
+    def alerts():
+        home = http.get("/admin/").get_data(as_text=True)
+        return home.split("Stock needing attention", 1)[1] if "Stock needing attention" in home else ""
+
+    assert "Product GEL" not in alerts()
+    consume(product=gel, location=core.location, quantity=2, user=None)
+    db.session.commit()
+    assert "Product GEL" in alerts() and "LOW" in alerts()
+    receive(product=gel, location=core.location, lot_number="G2", expires_on=date.today() + timedelta(days=10),
+            packs=5, user=None)
+    db.session.commit()
+    assert "LOW" not in alerts() and "EXPIRES" in alerts()  # restocked, but the new lot expires soon
+    soon = db.session.execute(db.select(StockLot).where(StockLot.lot_number == "G2")).scalar_one()
+    assert http.post(f"/admin/lot/{soon.id}/write-off", data={"quantity": "5", "note": "damaged box"}
+                     ).status_code == 302
+    # The soon-expiring lot is gone, and what is left (4 g) is below the reorder level again.
+    assert "EXPIRES" not in alerts() and "LOW" in alerts()
+
+
+def test_usage_per_month_product_and_modality_with_cost(core, login):
+    from datetime import date
+
+    from clinicadmin.treatment_flow import record
+
+    core.supply.unit_cost = Decimal("0.40")
+    db.session.commit()
+    core.lot(core.supply, "L", 10)
+    for amount in ("1", "2.5"):
+        treatment = core.booked(core.client(first=f"U{amount}", consents=["testmod"]), "testmod")
+        record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
+               notes=None, user=core.staff["practitioner"])
+    page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
+    assert (f"<td>{date.today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
+            in page)
+    assert "Total cost of the products with a unit cost: 1.40." in page

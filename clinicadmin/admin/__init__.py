@@ -12,6 +12,8 @@ from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
 from .lots import LotView
+from .recall import RecallView
+from .stocktakes import StocktakeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .reports import ReportsView
 from .staff import CertificationView, LocationView, RoleView, UserView
@@ -44,6 +46,8 @@ def init_admin(app, registry):
     admin.add_view(StockMovementView(StockMovement, s, name="Ledger", endpoint="ledger", category="Stock"))
     admin.add_view(SupplierView(Supplier, s, name="Suppliers", endpoint="supplier", category="Stock"))
     admin.add_view(LotView(name="Lot", endpoint="lot", url="/admin/lot"))
+    admin.add_view(StocktakeView(name="Stocktake", endpoint="stocktake", url="/admin/stocktake", category="Stock"))
+    admin.add_view(RecallView(name="Recall a lot", endpoint="recall", url="/admin/recall", category="Stock"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(UserView(User, s, name="Staff", endpoint="staff", category="Clinic"))
     admin.add_view(CertificationView(Certification, s, name="Certifications", endpoint="certification",
