@@ -1,0 +1,69 @@
+"""Twenty separate processes record treatments that each need one unit of the last five: exactly five succeed, the
+rest get a clear out-of-stock message, the lot ends at zero and ``clinicadmin check`` passes."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from clinicadmin.extensions import db
+from clinicadmin.models import StockLot, Treatment
+
+WORKERS, UNITS = 20, 5
+
+WORKER = """
+import os, sys, time
+sys.path.insert(0, {tests!r})
+from fake_modality import FakeModality
+from clinicadmin import create_app
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment, User
+from clinicadmin.treatment_flow import TreatmentRejected, record
+
+app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "INSTANCE_PATH": {instance!r}, "SECRET_KEY": "x",
+                  "SECURITY_PASSWORD_SALT": "y", "PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality())]}})
+with app.app_context():
+    treatment = db.session.get(Treatment, {treatment_id})
+    user = db.session.get(User, {user_id})
+    details = {{"product": {product_id}, "amount": "1"}}
+    while not os.path.exists({go!r}):
+        time.sleep(0.01)
+    try:
+        record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None, user=user)
+        print("RECORDED")
+    except TreatmentRejected as exc:
+        print("REJECTED", exc)
+"""
+
+
+def test_twenty_processes_race_for_the_last_five_units(core, database_url, tmp_path):
+    core.lot(core.supply, "LAST", UNITS)
+    treatments = [core.booked(core.client(first=f"Racer{i}", consents=["testmod"]), "testmod").id
+                  for i in range(WORKERS)]
+    go = tmp_path / "go"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")}
+    workers = [subprocess.Popen(
+        [sys.executable, "-c", WORKER.format(tests=str(Path(__file__).parent), url=database_url,
+                                             instance=str(tmp_path / "instance"), treatment_id=t,
+                                             user_id=core.staff["practitioner"].id, product_id=core.supply.id,
+                                             go=str(go))],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for t in treatments]
+    time.sleep(3)  # let them start up and wait at the line
+    go.touch()
+    outcomes = [w.communicate(timeout=240) for w in workers]
+    results = [out.strip() for out, _ in outcomes]
+    assert all(r.startswith(("RECORDED", "REJECTED")) for r in results), [err[-2000:] for _, err in outcomes]
+    assert results.count("RECORDED") == UNITS
+    refused = [r for r in results if r.startswith("REJECTED")]
+    assert len(refused) == WORKERS - UNITS
+    assert all("Not enough Product SUP-1 [SUP-1] in date at Test Clinic: 1 mL needed, 0 available." in r
+               for r in refused), refused
+    db.session.expire_all()
+    assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 0
+    statuses = db.session.execute(db.select(Treatment.status)).scalars().all()
+    assert statuses.count("performed") == UNITS and statuses.count("booked") == WORKERS - UNITS
+    checked = subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", "check"],
+                             env={**env, "CLINICADMIN_SQLALCHEMY_DATABASE_URI": database_url,
+                                  "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance")},
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0 and "OK: 1 lots agree with the stock ledger." in checked.stdout, checked.stderr
