@@ -81,6 +81,7 @@ def test_an_expired_lot_is_written_off_but_never_transferred_or_consumed(core, a
     assert http.post(f"/admin/lot/{lot.id}/write-off", data={"quantity": "5", "note": "expired"}).status_code == 302
     assert _lots() == {("Test Clinic", "OLD"): 0}
     assert _ledger()[-1] == ("waste", -5)
+    assert "Written off (waste)" in http.get("/admin/ledger/").get_data(as_text=True)
 
 
 def test_a_write_off_needs_a_reason(core, login):

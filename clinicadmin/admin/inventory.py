@@ -114,7 +114,8 @@ class StockMovementView(SecuredModelView):
     column_filters = ("reason", "created_at", "treatment_id")
     column_sortable_list = ("created_at",)
     column_default_sort = ("created_at", True)
-    column_formatters = {"quantity": _qty, "lot.lot_number": lambda v, c, m, n: _lot_link(m.lot)}
+    column_formatters = {"quantity": _qty, "lot.lot_number": lambda v, c, m, n: _lot_link(m.lot),
+                         "reason": lambda v, c, m, n: m.reason_label}
 
 
 class ReceiveForm(FlaskForm):
