@@ -4,13 +4,15 @@ import os
 import sqlite3
 import uuid
 
-from flask import Flask, redirect, render_template, request
+from flask import Flask, redirect, render_template
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import PROJECT_ROOT, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
+from .headers import init_security_headers
+from .login_guard import init_login_guard
 from .plugins import Registry, load_plugins
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def create_app(config=None):
     from .models import Role, User
 
     app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role))
+    init_login_guard(app)
 
     pm, loaded = load_plugins(app.config, extra_plugins)
     registry = Registry(pm, loaded)
@@ -65,7 +68,8 @@ def create_app(config=None):
 
     from .admin import init_admin
 
-    init_admin(app, registry)
+    admin = init_admin(app, registry)
+    init_security_headers(app, admin)
     _register_pages(app)
     return app
 
@@ -79,15 +83,6 @@ def _register_pages(app):
     def root():
         return redirect("/admin/")
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
     @app.errorhandler(403)
     def forbidden(exc):
         return render_template("error.html", code=403,
@@ -96,6 +91,13 @@ def _register_pages(app):
     @app.errorhandler(404)
     def not_found(exc):
         return render_template("error.html", code=404, message="There is nothing at this address."), 404
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        minutes = app.config["LOGIN_LOCKOUT_MINUTES"]
+        return render_template("error.html", code=429, message=(
+            f"Too many failed logins for this account or from this address. Try again in {minutes} minutes, "
+            "or ask a manager.")), 429
 
     @app.errorhandler(413)
     def too_large(exc):

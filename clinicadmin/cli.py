@@ -110,14 +110,31 @@ def new_plugin(name, folder, label):
 @main.command("check")
 @with_appcontext
 def check():
-    """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative.
+    """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative, and the
+    audit log's hash chain is unbroken.
 
-    Exits 1, naming each lot that disagrees, if anything is wrong."""
-    from .integrity import lot_count, stock_problems
+    Exits 1, naming each lot or audit row that is wrong, if anything is."""
+    from .integrity import audit_count, audit_problems, lot_count, stock_problems
 
-    problems = stock_problems()
+    problems = [f"STOCK: {p}" for p in stock_problems()] + [f"AUDIT: {p}" for p in audit_problems()]
     for problem in problems:
-        click.echo(f"STOCK: {problem}", err=True)
+        click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
     click.echo(f"OK: {lot_count()} lots agree with the stock ledger.")
+    click.echo(f"OK: the audit chain of {audit_count()} rows is unbroken.")
+
+
+@main.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_appcontext
+def backup(folder):
+    """Write a consistent copy of the database and the instance's secrets into FOLDER (see docs/operations.md)."""
+    from .backup import BackupError, make_backup
+
+    try:
+        manifest = make_backup(folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}"
+               + (" with secrets.json" if manifest["secrets"] else " (no secrets.json found)") + ".")

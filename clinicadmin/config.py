@@ -44,6 +44,12 @@ class DefaultConfig:
     SECURITY_RETURN_GENERIC_RESPONSES = True
     SECURITY_MSG_LOGIN = ("Please log in to use ClinicAdmin.", "info")
 
+    # Login throttling (per account and per address, over a sliding window) and the idle timeout.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_LOCKOUT_MINUTES = 15
+    IDLE_TIMEOUT_MINUTES = 30
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True

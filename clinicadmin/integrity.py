@@ -1,7 +1,10 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
 from .extensions import db
-from .models import Product, StockLot, StockMovement
+from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement
+from .models.audit import GENESIS
 from .models.types import Quantity
+
+MAX_REPORTED = 20
 
 
 def stock_problems():
@@ -22,3 +25,28 @@ def stock_problems():
 
 def lot_count():
     return db.session.execute(db.select(db.func.count(StockLot.id))).scalar_one()
+
+
+def audit_problems():
+    """Breaks in the audit chain: a row whose content no longer matches its hash, a row missing or out of place, or
+    a head that does not point at the last row. Reports at most ``MAX_REPORTED``."""
+    problems, prev, expected_seq = [], GENESIS, 1
+    rows = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+    for row in rows.scalars():
+        if row.seq != expected_seq:
+            problems.append(f"audit row {expected_seq} is missing (the next is {row.seq})")
+        elif row.prev_hash != prev:
+            problems.append(f"audit row {row.seq} does not follow the row before it")
+        elif row.content_hash(row.prev_hash) != row.hash:
+            problems.append(f"audit row {row.seq} (id {row.id}, {row.action}) was changed after it was written")
+        if len(problems) >= MAX_REPORTED:
+            return problems
+        prev, expected_seq = row.hash, row.seq + 1
+    head = db.session.get(AuditChain, 1)
+    if head is not None and (head.last_seq, head.last_hash) != (expected_seq - 1, prev):
+        problems.append(f"the audit chain's head says row {head.last_seq}, but the last row is {expected_seq - 1}")
+    return problems
+
+
+def audit_count():
+    return db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar_one()

@@ -3,6 +3,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
+from ..headers import csp_nonce
 from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Role,
                       StockLot, StockMovement, Supplier, Treatment, User)
 from ..plugins import PluginError
@@ -26,6 +27,7 @@ def init_admin(app, registry):
         app, name=app.config["CLINIC_NAME"], url="/admin",
         index_view=HomeView(name="Home", url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/clinic_base.html", swatch=app.config["FLASK_ADMIN_SWATCH"]),
+        csp_nonce_generator=csp_nonce,
     )
     s = db
     admin.add_view(ClientView(Client, s, name="Clients", endpoint="client", category="Clients"))

@@ -1,5 +1,5 @@
 """The core's models, one module per aggregate."""
-from .audit import AuditEvent
+from .audit import AuditChain, AuditEvent
 from .clients import Client, Consent, HealthEntry
 from .inventory import MOVEMENT_REASONS, Product, StockLot, StockMovement, Stocktake, StocktakeLine, Supplier
 from .locations import Location
@@ -8,7 +8,7 @@ from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
+    "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
     "StocktakeLine", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

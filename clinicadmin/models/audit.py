@@ -1,14 +1,28 @@
-"""The append-only audit log: who did or saw what, to which record, when, from where, with what outcome."""
+"""The append-only audit log: who did or saw what, to which record, when, from where, with what outcome.
+
+Each row carries the hash of its content and of the row before it, so a changed, removed or reordered row breaks the
+chain that ``clinicadmin check`` verifies. ``audit_chain`` holds the newest hash; writers take its row lock first, so
+the chain never forks under concurrent requests.
+"""
+import hashlib
+import json
 from datetime import datetime
 
 from sqlalchemy import event
 
 from ..extensions import db
 
+GENESIS = "0" * 64
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    __table_args__ = (db.Index("ix_audit_event_client_at", "client_id", "at"),)
+    __table_args__ = (
+        db.Index("ix_audit_event_client_at", "client_id", "at"),
+        # login throttling counts recent failures per account and per address
+        db.Index("ix_audit_event_action_object_at", "action", "object_id", "at"),
+        db.Index("ix_audit_event_action_addr_at", "action", "remote_addr", "at"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
@@ -22,6 +36,26 @@ class AuditEvent(db.Model):
     remote_addr = db.Column(db.String(64))
     outcome = db.Column(db.String(20), nullable=False, default="ok")
     detail = db.Column(db.JSON)
+    #: the row's place in the chain (1, 2, ...), set with its hashes when the row is written
+    seq = db.Column(db.BigInteger, nullable=False, unique=True)
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
+
+    def content_hash(self, prev_hash):
+        """The hash of this row's content chained to ``prev_hash``."""
+        content = [prev_hash, self.at.isoformat(timespec="microseconds"), self.user_id, self.roles, self.action,
+                   self.object_type, self.object_id, self.client_id, self.remote_addr, self.outcome, self.detail]
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class AuditChain(db.Model):
+    """One row: the hash of the newest audit event (the head of the chain)."""
+
+    __tablename__ = "audit_chain"
+
+    id = db.Column(db.Integer, primary_key=True)
+    last_seq = db.Column(db.BigInteger, nullable=False)
+    last_hash = db.Column(db.String(64), nullable=False)
 
 
 @event.listens_for(AuditEvent, "before_update")

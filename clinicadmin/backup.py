@@ -1,0 +1,72 @@
+"""``clinicadmin backup DIR``: a consistent copy of the database, with the instance's secrets, to restore from.
+
+SQLite is copied with its online backup API (a consistent snapshot while the clinic keeps working); PostgreSQL with
+``pg_dump --format=custom``. The secrets file goes along: without its password salt no stored password verifies.
+See docs/operations.md for restoring.
+"""
+import json
+import shutil
+import sqlite3
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+from .extensions import db
+
+
+class BackupError(RuntimeError):
+    """The backup could not be made; the message says why."""
+
+
+def _sqlite_copy(database, target):
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+def _pg_dump(url, target):
+    if shutil.which("pg_dump") is None:
+        raise BackupError("pg_dump is not installed; install the PostgreSQL client tools (Debian: postgresql-client).")
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), plain],
+                          capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+
+
+def make_backup(folder):
+    """Write the database copy, the secrets and a manifest into ``folder`` (created; must be empty). Returns the
+    manifest."""
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise BackupError(f"{folder} is not empty; give a new folder for each backup.")
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # health records and the secret key: for the clinic's eyes only
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        database = folder / "clinicadmin.sqlite"
+        _sqlite_copy(url.database, database)
+    elif url.get_backend_name() == "postgresql":
+        database = folder / "clinicadmin.pgdump"
+        _pg_dump(url, database)
+    else:
+        raise BackupError(f"backups of {url.get_backend_name()} databases are not supported")
+    database.chmod(0o600)
+    secrets = Path(current_app.instance_path) / "secrets.json"
+    if secrets.exists():
+        shutil.copy2(secrets, folder / "secrets.json")
+        (folder / "secrets.json").chmod(0o600)
+    revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
+    manifest = {"made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": database.name,
+                "backend": url.get_backend_name(), "revisions": revisions,
+                "secrets": (folder / "secrets.json").exists()}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest

@@ -1,0 +1,74 @@
+"""Login hygiene around Flask-Security's login view: every attempt is audited, repeated failures per account and per
+address are throttled, and a session idle for too long is ended.
+
+Settings (config): ``LOGIN_MAX_FAILURES`` per account and ``LOGIN_MAX_FAILURES_PER_ADDRESS`` within
+``LOGIN_LOCKOUT_MINUTES``; ``IDLE_TIMEOUT_MINUTES`` (0 turns the idle timeout off).
+"""
+import time
+from datetime import datetime, timedelta
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_security import current_user, logout_user
+
+from .audit import audit
+from .extensions import db
+from .models import AuditEvent
+
+LOGIN_ENDPOINT = "security.login"
+
+
+def _attempted_email():
+    return (request.form.get("email") or "").strip().lower()[:60]
+
+
+def _recent_failures(since, **where):
+    query = db.select(db.func.count(AuditEvent.id)).where(AuditEvent.action == "login.failure", AuditEvent.at >= since)
+    for column, value in where.items():
+        query = query.where(getattr(AuditEvent, column) == value)
+    return db.session.execute(query).scalar_one()
+
+
+def _throttled():
+    config = current_app.config
+    since = datetime.utcnow() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    email = _attempted_email()
+    return ((email and _recent_failures(since, object_id=email) >= config["LOGIN_MAX_FAILURES"])
+            or _recent_failures(since, remote_addr=request.remote_addr) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
+
+
+def init_login_guard(app):
+    """Register the guard's request hooks on ``app``."""
+
+    @app.before_request
+    def refuse_throttled_logins():
+        if request.endpoint == LOGIN_ENDPOINT and request.method == "POST" and _throttled():
+            audit("login.throttled", object_type="User", object_id=_attempted_email(), outcome="refused")
+            db.session.commit()
+            abort(429)
+
+    @app.after_request
+    def audit_login_attempts(response):
+        if request.endpoint == LOGIN_ENDPOINT and request.method == "POST" and response.status_code != 429:
+            if current_user.is_authenticated:
+                session["last_seen"] = time.time()
+                audit("login.success", object_type="User", object_id=current_user.email.lower()[:60])
+            else:
+                audit("login.failure", object_type="User", object_id=_attempted_email(), outcome="failed")
+            db.session.commit()
+        return response
+
+    @app.before_request
+    def end_idle_sessions():
+        minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
+        if not minutes or not current_user.is_authenticated or request.endpoint in (None, "static"):
+            return None
+        now, last_seen = time.time(), session.get("last_seen")
+        if last_seen is not None and now - last_seen > minutes * 60:
+            audit("logout.idle", object_type="User", object_id=current_user.email.lower()[:60])
+            db.session.commit()
+            logout_user()
+            session.pop("last_seen", None)
+            flash(f"You were logged out after {minutes} minutes without activity.", "info")
+            return redirect(url_for(LOGIN_ENDPOINT, next=request.full_path))
+        session["last_seen"] = now
+        return None
