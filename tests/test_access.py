@@ -109,3 +109,54 @@ def test_inactive_staff_cannot_use_the_panel(core, login):
     core.staff["practitioner"].active = False
     db.session.commit()
     assert http.get("/admin/client/").status_code in (302, 403)
+
+
+def test_fields_not_on_a_form_cannot_be_posted_into_a_record(core, login):
+    client = core.client(first="Mass", last="Assign")
+    client.clinical_notes = "KEEP-THIS-NOTE"
+    db.session.commit()
+    response = login("front_desk").post(f"/admin/client_desk/edit/?id={client.id}", data={
+        "first_name": "Mass", "last_name": "Assign", "phone": "555-0000",
+        # not on the front desk's form:
+        "clinical_notes": "overwritten", "archived_at": "2020-01-01 00:00:00", "id": "999",
+        "intake_reviewed_on": "2001-01-01"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Client, client.id)
+    assert (kept.phone, kept.clinical_notes, kept.archived_at) == ("555-0000", "KEEP-THIS-NOTE", None)
+    assert kept.intake_reviewed_on == core.today - __import__("datetime").timedelta(days=3)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "http:/\\evil.example"])
+def test_redirects_stay_on_the_site(core, login, target):
+    from clinicadmin.testing import CSRF_RE, TEST_PASSWORD
+
+    http = core.app.test_client()
+    with core.app.app_context():
+        token = CSRF_RE.search(http.get("/login").get_data(as_text=True))
+        response = http.post(f"/login?next={target}", data={
+            "email": core.staff["manager"].email, "password": TEST_PASSWORD,
+            "csrf_token": token.group(1) or token.group(2)})
+    # Refused, or sent within the site; never to the other host.
+    assert "evil.example" not in response.headers.get("Location", "")
+    back = login("manager").post(f"/admin/client/new/?url={target}", data={"first_name": "Red", "last_name": "Irect"})
+    assert back.status_code == 302 and "evil.example" not in back.headers["Location"]
+
+
+def test_no_get_request_changes_anything(core, login):
+    """Every GET an admin can make, on every URL of the app, leaves the data (audit log aside) as it was."""
+    from clinicadmin.models import AuditEvent
+
+    core.client(first="Stay", last="Same", consents=["testmod"])
+
+    def snapshot():
+        db.session.expire_all()
+        return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
+                for t in db.metadata.sorted_tables if t.name not in (AuditEvent.__tablename__, "audit_chain")}
+
+    before = snapshot()
+    http = login("admin")
+    for rule in core.app.url_map.iter_rules():
+        if "GET" in rule.methods and "logout" not in rule.rule:
+            http.get(_concrete(rule))
+    assert snapshot() == before

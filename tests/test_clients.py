@@ -1,4 +1,6 @@
 """Client records: created with a coded health history, validated, archived (never deleted), audited."""
+import html
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -137,3 +139,17 @@ def test_consent_is_recorded_against_the_text_the_plugin_supplies(core, login):
     details = http.get(f"/admin/consent/details/?id={consent.id}").get_data(as_text=True)
     assert "What the client consented to" in details and "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in details
     assert consent.recorded_by_id == core.staff["front_desk"].id
+
+
+@pytest.mark.parametrize("search, found", [
+    ("%", ["%Percent"]), ("_", ["_Under"]), ("o'b", ["O'Brien"]), ("back\\", ["Back\\slash"]), ("SMI", ["Smith"]),
+    ("smith nobody", []), ("x" * 10000, []), ('"; DROP TABLE client; --', []),
+])
+def test_list_search_is_a_literal_prefix_match_that_never_fails(core, login, search, found):
+    for last in ("%Percent", "_Under", "O'Brien", "Back\\slash", "Smith"):
+        core.client(first="Ann", last=last)
+    response = login("practitioner").get("/admin/client/", query_string={"search": search})
+    assert response.status_code == 200
+    cells = re.findall(r'<td class="col-last_name">\s*(.*?)\s*</td>', response.get_data(as_text=True), flags=re.S)
+    assert [html.unescape(c) for c in cells] == found
+    assert db.session.execute(db.select(db.func.count()).select_from(Client)).scalar() == 5

@@ -12,7 +12,8 @@ from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_security import current_user
 
-from ..forms import loader
+from ..extensions import db
+from ..forms import like_prefix, loader
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 
@@ -95,10 +96,30 @@ class SecuredModelView(RoleRequired, ModelView):
         abort(403)
 
     def search_placeholder(self):
-        """The searchable columns by their labels ("Last Name, Email"), not their attribute names."""
+        """The searchable columns by their labels ("Start of Last Name, Email"), not their attribute names."""
         if not self.column_searchable_list:
             return None
-        return ", ".join(self.get_column_name(getattr(c, "key", c)) for c in self.column_searchable_list)
+        return "Start of " + ", ".join(self.get_column_name(getattr(c, "key", c)) for c in self.column_searchable_list)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Each word of the search matches the start of a searchable column, case-insensitively and literally
+        (``%``, ``_``, quotes and backslashes are plain characters); at most 5 words of 100 characters are used."""
+        for term in search.split()[:5]:
+            pattern = like_prefix(term[:100].lower())
+            matches, count_matches = [], []
+            for field, path in self._search_fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                matches.append(db.func.lower(field if alias is None else getattr(alias, field.key))
+                               .like(pattern, escape="\\"))
+                if count_query is not None:
+                    count_query, count_joins, count_alias = self._apply_path_joins(count_query, count_joins, path,
+                                                                                   inner_join=False)
+                    counted = field if count_alias is None else getattr(count_alias, field.key)
+                    count_matches.append(db.func.lower(counted).like(pattern, escape="\\"))
+            query = query.filter(db.or_(*matches))
+            if count_query is not None:
+                count_query = count_query.filter(db.or_(*count_matches))
+        return query, count_query, joins, count_joins
 
     def get_one(self, id):
         """Fetch one record through ``get_query`` so that a list's row filters (archived, role) also bind details."""
