@@ -9,6 +9,7 @@ from flask_security import hash_password
 from .app import create_app
 from .extensions import db
 from .models.staff import ROLES
+from .passwords import password_problem
 from .schema import db_group
 
 
@@ -41,9 +42,9 @@ def create_user(email, roles, full_name, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    minimum = current_app.config["SECURITY_PASSWORD_LENGTH_MIN"]
-    if len(password) < minimum:
-        raise click.ClickException(f"the password must be at least {minimum} characters")
+    problem = password_problem(password, email=email, full_name=full_name or "")
+    if problem:
+        raise click.ClickException(f"that password cannot be used: {problem}")
     datastore = current_app.security.datastore
     if datastore.find_user(email=email) is not None:
         raise click.ClickException(f"an account for {email} already exists")

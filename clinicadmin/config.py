@@ -32,6 +32,8 @@ class DefaultConfig:
     # Security (Flask-Security-Too). Registration is closed: staff accounts are made by admins or the CLI.
     SECURITY_PASSWORD_HASH = "argon2"
     SECURITY_PASSWORD_LENGTH_MIN = 12
+    SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"  # refuses common and guessable passwords
+    SECURITY_ZXCVBN_MINIMUM_SCORE = 3
     SECURITY_REGISTERABLE = False
     SECURITY_RECOVERABLE = False
     SECURITY_SEND_REGISTER_EMAIL = False

@@ -1,5 +1,5 @@
 """Login hygiene around Flask-Security's login view: every attempt is audited, repeated failures per account and per
-address are throttled, and a session idle for too long is ended.
+address are throttled, a login starts a new session, and a session idle for too long is ended.
 
 Settings (config): ``LOGIN_MAX_FAILURES`` per account and ``LOGIN_MAX_FAILURES_PER_ADDRESS`` within
 ``LOGIN_LOCKOUT_MINUTES``; ``IDLE_TIMEOUT_MINUTES`` (0 turns the idle timeout off).
@@ -41,10 +41,14 @@ def init_login_guard(app):
 
     @app.before_request
     def refuse_throttled_logins():
-        if request.endpoint == LOGIN_ENDPOINT and request.method == "POST" and _throttled():
-            audit("login.throttled", object_type="User", object_id=_attempted_email(), outcome="refused")
-            db.session.commit()
-            abort(429)
+        if request.endpoint == LOGIN_ENDPOINT and request.method == "POST":
+            if _throttled():
+                audit("login.throttled", object_type="User", object_id=_attempted_email(), outcome="refused")
+                db.session.commit()
+                abort(429)
+            # A login starts a new session: nothing from before it (a CSRF token, anything planted) carries over.
+            # CSRFProtect has already checked this request's token.
+            session.clear()
 
     @app.after_request
     def audit_login_attempts(response):

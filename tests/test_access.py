@@ -160,3 +160,20 @@ def test_no_get_request_changes_anything(core, login):
         if "GET" in rule.methods and "logout" not in rule.rule:
             http.get(_concrete(rule))
     assert snapshot() == before
+
+
+def test_a_new_staff_password_must_be_long_and_not_common(core, login):
+    from clinicadmin.models import Role, User
+
+    manager = login("manager")
+    role = db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()
+    form = {"email": "new.nurse@example.com", "full_name": "New Nurse", "roles": role.id, "active": "y"}
+    for weak, message in (("short", "between 12 and 128 characters"), ("password1234", "cannot be used"),
+                          ("new.nurse@example.com", "cannot be used")):
+        response = manager.post("/admin/staff/new/", data={**form, "new_password": weak})
+        assert response.status_code == 200 and message in response.get_data(as_text=True), weak
+    assert db.session.execute(db.select(User).where(User.email == "new.nurse@example.com")).first() is None
+    assert manager.post("/admin/staff/new/", data={**form, "new_password": "violet-kettle-orbit-95"}
+                        ).status_code == 302
+    created = db.session.execute(db.select(User).where(User.email == "new.nurse@example.com")).scalar_one()
+    assert created.password.startswith("$argon2")

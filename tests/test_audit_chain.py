@@ -107,3 +107,20 @@ def test_an_idle_session_ends(core, login):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert http.get("/admin/client/").status_code == 302  # logged out for good
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "logout.idle")).first() is not None
+
+
+def test_a_login_starts_a_new_session(core):
+    from clinicadmin.testing import CSRF_RE
+
+    http = core.app.test_client()
+    with core.app.app_context():
+        match = CSRF_RE.search(http.get("/login").get_data(as_text=True))
+        before = match.group(1) or match.group(2)
+        with http.session_transaction() as session:
+            session["planted"] = "by someone else"
+            token_before = session["csrf_token"]
+        assert http.post("/login", data={"email": core.staff["manager"].email, "password": TEST_PASSWORD,
+                                         "csrf_token": before}).status_code == 302
+        assert http.get("/admin/").status_code == 200
+        with http.session_transaction() as session:
+            assert "planted" not in session and session.get("csrf_token") != token_before

@@ -55,12 +55,15 @@ def test_create_user_reads_the_password_from_stdin_and_hashes_it(cli):
 def test_create_user_refuses_short_passwords_duplicates_and_password_arguments(cli):
     assert "at least 12" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
                                 input="short\n").output
-    cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input="x" * 14 + "\n")
+    for common in ("password1234", "aaaaaaaaaaaaaa", "a@example.com!!"):  # common, repeated, from the email
+        refused = cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input=common + "\n")
+        assert refused.exit_code != 0 and "cannot be used" in refused.output, common
+    cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input="violet-kettle-orbit-95\n")
     assert "already exists" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
-                                   input="y" * 14 + "\n").output
-    assert cli("create-user", "b@example.com", "--role", "admin", "--password", "z" * 14).exit_code != 0
+                                   input="violet-kettle-orbit-96\n").output
+    assert cli("create-user", "b@example.com", "--role", "admin", "--password", "violet-kettle-orbit-97").exit_code != 0
     assert cli("create-user", "not-an-email", "--role", "admin", "--password-stdin",
-               input="z" * 14 + "\n").exit_code != 0
+               input="violet-kettle-orbit-98\n").exit_code != 0
     assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar() == 1
 
 

@@ -6,6 +6,7 @@ from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..audit import audit
+from ..passwords import password_problem
 from ..models import Location, Role
 from ..plugins import registry
 from .base import SecuredModelView
@@ -43,6 +44,10 @@ class UserView(SecuredModelView):
         if model.id == current_user.id and not model.active:
             raise ValidationError("You cannot deactivate your own account.")
         if form.new_password.data:
+            problem = password_problem(form.new_password.data, email=model.email or "",
+                                       full_name=model.full_name or "")
+            if problem:
+                raise ValidationError(f"That password cannot be used: {problem}")
             model.password = hash_password(form.new_password.data)
         elif is_created:
             raise ValidationError("A new account needs a password.")
