@@ -15,7 +15,7 @@ def performed_sessions(modality, params, *columns):
     when one is chosen."""
     start, end = period(params)
     query = db.select(*columns).where(
-        Treatment.modality == modality, Treatment.status == "performed",
+        Treatment.modality == modality, Treatment.status == "performed", Treatment.archived_at.is_(None),
         Treatment.performed_at >= start, Treatment.performed_at <= end,
     )
     if params.get("location_id"):

@@ -88,6 +88,22 @@ def override(finding, *, user, reason):
     db.session.commit()
 
 
+def archive(treatment, *, user, reason):
+    """A manager archives a treatment entered in error, with the reason: it leaves the lists, counts and reports, and
+    stays on record (its ledger rows too). Commits and audits."""
+    reason = (reason or "").strip()
+    if not user.role_names & OVERRIDE_ROLES:
+        raise TreatmentRejected("Only a manager can archive a treatment.")
+    if treatment.archived_at is not None:
+        raise TreatmentRejected("This treatment is archived already.")
+    if not 5 <= len(reason) <= 255:
+        raise TreatmentRejected("Say why the treatment is archived (5 to 255 characters).")
+    treatment.archived_at, treatment.archived_by, treatment.archive_reason = datetime.utcnow(), user, reason
+    audit("treatment.archive", obj=treatment, client_id=treatment.client_id,
+          detail={"reason": reason, "status": treatment.status})
+    db.session.commit()
+
+
 def cancel(treatment, *, reason):
     """Cancel a booked treatment; it stays on record. Commits."""
     _require_booked(treatment)
@@ -183,5 +199,7 @@ def _tell_plugins_recorded(treatment):
 
 
 def _require_booked(treatment):
+    if treatment.archived_at is not None:
+        raise TreatmentRejected("This treatment is archived; it can no longer change.")
     if treatment.status != "booked":
         raise TreatmentRejected(f"This treatment is {treatment.status}; only a booked treatment can change.")

@@ -16,6 +16,7 @@ MATRIX = {
     "health_entry": (CLINICAL, set()),
     "consent": (CLINICAL | {"front_desk"}, CLINICAL | {"front_desk"}),
     "treatment": (CLINICAL | {"front_desk"}, set()),
+    "treatment_archived": (MANAGERS, set()),
     "course": (CLINICAL | {"front_desk"}, CLINICAL),
     "product": (STOCK, STOCK),
     "stocklot": (STOCK, set()),

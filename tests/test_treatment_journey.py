@@ -176,3 +176,32 @@ def test_booking_from_a_clients_record_starts_with_that_client(core, login):
     page = http.get(f"/admin/desk/book?client_id={client.id}").get_data(as_text=True)
     assert f'value="{client.id}"' in page and "Abara, Wren" in page
     assert "Abara" not in http.get("/admin/desk/book?client_id=x").get_data(as_text=True)
+
+
+def test_a_treatment_entered_in_error_is_archived_not_deleted(core, login):
+    core.lot(core.supply, "L1", 10)
+    client = core.client(first="Erin", last="Error", consents=[KEY])
+    treatment = core.booked(client, KEY)
+    from clinicadmin.treatment_flow import record
+
+    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
+           notes=None, user=core.staff["practitioner"])
+    practitioner, manager = login("practitioner"), login("manager")
+    refused = practitioner.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "wrong client"},
+                                follow_redirects=True)
+    assert "Only a manager can archive a treatment." in refused.get_data(as_text=True)
+    too_short = manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "no"}, follow_redirects=True)
+    assert "Say why the treatment is archived" in too_short.get_data(as_text=True)
+    assert manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "entered for the wrong client"}
+                        ).status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Treatment, treatment.id)
+    assert kept.archived_by_id == core.staff["manager"].id and kept.status == "performed"
+    assert "Erin Error" not in manager.get("/admin/treatment/").get_data(as_text=True)
+    assert "Error, Erin" in manager.get("/admin/treatment_archived/").get_data(as_text=True)
+    assert "entered for the wrong client" in manager.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
+    assert practitioner.get(f"/admin/desk/{treatment.id}").status_code == 404
+    record_page = practitioner.get(f"/admin/client/details/?id={client.id}").get_data(as_text=True)
+    assert "No treatments yet." in record_page
+    assert db.session.execute(db.select(StockMovement).where(StockMovement.treatment_id == treatment.id)).first()
+    assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "treatment.archive")).first()

@@ -18,7 +18,7 @@ from .stocktakes import StocktakeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .reports import ReportsView
 from .staff import CertificationView, LocationView, RoleView, UserView
-from .treatments import TreatmentDeskView, TreatmentListView
+from .treatments import ArchivedTreatmentView, TreatmentDeskView, TreatmentListView
 
 
 def init_admin(app, registry):
@@ -41,6 +41,8 @@ def init_admin(app, registry):
     admin.add_view(TreatmentDeskView(name="Book a treatment", endpoint="treatment_desk", url="/admin/desk",
                                      category="Treatments"))
     admin.add_view(CourseView(Course, s, name="Courses", endpoint="course", category="Treatments"))
+    admin.add_view(ArchivedTreatmentView(Treatment, s, name="Archived treatments", endpoint="treatment_archived",
+                                         category="Treatments"))
     admin.add_view(ProductView(Product, s, name="Products", endpoint="product", category="Stock"))
     admin.add_view(StockLotView(StockLot, s, name="Lots", endpoint="stocklot", category="Stock"))
     admin.add_view(ReceiveStockView(name="Receive stock", endpoint="receive_stock", url="/admin/receive",

@@ -36,7 +36,7 @@ def changes_of(model):
 def client_treatments(client_id):
     """A client's treatments, newest first, with their findings and practitioner loaded in a fixed number of queries."""
     return db.session.execute(
-        db.select(Treatment).where(Treatment.client_id == client_id)
+        db.select(Treatment).where(Treatment.client_id == client_id, Treatment.archived_at.is_(None))
         .options(selectinload(Treatment.findings).selectinload(ScreeningFinding.acknowledged_by),
                  selectinload(Treatment.findings).selectinload(ScreeningFinding.overridden_by),
                  selectinload(Treatment.practitioner), selectinload(Treatment.course))

@@ -20,7 +20,7 @@ class HomeView(SecuredIndexView):
             treatments = db.session.execute(
                 db.select(Treatment).where(
                     Treatment.scheduled_at >= start, Treatment.scheduled_at < start + timedelta(days=2),
-                    Treatment.status != "cancelled",
+                    Treatment.status != "cancelled", Treatment.archived_at.is_(None),
                 ).order_by(Treatment.scheduled_at).limit(100)
             ).scalars().all()
             if treatments:

@@ -8,9 +8,9 @@ from markupsafe import Markup
 
 from ..audit import audit_read
 from ..extensions import db
-from ..models import Course, Location, Role, ScreeningFinding, Treatment, User
+from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
-from ..treatment_flow import TreatmentRejected, acknowledge, book, cancel, override, record, rescreen
+from ..treatment_flow import TreatmentRejected, acknowledge, archive, book, cancel, override, record, rescreen
 from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
 from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
 
@@ -39,10 +39,34 @@ class TreatmentListView(SecuredModelView):
     column_default_sort = ("scheduled_at", True)
     column_formatters = {"modality": _modality, "scheduled_at": _open_link}
 
+    archived = False
+
+    def _scoped(self, query):
+        query = query.join(Client, Client.id == Treatment.client_id).filter(Client.archived_at.is_(None))
+        return query.filter(Treatment.archived_at.is_not(None) if self.archived else Treatment.archived_at.is_(None))
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        audit_read("treatment.list", object_type="Treatment", detail={"page": request.args.get("page")})
+        audit_read("treatment.list", object_type="Treatment", detail={"page": request.args.get("page"),
+                                                                      "archived": self.archived})
         return count, rows
+
+
+class ArchivedTreatmentView(TreatmentListView):
+    """Treatments archived as entered in error: for managers, with who archived them, when and why."""
+
+    allowed_roles = ("admin", "manager")
+    archived = True
+    column_list = ("scheduled_at", "client", "modality", "status", "archived_at", "archived_by", "archive_reason")
+    column_filters = ("modality", "archived_at")
+    column_sortable_list = ("archived_at",)
+    column_default_sort = ("archived_at", True)
 
 
 def _active_locations():
@@ -62,8 +86,11 @@ class TreatmentDeskView(SecuredView):
     allowed_roles = BOOKING_ROLES
 
     def _treatment(self, treatment_id):
+        """The treatment, if its client is active; an archived treatment is shown to managers only."""
         treatment = db.session.get(Treatment, treatment_id)
         if treatment is None or treatment.client.archived_at is not None:
+            abort(404)
+        if treatment.archived_at is not None and not user_has_role("admin", "manager"):
             abort(404)
         return treatment
 
@@ -165,6 +192,17 @@ class TreatmentDeskView(SecuredView):
         try:
             override(finding, user=current_user._get_current_object(), reason=request.form.get("reason", "")[:1000])
             flash("Finding overridden; the override and its reason are on record.", "success")
+        except TreatmentRejected as exc:
+            db.session.rollback()
+            flash(" ".join(exc.messages), "error")
+        return redirect(url_for(".show", treatment_id=treatment_id))
+
+    @expose("/<int:treatment_id>/archive", methods=("POST",))
+    def archive(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        try:
+            archive(treatment, user=current_user._get_current_object(), reason=request.form.get("reason", "")[:255])
+            flash("Treatment archived; it stays on record and in the audit log.", "success")
         except TreatmentRejected as exc:
             db.session.rollback()
             flash(" ".join(exc.messages), "error")

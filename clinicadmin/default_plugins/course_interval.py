@@ -26,7 +26,7 @@ def _nearest_other_session(treatment, when, days):
         db.select(other_when).where(
             Treatment.client_id == treatment.client_id,
             Treatment.modality == treatment.modality,
-            Treatment.status.in_(("performed", "booked")),
+            Treatment.status.in_(("performed", "booked")), Treatment.archived_at.is_(None),
             Treatment.id != treatment.id,
             other_when > when - timedelta(days=days),
             other_when < when + timedelta(days=days),
@@ -59,7 +59,8 @@ def _course_finding(treatment):
         return None
     done = db.session.execute(
         db.select(db.func.count(Treatment.id)).where(
-            Treatment.course_id == course.id, Treatment.status == "performed", Treatment.id != treatment.id)
+            Treatment.course_id == course.id, Treatment.status == "performed", Treatment.archived_at.is_(None),
+            Treatment.id != treatment.id)
     ).scalar_one()
     if done >= course.planned_sessions:
         return Finding("course-complete", "warn",

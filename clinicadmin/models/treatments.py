@@ -61,6 +61,11 @@ class Treatment(db.Model):
     details = db.Column(db.JSON, nullable=False, default=dict)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    #: a treatment entered in error is archived, never deleted: it leaves the lists, counts and reports
+    archived_at = db.Column(db.DateTime, index=True)
+    archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    archived_by = db.relationship("User", foreign_keys=[archived_by_id])
+    archive_reason = db.Column(db.String(255))
 
     findings = db.relationship(
         "ScreeningFinding", back_populates="treatment", order_by="ScreeningFinding.id", cascade="all, delete-orphan"
@@ -118,7 +123,7 @@ class ScreeningFinding(db.Model):
 #: Sessions of the course performed so far, loaded with the course (one query for a whole list of courses).
 Course.sessions_done = db.column_property(
     db.select(db.func.count(Treatment.id))
-    .where(Treatment.course_id == Course.id, Treatment.status == "performed")
+    .where(Treatment.course_id == Course.id, Treatment.status == "performed", Treatment.archived_at.is_(None))
     .correlate_except(Treatment)
     .scalar_subquery(),
     deferred=False,
