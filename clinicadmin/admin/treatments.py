@@ -173,51 +173,47 @@ class TreatmentDeskView(SecuredView):
             abort(404)
         return finding
 
-    @expose("/<int:treatment_id>/acknowledge", methods=("POST",))
-    def acknowledge(self, treatment_id):
-        self._treatment(treatment_id)
-        finding = self._finding(treatment_id)
+    def _step(self, treatment_id, step, done):
+        """Run one step of the treatment flow (it commits), flash ``done`` or why it was refused, and go back to
+        the treatment's page."""
         try:
-            acknowledge(finding, user=current_user._get_current_object(), note=request.form.get("note", "")[:1000])
-            flash("Warning acknowledged.", "success")
+            step()
+            flash(done, "success")
         except TreatmentRejected as exc:
             db.session.rollback()
             flash(" ".join(exc.messages), "error")
         return redirect(url_for(".show", treatment_id=treatment_id))
+
+    def _text(self, name, limit):
+        return request.form.get(name, "")[:limit]
+
+    @expose("/<int:treatment_id>/acknowledge", methods=("POST",))
+    def acknowledge(self, treatment_id):
+        self._treatment(treatment_id)
+        finding = self._finding(treatment_id)
+        return self._step(treatment_id, lambda: acknowledge(
+            finding, user=current_user._get_current_object(), note=self._text("note", 1000)), "Warning acknowledged.")
 
     @expose("/<int:treatment_id>/override", methods=("POST",))
     def override(self, treatment_id):
         self._treatment(treatment_id)
         finding = self._finding(treatment_id)
-        try:
-            override(finding, user=current_user._get_current_object(), reason=request.form.get("reason", "")[:1000])
-            flash("Finding overridden; the override and its reason are on record.", "success")
-        except TreatmentRejected as exc:
-            db.session.rollback()
-            flash(" ".join(exc.messages), "error")
-        return redirect(url_for(".show", treatment_id=treatment_id))
+        return self._step(treatment_id, lambda: override(
+            finding, user=current_user._get_current_object(), reason=self._text("reason", 1000)),
+            "Finding overridden; the override and its reason are on record.")
 
     @expose("/<int:treatment_id>/archive", methods=("POST",))
     def archive(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        try:
-            archive(treatment, user=current_user._get_current_object(), reason=request.form.get("reason", "")[:255])
-            flash("Treatment archived; it stays on record and in the audit log.", "success")
-        except TreatmentRejected as exc:
-            db.session.rollback()
-            flash(" ".join(exc.messages), "error")
-        return redirect(url_for(".show", treatment_id=treatment_id))
+        return self._step(treatment_id, lambda: archive(
+            treatment, user=current_user._get_current_object(), reason=self._text("reason", 255)),
+            "Treatment archived; it stays on record and in the audit log.")
 
     @expose("/<int:treatment_id>/cancel", methods=("POST",))
     def cancel(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        try:
-            cancel(treatment, reason=request.form.get("reason", "")[:255])
-            flash("Treatment cancelled; it stays on record.", "success")
-        except TreatmentRejected as exc:
-            db.session.rollback()
-            flash(" ".join(exc.messages), "error")
-        return redirect(url_for(".show", treatment_id=treatment_id))
+        return self._step(treatment_id, lambda: cancel(treatment, reason=self._text("reason", 255)),
+                          "Treatment cancelled; it stays on record.")
 
     @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
     def record(self, treatment_id):
