@@ -19,11 +19,14 @@ FLASK_ADMIN_HANDLERS = ("javascript:void(0)", "return false;")
 
 
 def _inline_handler_hashes(admin):
-    """Flask-Admin's templates put a few handlers in attributes (no-op links, filter items, the "Add <inline record>"
-    buttons that call ``faForm.addInlineField``); each is allowed by its hash ('unsafe-hashes' for exactly these
+    """Flask-Admin's templates put a few handlers in attributes (no-op links, filter items, "With selected" actions,
+    the "Add <inline record>" buttons that call ``faForm.addInlineField``); each is allowed by its hash ('unsafe-hashes' for exactly these
     strings), never by allowing inline script."""
     handlers = set(FLASK_ADMIN_HANDLERS)
     for view in admin._views:
+        for name in getattr(view, "_actions_data", None) or {}:
+            if name != "delete" or getattr(view, "can_delete", False):  # nothing is deleted here
+                handlers.add(f"return modelActions.execute('{name}');")
         for inline in getattr(view, "inline_models", None) or ():
             model = inline[0] if isinstance(inline, tuple) else inline
             for prop in view.model.__mapper__.relationships:

@@ -153,3 +153,31 @@ def test_list_search_is_a_literal_prefix_match_that_never_fails(core, login, sea
     cells = re.findall(r'<td class="col-last_name">\s*(.*?)\s*</td>', response.get_data(as_text=True), flags=re.S)
     assert [html.unescape(c) for c in cells] == found
     assert db.session.execute(db.select(db.func.count()).select_from(Client)).scalar() == 5
+
+
+def test_several_clients_are_archived_at_once_with_one_reason(core, login):
+    ids = [core.client(first=f"Bulk{i}", last="Moved").id for i in range(3)]
+    stays = core.client(first="Stays", last="Here")
+    manager = login("manager")
+    listing = manager.get("/admin/client/").get_data(as_text=True)
+    assert "Archive with a reason" in listing
+    chosen = manager.post("/admin/client/action/", data={"action": "archive", "rowid": ids[:2]})
+    assert chosen.status_code == 302 and "/admin/client/archive/" in chosen.headers["Location"]
+    page = manager.get(chosen.headers["Location"]).get_data(as_text=True)
+    assert "Archive 2 clients" in page and "Moved, Bulk0" in page and "Moved, Bulk2" not in page
+    refused = manager.post("/admin/client/archive/", data={"ids": f"{ids[0]},{ids[1]}", "reason": "no"})
+    assert "nothing was archived" in refused.get_data(as_text=True)
+    assert manager.post("/admin/client/archive/", data={"ids": f"{ids[0]},{ids[1]}",
+                                                        "reason": "moved to another clinic"}).status_code == 302
+    db.session.expire_all()
+    archived = {c.first_name for c in db.session.execute(db.select(Client).where(Client.archived_at.is_not(None)))
+                .scalars()}
+    assert archived == {"Bulk0", "Bulk1"} and db.session.get(Client, stays.id).archived_at is None
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "client.archive")).scalar() == 2
+    practitioner = login("practitioner")
+    assert "Archive with a reason" not in practitioner.get("/admin/client/").get_data(as_text=True)
+    practitioner.post("/admin/client/action/", data={"action": "archive", "rowid": [ids[2]]})
+    practitioner.post("/admin/client/archive/", data={"ids": str(ids[2]), "reason": "not allowed to"})
+    db.session.expire_all()
+    assert db.session.get(Client, ids[2]).archived_at is None

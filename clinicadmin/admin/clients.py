@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
@@ -198,25 +199,42 @@ class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
                 entry.recorded_by = current_user._get_current_object()
         super().on_model_change(form, model, is_created)
 
-    @expose("/archive/", methods=("POST",))
+    def is_action_allowed(self, name):
+        return name == "archive" and user_has_role("admin", "manager")
+
+    @action("archive", "Archive with a reason")
+    def action_archive(self, ids):
+        """Selected on the list: ask for the reason on the archive page."""
+        return redirect(url_for(".archive_view", ids=",".join(str(i) for i in ids)))
+
+    def _clients(self, ids):
+        wanted = [int(i) for i in ids if str(i).isdigit()][:500]
+        return self.get_query().filter(Client.id.in_(wanted)).order_by(Client.last_name, Client.first_name).all()
+
+    @expose("/archive/", methods=("GET", "POST"))
     def archive_view(self):
+        """Archive one client (``id``) or several (``ids``) with one written reason, in one transaction."""
         if not user_has_role("admin", "manager"):
             flash("Only a manager can archive a client.", "error")
             return redirect(url_for(".index_view"))
-        client = self.get_one(request.form.get("id"))
-        reason = (request.form.get("reason") or "").strip()
-        if client is None:
-            flash("That client is not on the active list.", "error")
+        ids = request.values.getlist("id") + (request.values.get("ids") or "").split(",")
+        clients = self._clients(i for i in ids if i)
+        if not clients:
+            flash("None of those clients is on the active list.", "error")
             return redirect(url_for(".index_view"))
+        if request.method == "GET":
+            return self.render("admin/client_archive.html", clients=clients)
+        reason = (request.form.get("reason") or "").strip()
         if len(reason) < 5 or len(reason) > 255:
-            flash("Give a reason for archiving (5 to 255 characters).", "error")
-            return redirect(url_for(".details_view", id=client.id))
-        client.archived_at = datetime.utcnow()
-        client.archived_by_id = current_user.id
-        client.archive_reason = reason
-        audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason})
+            flash("Give a reason for archiving (5 to 255 characters); nothing was archived.", "error")
+            return self.render("admin/client_archive.html", clients=clients)
+        now = datetime.utcnow()
+        for client in clients:
+            client.archived_at, client.archived_by_id, client.archive_reason = now, current_user.id, reason
+            audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason, "with": len(clients)})
         db.session.commit()
-        flash(f"{client.full_name} was archived. The record is kept and managers can still find it.", "success")
+        names = ", ".join(c.full_name for c in clients)
+        flash(f"Archived {names}. The records are kept and managers can still find them.", "success")
         return redirect(url_for(".index_view"))
 
 
