@@ -91,17 +91,30 @@ def override(finding, *, user, reason):
 def archive(treatment, *, user, reason):
     """A manager archives a treatment entered in error, with the reason: it leaves the lists, counts and reports, and
     stays on record (its ledger rows too). Commits and audits."""
+    archive_many([treatment], user=user, reason=reason)
+
+
+def archive_many(treatments, *, user, reason):
+    """Archive several treatments with one reason, all or none: one archived already refuses the lot. Commits and
+    audits each."""
     reason = (reason or "").strip()
     if not user.role_names & OVERRIDE_ROLES:
         raise TreatmentRejected("Only a manager can archive a treatment.")
-    if treatment.archived_at is not None:
-        raise TreatmentRejected("This treatment is archived already.")
+    done = [t for t in treatments if t.archived_at is not None]
+    if done:
+        raise TreatmentRejected("Archived already: " + ", ".join(_label(t) for t in done) + ". Nothing was archived.")
     if not 5 <= len(reason) <= 255:
         raise TreatmentRejected("Say why the treatment is archived (5 to 255 characters).")
-    treatment.archived_at, treatment.archived_by, treatment.archive_reason = datetime.utcnow(), user, reason
-    audit("treatment.archive", obj=treatment, client_id=treatment.client_id,
-          detail={"reason": reason, "status": treatment.status})
+    now = datetime.utcnow()
+    for treatment in treatments:
+        treatment.archived_at, treatment.archived_by, treatment.archive_reason = now, user, reason
+        audit("treatment.archive", obj=treatment, client_id=treatment.client_id,
+              detail={"reason": reason, "status": treatment.status, "with": len(treatments)})
     db.session.commit()
+
+
+def _label(treatment):
+    return f"{treatment.client} on {treatment.scheduled_at:%Y-%m-%d %H:%M}"
 
 
 def cancel(treatment, *, reason):

@@ -205,3 +205,38 @@ def test_a_treatment_entered_in_error_is_archived_not_deleted(core, login):
     assert "No treatments yet." in record_page
     assert db.session.execute(db.select(StockMovement).where(StockMovement.treatment_id == treatment.id)).first()
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "treatment.archive")).first()
+
+
+def test_several_treatments_are_archived_at_once_with_one_reason(core, login):
+    client = core.client(first="Bulk", last="Booked", consents=[KEY])
+    treatments = [core.booked(client, KEY, when=datetime(2026, 3, day, 10, 0)) for day in (2, 3, 4)]
+    ids = [t.id for t in treatments]
+    manager = login("manager")
+    assert "Archive with a reason" in manager.get("/admin/treatment/").get_data(as_text=True)
+    chosen = manager.post("/admin/treatment/action/", data={"action": "archive", "rowid": ids[:2]})
+    assert chosen.status_code == 302 and "/admin/treatment/archive/" in chosen.headers["Location"]
+    page = manager.get(chosen.headers["Location"]).get_data(as_text=True)
+    assert "Archive 2 treatments" in page and "2026-03-02 10:00" in page and "2026-03-04" not in page
+    refused = manager.post("/admin/treatment/archive/", data={"ids": f"{ids[0]},{ids[1]}", "reason": "no"})
+    assert "nothing was archived" in refused.get_data(as_text=True)
+    done = manager.post("/admin/treatment/archive/", data={"ids": f"{ids[0]},{ids[1]}",
+                                                           "reason": "booked twice by mistake"}, follow_redirects=True)
+    assert "Archived" in done.get_data(as_text=True)
+    db.session.expire_all()
+    archived = {t.id for t in db.session.execute(db.select(Treatment).where(Treatment.archived_at.is_not(None)))
+                .scalars()}
+    assert archived == set(ids[:2])
+    assert {db.session.get(Treatment, i).archive_reason for i in ids[:2]} == {"booked twice by mistake"}
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "treatment.archive")).scalar() == 2
+    # archived ones cannot be chosen again: they are no longer on the active list
+    again = manager.post("/admin/treatment/archive/", data={"ids": str(ids[0]), "reason": "archive it twice"},
+                         follow_redirects=True)
+    assert "None of those treatments is on the active list." in again.get_data(as_text=True)
+    assert "Archive with a reason" not in manager.get("/admin/treatment_archived/").get_data(as_text=True)
+    front_desk = login("front_desk")
+    assert "Archive with a reason" not in front_desk.get("/admin/treatment/").get_data(as_text=True)
+    front_desk.post("/admin/treatment/action/", data={"action": "archive", "rowid": [ids[2]]})
+    front_desk.post("/admin/treatment/archive/", data={"ids": str(ids[2]), "reason": "not allowed to"})
+    db.session.expire_all()
+    assert db.session.get(Treatment, ids[2]).archived_at is None

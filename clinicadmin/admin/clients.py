@@ -1,9 +1,8 @@
 """Client views: the clinical record (practitioners, managers), the front desk's contact view, history, consents."""
 from datetime import date, datetime
 
-from flask import flash, redirect, request, url_for
+from flask import request
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
@@ -16,7 +15,8 @@ from ..extensions import db
 from ..forms import client_lookup
 from ..models import Client, HealthEntry, ScreeningFinding, Treatment
 from ..plugins import registry
-from .base import SecuredModelView, user_has_role
+from .archiving import ArchiveListActionMixin
+from .base import SecuredModelView
 from .validators import not_in_future, plain_text
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -150,8 +150,12 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
+class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
     """The clinical client record: demographics, health history and clinical notes."""
+
+    archive_noun = "client"
+    archive_explanation = ("Archived records leave the lists and stay on record: managers find them under Archived "
+                           "clients, and the audit log keeps every access.")
 
     allowed_roles = CLINICAL_ROLES
     create_roles = edit_roles = CLINICAL_ROLES
@@ -186,7 +190,6 @@ class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
         },
     })]
 
-
     def on_model_change(self, form, model, is_created):
         reg = registry()
         for entry in model.health_entries:
@@ -199,43 +202,12 @@ class ClientView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
                 entry.recorded_by = current_user._get_current_object()
         super().on_model_change(form, model, is_created)
 
-    def is_action_allowed(self, name):
-        return name == "archive" and user_has_role("admin", "manager")
-
-    @action("archive", "Archive with a reason")
-    def action_archive(self, ids):
-        """Selected on the list: ask for the reason on the archive page."""
-        return redirect(url_for(".archive_view", ids=",".join(str(i) for i in ids)))
-
-    def _clients(self, ids):
-        wanted = [int(i) for i in ids if str(i).isdigit()][:500]
-        return self.get_query().filter(Client.id.in_(wanted)).order_by(Client.last_name, Client.first_name).all()
-
-    @expose("/archive/", methods=("GET", "POST"))
-    def archive_view(self):
-        """Archive one client (``id``) or several (``ids``) with one written reason, in one transaction."""
-        if not user_has_role("admin", "manager"):
-            flash("Only a manager can archive a client.", "error")
-            return redirect(url_for(".index_view"))
-        ids = request.values.getlist("id") + (request.values.get("ids") or "").split(",")
-        clients = self._clients(i for i in ids if i)
-        if not clients:
-            flash("None of those clients is on the active list.", "error")
-            return redirect(url_for(".index_view"))
-        if request.method == "GET":
-            return self.render("admin/client_archive.html", clients=clients)
-        reason = (request.form.get("reason") or "").strip()
-        if len(reason) < 5 or len(reason) > 255:
-            flash("Give a reason for archiving (5 to 255 characters); nothing was archived.", "error")
-            return self.render("admin/client_archive.html", clients=clients)
+    def archive_records(self, clients, reason):
         now = datetime.utcnow()
         for client in clients:
             client.archived_at, client.archived_by_id, client.archive_reason = now, current_user.id, reason
             audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason, "with": len(clients)})
         db.session.commit()
-        names = ", ".join(c.full_name for c in clients)
-        flash(f"Archived {names}. The records are kept and managers can still find them.", "success")
-        return redirect(url_for(".index_view"))
 
 
 class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):

@@ -10,7 +10,9 @@ from ..audit import audit_read
 from ..extensions import db
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
-from ..treatment_flow import TreatmentRejected, acknowledge, archive, book, cancel, override, record, rescreen
+from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_many, book, cancel, override, record,
+                              rescreen)
+from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
 from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
 
@@ -27,8 +29,9 @@ def _open_link(view, context, model, name):
                                                 model.scheduled_at.strftime("%Y-%m-%d %H:%M"))
 
 
-class TreatmentListView(SecuredModelView):
-    """The schedule: every treatment, newest first; open one to screen, record or print it."""
+class TreatmentListView(ArchiveListActionMixin, SecuredModelView):
+    """The schedule: every treatment, newest first; open one to screen, record or print it. Managers may archive
+    treatments entered in error, several at once."""
 
     allowed_roles = BOOKING_ROLES
     can_view_details = False
@@ -57,6 +60,21 @@ class TreatmentListView(SecuredModelView):
                                                                       "archived": self.archived})
         return count, rows
 
+    archive_noun = "treatment"
+    archive_explanation = ("Archive treatments entered in error: they leave the schedule, counts and reports, and stay "
+                           "on record with their stock movements; managers find them under Archived treatments.")
+
+    def archive_label(self, treatment):
+        when = treatment.scheduled_at.strftime("%Y-%m-%d %H:%M")
+        return f"{registry().modality_label(treatment.modality)} for {treatment.client} on {when}"
+
+    def archive_records(self, treatments, reason):
+        try:
+            archive_many(treatments, user=current_user._get_current_object(), reason=reason)
+        except TreatmentRejected as exc:
+            db.session.rollback()
+            raise ArchiveRefused(str(exc)) from exc
+
 
 class ArchivedTreatmentView(TreatmentListView):
     """Treatments archived as entered in error: for managers, with who archived them, when and why."""
@@ -67,6 +85,9 @@ class ArchivedTreatmentView(TreatmentListView):
     column_filters = ("modality", "archived_at")
     column_sortable_list = ("archived_at",)
     column_default_sort = ("archived_at", True)
+
+    def is_action_allowed(self, name):
+        return False
 
 
 def _active_locations():
