@@ -8,12 +8,14 @@ from flask import Flask, redirect, render_template
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import PROJECT_ROOT, DefaultConfig, database_uri, load_or_create_secrets
+from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
 from .headers import init_security_headers
 from .login_guard import init_login_guard
 from .plugins import Registry, load_plugins
+from .two_factor import OneTimeTotp, init_two_factor
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ def create_app(config=None):
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CLINICADMIN")
     app.config.update(config)
-    if not app.config.get("SECRET_KEY") or not app.config.get("SECURITY_PASSWORD_SALT"):
+    if not all(app.config.get(key) for key in SECRET_KEYS):
         for key, value in load_or_create_secrets(app.instance_path).items():
             if not app.config.get(key):
                 app.config[key] = value
@@ -54,13 +56,19 @@ def create_app(config=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                                                    "connect_args": {"timeout": 30}}
 
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     from .models import Role, User
 
-    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role))
+    app.config["SECURITY_TOTP_ISSUER"] = app.config["SECURITY_TOTP_ISSUER"] or app.config["CLINIC_NAME"]
+    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp)
     init_login_guard(app)
+    init_two_factor(app)
 
     pm, loaded = load_plugins(app.config, extra_plugins)
     registry = Registry(pm, loaded)

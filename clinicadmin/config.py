@@ -1,7 +1,10 @@
 """Configuration: defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment variables, then the factory's dict.
 
-Secrets are never committed: on first run a secret key and password salt are generated into ``instance/secrets.json``.
+Secrets are never committed: on first run the secret key, password salt, the key that encrypts two-factor secrets and
+the key that encrypts recovery codes are generated into ``instance/secrets.json``; a key added by a later version is
+generated into the same file when it is first needed.
 """
+import base64
 import json
 import os
 import secrets
@@ -46,11 +49,25 @@ class DefaultConfig:
     SECURITY_RETURN_GENERIC_RESPONSES = True
     SECURITY_MSG_LOGIN = ("Please log in to use ClinicAdmin.", "info")
 
+    # Two-factor sign-in with an authenticator app (see clinicadmin.two_factor). Optional for each person; a manager
+    # can require it for all staff with the clinic setting "security.require_two_factor". A code is asked for at every
+    # login (no "trust this device" cookie); a lost phone is handled with recovery codes or a manager's reset.
+    SECURITY_TWO_FACTOR = True
+    SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
+    SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
+    SECURITY_TWO_FACTOR_RESCUE_EMAIL = False  # no mail server is assumed
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+    SECURITY_TOTP_ISSUER = None  # None: the clinic's name, as the authenticator app shows it
+
     # Login throttling (per account and per address, over a sliding window) and the idle timeout.
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_LOCKOUT_MINUTES = 15
     IDLE_TIMEOUT_MINUTES = 30
+
+    # Reverse proxies in front of the app (0: none). With 1, the address in the audit log and the login throttle is
+    # the one the proxy puts in X-Forwarded-For, and https is recognised from X-Forwarded-Proto.
+    TRUSTED_PROXIES = 0
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -63,19 +80,34 @@ class DefaultConfig:
     FLASK_ADMIN_SWATCH = "default"
 
 
-def load_or_create_secrets(instance_path):
-    """Return the deployment's secrets, generating them into ``instance/secrets.json`` (mode 0600) on first use."""
-    path = Path(instance_path) / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = {
-        "SECRET_KEY": secrets.token_hex(32),
-        "SECURITY_PASSWORD_SALT": secrets.token_hex(16),
+def _new_secrets():
+    """Generators of each secret, by the config key it fills."""
+    return {
+        "SECRET_KEY": lambda: secrets.token_hex(32),
+        "SECURITY_PASSWORD_SALT": lambda: secrets.token_hex(16),
+        # Encrypts each person's TOTP secret in the database (passlib's key format: tag -> secret).
+        "SECURITY_TOTP_SECRETS": lambda: {"1": secrets.token_urlsafe(32)},
+        # Encrypts recovery codes in the database (Fernet keys: 32 url-safe base64-encoded bytes).
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": lambda: [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(values, fh)
+
+
+SECRET_KEYS = tuple(_new_secrets())
+
+
+def load_or_create_secrets(instance_path):
+    """Return the deployment's secrets from ``instance/secrets.json`` (mode 0600), generating any that are missing."""
+    path = Path(instance_path) / "secrets.json"
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {key: make() for key, make in _new_secrets().items() if not values.get(key)}
+    if missing:
+        values.update(missing)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".json.new")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(values, fh)
+        os.replace(partial, path)
     return values
 
 

@@ -124,3 +124,18 @@ def test_a_login_starts_a_new_session(core):
         assert http.get("/admin/").status_code == 200
         with http.session_transaction() as session:
             assert "planted" not in session and session.get("csrf_token") != token_before
+
+
+@pytest.mark.parametrize("proxies, logged", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_behind_a_trusted_proxy_the_forwarded_address_is_logged(app_factory, proxies, logged):
+    from clinicadmin.testing import CSRF_RE
+
+    app = app_factory(TRUSTED_PROXIES=proxies, PLUGINS_ENABLED=[])
+    with app.app_context():
+        http = app.test_client()
+        token = CSRF_RE.search(http.get("/login").get_data(as_text=True))
+        http.post("/login", data={"email": "nobody@example.com", "password": "wrong-password-123",
+                                  "csrf_token": token.group(1) or token.group(2)},
+                  headers={"X-Forwarded-For": "203.0.113.9"})
+        assert db.session.execute(db.select(AuditEvent.remote_addr).where(
+            AuditEvent.action == "login.failure")).scalar_one() == logged

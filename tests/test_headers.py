@@ -38,5 +38,5 @@ def test_only_the_known_inline_handlers_are_allowed_by_hash(core):
     policy = core.app.test_client().get("/login").headers["Content-Security-Policy"]
     allowed = set(re.findall(r"'sha256-([^']+)'", policy))
     expected = {"javascript:void(0)", "return false;", "faForm.addInlineField(this, 'health_entries');",
-                "return modelActions.execute('archive');"}
+                "return modelActions.execute('archive');", "return modelActions.execute('reset_two_factor');"}
     assert allowed == {base64.b64encode(hashlib.sha256(h.encode()).digest()).decode() for h in expected}

@@ -1,15 +1,19 @@
 """Staff accounts, certifications and locations: administered by managers and admins."""
 import uuid
 
+from flask import flash
+from flask_admin.actions import action
 from flask_security import current_user, hash_password
 from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..audit import audit
+from ..extensions import db
 from ..passwords import password_problem
 from ..models import Location, Role
 from ..plugins import registry
-from .base import SecuredModelView
+from ..two_factor import is_set_up, reset
+from .base import SecuredModelView, user_has_role
 from .clients import changes_of
 from .validators import date_order, plain_text
 
@@ -22,7 +26,9 @@ class UserView(SecuredModelView):
 
     allowed_roles = create_roles = edit_roles = MANAGERS
     can_view_details = False
-    column_list = ("email", "full_name", "roles", "location", "active", "last_login_at")
+    column_list = ("email", "full_name", "roles", "location", "active", "two_factor", "last_login_at")
+    column_labels = {"two_factor": "Two-factor"}
+    column_formatters = {"two_factor": lambda v, c, m, n: "on" if is_set_up(m) else "off"}
     column_searchable_list = ("email", "full_name")
     column_sortable_list = ("email",)
     column_default_sort = ("email", False)
@@ -62,6 +68,32 @@ class UserView(SecuredModelView):
         changes.pop("fs_uniquifier", None)
         audit("user.create" if is_created else "user.update", obj=model,
               detail={"changes": changes, "roles": sorted(granted), "password_changed": bool(form.new_password.data)})
+
+    def is_action_allowed(self, name):
+        return name == "reset_two_factor" and user_has_role(*MANAGERS)
+
+    @action("reset_two_factor", "Reset two-factor sign-in (lost phone)",
+            "Remove the authenticator and recovery codes of the selected staff and end their sessions?")
+    def action_reset_two_factor(self, ids):
+        """A lost or replaced phone: the person's authenticator and recovery codes are removed and their sessions end;
+        they set up a new one at their next login when the clinic requires it."""
+        if not user_has_role(*MANAGERS):
+            return
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        users = self.get_query().filter(self.model.id.in_(wanted)).all()
+        for user in users:
+            if user.id == current_user.id:
+                flash("Reset your own two-factor sign-in from Sign-in security; nothing was reset.", "error")
+                return
+            if "admin" in user.role_names and "admin" not in current_user.role_names:
+                flash("Only an administrator can reset an administrator's two-factor sign-in; nothing was reset.",
+                      "error")
+                return
+        for user in users:
+            reset(user)
+            audit("user.two_factor_reset", obj=user)
+        db.session.commit()
+        flash(f"Two-factor sign-in reset for {', '.join(str(u) for u in users)}.", "success")
 
 
 def _scope_choices():

@@ -29,9 +29,24 @@ class User(db.Model, fsqla.FsUserMixin):
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"), index=True)
     location = db.relationship("Location")
     certifications = db.relationship("Certification", back_populates="user", cascade="all, delete-orphan")
+    # The time step of the last accepted two-factor code: a code is never accepted twice (see two_factor.OneTimeTotp).
+    tf_totp_last_counter = db.Column(db.Integer)
 
     def __str__(self):
         return self.full_name or self.email
+
+    def check_tf_required(self, tf_setup_methods, tf_fresh):
+        """Flask-Security asks after the password is right: a second factor is required from whoever has one set up,
+        and from everyone when the clinic requires it (they are sent to set one up)."""
+        from ..two_factor import required_for_all
+
+        return bool(tf_setup_methods) or required_for_all(), tf_setup_methods
+
+    def check_tf_required_setup(self):
+        """While the clinic requires two-factor sign-in, nobody may turn theirs off."""
+        from ..two_factor import required_for_all
+
+        return required_for_all()
 
     @property
     def role_names(self):
