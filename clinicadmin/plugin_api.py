@@ -2,7 +2,7 @@
 
 Every type is a frozen dataclass so a registered vocabulary cannot be changed behind the registry's back.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import hookimpl
@@ -88,18 +88,43 @@ class Consumption:
 
 @dataclass(frozen=True)
 class ReportResult:
-    """Rows of a report: ``columns`` names them in order; ``rows`` are tuples in that order."""
+    """Rows of a report: ``columns`` names them in order; ``rows`` are tuples in that order; ``chart``, if given, is
+    drawn above the table."""
 
     columns: tuple
     rows: list
     notes: tuple = ()
+    chart: "Chart | None" = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart for a report, drawn on the server as SVG (it works offline and prints). ``kind`` is "bar" or "line";
+    ``labels`` run along the x axis; ``series`` is a tuple of (name, values) with one number per label."""
+
+    kind: str
+    labels: tuple
+    series: tuple
+    y_label: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("bar", "line"):
+            raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
+        for name, values in self.series:
+            if len(values) != len(self.labels):
+                raise ValueError(f"series {name!r} has {len(values)} values for {len(self.labels)} labels")
+
+
+#: The parameters a report's form can offer; a report lists the ones it uses in ``Report.params``.
+REPORT_PARAMS = ("dates", "location", "practitioner", "modality")
 
 
 @dataclass(frozen=True)
 class Report:
     """A report in the Reports menu: ``run(params)`` returns a :class:`ReportResult`.
 
-    ``params`` holds ``date_from``, ``date_to`` (dates) and ``location_id`` (int or None).
+    ``params`` always holds ``today``, and for each name in the report's ``params`` tuple: ``date_from`` and
+    ``date_to`` (dates), ``location_id``, ``practitioner_id`` (int or None) and ``modality`` (a key or None).
     """
 
     key: str
@@ -107,12 +132,16 @@ class Report:
     run: Callable[[dict], ReportResult]
     roles: tuple = ("admin", "manager")
     description: str = ""
-    uses_dates: bool = True
-    flags: dict = field(default_factory=dict)
+    params: tuple = ("dates", "location")
+
+    def __post_init__(self):
+        unknown = set(self.params) - set(REPORT_PARAMS)
+        if unknown:
+            raise ValueError(f"report {self.key!r}: unknown params {sorted(unknown)}; choose from {REPORT_PARAMS}")
 
 
 __all__ = [
     "hookimpl", "Modality", "Qualification",
-    "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult",
+    "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult", "Chart", "REPORT_PARAMS",
     "SEVERITIES", "CONDITION_KINDS",
 ]

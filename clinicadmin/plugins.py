@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.course_interval",
     "clinicadmin.default_plugins.stock_report",
     "clinicadmin.default_plugins.usage_report",
+    "clinicadmin.default_plugins.clinic_reports",
     "clinicadmin.default_plugins.sign_in",
 )
 

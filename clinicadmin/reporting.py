@@ -1,4 +1,4 @@
-"""Helpers for reports (the core's and plugins'): the standard filters a report's parameters stand for."""
+"""Helpers for reports (the core's and plugins'): the standard filters a report's parameters stand for, and months."""
 from datetime import datetime, time
 
 from .extensions import db
@@ -10,14 +10,46 @@ def period(params):
     return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
 
 
-def performed_sessions(modality, params, *columns):
-    """A select of ``columns`` over the treatments of ``modality`` performed in the report's period, at its location
-    when one is chosen."""
+def treatment_filters(query, params):
+    """Narrow a select over treatments to the report's location, practitioner and modality, where they are chosen."""
+    for column, key in ((Treatment.location_id, "location_id"), (Treatment.practitioner_id, "practitioner_id"),
+                        (Treatment.modality, "modality")):
+        if params.get(key):
+            query = query.where(column == params[key])
+    return query
+
+
+def performed_in_period(params, *columns):
+    """A select of ``columns`` over the treatments performed in the report's period (archived ones left out),
+    narrowed by the report's other filters."""
     start, end = period(params)
     query = db.select(*columns).where(
-        Treatment.modality == modality, Treatment.status == "performed", Treatment.archived_at.is_(None),
+        Treatment.status == "performed", Treatment.archived_at.is_(None),
         Treatment.performed_at >= start, Treatment.performed_at <= end,
     )
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
-    return query
+    return treatment_filters(query, params)
+
+
+def performed_sessions(modality, params, *columns):
+    """A select of ``columns`` over the treatments of ``modality`` performed in the report's period, at its location
+    (and by its practitioner) when one is chosen."""
+    return performed_in_period({**params, "modality": None}, *columns).where(Treatment.modality == modality)
+
+
+def month_of(column):
+    """SQL expressions for the year and month of a date or datetime column (the same on SQLite and PostgreSQL)."""
+    return db.extract("year", column), db.extract("month", column)
+
+
+def month_label(year, month):
+    return f"{int(year)}-{int(month):02d}"
+
+
+def months(params):
+    """Every month of the report's period as ``YYYY-MM``, oldest first (a chart's x axis, with no gaps)."""
+    year, month = params["date_from"].year, params["date_from"].month
+    labels = []
+    while (year, month) <= (params["date_to"].year, params["date_to"].month):
+        labels.append(month_label(year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return labels

@@ -13,6 +13,7 @@ from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
 from .lots import LotView
+from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
 from .stocktakes import StocktakeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
@@ -37,6 +38,10 @@ def init_admin(app, registry):
     admin.add_view(ConsentView(Consent, s, name="Consents", endpoint="consent", category="Clients"))
     admin.add_view(ArchivedClientView(Client, s, name="Archived clients", endpoint="client_archived",
                                       category="Clients"))
+    admin.add_view(ConsentFormView(name="Consent forms", endpoint="consent_form", url="/admin/consent-form",
+                                   category="Clients"))
+    admin.add_view(ClientHistoryView(name="Treatment history", endpoint="client_history", url="/admin/client-history",
+                                     category="Clients"))
     admin.add_view(TreatmentListView(Treatment, s, name="Schedule", endpoint="treatment", category="Treatments"))
     admin.add_view(TreatmentDeskView(name="Book a treatment", endpoint="treatment_desk", url="/admin/desk",
                                      category="Treatments"))

@@ -298,6 +298,16 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
         """[(label, text)] of every loaded modality, for the page where a signed consent is recorded."""
         return [(label, self.consent_text(key)) for key, label in registry().modality_choices()]
 
+    def create_form(self, obj=None):
+        """Coming from a printed consent form ("Record as signed"), start with its client and modality."""
+        form = super().create_form(obj)
+        if request.method == "GET":
+            if request.args.get("modality") in registry().modalities:
+                form.modality.data = request.args["modality"]
+            client = db.session.get(Client, request.args.get("client_id", type=int) or 0)
+            if client is not None and client.archived_at is None:
+                form.client.data = client
+        return form
 
     def on_model_change(self, form, model, is_created):
         if model.client is None:

@@ -1,33 +1,99 @@
-"""The admin home page: today's treatments with their screening status, and what needs attention."""
+"""The admin home page, per role: today's and tomorrow's treatments with their screening status, what needs
+attention (blocked bookings waiting for a manager, consents about to expire, low and expiring stock), the last 12
+weeks as small charts, and quick actions."""
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from flask_admin import expose
+from sqlalchemy.orm import joinedload
 
 from ..audit import audit_read
+from ..charts import svg
 from ..extensions import db
-from ..models import Treatment
+from ..models import Client, Consent, StockMovement, Treatment
+from ..plugin_api import Chart
 from ..plugins import registry
 from .base import SecuredIndexView, user_has_role
+
+DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
+CLINICAL_ROLES = ("admin", "manager", "practitioner")
+STOCK_ROLES = ("admin", "manager", "stock_clerk")
+CONSENT_WARNING_DAYS = 30
+WEEKS = 12
+ALERT_ROWS = 20
+
+
+def _active(query):
+    return query.join(Client, Client.id == Treatment.client_id).where(
+        Client.archived_at.is_(None), Treatment.archived_at.is_(None))
+
+
+def upcoming_treatments(today):
+    """Today's and tomorrow's treatments that are not cancelled, with their client and practitioner in one query."""
+    start = datetime.combine(today, time.min)
+    return db.session.execute(_active(
+        db.select(Treatment).options(joinedload(Treatment.client), joinedload(Treatment.practitioner))
+        .where(Treatment.scheduled_at >= start, Treatment.scheduled_at < start + timedelta(days=2),
+               Treatment.status != "cancelled"))
+        .order_by(Treatment.scheduled_at).limit(100)).scalars().all()
+
+
+def blocked_bookings(today):
+    """Booked treatments from today on that screening blocks: they wait for a manager's override (or a change)."""
+    return db.session.execute(_active(
+        db.select(Treatment).options(joinedload(Treatment.client))
+        .where(Treatment.status == "booked", Treatment.screening_status == "blocked",
+               Treatment.scheduled_at >= datetime.combine(today, time.min)))
+        .order_by(Treatment.scheduled_at).limit(ALERT_ROWS)).scalars().all()
+
+
+def consents_expiring(today):
+    """Consents in force that expire within the warning window, soonest first."""
+    return db.session.execute(
+        db.select(Consent).options(joinedload(Consent.client))
+        .join(Client, Client.id == Consent.client_id)
+        .where(Client.archived_at.is_(None), Consent.withdrawn_on.is_(None), Consent.expires_on >= today,
+               Consent.expires_on <= today + timedelta(days=CONSENT_WARNING_DAYS))
+        .order_by(Consent.expires_on).limit(ALERT_ROWS)).scalars().all()
+
+
+def weekly(column, where, today, label):
+    """A bar chart of rows per week over the last 12 weeks (weeks start on Monday), counted per day in SQL."""
+    first_monday = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
+    day = db.func.date(column)
+    per_day = db.session.execute(db.select(day, db.func.count()).where(
+        column >= datetime.combine(first_monday, time.min), *where).group_by(day)).all()
+    weeks = Counter()
+    for when, count in per_day:
+        weeks[(date.fromisoformat(str(when)[:10]) - first_monday).days // 7] += count
+    labels = tuple((first_monday + timedelta(weeks=w)).strftime("%d %b") for w in range(WEEKS))
+    return Chart("bar", labels, ((label, tuple(weeks.get(w, 0) for w in range(WEEKS))),), y_label=label.lower())
 
 
 class HomeView(SecuredIndexView):
     @expose("/")
     def index(self):
-        treatments = []
-        stock_alerts = []
-        if user_has_role("admin", "manager", "practitioner", "front_desk"):
-            start = datetime.combine(date.today(), time.min)
-            treatments = db.session.execute(
-                db.select(Treatment).where(
-                    Treatment.scheduled_at >= start, Treatment.scheduled_at < start + timedelta(days=2),
-                    Treatment.status != "cancelled", Treatment.archived_at.is_(None),
-                ).order_by(Treatment.scheduled_at).limit(100)
-            ).scalars().all()
-            if treatments:
-                audit_read("dashboard.view", object_type="Treatment", detail={"treatments": len(treatments)})
-        report = registry().reports.get("stock-on-hand")
-        if report is not None and user_has_role("admin", "manager", "stock_clerk"):
-            result = report.run({"today": date.today()})
-            stock_alerts = [row for row in result.rows if row[-1]]
-        return self.render("admin/index.html", treatments=treatments, stock_alerts=stock_alerts,
-                           modality_label=registry().modality_label)
+        today = date.today()
+        page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],
+                "modality_label": registry().modality_label}
+        if user_has_role(*DESK_ROLES):
+            page["treatments"] = upcoming_treatments(today)
+            page["consents"] = consents_expiring(today)
+        if user_has_role(*CLINICAL_ROLES):
+            page["blocked"] = blocked_bookings(today)
+            chart = weekly(Treatment.performed_at, (Treatment.status == "performed", Treatment.archived_at.is_(None)),
+                           today, "Treatments")
+            page["charts"].append(("Treatments performed per week", svg(chart, 480, 200, "Treatments per week")))
+        if user_has_role(*STOCK_ROLES):
+            report = registry().reports.get("stock-on-hand")
+            if report is not None:
+                page["stock_alerts"] = [row for row in report.run({"today": today}).rows if row[-1]]
+            chart = weekly(StockMovement.created_at, (StockMovement.reason == "consumption",), today, "Lots used")
+            page["charts"].append(("Stock taken by treatments (lot movements) per week",
+                                   svg(chart, 480, 200, "Stock movements per week")))
+        shown = {t.client_id for t in page["treatments"] + page["blocked"]} | {c.client_id for c in page["consents"]}
+        if shown:
+            audit_read("dashboard.view", object_type="Client",
+                       detail={"treatments": len(page["treatments"]), "blocked": len(page["blocked"]),
+                               "consents": len(page["consents"]), "clients": sorted(shown)})
+        return self.render("admin/index.html", **page)

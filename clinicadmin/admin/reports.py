@@ -1,4 +1,5 @@
-"""One view that lists the reports a role may run and renders any of them (core or plugin)."""
+"""One view that lists the reports a role may run and renders any of them (core or plugin): its parameters, its
+chart, its table, a CSV download and a printable page. Every run and every download is audited."""
 from datetime import date, timedelta
 
 from flask import abort, request
@@ -6,8 +7,10 @@ from flask_admin import expose
 from flask_security import current_user
 
 from ..audit import audit_read
+from ..charts import svg
+from ..export import csv_response
 from ..extensions import db
-from ..models import Location
+from ..models import Location, Role, User
 from ..plugins import registry
 from .base import ALL_ROLES, SecuredView
 
@@ -17,6 +20,48 @@ def _parse_date(text, default):
         return date.fromisoformat(text) if text else default
     except ValueError:
         return None
+
+
+def _choices(report):
+    """The options of the report's select parameters."""
+    choices = {}
+    if "location" in report.params:
+        choices["location_id"] = [(loc.id, loc.name) for loc in db.session.execute(
+            db.select(Location).order_by(Location.name)).scalars()]
+    if "practitioner" in report.params:
+        choices["practitioner_id"] = [(u.id, str(u)) for u in db.session.execute(
+            db.select(User).join(User.roles).where(Role.name == "practitioner").order_by(User.full_name))
+            .scalars().unique()]
+    if "modality" in report.params:
+        choices["modality"] = registry().modality_choices()
+    return choices
+
+
+def read_params(report, args, today):
+    """The report's parameters from a query string, and the errors to show instead of running it."""
+    params, errors = {"today": today}, []
+    if "dates" in report.params:
+        params["date_from"] = _parse_date(args.get("date_from"), today - timedelta(days=365))
+        params["date_to"] = _parse_date(args.get("date_to"), today)
+        if params["date_from"] is None or params["date_to"] is None:
+            errors.append("Dates must be given as YYYY-MM-DD.")
+        elif params["date_to"] < params["date_from"]:
+            errors.append("The end date is before the start date.")
+        elif (params["date_to"] - params["date_from"]).days > 3 * 366:
+            errors.append("Choose a period of at most three years.")
+    for name, key in (("location", "location_id"), ("practitioner", "practitioner_id")):
+        if name in report.params:
+            params[key] = args.get(key, type=int)
+    if "modality" in report.params:
+        modality = args.get("modality") or None
+        if modality is not None and modality not in registry().modalities:
+            errors.append("Choose a modality from the list.")
+        params["modality"] = modality
+    return params, errors
+
+
+def _audited(params):
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if k != "today"}
 
 
 class ReportsView(SecuredView):
@@ -29,33 +74,39 @@ class ReportsView(SecuredView):
     def is_accessible(self):
         return super().is_accessible() and bool(self._visible())
 
+    def _report(self, key):
+        report = registry().reports.get(key)
+        if report is None:
+            abort(404)
+        if not current_user.role_names & set(report.roles):
+            abort(403)
+        return report
+
     @expose("/")
     def index(self):
         return self.render("admin/reports_index.html", reports=sorted(self._visible(), key=lambda r: r.title))
 
     @expose("/<key>")
     def run(self, key):
-        report = registry().reports.get(key)
-        if report is None:
-            abort(404)
-        if not current_user.role_names & set(report.roles):
-            abort(403)
-        today = date.today()
-        date_from = _parse_date(request.args.get("date_from"), today - timedelta(days=365))
-        date_to = _parse_date(request.args.get("date_to"), today)
-        errors = []
-        if date_from is None or date_to is None:
-            errors.append("Dates must be given as YYYY-MM-DD.")
-        elif date_to < date_from:
-            errors.append("The end date is before the start date.")
-        location_id = request.args.get("location_id", type=int)
-        locations = db.session.execute(db.select(Location).order_by(Location.name)).scalars().all()
-        result = None
+        report = self._report(key)
+        params, errors = read_params(report, request.args, date.today())
+        result = chart = None
         if not errors:
-            result = report.run({"date_from": date_from, "date_to": date_to, "location_id": location_id,
-                                 "today": today})
+            result = report.run(params)
+            chart = svg(result.chart, title=report.title) if result.chart is not None else None
             audit_read("report.run", object_type="Report", object_id=key,
-                       detail={"date_from": str(date_from), "date_to": str(date_to), "location_id": location_id,
-                               "rows": len(result.rows)})
-        return self.render("admin/report.html", report=report, result=result, errors=errors,
-                           date_from=date_from, date_to=date_to, location_id=location_id, locations=locations)
+                       detail={**_audited(params), "rows": len(result.rows)})
+        return self.render("admin/report.html", report=report, result=result, chart=chart, errors=errors,
+                           params=params, choices=_choices(report), query=request.query_string.decode())
+
+    @expose("/<key>.csv")
+    def download(self, key):
+        """The report's table as CSV (cells neutralised against formulas); the download is audited."""
+        report = self._report(key)
+        params, errors = read_params(report, request.args, date.today())
+        if errors:
+            abort(400, description=" ".join(errors))
+        result = report.run(params)
+        audit_read("report.export", object_type="Report", object_id=key,
+                   detail={**_audited(params), "rows": len(result.rows)})
+        return csv_response(f"{key}-{params['today'].isoformat()}.csv", result.columns, result.rows)

@@ -64,4 +64,4 @@ def register_reports():
     return [Report("stock-on-hand", "Stock on hand", run_stock_on_hand,
                    roles=("admin", "manager", "stock_clerk"),
                    description="Usable stock per product and location, flagging low, out-of-stock and expiring lots.",
-                   uses_dates=False)]
+                   params=("location",))]
