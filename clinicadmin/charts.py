@@ -12,19 +12,29 @@ LEGEND_ROW = 18
 MAX_X_LABELS = 14
 
 
-def nice_ceiling(value):
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least ``value`` (an axis top that reads well)."""
+def nice_step(value):
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``value``: a gridline step that reads well."""
     if value <= 0:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         if value <= step * power:
             return step * power
     return 10 * power
 
 
+def axis(largest, whole=False):
+    """Gridline values from 0 to at least ``largest`` in at most five or so steps; whole steps for ``whole`` numbers
+    (counts)."""
+    step = nice_step(largest / 5) if largest > 0 else 1
+    if whole:
+        step = max(step, 1)
+    top = step * max(math.ceil(largest / step), 1)
+    return [step * i for i in range(round(top / step) + 1)]
+
+
 def _number(value):
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.2g}"
+    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.3g}"
 
 
 def _float(value):
@@ -40,7 +50,9 @@ def svg(chart, width=720, height=260, title=""):
     series = [(str(name), [_float(v) for v in values]) for name, values in chart.series]
     legend_height = LEGEND_ROW if len(series) > 1 else 0
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM - legend_height
-    top_value = nice_ceiling(max([v for _, values in series for v in values if v is not None] + [0]))
+    known = [v for _, values in series for v in values if v is not None]
+    ticks = axis(max(known + [0]), whole=all(v == int(v) for v in known))
+    top_value = ticks[-1]
     count = max(len(chart.labels), 1)
     slot = plot_w / count
 
@@ -52,15 +64,14 @@ def svg(chart, width=720, height=260, title=""):
                                                                           label=title or chart.y_label or "chart")]
     if title:
         parts.append(Markup("<title>{}</title>").format(title))
-    for i in range(5):  # gridlines and the y axis's values
-        value = top_value * i / 4
+    for value in ticks:  # gridlines and the y axis's values
         parts.append(Markup('<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                             '<text x="{tx}" y="{ty:.1f}" class="tick" text-anchor="end">{v}</text>').format(
             x1=LEFT, x2=width - RIGHT, y=y(value), tx=LEFT - 6, ty=y(value) + 4, v=_number(value)))
     if chart.y_label:
         parts.append(Markup('<text x="12" y="{y:.1f}" class="axis-label" transform="rotate(-90 12 {y:.1f})" '
                             'text-anchor="middle">{t}</text>').format(y=TOP + plot_h / 2, t=chart.y_label))
-    every = math.ceil(count / MAX_X_LABELS)
+    every = math.ceil(count / max(1, min(MAX_X_LABELS, plot_w // 64)))  # labels about 60 px wide never overlap
     for i, label in enumerate(chart.labels):
         if i % every == 0:
             parts.append(Markup('<text x="{x:.1f}" y="{y}" class="tick" text-anchor="middle">{t}</text>').format(

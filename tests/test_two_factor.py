@@ -8,7 +8,7 @@ from passlib.totp import TOTP
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, User
-from clinicadmin.testing import CSRF_RE, TEST_PASSWORD, StaffClient
+from clinicadmin.testing import CSRF_RE, TEST_PASSWORD
 
 KEY_RE = re.compile(r'<code id="authr-key">([^<]+)</code>')
 

@@ -1,0 +1,219 @@
+"""The main journeys in a real browser: Playwright driving Debian's Chromium (headless) against the app served on a
+local port with the demo clinic and every shipped plugin.
+
+They skip when Chromium (``/usr/bin/chromium``) or Playwright is missing, with the reason, except where
+``CLINICADMIN_REQUIRE_BROWSER`` is set (CI), where they fail. Screenshots go to ``CLINICADMIN_SCREENSHOTS`` (default:
+the test's temporary folder); the README's come from here. The server runs on SQLite: the journeys test the pages,
+and every page's database behaviour is tested on both databases through the test client.
+"""
+import importlib.util
+import os
+import shutil
+import threading
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+CHROMIUM = os.environ.get("CLINICADMIN_CHROMIUM", "/usr/bin/chromium")
+
+
+def _unavailable():
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright is not installed (pip install playwright)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("CLINICADMIN_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required here: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory):
+    """The app with the demo clinic, served by Werkzeug on a free local port in a thread."""
+    from werkzeug.serving import make_server
+
+    from clinicadmin.app import create_app
+    from clinicadmin.demo import load_demo
+    from clinicadmin.extensions import db
+    from clinicadmin.schema import upgrade_all
+
+    instance = tmp_path_factory.mktemp("browser")
+    app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/clinic.sqlite",
+                      "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 1024}})
+    with app.app_context():
+        upgrade_all()
+        logins = load_demo()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    shots = Path(os.environ.get("CLINICADMIN_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{http.server_port}", logins=logins, app=app, db=db, shots=shots)
+    http.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser context; the test fails if a page reports a script error or a Content-Security-Policy
+    violation (Chromium logs those as console errors)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    # A refused status (a 403 a test asks for) is reported as "Failed to load resource"; that is not a problem.
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.server = server
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def log_in(page, email):
+    server = page.server
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", server.logins[email])
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/**")
+
+
+def shot(page, name):
+    page.screenshot(path=str(page.server.shots / name), full_page=True)
+
+
+def with_db(server, work):
+    with server.app.app_context():
+        return work(server.db)
+
+
+def new_client(server, first, last, conditions=()):
+    """A client with consents for every modality and a history reviewed last week, made directly in the database."""
+    from clinicadmin.models import Client, Consent, HealthEntry
+    from clinicadmin.plugins import registry
+
+    def make(db):
+        today = datetime.now().date()
+        client = Client(first_name=first, last_name=last, intake_reviewed_on=today - timedelta(days=7))
+        client.health_entries = [HealthEntry(code=code) for code in conditions]
+        client.consents = [Consent(modality=key, signed_on=today - timedelta(days=30)) for key in registry().modalities]
+        db.session.add(client)
+        db.session.commit()
+        return client.id
+
+    return with_db(server, make)
+
+
+def book(page, client_id, modality):
+    page.goto(f"{page.server.url}/admin/desk/book?client_id={client_id}")
+    page.select_option("#modality", modality)
+    page.click("button:has-text('Book and screen')")
+    page.wait_for_url("**/admin/desk/*")
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def test_logging_in_shows_the_dashboard(page):
+    log_in(page, "manager@example.com")
+    assert page.locator("h1", has_text="Today and tomorrow").is_visible()
+    assert page.locator(".dashboard-chart svg.chart").count() == 2
+    assert page.locator("#alert-stock").is_visible()  # the demo clinic has low and expiring stock
+    shot(page, "dashboard.png")
+
+
+def test_a_client_is_created_with_a_health_history(page):
+    log_in(page, "manager@example.com")
+    page.goto(page.server.url + "/admin/client/new/")
+    page.fill("#first_name", "Paula")
+    page.fill("#last_name", "Browser")
+    page.click("text=Add Health History")
+    page.select_option("select[name='health_entries-0-code']", "pregnancy")
+    page.click("input[type=submit][value='Save']")
+    page.wait_for_selector(".alert-success")
+    page.goto(page.server.url + "/admin/client/?search=Browser")
+    page.click("a[title='View Record']")
+    assert "Pregnant" in page.inner_text("table")  # the health history, in the words of the intake form
+
+
+def test_screening_blocks_a_booking_and_says_why_and_a_manager_overrides_it(page, browser):
+    client_id = new_client(page.server, "Olive", "Override", conditions=["pregnancy"])
+    log_in(page, "manager@example.com")
+    treatment_id = book(page, client_id, "microneedling")
+    block = page.locator(".finding-block").first
+    assert block.is_visible() and "pregnan" in block.inner_text().lower()
+    shot(page, "treatment-screening.png")
+    page.locator(".finding-block input[name=reason]").first.fill("Medical director reviewed: postpartum, not pregnant")
+    page.locator(".finding-block button[type=submit]").first.click()
+    page.wait_for_selector("text=Finding overridden")
+    assert f"/admin/desk/{treatment_id}" in page.url
+
+
+def test_recording_a_treatment_takes_its_stock(page):
+    from clinicadmin.models import Product, StockLot
+
+    def oil_on_hand(db):
+        return db.session.execute(db.select(db.func.sum(StockLot.quantity)).join(Product).where(
+            Product.category == "oil")).scalar()
+
+    client_id = new_client(page.server, "Rita", "Record")
+    before = with_db(page.server, oil_on_hand)
+    log_in(page, "manager@example.com")
+    treatment_id = book(page, client_id, "facial_massage")
+    page.click("text=Record as performed")
+    page.check("input[name='details-techniques'] >> nth=0")
+    page.check("input[name='details-areas'] >> nth=0")
+    page.fill("input[name='details-duration_minutes']", "30")
+    page.click("#s2id_details-product")
+    page.keyboard.type("Facial massage")  # lookups match the start of a name or SKU
+    page.wait_for_selector(".select2-result-selectable")
+    page.keyboard.press("Enter")
+    page.fill("input[name='details-product_ml']", "2")
+    page.click("button:has-text('Record treatment')")
+    page.wait_for_selector("text=stock was deducted")
+    assert with_db(page.server, oil_on_hand) == before - Decimal("2")
+    page.goto(f"{page.server.url}/admin/desk/{treatment_id}/aftercare")
+    assert page.locator("h1", has_text="Aftercare").is_visible()
+    assert "Rita Record" in page.inner_text("article")
+    page.emulate_media(media="print")
+    assert not page.locator("nav.navbar").is_visible() and not page.locator("#print-button").is_visible()
+    page.pdf(path=str(page.server.shots / "aftercare.pdf"))
+    assert (page.server.shots / "aftercare.pdf").stat().st_size > 1000
+
+
+def test_a_report_shows_its_chart(page):
+    log_in(page, "manager@example.com")
+    page.goto(page.server.url + "/admin/reports/")
+    page.click("text=Treatments per modality per month")
+    chart = page.locator("figure.report-chart svg.chart")
+    assert chart.is_visible() and chart.locator("rect").count() > 0
+    assert page.locator("table.report-table tbody tr").count() > 0
+    shot(page, "report.png")
+    with page.expect_download() as download:
+        page.click("text=Download CSV")
+    assert download.value.suggested_filename.startswith("treatments-per-modality")
+
+
+def test_a_stock_clerk_cannot_reach_client_pages(page):
+    log_in(page, "stock@example.com")
+    assert page.locator("nav >> text=Clients").count() == 0
+    response = page.goto(page.server.url + "/admin/client/")
+    assert response.status == 403
+    response = page.goto(page.server.url + "/admin/desk/ajax/lookup/?name=client&query=a")
+    assert response.status == 403
