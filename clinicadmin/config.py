@@ -88,7 +88,8 @@ def _new_secrets():
         # Encrypts each person's TOTP secret in the database (passlib's key format: tag -> secret).
         "SECURITY_TOTP_SECRETS": lambda: {"1": secrets.token_urlsafe(32)},
         # Encrypts recovery codes in the database (Fernet keys: 32 url-safe base64-encoded bytes).
-        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": lambda: [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS":
+            lambda: [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
     }
 
 

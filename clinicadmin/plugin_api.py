@@ -107,6 +107,14 @@ class Chart:
     series: tuple
     y_label: str = ""
 
+    @classmethod
+    def from_table(cls, kind, columns, rows, x, y, y_label="", limit=30):
+        """A chart of a report's own table: column ``x`` gives the labels, each column named in ``y`` a series (at
+        most the first ``limit`` rows, so a long ranking stays readable)."""
+        rows = list(rows)[:limit]
+        labels = tuple(str(row[columns.index(x)]) for row in rows)
+        return cls(kind, labels, tuple((name, tuple(row[columns.index(name)] for row in rows)) for name in y), y_label)
+
     def __post_init__(self):
         if self.kind not in ("bar", "line"):
             raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")

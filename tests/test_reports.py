@@ -155,3 +155,29 @@ def test_chart_labels_are_escaped(busy, login):
     page = login("manager").get("/admin/reports/practitioner-activity?date_from=2026-01-01&date_to=2026-02-28"
                                 ).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_every_report_of_every_shipped_plugin_runs_on_the_demo_clinic(app_factory):
+    """Every report registered by the core and the shipped plugins: its page (with a chart where it draws one) and
+    its CSV, for the admin, over the demo clinic."""
+    from clinicadmin.demo import load_demo
+    from clinicadmin.plugins import registry
+    from clinicadmin.testing import StaffClient
+
+    app = app_factory(PLUGINS_ENABLED=None)
+    with app.app_context():
+        logins = load_demo()
+        reports = registry().reports
+        modality_plugins = {registry().modality_plugin[key] for key in registry().modalities}
+        assert len(modality_plugins) >= 5
+        admin = StaffClient(app, "admin@example.com", logins["admin@example.com"])
+        charted = set()
+        for key in reports:
+            page = admin.get(f"/admin/reports/{key}")
+            assert page.status_code == 200, key
+            if 'class="chart"' in page.get_data(as_text=True):
+                charted.add(key)
+            assert admin.get(f"/admin/reports/{key}.csv").status_code == 200, key
+        owners = {impl.plugin_name for impl in app.extensions["clinicadmin"].pm.hook.register_reports.get_hookimpls()
+                  if any(r.key in charted for r in (impl.function() or []))}
+        assert modality_plugins <= owners  # each modality plugin has a report of its own, with a chart

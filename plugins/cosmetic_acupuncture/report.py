@@ -3,8 +3,8 @@ from collections import defaultdict
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.plugin_api import Report, ReportResult
-from clinicadmin.reporting import performed_sessions, period
+from clinicadmin.plugin_api import Chart, Report, ReportResult
+from clinicadmin.reporting import performed_sessions, period, treatment_filters
 
 from .checks import PREFIX
 from .models import PointUse
@@ -17,17 +17,18 @@ def most_used_points(params):
         db.select(PointUse.point, db.func.count(PointUse.id).label("times"),
                   db.func.count(db.distinct(Treatment.client_id)).label("clients"))
         .join(Treatment, Treatment.id == PointUse.treatment_id)
-        .where(PointUse.performed_at >= start, PointUse.performed_at <= end)
+        .where(PointUse.performed_at >= start, PointUse.performed_at <= end, Treatment.archived_at.is_(None))
         .group_by(PointUse.point)
         .order_by(db.desc("times"), PointUse.point)
     )
-    if params.get("location_id"):
-        query = query.where(Treatment.location_id == params["location_id"])
+    query = treatment_filters(query, {**params, "modality": None})
     rows = []
     for code, times, clients in db.session.execute(query):
         point = POINTS.get(code)
         rows.append((code, point.name if point else "", point.region if point else "", times, clients))
-    return ReportResult(("Point", "Name", "Region", "Times needled", "Clients"), rows)
+    columns = ("Point", "Name", "Region", "Times needled", "Clients")
+    return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Point", ("Times needled",),
+                                                              "times needled", limit=20))
 
 
 def needles_by_month(params):
@@ -38,15 +39,19 @@ def needles_by_month(params):
         month[0] += 1
         month[1] += int(details.get("facial_needles") or 0)
         month[2] += int(details.get("body_needles") or 0)
-    return ReportResult(("Month", "Sessions", "Facial needles", "Body needles"),
-                        [(m, *months[m]) for m in sorted(months)])
+    columns = ("Month", "Sessions", "Facial needles", "Body needles")
+    rows = [(m, *months[m]) for m in sorted(months)]
+    return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Month",
+                                                              ("Facial needles", "Body needles"), "needles"))
 
 
 REPORTS = [
     Report("cosmetic-acupuncture-points", "Cosmetic acupuncture: most-used points", most_used_points,
            roles=("admin", "manager", "practitioner"),
-           description="How often each point was needled, and for how many clients, in the period."),
+           description="How often each point was needled, and for how many clients, in the period.",
+           params=("dates", "location", "practitioner")),
     Report("cosmetic-acupuncture-needles", "Cosmetic acupuncture: needles per month", needles_by_month,
            roles=("admin", "manager", "stock_clerk"),
-           description="Sessions, and facial and body needles used, per month."),
+           description="Sessions, and facial and body needles used, per month.",
+           params=("dates", "location", "practitioner")),
 ]

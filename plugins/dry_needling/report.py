@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.plugin_api import Chart, Report, ReportResult
 from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
@@ -22,9 +22,13 @@ def by_muscle(params):
     labels = dict(MUSCLES)
     rows = [(labels.get(m, m), muscles[m]["sessions"], len(muscles[m]["clients"]), muscles[m]["twitch"])
             for m in sorted(muscles, key=lambda m: (-muscles[m]["sessions"], m))]
-    return ReportResult(("Muscle", "Sessions", "Clients", "With a twitch response"), rows)
+    columns = ("Muscle", "Sessions", "Clients", "With a twitch response")
+    return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Muscle",
+                                                              ("Sessions", "With a twitch response"), "sessions",
+                                                              limit=15))
 
 
 REPORTS = [Report("dry-needling-muscles", "Dry needling: muscles treated", by_muscle,
                   roles=("admin", "manager", "practitioner"),
-                  description="How often each muscle was needled, for how many clients, and with a twitch response.")]
+                  description="How often each muscle was needled, for how many clients, and with a twitch response.",
+                  params=("dates", "location", "practitioner"))]

@@ -3,7 +3,7 @@ from collections import Counter, defaultdict
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.plugin_api import Chart, Report, ReportResult
 from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
@@ -20,9 +20,12 @@ def sessions_by_technique(params):
         month.update(details.get("techniques") or [])
     rows = [(m, months[m]["sessions"], *(months[m][key] for key, _ in TECHNIQUES), months[m]["minutes"])
             for m in sorted(months)]
-    return ReportResult(("Month", "Sessions", *(label for _, label in TECHNIQUES), "Minutes"), rows)
+    columns = ("Month", "Sessions", *(label for _, label in TECHNIQUES), "Minutes")
+    return ReportResult(columns, rows, chart=Chart.from_table("line", columns, rows, "Month",
+                                                              tuple(label for _, label in TECHNIQUES), "sessions"))
 
 
 REPORTS = [Report("facial-massage-techniques", "Facial massage: sessions by technique", sessions_by_technique,
                   roles=("admin", "manager", "practitioner"),
-                  description="Sessions per month, how many used each technique, and the minutes worked.")]
+                  description="Sessions per month, how many used each technique, and the minutes worked.",
+                  params=("dates", "location", "practitioner"))]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.plugin_api import Chart, Report, ReportResult
 from clinicadmin.reporting import performed_sessions
 
 DEEP_MM = Decimal("1.5")
@@ -30,10 +30,12 @@ def sessions_by_month(params):
         average = sum(m["depths"]) / len(m["depths"]) if m["depths"] else None
         rows.append((month, m["sessions"], len(m["clients"]),
                      f"{average:.2f}" if average is not None else "", m["deep"], f"{m['serum']:.2f}"))
-    return ReportResult(("Month", "Sessions", "Clients", "Average depth (mm)", f"Deeper than {DEEP_MM} mm",
-                         "Serum used (mL)"), rows)
+    columns = ("Month", "Sessions", "Clients", "Average depth (mm)", f"Deeper than {DEEP_MM} mm", "Serum used (mL)")
+    return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Month",
+                                                              ("Sessions", f"Deeper than {DEEP_MM} mm"), "sessions"))
 
 
 REPORTS = [Report("microneedling-sessions", "Microneedling sessions by month", sessions_by_month,
                   roles=("admin", "manager", "practitioner"),
-                  description="Sessions, clients, average needle depth, deep sessions and serum used, per month.")]
+                  description="Sessions, clients, average needle depth, deep sessions and serum used, per month.",
+                  params=("dates", "location", "practitioner"))]

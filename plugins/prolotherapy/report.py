@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.plugin_api import Report, ReportResult
+from clinicadmin.plugin_api import Chart, Report, ReportResult
 from clinicadmin.reporting import performed_sessions
 
 from .checks import PREFIX
@@ -24,10 +24,12 @@ def by_site(params):
     labels = dict(SITES)
     rows = [(labels.get(site, site), sites[site]["sessions"], len(sites[site]["clients"]), f"{sites[site]['ml']:.1f}")
             for site in sorted(sites, key=lambda s: -sites[s]["sessions"])]
-    return ReportResult(("Site", "Sessions", "Clients", "Solution (mL)"), rows,
-                        notes=("A session's volume is shared equally among the sites it treated.",))
+    columns = ("Site", "Sessions", "Clients", "Solution (mL)")
+    return ReportResult(columns, rows, notes=("A session's volume is shared equally among the sites it treated.",),
+                        chart=Chart.from_table("bar", columns, rows, "Site", ("Sessions",), "sessions", limit=15))
 
 
 REPORTS = [Report("prolotherapy-sites", "Prolotherapy: injections by site", by_site,
                   roles=("admin", "manager", "practitioner"),
-                  description="Sessions, clients and dextrose solution injected per site in the period.")]
+                  description="Sessions, clients and dextrose solution injected per site in the period.",
+                  params=("dates", "location", "practitioner"))]
