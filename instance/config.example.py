@@ -12,3 +12,7 @@
 
 # Serve over plain http on a trusted local machine only.
 # SESSION_COOKIE_SECURE = False
+
+# Behind one reverse proxy (nginx, a load balancer): trust its X-Forwarded-For and X-Forwarded-Proto, so that the
+# audit log and the login throttle see the client's address. Leave 0 when nothing sits in front of the app.
+# TRUSTED_PROXIES = 1
