@@ -29,5 +29,9 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin; prints the table
+bench: install
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info
