@@ -42,9 +42,18 @@ def audit(action, *, obj=None, object_type=None, object_id=None, client_id=None,
 
 
 def audit_read(action, **kwargs):
-    """Record a read in its own small transaction, so that viewing a record is logged even if nothing is written."""
+    """Record a read in its own small transaction, so that viewing a record is logged even if nothing is written.
+
+    The commit leaves what the request has loaded as it is (no expiry): the page goes on rendering the rows it read
+    instead of reloading each one (a query per row).
+    """
     audit(action, **kwargs)
-    db.session.commit()
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,0 +1,56 @@
+"""SQL statements per request are a small constant: a list, the dashboard or a record's page runs the same number
+of statements for 2 rows as for 20 (no query per row)."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Course
+from clinicadmin.treatment_flow import record
+
+KEY = "testmod"
+PAGES = ["/admin/", "/admin/treatment/", "/admin/client/", "/admin/consent/", "/admin/course/", "/admin/stocklot/",
+         "/admin/ledger/", "/admin/health_entry/", "/admin/audit/", "/admin/staff/", "/admin/certification/"]
+#: The dashboard asks for the day, three alerts and two charts; a list for its page and count. Each read of client
+#: data adds the audit row (the chain head's lock, read and update, and the insert).
+MOST = {"/admin/": 14}
+
+
+def _fill(core, first, how_many):
+    """``how_many`` clients, each with a consent, a course, a treatment today and a recorded one (stock used)."""
+    for i in range(first, first + how_many):
+        client = core.client(first=f"Row{i}", last="Count", consents=[KEY])
+        db.session.add(Course(client=client, modality=KEY, planned_sessions=3))
+        core.booked(client, KEY, when=datetime.now().replace(microsecond=0) + timedelta(hours=1))
+        done = core.booked(client, KEY, when=datetime.now().replace(microsecond=0) - timedelta(days=1))
+        record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
+               user=core.staff["practitioner"], acknowledgement_note="second session this week, as planned")
+    db.session.commit()
+
+
+def _statements(core, http, url):
+    seen = []
+
+    def count(*args, **kwargs):
+        seen.append(1)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert http.get(url).status_code == 200, url
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_page_runs_the_same_statements_for_two_rows_as_for_twenty(core, login, url):
+    core.lot(core.supply, "BIG", 500)
+    manager = login("manager")
+    _fill(core, 0, 2)
+    few = _statements(core, manager, url)
+    _fill(core, 2, 18)
+    many = _statements(core, manager, url)
+    assert many == few, f"{url}: {few} statements with 2 rows, {many} with 20"
+    assert many <= MOST.get(url, 10), f"{url}: {many} statements"
