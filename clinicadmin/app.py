@@ -15,6 +15,7 @@ from .extensions import csrf, db, migrate
 from .headers import init_security_headers
 from .login_guard import init_login_guard
 from .plugins import Registry, load_plugins
+from .schema import compared_by_alembic
 from .two_factor import OneTimeTotp, init_two_factor
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True,
+                     include_object=compared_by_alembic)
     csrf.init_app(app)
     from .models import Role, User
 

@@ -19,7 +19,7 @@ def test_migrated_schema_matches_the_models(app):
     migrate_config = current_app.extensions["migrate"].configure_args
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, **{
-            k: v for k, v in migrate_config.items() if k in ("render_as_batch",)}})
+            k: v for k, v in migrate_config.items() if k in ("render_as_batch", "include_object")}})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

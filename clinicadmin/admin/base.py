@@ -13,7 +13,7 @@ from flask_admin.model import typefmt
 from flask_security import current_user
 
 from ..extensions import db
-from ..forms import like_prefix, loader
+from ..forms import loader, starts_with
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 
@@ -105,17 +105,16 @@ class SecuredModelView(RoleRequired, ModelView):
         """Each word of the search matches the start of a searchable column, case-insensitively and literally
         (``%``, ``_``, quotes and backslashes are plain characters); at most 5 words of 100 characters are used."""
         for term in search.split()[:5]:
-            pattern = like_prefix(term[:100].lower())
+            term = term[:100].lower()
             matches, count_matches = [], []
             for field, path in self._search_fields:
                 query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
-                matches.append(db.func.lower(field if alias is None else getattr(alias, field.key))
-                               .like(pattern, escape="\\"))
+                matches.append(starts_with(field if alias is None else getattr(alias, field.key), term))
                 if count_query is not None:
                     count_query, count_joins, count_alias = self._apply_path_joins(count_query, count_joins, path,
                                                                                    inner_join=False)
-                    counted = field if count_alias is None else getattr(count_alias, field.key)
-                    count_matches.append(db.func.lower(counted).like(pattern, escape="\\"))
+                    count_matches.append(starts_with(field if count_alias is None else getattr(count_alias, field.key),
+                                                     term))
             query = query.filter(db.or_(*matches))
             if count_query is not None:
                 count_query = count_query.filter(db.or_(*count_matches))

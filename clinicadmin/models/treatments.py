@@ -38,6 +38,11 @@ class Treatment(db.Model):
     __tablename__ = "treatment"
     __table_args__ = (
         db.Index("ix_treatment_client_modality", "client_id", "modality", "performed_at"),
+        # The schedule filtered by modality or practitioner, newest first, reads these in order and stops at a page.
+        db.Index("ix_treatment_modality_scheduled", "modality", "scheduled_at"),
+        db.Index("ix_treatment_practitioner_scheduled", "practitioner_id", "scheduled_at"),
+        # The dashboard's weekly chart counts performed treatments from the index alone.
+        db.Index("ix_treatment_performed_status", "performed_at", "status", "archived_at"),
         db.CheckConstraint("status IN ('booked', 'performed', 'cancelled')", name="status_known"),
     )
 
