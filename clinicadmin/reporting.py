@@ -1,5 +1,5 @@
 """Helpers for reports (the core's and plugins'): the standard filters a report's parameters stand for, and months."""
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
 from .extensions import db
 from .models import Treatment
@@ -8,6 +8,25 @@ from .models import Treatment
 def period(params):
     """The report's date range as datetimes: from the start of ``date_from`` to the end of ``date_to``."""
     return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
+
+
+def date_range(args, today, max_days=3 * 366):
+    """``(date_from, date_to, errors)`` from a query string's ``date_from`` and ``date_to`` (YYYY-MM-DD), by default
+    the year up to ``today``; ``errors`` says what is wrong, for the page to show instead of running anything."""
+    def parse(name, default):
+        try:
+            return date.fromisoformat(args[name]) if args.get(name) else default
+        except ValueError:
+            return None
+
+    date_from, date_to = parse("date_from", today - timedelta(days=365)), parse("date_to", today)
+    if date_from is None or date_to is None:
+        return date_from, date_to, ["Dates must be given as YYYY-MM-DD."]
+    if date_to < date_from:
+        return date_from, date_to, ["The end date is before the start date."]
+    if (date_to - date_from).days > max_days:
+        return date_from, date_to, [f"Choose a period of at most {max_days // 366} years."]
+    return date_from, date_to, []
 
 
 def treatment_filters(query, params):

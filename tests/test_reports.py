@@ -129,7 +129,7 @@ def test_a_report_page_draws_its_chart_and_offers_csv_and_print(busy, login):
 @pytest.mark.parametrize("query, message", [
     ("date_from=2026-02-30", "Dates must be given as YYYY-MM-DD."),
     ("date_from=2026-03-01&date_to=2026-02-01", "The end date is before the start date."),
-    ("date_from=2020-01-01&date_to=2026-01-01", "Choose a period of at most three years."),
+    ("date_from=2020-01-01&date_to=2026-01-01", "Choose a period of at most 3 years."),
     ("modality=nope", "Choose a modality from the list."),
 ])
 def test_bad_parameters_get_a_message_and_run_nothing(busy, login, query, message):

@@ -1,6 +1,6 @@
 """Paper for the client: a consent form per modality to print and sign, and a client's treatment history for a date
 range (what was done, by whom, with which lots). Both are printable pages, and both are audited."""
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask import abort, request
 from flask_admin import expose
@@ -10,6 +10,7 @@ from ..audit import audit_read
 from ..extensions import db
 from ..models import Client, Product, StockLot, StockMovement, Treatment
 from ..plugins import registry
+from ..reporting import date_range
 from .base import SecuredView
 from .treatment_forms import details_for_display
 
@@ -22,13 +23,6 @@ def _active_client(client_id):
     if client_id is not None and (client is None or client.archived_at is not None):
         abort(404)
     return client
-
-
-def _date(text, default):
-    try:
-        return date.fromisoformat(text) if text else default
-    except ValueError:
-        return None
 
 
 class ConsentFormView(SecuredView):
@@ -84,14 +78,9 @@ class ClientHistoryView(SecuredView):
         if client is None:
             abort(404)
         today = date.today()
-        date_from = _date(request.args.get("date_from"), today - timedelta(days=365))
-        date_to = _date(request.args.get("date_to"), today)
-        errors, treatments = [], []
-        if date_from is None or date_to is None:
-            errors.append("Dates must be given as YYYY-MM-DD.")
-        elif date_to < date_from:
-            errors.append("The end date is before the start date.")
-        else:
+        date_from, date_to, errors = date_range(request.args, today, max_days=100 * 366)
+        treatments = []
+        if not errors:
             treatments = db.session.execute(
                 db.select(Treatment).options(joinedload(Treatment.practitioner), joinedload(Treatment.location))
                 .where(Treatment.client_id == client.id, Treatment.status == "performed",

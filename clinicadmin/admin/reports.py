@@ -1,6 +1,6 @@
 """One view that lists the reports a role may run and renders any of them (core or plugin): its parameters, its
 chart, its table, a CSV download and a printable page. Every run and every download is audited."""
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, request
 from flask_admin import expose
@@ -12,14 +12,8 @@ from ..export import csv_response
 from ..extensions import db
 from ..models import Location, Role, User
 from ..plugins import registry
+from ..reporting import date_range
 from .base import ALL_ROLES, SecuredView
-
-
-def _parse_date(text, default):
-    try:
-        return date.fromisoformat(text) if text else default
-    except ValueError:
-        return None
 
 
 def _choices(report):
@@ -41,14 +35,7 @@ def read_params(report, args, today):
     """The report's parameters from a query string, and the errors to show instead of running it."""
     params, errors = {"today": today}, []
     if "dates" in report.params:
-        params["date_from"] = _parse_date(args.get("date_from"), today - timedelta(days=365))
-        params["date_to"] = _parse_date(args.get("date_to"), today)
-        if params["date_from"] is None or params["date_to"] is None:
-            errors.append("Dates must be given as YYYY-MM-DD.")
-        elif params["date_to"] < params["date_from"]:
-            errors.append("The end date is before the start date.")
-        elif (params["date_to"] - params["date_from"]).days > 3 * 366:
-            errors.append("Choose a period of at most three years.")
+        params["date_from"], params["date_to"], errors = date_range(args, today)
     for name, key in (("location", "location_id"), ("practitioner", "practitioner_id")):
         if name in report.params:
             params[key] = args.get(key, type=int)
