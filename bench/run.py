@@ -28,6 +28,8 @@ RESULTS = ROOT / "bench" / "results"
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/clinicadmin_bench")
+DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+ONLY = [word.strip() for word in os.environ.get("BENCH_ONLY", "").split(",") if word.strip()]
 CHEAP_HASH = {"argon2__rounds": 1, "argon2__memory_cost": 1024}
 
 
@@ -175,6 +177,22 @@ def _filter_arg(app, endpoint, column):
     raise LookupError(f"{endpoint} has no equals filter on {column}")
 
 
+def wanted(name):
+    """Whether ``BENCH_ONLY`` (comma-separated parts of scenario names; empty: all) selects this scenario."""
+    return not ONLY or any(word in name for word in ONLY)
+
+
+def _cursor_at(app, endpoint, offset):
+    """The cursor the list's "Next" link carries after its row number ``offset`` (0-based), so that the deep page is
+    reached as a user reaches it: by paging (or a date filter), never by an OFFSET."""
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+    with app.test_request_context():
+        keyset = view._keyset_for(None, False)
+        query = view.get_query().order_by(*[c.desc() if d else c.asc()
+                                            for c, d in zip(keyset.columns, keyset.descending)])
+        return keyset.encode(query.offset(offset).limit(1).one())
+
+
 def _summary(name, times, statements, base=None, note=""):
     median, p95 = statistics.median(times), sorted(times)[max(0, int(len(times) * 0.95) - 1)]
     base_median = statistics.median(base) if base else None
@@ -199,6 +217,7 @@ def run_pages(app, base):
         modality_arg = _filter_arg(app, "treatment", "modality")
         newest = _sort_arg(app, "treatment", "scheduled_at")
         practitioner_arg = _filter_arg(app, "treatment", "email")
+        deep_cursor = _cursor_at(app, "treatment", counts(SCALE)["treatments"] // 20 // 2 * 20 - 1)
     with base.app_context():
         base_modality = _filter_arg(base, "base_treatment", "modality")
         base_practitioner = _filter_arg(base, "base_treatment", "email")
@@ -208,6 +227,8 @@ def run_pages(app, base):
     rows = []
 
     def page(name, url, base_url=None, repeat=REPEAT, note=""):
+        if not wanted(name):
+            return
         ours = timed(app, counter, http, "GET", url, repeat=repeat)
         theirs = (timed(base, base_counter, plain, "GET", base_url, repeat=max(3, repeat // 3), slow_runs=1)[0]
                   if base_url else None)
@@ -219,8 +240,8 @@ def run_pages(app, base):
          f"/base/base_client/details/?id={client_id}")
     page("treatment list, page 1", "/admin/treatment/", "/base/base_treatment/")
     page("treatments newest first", f"/admin/treatment/?{newest}", f"/base/base_treatment/?{base_newest}")
-    page(f"treatments, deep page ({deep:,})", f"/admin/treatment/?page={deep}",
-         f"/base/base_treatment/?page={deep}")
+    page(f"treatments, deep page ({deep:,})", f"/admin/treatment/?after={deep_cursor}",
+         f"/base/base_treatment/?page={deep}", note="ours: the Next link's cursor; baseline: ?page=")
     page("treatments by modality", f"/admin/treatment/?{modality_arg}=microneedling",
          f"/base/base_treatment/?{base_modality}=microneedling")
     page("treatments by practitioner", f"/admin/treatment/?{practitioner_arg}=practitioner07@bench.example",
@@ -373,15 +394,17 @@ def bench(label, app):
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     rows = run_pages(app, baseline_app(uri))
-    rows.append(run_screening(app))
-    rows.append(run_recording(app))
-    rows.append(run_startup(uri))
+    for name, run in (("screening", lambda: run_screening(app)), ("record", lambda: run_recording(app)),
+                      ("start-up", lambda: run_startup(uri))):
+        if wanted(name):
+            rows.append(run())
     out = [table(f"{label}, scale {SCALE:g} ({counts(SCALE)['clients']:,} clients, "
                  f"{counts(SCALE)['treatments']:,} treatments)", rows)]
-    rate, recorded, errors, problems = run_throughput(app)
-    out.append(f"\nConsumption, 8 workers: {rate:.0f} treatments recorded per second ({recorded} recorded, "
-               f"{len(errors)} refused{': ' + errors[0] if errors else ''}); stock invariant "
-               f"{'holds' if not problems else 'BROKEN: ' + str(problems[:3])}.")
+    if wanted("consumption"):
+        rate, recorded, errors, problems = run_throughput(app)
+        out.append(f"\nConsumption, 8 workers: {rate:.0f} treatments recorded per second ({recorded} recorded, "
+                   f"{len(errors)} refused{': ' + errors[0] if errors else ''}); stock invariant "
+                   f"{'holds' if not problems else 'BROKEN: ' + str(problems[:3])}.")
     with app.app_context():
         db.engine.dispose()
     return "\n".join(out)
@@ -391,14 +414,17 @@ def main():
     machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     print(f"ClinicAdmin benchmark, {datetime.now():%Y-%m-%d %H:%M}; {machine}")
     reports = []
-    print("SQLite: preparing ...")
-    reports.append(bench("SQLite", prepare_sqlite()))
-    print(reports[-1])
+    if "sqlite" in DATABASES:
+        print("SQLite: preparing ...")
+        reports.append(bench("SQLite", prepare_sqlite()))
+        print(reports[-1])
     print("PostgreSQL: preparing ...")
-    pg = prepare_postgres()
+    pg = prepare_postgres() if "postgresql" in DATABASES else None
     if pg is not None:
         reports.append(bench("PostgreSQL", pg))
         print(reports[-1])
+    if ONLY or len(DATABASES) < 2:
+        return  # a partial run is printed, never written over the full table
     (RESULTS / "latest.md").write_text(f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine}.\n\n"
                                        + "\n\n".join(reports) + "\n")
     print(f"\nWritten to {RESULTS / 'latest.md'}")

@@ -6,8 +6,11 @@ treatment whose modality no loaded plugin provides is blocked.
 import logging
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload, selectinload
+
 from .clinic_settings import effective_settings
-from .models import ScreeningFinding
+from .extensions import db
+from .models import Client, ScreeningFinding, User
 from .plugin_api import Finding
 from .plugins import registry
 
@@ -49,9 +52,27 @@ class HealthHistory:
         return {e.code for e in self._entries if e.onset is None or e.onset <= self.day}
 
 
+def _load_what_checks_read(treatment):
+    """Load the client's health history and consents, and the practitioner's certifications, in three statements
+    instead of one per relationship. Only what is not loaded yet is filled in: nothing pending is overwritten."""
+    clients = users = ()
+    if treatment.client_id is not None:
+        clients = db.session.execute(db.select(Client).where(Client.id == treatment.client_id).options(
+            selectinload(Client.health_entries), selectinload(Client.consents))).scalars().all()
+    if treatment.practitioner_id is not None:
+        users = db.session.execute(db.select(User).where(User.id == treatment.practitioner_id)
+                                   .options(joinedload(User.certifications))).unique().scalars().all()
+    # The session holds objects weakly: the treatment takes each over (from the identity map, no SQL) while the
+    # list above still holds it.
+    for loaded, relationship in ((clients, "client"), (users, "practitioner")):
+        if loaded:
+            getattr(treatment, relationship)
+
+
 def run_checks(treatment):
     """Return [(plugin name, Finding)] from every plugin's ``check_contraindications``, each called on its own."""
     reg = registry()
+    _load_what_checks_read(treatment)
     history = HealthHistory(treatment.client.health_entries, treatment.day)
     settings = effective_settings()
     results = []

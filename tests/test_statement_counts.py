@@ -54,3 +54,35 @@ def test_a_page_runs_the_same_statements_for_two_rows_as_for_twenty(core, login,
     many = _statements(core, manager, url)
     assert many == few, f"{url}: {few} statements with 2 rows, {many} with 20"
     assert many <= MOST.get(url, 10), f"{url}: {many} statements"
+
+
+
+def test_screening_reads_the_client_and_practitioner_in_a_fixed_number_of_statements(core):
+    """The checks read the client's history and consents and the practitioner's certifications: loaded together,
+    however many there are, so screening costs the same few statements for every client."""
+    from clinicadmin.models import Treatment
+    from clinicadmin.screening import screen
+
+    def statements_to_screen(client):
+        treatment_id = core.booked(client, KEY).id
+        db.session.expire_all()  # as a new request finds it: nothing loaded yet
+        treatment = db.session.get(Treatment, treatment_id)
+        seen = []
+
+        def count(*args, **kwargs):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            screen(treatment, "review")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        db.session.rollback()
+        return len(seen)
+
+    core.certify("practitioner", "second-scope")
+    few = statements_to_screen(core.client(first="Few", consents=[KEY]))
+    many = statements_to_screen(core.client(first="Many", consents=[KEY, "other", "third"],
+                                            history=[("pregnancy", None), ("keloid", 30), ("diabetes", None)]))
+    assert few == many
+    assert many <= 8, f"screening ran {many} statements"

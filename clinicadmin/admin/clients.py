@@ -17,6 +17,7 @@ from ..models import Client, HealthEntry, ScreeningFinding, Treatment
 from ..plugins import registry
 from .archiving import ArchiveListActionMixin
 from .base import SecuredModelView
+from .keyset import KeysetPagerMixin
 from .validators import not_in_future, plain_text
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -88,7 +89,8 @@ class AuditedClientViewMixin(ClientScopeMixin):
     def index_view(self):
         response = super().index_view()
         audit_read(f"{self.audit_prefix}.list", object_type=self.model.__name__,
-                   detail={"search": request.args.get("search"), "page": request.args.get("page")})
+                   detail={"search": request.args.get("search"), "page": request.args.get("page"),
+                           "cursor": request.args.get("after") or request.args.get("before")})
         return response
 
     @expose("/details/")
@@ -150,7 +152,7 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
+class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
     """The clinical client record: demographics, health history and clinical notes."""
 
     archive_noun = "client"
@@ -210,7 +212,7 @@ class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMix
         db.session.commit()
 
 
-class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView):
+class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
     """The front desk's view of clients: contact details only, no health history or clinical notes."""
 
     allowed_roles = ("front_desk",)
@@ -226,7 +228,7 @@ class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, SecuredModelView
 
 
 
-class ArchivedClientView(AuditedClientViewMixin, SecuredModelView):
+class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
     """Archived clients, for managers: read-only, kept for the record and the audit."""
 
     allowed_roles = ("admin", "manager")

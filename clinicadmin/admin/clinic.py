@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import AuditEvent
 from ..plugins import registry
 from .base import SecuredModelView, SecuredView
+from .keyset import KeysetPagerMixin
 
 
 class SettingsView(SecuredView):
@@ -45,7 +46,7 @@ class SettingsView(SecuredView):
         return self.render("admin/settings.html", specs=specs, values=values, errors=errors)
 
 
-class AuditView(SecuredModelView):
+class AuditView(KeysetPagerMixin, SecuredModelView):
     """The audit log, read-only: filter by client, user, action and date."""
 
     allowed_roles = ("admin", "manager")

@@ -16,6 +16,7 @@ from ..models import Location, Supplier
 from ..stock import StockError, receive
 from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of
+from .keyset import KeysetPagerMixin
 from .validators import finite_quantity, plain_text
 
 STOCK_ROLES = ("admin", "manager", "stock_clerk")
@@ -102,7 +103,7 @@ class StockLotView(SecuredModelView):
     column_formatters = {"quantity": _qty, "lot_number": lambda v, c, m, n: _lot_link(m)}
 
 
-class StockMovementView(SecuredModelView):
+class StockMovementView(KeysetPagerMixin, SecuredModelView):
     """The stock ledger: append-only, read-only."""
 
     allowed_roles = STOCK_ROLES

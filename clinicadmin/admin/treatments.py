@@ -14,6 +14,7 @@ from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_m
                               rescreen)
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
+from .keyset import KeysetPagerMixin
 from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
 
 BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
@@ -29,7 +30,7 @@ def _open_link(view, context, model, name):
                                                 model.scheduled_at.strftime("%Y-%m-%d %H:%M"))
 
 
-class TreatmentListView(ArchiveListActionMixin, SecuredModelView):
+class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelView):
     """The schedule: every treatment, newest first; open one to screen, record or print it. Managers may archive
     treatments entered in error, several at once."""
 
@@ -43,9 +44,6 @@ class TreatmentListView(ArchiveListActionMixin, SecuredModelView):
     column_formatters = {"modality": _modality, "scheduled_at": _open_link}
 
     archived = False
-    # A chain's schedule grows without bound: counting it for a page number would cost more than the page, so the
-    # list pages with "previous" and "next".
-    simple_list_pager = True
 
     def _scoped(self, query):
         # Archived clients are few: leaving out their ids is one small lookup, where a join would probe the client
@@ -62,8 +60,9 @@ class TreatmentListView(ArchiveListActionMixin, SecuredModelView):
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        audit_read("treatment.list", object_type="Treatment", detail={"page": request.args.get("page"),
-                                                                      "archived": self.archived})
+        audit_read("treatment.list", object_type="Treatment", detail={
+            "page": request.args.get("page"), "cursor": request.args.get("after") or request.args.get("before"),
+            "archived": self.archived})
         return count, rows
 
     archive_noun = "treatment"
