@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_security import current_user
-from sqlalchemy import event, inspect, insert, select, update
+from sqlalchemy import event, inspect, insert, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -66,10 +66,14 @@ def _chain_new_rows(session, flush_context, instances):
         return
     chain = AuditChain.__table__
     connection = session.connection()
-    # A no-op UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before the head is read.
-    if connection.execute(update(chain).where(chain.c.id == 1).values(last_seq=chain.c.last_seq)).rowcount == 0:
+    # A no-op UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) and reads the head in the
+    # same statement.
+    head = connection.execute(update(chain).where(chain.c.id == 1).values(last_seq=chain.c.last_seq)
+                              .returning(chain.c.last_seq, chain.c.last_hash)).one_or_none()
+    if head is None:
         connection.execute(insert(chain).values(id=1, last_seq=0, last_hash=GENESIS))
-    seq, prev = connection.execute(select(chain.c.last_seq, chain.c.last_hash).where(chain.c.id == 1)).one()
+        head = (0, GENESIS)
+    seq, prev = head
     for row in new:
         row.at = row.at or datetime.utcnow()
         seq += 1
