@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.seed import PASSWORD, counts, seed  # noqa: E402
+from bench.seed import PASSWORD, SEED_VERSION, counts, seed  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
@@ -47,7 +47,9 @@ def _seeded(app):
 
     with app.app_context():
         try:
-            seeded = db.session.execute(db.text("SELECT count(*) FROM treatment")).scalar() >= counts(SCALE)["treatments"]
+            treatments = db.session.execute(db.text("SELECT count(*) FROM treatment")).scalar()
+            version = db.session.execute(db.text("SELECT max(version) FROM bench_seed")).scalar()
+            seeded = treatments >= counts(SCALE)["treatments"] and version == SEED_VERSION
         except Exception:
             db.session.rollback()
             return False

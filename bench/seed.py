@@ -2,8 +2,12 @@
 
 At scale 1.0: 10 locations, 40 practitioners, 100,000 clients, 1,000,000 treatments over three years, 40 products in
 2,000 lots, and about 2,000,000 stock movements (a receipt per lot, two consumptions per performed treatment), each
-lot's quantity equal to the sum of its ledger. SQLite gets ``executemany`` in one transaction; PostgreSQL gets COPY.
+lot's quantity equal to the sum of its ledger. Performed sessions carry details in each shipped plugin's shape (points,
+techniques, muscles, sites ...), and the cosmetic acupuncture points needled are in that plugin's table. SQLite gets
+``executemany`` in one transaction; PostgreSQL gets COPY.
 """
+import importlib
+import json
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +19,7 @@ LAST = ("Smith", "Jones", "Garcia", "Nguyen", "Brown", "Martin", "Lee", "Walker"
         "Wright", "Lopez", "Hill", "Scott", "Green", "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Perez",
         "Roberts", "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins", "Stewart", "Morris",
         "Murphy", "Cook", "Rogers", "Morgan", "Peterson", "Cooper", "Reed", "Bailey", "Bell", "Gomez", "Kelly")
+SEED_VERSION = 2  # bumped when the seeded data changes shape: older bench databases are seeded again
 TODAY = date.today()  # the data ends today, so the dashboard and the year's reports have work to show
 PASSWORD = "bench-password-1234"
 
@@ -75,6 +80,8 @@ def seed(app, scale=1.0):
         db.session.commit()
         location_ids = [loc.id for loc in locations]
         practitioner_ids = [u.id for u in practitioners]
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE bench_seed (version INTEGER NOT NULL)")
         raw = db.engine.raw_connection()
         try:
             driver = raw.driver_connection
@@ -84,7 +91,7 @@ def seed(app, scale=1.0):
             raw.close()
         if db.engine.dialect.name == "postgresql":
             for table in ("client", "treatment", "stock_lot", "stock_movement", "health_entry", "consent",
-                          "screening_finding", "product"):
+                          "screening_finding", "product", "cosmetic_acupuncture_point_use"):
                 db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                            f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))"))
             db.session.commit()
@@ -94,6 +101,46 @@ def seed(app, scale=1.0):
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
     return n
+
+
+def _choices(pairs):
+    return [key for key, _ in pairs]
+
+
+def _detail_makers():
+    """For each shipped modality, a function (rng) -> the details a practitioner would record, in the plugin's own
+    shape, so that the plugins' reports read as much JSON as they would in a real chain."""
+    from clinicadmin.plugins import FOLDER_MODULE_PREFIX
+
+    def plugin(name):  # the shipped plugins as the app loaded them (never a second copy of their models)
+        return importlib.import_module(f"{FOLDER_MODULE_PREFIX}.{name}")
+
+    FACE, BODY = plugin("cosmetic_acupuncture.points").FACE, plugin("cosmetic_acupuncture.points").BODY
+    MUSCLES = plugin("dry_needling.muscles").MUSCLES
+    massage, needling = plugin("facial_massage.form"), plugin("microneedling.form")
+    MASSAGE_AREAS, MASSAGE_TECHNIQUES = massage.AREAS, massage.TECHNIQUES
+    NEEDLING_AREAS, DEVICES = needling.AREAS, needling.DEVICES
+    SITES = plugin("prolotherapy.form").SITES
+
+    face, body = [p.code for p in FACE], [p.code for p in BODY]
+    return {
+        "cosmetic_acupuncture": lambda r: {
+            "face_points": r.sample(face, 6), "body_points": r.sample(body, 3), "facial_needles": r.randint(20, 60),
+            "body_needles": r.randint(4, 12), "retention_minutes": 30, "bruising": "none"},
+        "microneedling": lambda r: {
+            "device": r.choice(_choices(DEVICES)), "needle_depth_mm": str(r.choice((0.5, 1.0, 1.5, 2.0))),
+            "areas": r.sample(_choices(NEEDLING_AREAS), 2), "passes": r.randint(2, 4),
+            "serum_ml": str(r.choice((1.0, 1.5, 2.0))), "skin_reaction": "none"},
+        "facial_massage": lambda r: {
+            "techniques": r.sample(_choices(MASSAGE_TECHNIQUES), 2), "areas": r.sample(_choices(MASSAGE_AREAS), 2),
+            "duration_minutes": r.choice((30, 45, 60)), "pressure": "light", "product_ml": "1.0"},
+        "prolotherapy": lambda r: {
+            "sites": r.sample(_choices(SITES), 2), "side": "left", "dextrose_percent": "15.0",
+            "volume_ml": str(r.choice((5.0, 10.0, 15.0))), "injections": r.randint(4, 12)},
+        "dry_needling": lambda r: {
+            "muscles": r.sample(_choices(MUSCLES), 2), "side": "right", "needles": r.randint(2, 8),
+            "technique": "pistoning", "twitch_response": r.random() < 0.6, "soreness_after": r.randint(0, 5)},
+    }
 
 
 def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
@@ -123,15 +170,21 @@ def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
                 lots[lot_id] = [product, location, f"L{product:03d}-{location:02d}-{k}",
                                 TODAY + timedelta(days=90 + 60 * k), 0]
     by_location = {loc: [lid for lid, lot in lots.items() if lot[1] == loc] for loc in location_ids}
-    treatments, movements = [], []
+    treatments, movements, point_uses = [], [], []
     movement_id = len(lots)
+    details_for = _detail_makers()
     for i in range(1, n["treatments"] + 1):
         when = start + timedelta(minutes=(i * 157) % (3 * 365 * 24 * 60))
         location = location_ids[i % len(location_ids)]
         status = "cancelled" if rng.random() > 0.98 else "performed"
+        modality = MODALITIES[i % len(MODALITIES)]
+        details = details_for[modality](rng) if status == "performed" else {}
         treatments.append((i, 1 + (i * 7919) % n["clients"], practitioner_ids[i % len(practitioner_ids)], location,
-                           MODALITIES[i % len(MODALITIES)], when, when if status == "performed" else None, status,
-                           "warnings" if i % 10 == 0 else "clear", 1, "{}", when))
+                           modality, when, when if status == "performed" else None, status,
+                           "warnings" if i % 10 == 0 else "clear", 1, json.dumps(details), when))
+        for point in details.get("face_points", []) + details.get("body_points", []):
+            point_uses.append((len(point_uses) + 1, i, point, "face" if point in details["face_points"] else "body",
+                               when))
         if status == "performed":
             for lot in rng.sample(by_location[location], 2):
                 movement_id += 1
@@ -153,6 +206,9 @@ def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
                                "performed_at", "status", "screening_status", "screening_run", "details",
                                "created_at"), treatments)
     bulk(driver, "stock_movement", ("id", "lot_id", "quantity", "reason", "treatment_id", "created_at"), movements)
+    bulk(driver, "cosmetic_acupuncture_point_use", ("id", "treatment_id", "point", "region", "performed_at"),
+         point_uses)
+    bulk(driver, "bench_seed", ("version",), [(SEED_VERSION,)])
     bulk(driver, "screening_finding", ("id", "treatment_id", "run", "stage", "screened_at", "plugin", "code",
                                        "severity", "message", "acknowledged_at", "acknowledgement_note"),
          ((k, t[0], 1, "booking", t[5], "core.conditions", "diabetes", "warn", "Diabetic: slower healing.",

@@ -1,10 +1,8 @@
 """Cosmetic acupuncture reports: the points needled most often, and needles used per month."""
-from collections import defaultdict
-
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Chart, Report, ReportResult
-from clinicadmin.reporting import performed_sessions, period, treatment_filters
+from clinicadmin.reporting import detail_number, month_key, performed_sessions, period, treatment_filters
 
 from .checks import PREFIX
 from .models import PointUse
@@ -32,15 +30,13 @@ def most_used_points(params):
 
 
 def needles_by_month(params):
-    query = performed_sessions(PREFIX, params, Treatment.performed_at, Treatment.details)
-    months = defaultdict(lambda: [0, 0, 0])
-    for performed_at, details in db.session.execute(query):
-        month = months[performed_at.strftime("%Y-%m")]
-        month[0] += 1
-        month[1] += int(details.get("facial_needles") or 0)
-        month[2] += int(details.get("body_needles") or 0)
+    month = month_key(Treatment.performed_at)
+    query = performed_sessions(PREFIX, params, month, db.func.count(),
+                               db.func.sum(detail_number(Treatment.details, "facial_needles")),
+                               db.func.sum(detail_number(Treatment.details, "body_needles"))
+                               ).group_by(month).order_by(month)
     columns = ("Month", "Sessions", "Facial needles", "Body needles")
-    rows = [(m, *months[m]) for m in sorted(months)]
+    rows = [(m, sessions, int(facial or 0), int(body or 0)) for m, sessions, facial, body in db.session.execute(query)]
     return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Month",
                                                               ("Facial needles", "Body needles"), "needles"))
 

@@ -1,25 +1,26 @@
 """Facial massage sessions per month, by technique."""
-from collections import Counter, defaultdict
+from collections import Counter
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Chart, Report, ReportResult
-from clinicadmin.reporting import performed_sessions
+from clinicadmin.reporting import detail_items, detail_number, month_key, performed_sessions
 
 from .checks import PREFIX
 from .form import TECHNIQUES
 
 
 def sessions_by_technique(params):
-    query = performed_sessions(PREFIX, params, Treatment.performed_at, Treatment.details)
-    months = defaultdict(Counter)
-    for performed_at, details in db.session.execute(query):
-        month = months[performed_at.strftime("%Y-%m")]
-        month["sessions"] += 1
-        month["minutes"] += int(details.get("duration_minutes") or 0)
-        month.update(details.get("techniques") or [])
-    rows = [(m, months[m]["sessions"], *(months[m][key] for key, _ in TECHNIQUES), months[m]["minutes"])
-            for m in sorted(months)]
+    month = month_key(Treatment.performed_at)
+    sessions = {m: (count, minutes) for m, count, minutes in db.session.execute(
+        performed_sessions(PREFIX, params, month, db.func.count(),
+                           db.func.sum(detail_number(Treatment.details, "duration_minutes"))).group_by(month))}
+    technique = detail_items(Treatment.details, "techniques")
+    used = Counter({(m, key): count for m, key, count in db.session.execute(
+        performed_sessions(PREFIX, params, month, technique.c.value, db.func.count())
+        .join(technique, db.true()).group_by(month, technique.c.value))})
+    rows = [(m, sessions[m][0], *(used[m, key] for key, _ in TECHNIQUES), int(sessions[m][1] or 0))
+            for m in sorted(sessions)]
     columns = ("Month", "Sessions", *(label for _, label in TECHNIQUES), "Minutes")
     return ReportResult(columns, rows, chart=Chart.from_table("line", columns, rows, "Month",
                                                               tuple(label for _, label in TECHNIQUES), "sessions"))

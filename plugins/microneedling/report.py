@@ -1,35 +1,24 @@
 """Microneedling sessions by month: how many, for how many clients, how deep, and how much serum."""
-from collections import defaultdict
 from decimal import Decimal
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Chart, Report, ReportResult
-from clinicadmin.reporting import performed_sessions
+from clinicadmin.reporting import detail_number, month_key, performed_sessions
 
 DEEP_MM = Decimal("1.5")
 
 
 def sessions_by_month(params):
-    query = performed_sessions("microneedling", params, Treatment.performed_at, Treatment.client_id,
-                               Treatment.details)
-    months = defaultdict(lambda: {"sessions": 0, "clients": set(), "depths": [], "deep": 0, "serum": Decimal(0)})
-    for performed_at, client_id, details in db.session.execute(query):
-        m = months[performed_at.strftime("%Y-%m")]
-        m["sessions"] += 1
-        m["clients"].add(client_id)
-        if details.get("needle_depth_mm"):
-            depth = Decimal(str(details["needle_depth_mm"]))
-            m["depths"].append(depth)
-            m["deep"] += depth > DEEP_MM
-        if details.get("serum_ml"):
-            m["serum"] += Decimal(str(details["serum_ml"]))
-    rows = []
-    for month in sorted(months):
-        m = months[month]
-        average = sum(m["depths"]) / len(m["depths"]) if m["depths"] else None
-        rows.append((month, m["sessions"], len(m["clients"]),
-                     f"{average:.2f}" if average is not None else "", m["deep"], f"{m['serum']:.2f}"))
+    month = month_key(Treatment.performed_at)
+    depth = detail_number(Treatment.details, "needle_depth_mm")
+    query = performed_sessions(
+        "microneedling", params, month, db.func.count(), db.func.count(db.distinct(Treatment.client_id)),
+        db.func.avg(depth), db.func.count(db.case((depth > DEEP_MM, 1))),
+        db.func.sum(detail_number(Treatment.details, "serum_ml"))).group_by(month).order_by(month)
+    rows = [(m, sessions, clients, "" if average is None else f"{Decimal(average):.2f}", deep,
+             f"{Decimal(serum or 0):.2f}")
+            for m, sessions, clients, average, deep, serum in db.session.execute(query)]
     columns = ("Month", "Sessions", "Clients", "Average depth (mm)", f"Deeper than {DEEP_MM} mm", "Serum used (mL)")
     return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Month",
                                                               ("Sessions", f"Deeper than {DEEP_MM} mm"), "sessions"))

@@ -1,0 +1,54 @@
+"""The SQL helpers plugin reports aggregate their details with (``clinicadmin.reporting``) mean the same on SQLite and
+PostgreSQL: numbers stored as text or as JSON numbers, lists of chosen items, yes/no flags, and the month."""
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from fake_modality import KEY
+
+from clinicadmin.extensions import db
+from clinicadmin.models import Treatment
+from clinicadmin.reporting import detail_count, detail_flag, detail_items, detail_number, month_key
+
+SESSIONS = [
+    (datetime(2026, 3, 31, 23, 59), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
+    (datetime(2026, 4, 1, 0, 0), {"amount": 2, "items": ["a"], "flag": False}),
+    (datetime(2026, 4, 15, 9, 30), {"amount": None, "items": [], "other": "x"}),
+    (datetime(2026, 4, 16, 9, 30), {}),
+]
+
+
+@pytest.fixture
+def sessions(core):
+    client = core.client(consents=[KEY])
+    for when, details in SESSIONS:
+        treatment = core.booked(client, KEY, when=when)
+        treatment.status, treatment.performed_at, treatment.details = "performed", when, details
+    db.session.commit()
+    return db.select().select_from(Treatment).where(Treatment.status == "performed")
+
+
+def test_month_key_is_the_calendar_month_of_the_moment(sessions):
+    month = month_key(Treatment.performed_at)
+    found = dict(db.session.execute(sessions.add_columns(month, db.func.count()).group_by(month)).all())
+    assert found == {"2026-03": 1, "2026-04": 3}
+
+
+def test_detail_number_reads_text_and_numbers_and_leaves_out_what_is_missing(sessions):
+    amount = detail_number(Treatment.details, "amount")
+    total, counted = db.session.execute(sessions.add_columns(db.func.sum(amount), db.func.count(amount))).one()
+    assert Decimal(str(total)) == Decimal("3.5") and counted == 2
+
+
+def test_detail_items_joins_each_chosen_item_and_detail_count_counts_them(sessions):
+    item = detail_items(Treatment.details, "items")
+    per_item = dict(db.session.execute(sessions.add_columns(item.c.value, db.func.count())
+                                       .join(item, db.true()).group_by(item.c.value)).all())
+    assert per_item == {"a": 2, "b": 1}
+    lengths = sorted(db.session.execute(sessions.add_columns(detail_count(Treatment.details, "items"))).scalars())
+    assert lengths == [0, 0, 1, 2]
+
+
+def test_detail_flag_counts_only_a_recorded_yes(sessions):
+    flags = db.session.execute(sessions.add_columns(db.func.sum(detail_flag(Treatment.details, "flag")))).scalar()
+    assert flags == 1
