@@ -58,6 +58,7 @@ def seed(app, scale=1.0):
     from clinicadmin.demo import _role, ensure_roles
     from clinicadmin.extensions import db
     from clinicadmin.models import Certification, Location
+    from clinicadmin.stock import rebuild_usage
 
     n = counts(scale)
     rng = random.Random(20261102)
@@ -89,6 +90,8 @@ def seed(app, scale=1.0):
             raw.commit()
         finally:
             raw.close()
+        rebuild_usage()  # the rows went in beside the stock service: sum its monthly usage from the ledger
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             for table in ("client", "treatment", "stock_lot", "stock_movement", "health_entry", "consent",
                           "screening_finding", "product", "cosmetic_acupuncture_point_use"):

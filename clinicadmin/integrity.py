@@ -1,6 +1,6 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
 from .extensions import db
-from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement
+from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement, StockUsage
 from .models.audit import GENESIS
 from .models.types import Quantity
 
@@ -21,6 +21,22 @@ def stock_problems():
     ).all()
     return [f"lot {r.lot_number} of {r.sku} (id {r.id}): on hand {r.quantity:f}, ledger sum {r.total:f}"
             for r in rows]
+
+
+def usage_problems():
+    """Months whose stored usage (``StockUsage``, kept as stock is consumed) differs from the ledger's consumption."""
+    from .stock import usage_from_ledger
+
+    def key(r):
+        return r.month, r.location_id, r.product_id, r.modality
+
+    ledger = {key(r): r.quantity for r in db.session.execute(usage_from_ledger())}
+    stored = {key(r): r.quantity for r in db.session.execute(db.select(StockUsage)).scalars()}
+    wrong = sorted(k for k in ledger.keys() | stored.keys() if ledger.get(k, 0) != stored.get(k, 0))
+    return [f"usage of product {product} at location {location} for {modality} in {month}: stored "
+            f"{stored.get((month, location, product, modality), 0):f}, ledger "
+            f"{ledger.get((month, location, product, modality), 0):f}"
+            for month, location, product, modality in wrong[:MAX_REPORTED]]
 
 
 def lot_count():

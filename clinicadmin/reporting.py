@@ -9,6 +9,12 @@ from .extensions import db
 from .models import Treatment
 
 
+#: The status of a performed session written into the SQL rather than bound: a database can use a partial index
+#: (``ix_treatment_client_performed``) only when the query's condition is the index's own literal. Only for queries
+#: that read per client: elsewhere it would steer SQLite to that index where the date's index serves better.
+PERFORMED = db.literal("performed", literal_execute=True)
+
+
 def period(params):
     """The report's date range as datetimes: from the start of ``date_from`` to the end of ``date_to``."""
     return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
@@ -57,11 +63,6 @@ def performed_sessions(modality, params, *columns):
     """A select of ``columns`` over the treatments of ``modality`` performed in the report's period, at its location
     (and by its practitioner) when one is chosen."""
     return performed_in_period({**params, "modality": None}, *columns).where(Treatment.modality == modality)
-
-
-def month_of(column):
-    """SQL expressions for the year and month of a date or datetime column (the same on SQLite and PostgreSQL)."""
-    return db.extract("year", column), db.extract("month", column)
 
 
 def month_label(year, month):

@@ -9,9 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .extensions import db
-from .models import StockLot, StockMovement, Stocktake, StocktakeLine
+from .models import StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
+from .models.types import Quantity
+from .reporting import month_key
 
 MAX_CONTENTION_RETRIES = 8
 
@@ -143,8 +147,43 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
                 break
         if not contended:
             _expire_loaded_lots({lot_id for lot_id, _ in taken})
+            if reason == "consumption" and treatment is not None and treatment.performed_at is not None:
+                _count_usage(treatment, product, location, sum(q for _, q in taken))
             return taken
     raise StockError(f"{product.name}: stock is changing too fast to consume safely; try again.")
+
+
+def _count_usage(treatment, product, location, quantity):
+    """Add a treatment's consumption to its month's usage row (``StockUsage``), creating the row if needed: one
+    atomic upsert, after the lot updates, so it adds no lock that the lots do not already order."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = StockUsage.__table__
+    stmt = insert(table).values(month=treatment.performed_at.strftime("%Y-%m"), location_id=location.id,
+                                product_id=product.id, modality=treatment.modality, quantity=quantity)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[table.c.month, table.c.location_id, table.c.product_id, table.c.modality],
+        set_={"quantity": table.c.quantity + stmt.excluded.quantity}))
+
+
+def usage_from_ledger():
+    """The ledger's consumption by treatments per (month, location, product, modality): what ``StockUsage`` must
+    hold, computed from scratch (for ``clinicadmin check`` and for data loaded in bulk)."""
+    month = month_key(Treatment.performed_at)
+    return (db.select(month.label("month"), StockLot.location_id, StockLot.product_id, Treatment.modality,
+                      func.sum(-StockMovement.quantity, type_=Quantity()).label("quantity"))
+            .select_from(StockMovement)
+            .join(Treatment, Treatment.id == StockMovement.treatment_id)
+            .join(StockLot, StockLot.id == StockMovement.lot_id)
+            .where(StockMovement.reason == "consumption", Treatment.performed_at.is_not(None))
+            .group_by(month, StockLot.location_id, StockLot.product_id, Treatment.modality))
+
+
+def rebuild_usage():
+    """Refill ``StockUsage`` from the ledger (after a bulk load that bypassed ``consume``); the caller commits."""
+    db.session.execute(StockUsage.__table__.delete())
+    query = usage_from_ledger().subquery()
+    db.session.execute(StockUsage.__table__.insert().from_select(
+        ["month", "location_id", "product_id", "modality", "quantity"], db.select(*query.c)))
 
 
 def _quantity(value, what="quantity"):

@@ -117,3 +117,73 @@ def test_usage_per_month_product_and_modality_with_cost(core, login):
     assert (f"<td>{date.today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
             in page)
     assert "Total cost of the products with a unit cost: 1.40." in page
+
+
+def test_usage_is_summed_per_month_as_stock_is_used_and_agrees_with_the_ledger(core, login):
+    """The report reads the monthly usage kept by the stock service: a backdated session counts in its own month,
+    the period is whole months, and ``clinicadmin check``'s comparison with the ledger finds nothing wrong."""
+    from datetime import date, datetime, timedelta
+
+    from clinicadmin.integrity import usage_problems
+    from clinicadmin.models import StockUsage
+    from clinicadmin.treatment_flow import record
+
+    core.lot(core.supply, "L", 20)
+    earlier = datetime.combine(date.today().replace(day=1) - timedelta(days=20), datetime.min.time()).replace(hour=10)
+    for amount, when in (("1", earlier), ("2", earlier + timedelta(hours=1)), ("4", None)):
+        client = core.client(first=f"M{amount}", consents=["testmod"])
+        client.consents[0].signed_on = earlier.date() - timedelta(days=1)
+        db.session.commit()
+        treatment = core.booked(client, "testmod", when=when)
+        record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
+               notes=None, user=core.staff["practitioner"])
+    stored = {(u.month, u.quantity) for u in db.session.execute(db.select(StockUsage)).scalars()}
+    assert stored == {(f"{earlier:%Y-%m}", 3), (f"{date.today():%Y-%m}", 4)}
+    assert usage_problems() == []
+
+    http = login("manager")
+    both = http.get(f"/admin/reports/stock-usage?date_from={earlier.date() + timedelta(days=5)}").get_data(as_text=True)
+    assert f"<td>{earlier:%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3 mL</td>" in both
+    assert f"<td>{date.today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>4 mL</td>" in both
+    assert f"Whole months from {earlier:%Y-%m} to {date.today():%Y-%m}" in both
+    this_month = http.get(f"/admin/reports/stock-usage?date_from={date.today()}").get_data(as_text=True)
+    assert f"<td>{earlier:%Y-%m}</td>" not in this_month and "<td>4 mL</td>" in this_month
+
+
+def test_check_names_a_month_whose_usage_disagrees_with_the_ledger(core):
+    from clinicadmin.integrity import usage_problems
+    from clinicadmin.models import StockUsage
+    from clinicadmin.treatment_flow import record
+
+    core.lot(core.supply, "L", 20)
+    treatment = core.booked(core.client(consents=["testmod"]), "testmod")
+    record(treatment, details={"product": core.supply.id, "amount": "2"}, performed_at=treatment.scheduled_at,
+           notes=None, user=core.staff["practitioner"])
+    db.session.execute(db.update(StockUsage).values(quantity=Decimal("5")))
+    db.session.commit()
+    problems = usage_problems()
+    assert len(problems) == 1 and "stored 5, ledger 2" in problems[0]
+
+
+def test_the_usage_report_reads_the_monthly_usage_not_the_ledger(core, login):
+    """A year of a chain's ledger is millions of rows: the report reads only the monthly sums."""
+    from sqlalchemy import event
+
+    from clinicadmin.treatment_flow import record
+
+    core.lot(core.supply, "L", 10)
+    treatment = core.booked(core.client(consents=["testmod"]), "testmod")
+    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
+           notes=None, user=core.staff["practitioner"])
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert "<td>1 mL</td>" in page
+    assert not [s for s in statements if "stock_movement" in s], "the usage report read the ledger"

@@ -9,7 +9,7 @@ from clinicadmin.models import Client, Course, Location, Product, ScreeningFindi
 from clinicadmin.models.types import Quantity
 from clinicadmin.plugin_api import Chart, Report, ReportResult, hookimpl
 from clinicadmin.plugins import registry
-from clinicadmin.reporting import month_label, month_of, months, performed_in_period, period, treatment_filters
+from clinicadmin.reporting import PERFORMED, month_key, months, performed_in_period, period, treatment_filters
 
 CLINICAL = ("admin", "manager")
 STOCK = ("admin", "manager", "stock_clerk")
@@ -21,15 +21,15 @@ def _money(value):
 
 
 def treatments_per_modality(params):
-    year, month = month_of(Treatment.performed_at)
-    query = (performed_in_period(params, year, month, Treatment.modality, db.func.count(Treatment.id),
+    month = month_key(Treatment.performed_at)
+    query = (performed_in_period(params, month, Treatment.modality, db.func.count(Treatment.id),
                                  db.func.count(db.distinct(Treatment.client_id)))
-             .group_by(year, month, Treatment.modality).order_by(year, month, Treatment.modality))
+             .group_by(month, Treatment.modality).order_by(month, Treatment.modality))
     label = registry().modality_label
     rows, counts = [], defaultdict(dict)
-    for y, m, modality, sessions, clients in db.session.execute(query):
-        rows.append((month_label(y, m), label(modality), sessions, clients))
-        counts[label(modality)][month_label(y, m)] = sessions
+    for m, modality, sessions, clients in db.session.execute(query):
+        rows.append((m, label(modality), sessions, clients))
+        counts[label(modality)][m] = sessions
     axis = months(params)
     chart = Chart("bar", tuple(axis), tuple((name, tuple(by_month.get(m, 0) for m in axis))
                                             for name, by_month in sorted(counts.items())), y_label="sessions")
@@ -51,18 +51,18 @@ def practitioner_activity(params):
 
 def screening_over_time(params):
     start, end = period(params)
-    year, month = month_of(ScreeningFinding.screened_at)
+    month = month_key(ScreeningFinding.screened_at)
     current = db.and_(ScreeningFinding.treatment_id == Treatment.id, ScreeningFinding.run == Treatment.screening_run)
     query = treatment_filters(
-        db.select(year, month,
+        db.select(month,
                   db.func.sum(db.case((ScreeningFinding.severity == "block", 1), else_=0)),
                   db.func.sum(db.case((ScreeningFinding.severity == "warn", 1), else_=0)),
                   db.func.count(ScreeningFinding.acknowledged_at), db.func.count(ScreeningFinding.overridden_at))
         .select_from(ScreeningFinding).join(Treatment, current)
         .where(ScreeningFinding.screened_at >= start, ScreeningFinding.screened_at <= end,
                Treatment.archived_at.is_(None)),
-        params).group_by(year, month).order_by(year, month)
-    found = {month_label(y, m): (int(b or 0), int(w or 0), a, o) for y, m, b, w, a, o in db.session.execute(query)}
+        params).group_by(month).order_by(month)
+    found = {m: (int(b or 0), int(w or 0), a, o) for m, b, w, a, o in db.session.execute(query)}
     axis = months(params)
     rows = [(m, *found[m]) for m in axis if m in found]
     series = tuple((name, tuple(found.get(m, (0, 0, 0, 0))[i] for m in axis))
@@ -158,16 +158,19 @@ def course_completion(params):
 
 
 def client_retention(params):
+    # Each client's first session, read from the partial index of performed sessions per client (no table rows).
     first = (db.select(Treatment.client_id, db.func.min(Treatment.performed_at).label("first_at"))
-             .where(Treatment.status == "performed", Treatment.archived_at.is_(None))
+             .where(Treatment.status == PERFORMED, Treatment.archived_at.is_(None))
              .group_by(Treatment.client_id).subquery())
-    year, month = month_of(Treatment.performed_at)
-    first_year, first_month = month_of(first.c.first_at)
-    returning = db.case((first_year * 100 + first_month < year * 100 + month, Treatment.client_id))
-    query = (performed_in_period(params, year, month, db.func.count(db.distinct(Treatment.client_id)),
+    month = month_key(Treatment.performed_at)
+    returning = db.case((month_key(first.c.first_at) < month, Treatment.client_id))
+    # The literal status again (the period's filter binds it) lets the database read the period per client from
+    # the same index.
+    query = (performed_in_period(params, month, db.func.count(db.distinct(Treatment.client_id)),
                                  db.func.count(db.distinct(returning)))
-             .join(first, first.c.client_id == Treatment.client_id).group_by(year, month).order_by(year, month))
-    found = {month_label(y, m): (clients, back) for y, m, clients, back in db.session.execute(query)}
+             .join(first, first.c.client_id == Treatment.client_id).where(Treatment.status == PERFORMED)
+             .group_by(month).order_by(month))
+    found = {m: (clients, back) for m, clients, back in db.session.execute(query)}
     axis = months(params)
     rows = [(m, clients, clients - back, back, f"{back / clients:.0%}")
             for m in axis if m in found for clients, back in [found[m]]]

@@ -1,7 +1,8 @@
 """The core's models, one module per aggregate."""
 from .audit import AuditChain, AuditEvent
 from .clients import Client, Consent, HealthEntry
-from .inventory import MOVEMENT_REASONS, Product, StockLot, StockMovement, Stocktake, StocktakeLine, Supplier
+from .inventory import (MOVEMENT_REASONS, Product, StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage,
+                        Supplier)
 from .locations import Location
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
@@ -9,6 +10,6 @@ from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
     "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
-    "StocktakeLine", "Supplier", "MOVEMENT_REASONS", "Location",
+    "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

@@ -128,6 +128,21 @@ def _refuse_rewrite(mapper, connection, target):
     raise PermissionError("the stock ledger is append-only")
 
 
+class StockUsage(db.Model):
+    """Units of a product that treatments used, per month of the treatment, location and modality: the ledger's
+    consumption rows summed as they are written (by ``stock.consume``, in the same transaction), so that the usage
+    report reads a few thousand rows instead of a year of the ledger. ``clinicadmin check`` compares it with the
+    ledger."""
+
+    __tablename__ = "stock_usage_month"
+
+    month = db.Column(db.String(7), primary_key=True)  # YYYY-MM of the treatment's performed_at
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), primary_key=True)
+    product_id = db.Column(db.Integer, db.ForeignKey("product.id"), primary_key=True)
+    modality = db.Column(db.String(60), primary_key=True)
+    quantity = db.Column(Quantity, nullable=False)
+
+
 class Stocktake(db.Model):
     """A count of the lots at one location; each difference became a ``stocktake`` ledger row when it was applied."""
 

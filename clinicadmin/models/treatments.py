@@ -43,6 +43,10 @@ class Treatment(db.Model):
         db.Index("ix_treatment_practitioner_scheduled", "practitioner_id", "scheduled_at"),
         # The dashboard's weekly chart counts performed treatments from the index alone.
         db.Index("ix_treatment_performed_status", "performed_at", "status", "archived_at"),
+        # Each client's performed sessions in order, for "first session" and "seen before" (client retention).
+        db.Index("ix_treatment_client_performed", "client_id", "performed_at",
+                 sqlite_where=db.text("status = 'performed' AND archived_at IS NULL"),
+                 postgresql_where=db.text("status = 'performed' AND archived_at IS NULL")),
         db.CheckConstraint("status IN ('booked', 'performed', 'cancelled')", name="status_known"),
     )
 
