@@ -54,8 +54,13 @@ class LoadedPlugin:
 def _already_imported(init):
     """The module already imported from ``init`` under any name (a test runner may have imported the package), so
     that its models are never declared twice."""
+    target = init.resolve()
+    # Only a package whose folder has the plugin folder's name (as given, or symlinks resolved) can be it: resolving
+    # every loaded module's path instead would cost most of start-up.
+    tails = {(init.parent.name, init.name), (target.parent.name, target.name)}
     for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == init.resolve():
+        file = getattr(module, "__file__", None)
+        if file and tuple(Path(file).parts[-2:]) in tails and Path(file).resolve() == target:
             return module
     return None
 
