@@ -6,6 +6,7 @@ treatment whose modality no loaded plugin provides is blocked.
 import logging
 from datetime import datetime
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload, selectinload
 
 from .clinic_settings import effective_settings
@@ -52,14 +53,23 @@ class HealthHistory:
         return {e.code for e in self._entries if e.onset is None or e.onset <= self.day}
 
 
+def _not_loaded(obj, relationship, *collections):
+    """Whether ``obj.relationship``, or one of its ``collections``, is still to be loaded (no SQL to find out)."""
+    if relationship in inspect(obj).unloaded:
+        return True
+    related = getattr(obj, relationship)
+    return related is not None and bool(set(collections) & inspect(related).unloaded)
+
+
 def _load_what_checks_read(treatment):
-    """Load the client's health history and consents, and the practitioner's certifications, in three statements
-    instead of one per relationship. Only what is not loaded yet is filled in: nothing pending is overwritten."""
+    """Load the client's health history and consents, and the practitioner's certifications, in a few statements
+    instead of one per relationship, unless they are loaded already (a second screening in the same request reads
+    none). Only what is not loaded yet is filled in: nothing pending is overwritten."""
     clients = users = ()
-    if treatment.client_id is not None:
+    if treatment.client_id is not None and _not_loaded(treatment, "client", "health_entries", "consents"):
         clients = db.session.execute(db.select(Client).where(Client.id == treatment.client_id).options(
             selectinload(Client.health_entries), selectinload(Client.consents))).scalars().all()
-    if treatment.practitioner_id is not None:
+    if treatment.practitioner_id is not None and _not_loaded(treatment, "practitioner", "certifications"):
         users = db.session.execute(db.select(User).where(User.id == treatment.practitioner_id)
                                    .options(joinedload(User.certifications))).unique().scalars().all()
     # The session holds objects weakly: the treatment takes each over (from the identity map, no SQL) while the

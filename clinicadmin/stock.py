@@ -5,10 +5,11 @@ Quantities are never read, changed in Python and written back. A consumption is
 its row count, so two requests can never both take the last unit, on SQLite or PostgreSQL. The caller owns the
 transaction: a treatment, its ledger rows and its lot updates commit or roll back together.
 """
+import functools
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -153,16 +154,24 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
     raise StockError(f"{product.name}: stock is changing too fast to consume safely; try again.")
 
 
+@functools.cache
+def _usage_upsert(dialect):
+    """``INSERT ... ON CONFLICT DO UPDATE`` adding to a month's usage row, built once per database kind."""
+    table = StockUsage.__table__
+    stmt = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+        month=bindparam("month"), location_id=bindparam("location_id"), product_id=bindparam("product_id"),
+        modality=bindparam("modality"), quantity=bindparam("quantity", type_=Quantity()))
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.month, table.c.location_id, table.c.product_id, table.c.modality],
+        set_={"quantity": table.c.quantity + stmt.excluded.quantity})
+
+
 def _count_usage(treatment, product, location, quantity):
     """Add a treatment's consumption to its month's usage row (``StockUsage``), creating the row if needed: one
     atomic upsert, after the lot updates, so it adds no lock that the lots do not already order."""
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = StockUsage.__table__
-    stmt = insert(table).values(month=treatment.performed_at.strftime("%Y-%m"), location_id=location.id,
-                                product_id=product.id, modality=treatment.modality, quantity=quantity)
-    db.session.execute(stmt.on_conflict_do_update(
-        index_elements=[table.c.month, table.c.location_id, table.c.product_id, table.c.modality],
-        set_={"quantity": table.c.quantity + stmt.excluded.quantity}))
+    db.session.execute(_usage_upsert(db.session.get_bind().dialect.name), {
+        "month": treatment.performed_at.strftime("%Y-%m"), "location_id": location.id, "product_id": product.id,
+        "modality": treatment.modality, "quantity": quantity})
 
 
 def usage_from_ledger():
