@@ -6,8 +6,10 @@ migrations once per database per session; each test then starts from empty table
 skip with the reason, unless ``CLINICADMIN_REQUIRE_POSTGRES`` is set (CI), where they fail.
 
 Fixtures: ``database_url``, ``app_factory``, ``app_config``, ``app``, ``db_session``, ``staff`` (one user per role),
-``login`` (a logged-in test client for a role), ``clinic`` (helpers that create records).
+``login`` (a logged-in test client for a role), ``clinic`` (helpers that create records). Helper:
+``sql_statements()``, the SQL a block of code runs.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -19,6 +21,27 @@ import pytest
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 TEST_PASSWORD = "correct-horse-battery-staple"
+@contextlib.contextmanager
+def sql_statements():
+    """Collect the ``(statement, parameters)`` the app's database runs inside the block, to pin statement counts and
+    query shapes (no query per row, no OFFSET) in tests."""
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        seen.append((statement, parameters))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

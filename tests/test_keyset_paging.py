@@ -5,10 +5,10 @@ import re
 from datetime import datetime, timedelta
 
 from fake_modality import KEY
-from sqlalchemy import event
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Client, Treatment
+from clinicadmin.testing import sql_statements
 
 LINK = re.compile(r'<a class="page-link" rel="(first|prev|next)" href="([^"]+)"')
 
@@ -99,16 +99,8 @@ def test_a_later_page_reads_a_range_of_the_index_not_an_offset(core, login):
     manager = login("manager")
     _, links, _ = _page(manager, "/admin/treatment/")
     _, links, _ = _page(manager, links["next"])
-    statements = []
-
-    def seen(conn, cursor, statement, parameters, *args):
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements() as statements:
         ids, _, _ = _page(manager, links["next"])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert len(ids) == 5
     listing = [(s, p) for s, p in statements if "FROM treatment" in s and "ORDER BY" in s]
     assert len(listing) == 1

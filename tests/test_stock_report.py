@@ -167,23 +167,14 @@ def test_check_names_a_month_whose_usage_disagrees_with_the_ledger(core):
 
 def test_the_usage_report_reads_the_monthly_usage_not_the_ledger(core, login):
     """A year of a chain's ledger is millions of rows: the report reads only the monthly sums."""
-    from sqlalchemy import event
-
+    from clinicadmin.testing import sql_statements
     from clinicadmin.treatment_flow import record
 
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=["testmod"]), "testmod")
     record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
            notes=None, user=core.staff["practitioner"])
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements() as statements:
         page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert "<td>1 mL</td>" in page
-    assert not [s for s in statements if "stock_movement" in s], "the usage report read the ledger"
+    assert not [s for s, _ in statements if "stock_movement" in s], "the usage report read the ledger"
