@@ -92,9 +92,10 @@ class KeysetPagerMixin:
                 return None
             order = [(self._sortable_columns[sort_column], bool(sort_desc))]
         else:
-            order = [(field, bool(desc)) for field, joins, desc in self._get_default_order()]
-            if any(joins for _, joins, _ in self._get_default_order()):
+            default = list(self._get_default_order())
+            if any(joins for _, joins, _ in default):
                 return None
+            order = [(field, bool(desc)) for field, _, desc in default]
         if not order or any(getattr(field, "class_", None) is not self.model for field, _ in order):
             return None
         pk = getattr(self.model, self.model.__mapper__.primary_key[0].key)
