@@ -9,7 +9,8 @@ from clinicadmin.models import Client, Course, Location, Product, ScreeningFindi
 from clinicadmin.models.types import Quantity
 from clinicadmin.plugin_api import Chart, Report, ReportResult, hookimpl
 from clinicadmin.plugins import registry
-from clinicadmin.reporting import PERFORMED, month_key, months, performed_in_period, period, treatment_filters
+from clinicadmin.reporting import (PERFORMED, month_group, month_key, months, performed_in_period, period,
+                                   treatment_filters)
 
 CLINICAL = ("admin", "manager")
 STOCK = ("admin", "manager", "stock_clerk")
@@ -21,10 +22,10 @@ def _money(value):
 
 
 def treatments_per_modality(params):
-    month = month_key(Treatment.performed_at)
-    query = (performed_in_period(params, month, Treatment.modality, db.func.count(Treatment.id),
+    group = month_group(Treatment.performed_at)
+    query = (performed_in_period(params, month_key(Treatment.performed_at), Treatment.modality, db.func.count(),
                                  db.func.count(db.distinct(Treatment.client_id)))
-             .group_by(month, Treatment.modality).order_by(month, Treatment.modality))
+             .group_by(group, Treatment.modality).order_by(group, Treatment.modality))
     label = registry().modality_label
     rows, counts = [], defaultdict(dict)
     for m, modality, sessions, clients in db.session.execute(query):
@@ -38,11 +39,14 @@ def treatments_per_modality(params):
 
 
 def practitioner_activity(params):
-    query = (performed_in_period(params, User.full_name, User.email, db.func.count(Treatment.id),
-                                 db.func.count(db.distinct(Treatment.client_id)),
-                                 db.func.count(db.distinct(Treatment.modality)))
-             .join(User, User.id == Treatment.practitioner_id)
-             .group_by(User.id, User.full_name, User.email).order_by(db.func.count(Treatment.id).desc()))
+    # Counted per practitioner id from the month index alone, then named: a join before grouping would carry each
+    # name through the grouping of a year's sessions.
+    per = (performed_in_period(params, Treatment.practitioner_id, db.func.count().label("sessions"),
+                               db.func.count(db.distinct(Treatment.client_id)).label("clients"),
+                               db.func.count(db.distinct(Treatment.modality)).label("modalities"))
+           .group_by(Treatment.practitioner_id).subquery())
+    query = (db.select(User.full_name, User.email, per.c.sessions, per.c.clients, per.c.modalities)
+             .join(per, per.c.practitioner_id == User.id).order_by(per.c.sessions.desc(), User.full_name))
     rows = [(name or email, sessions, clients, modalities)
             for name, email, sessions, clients, modalities in db.session.execute(query)]
     chart = Chart("bar", tuple(r[0] for r in rows), (("Sessions", tuple(r[1] for r in rows)),), y_label="sessions")
@@ -162,14 +166,12 @@ def client_retention(params):
     first = (db.select(Treatment.client_id, db.func.min(Treatment.performed_at).label("first_at"))
              .where(Treatment.status == PERFORMED, Treatment.archived_at.is_(None))
              .group_by(Treatment.client_id).subquery())
-    month = month_key(Treatment.performed_at)
+    month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
     returning = db.case((month_key(first.c.first_at) < month, Treatment.client_id))
-    # The literal status again (the period's filter binds it) lets the database read the period per client from
-    # the same index.
     query = (performed_in_period(params, month, db.func.count(db.distinct(Treatment.client_id)),
                                  db.func.count(db.distinct(returning)))
-             .join(first, first.c.client_id == Treatment.client_id).where(Treatment.status == PERFORMED)
-             .group_by(month).order_by(month))
+             .join(first, first.c.client_id == Treatment.client_id)
+             .group_by(group).order_by(group))
     found = {m: (clients, back) for m, clients, back in db.session.execute(query)}
     axis = months(params)
     rows = [(m, clients, clients - back, back, f"{back / clients:.0%}")

@@ -2,7 +2,7 @@
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Chart, Report, ReportResult
-from clinicadmin.reporting import detail_number, month_key, performed_sessions, period, treatment_filters
+from clinicadmin.reporting import detail_number, month_group, month_key, performed_sessions, period, treatment_filters
 
 from .checks import PREFIX
 from .models import PointUse
@@ -30,11 +30,11 @@ def most_used_points(params):
 
 
 def needles_by_month(params):
-    month = month_key(Treatment.performed_at)
+    month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
     query = performed_sessions(PREFIX, params, month, db.func.count(),
                                db.func.sum(detail_number(Treatment.details, "facial_needles")),
                                db.func.sum(detail_number(Treatment.details, "body_needles"))
-                               ).group_by(month).order_by(month)
+                               ).group_by(group).order_by(group)
     columns = ("Month", "Sessions", "Facial needles", "Body needles")
     rows = [(m, sessions, int(facial or 0), int(body or 0)) for m, sessions, facial, body in db.session.execute(query)]
     return ReportResult(columns, rows, chart=Chart.from_table("bar", columns, rows, "Month",
