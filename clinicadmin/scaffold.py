@@ -19,7 +19,7 @@ from clinicadmin.extensions import db
 from clinicadmin.forms import ProductField, finite_number
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import ConditionCode, Consumption, Modality, Report, ReportResult, SettingSpec, hookimpl
-from clinicadmin.reporting import detail_number, month_key, performed_sessions
+from clinicadmin.reporting import detail_number, month_group, month_key, performed_sessions
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
 
 KEY = "$name"
@@ -90,10 +90,10 @@ def aftercare(treatment):
 
 def sessions_by_month(params):
     """Grouped in SQL: a chain's year is tens of thousands of sessions."""
-    month = month_key(Treatment.performed_at)
+    month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
     query = (performed_sessions(KEY, params, month, db.func.count(),
                                 db.func.sum(detail_number(Treatment.details, "minutes")))
-             .group_by(month).order_by(month))
+             .group_by(group).order_by(group))
     rows = [(m, sessions, int(minutes or 0)) for m, sessions, minutes in db.session.execute(query)]
     return ReportResult(("Month", "Sessions", "Minutes"), rows)
 

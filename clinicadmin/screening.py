@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .clinic_settings import effective_settings
 from .extensions import db
@@ -67,8 +67,9 @@ def _load_what_checks_read(treatment):
     none). Only what is not loaded yet is filled in: nothing pending is overwritten."""
     clients = users = ()
     if treatment.client_id is not None and _not_loaded(treatment, "client", "health_entries", "consents"):
+        # One statement: a client's history and consents are a handful of rows each, so their product is small.
         clients = db.session.execute(db.select(Client).where(Client.id == treatment.client_id).options(
-            selectinload(Client.health_entries), selectinload(Client.consents))).scalars().all()
+            joinedload(Client.health_entries), joinedload(Client.consents))).unique().scalars().all()
     if treatment.practitioner_id is not None and _not_loaded(treatment, "practitioner", "certifications"):
         users = db.session.execute(db.select(User).where(User.id == treatment.practitioner_id)
                                    .options(joinedload(User.certifications))).unique().scalars().all()

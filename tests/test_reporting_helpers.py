@@ -8,7 +8,8 @@ from fake_modality import KEY
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.reporting import detail_count, detail_flag, detail_items, detail_number, month_key
+from clinicadmin.reporting import (detail_count, detail_flag, detail_items, detail_number, month_group, month_key,
+                                  performed_sessions)
 
 SESSIONS = [
     (datetime(2026, 3, 31, 23, 59), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
@@ -32,6 +33,15 @@ def test_month_key_is_the_calendar_month_of_the_moment(sessions):
     month = month_key(Treatment.performed_at)
     found = dict(db.session.execute(sessions.add_columns(month, db.func.count()).group_by(month)).all())
     assert found == {"2026-03": 1, "2026-04": 3}
+
+
+def test_month_key_labels_a_month_group_on_both_databases(sessions):
+    """A plugin groups by ``month_group`` (the month index's expression) and selects ``month_key``: PostgreSQL accepts
+    the label only because it is computed from the group."""
+    month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
+    params = {"date_from": datetime(2026, 3, 31).date(), "date_to": datetime(2026, 4, 15).date()}
+    query = performed_sessions(KEY, params, month, db.func.count()).group_by(group).order_by(group)
+    assert db.session.execute(query).all() == [("2026-03", 1), ("2026-04", 2)]
 
 
 def test_detail_number_reads_text_and_numbers_and_leaves_out_what_is_missing(sessions):
