@@ -139,12 +139,12 @@ def detail_items(details, key):
     """The items of a list in the details (chosen checkboxes) as a table with one ``value`` column, to join each
     session to: ``select(...).select_from(Treatment).join(items, db.true())``."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.func.json_array_elements_text(details.op("->")(key)).table_valued("value")
+        return db.func.jsonb_array_elements_text(details.op("->")(key)).table_valued("value")
     return db.func.json_each(details, f"$.{key}").table_valued("value")
 
 
 def detail_count(details, key):
     """How many items a list in the details holds (0 when absent)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.func.coalesce(db.func.json_array_length(details.op("->")(key)), 0)
+        return db.func.coalesce(db.func.jsonb_array_length(details.op("->")(key)), 0)
     return db.func.coalesce(db.func.json_array_length(details, f"$.{key}"), 0)

@@ -1,6 +1,8 @@
 """Treatments, the courses they belong to, and the screening findings stored with them."""
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import JSONB
+
 from ..extensions import db
 
 STATUSES = ("booked", "performed", "cancelled")
@@ -67,7 +69,8 @@ class Treatment(db.Model):
     #: the number of the latest screening run (a run may find nothing, so it cannot be read off the findings)
     screening_run = db.Column(db.Integer)
     notes = db.Column(db.Text)
-    details = db.Column(db.JSON, nullable=False, default=dict)
+    #: the plugin's own fields; ``jsonb`` on PostgreSQL (parsed once, when written: reports read a year of them)
+    details = db.Column(db.JSON().with_variant(JSONB(), "postgresql"), nullable=False, default=dict)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
     #: a treatment entered in error is archived, never deleted: it leaves the lists, counts and reports
