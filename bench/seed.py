@@ -19,7 +19,7 @@ LAST = ("Smith", "Jones", "Garcia", "Nguyen", "Brown", "Martin", "Lee", "Walker"
         "Wright", "Lopez", "Hill", "Scott", "Green", "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Perez",
         "Roberts", "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins", "Stewart", "Morris",
         "Murphy", "Cook", "Rogers", "Morgan", "Peterson", "Cooper", "Reed", "Bailey", "Bell", "Gomez", "Kelly")
-SEED_VERSION = 2  # bumped when the seeded data changes shape: older bench databases are seeded again
+SEED_VERSION = 3  # bumped when the seeded data changes shape: older bench databases are seeded again
 TODAY = date.today()  # the data ends today, so the dashboard and the year's reports have work to show
 PASSWORD = "bench-password-1234"
 
@@ -56,6 +56,7 @@ def seed(app, scale=1.0):
     from flask_security import hash_password
 
     from clinicadmin.demo import _role, ensure_roles
+    from clinicadmin.first_session import recompute_all
     from clinicadmin.extensions import db
     from clinicadmin.models import Certification, Location
     from clinicadmin.stock import rebuild_usage
@@ -91,6 +92,7 @@ def seed(app, scale=1.0):
         finally:
             raw.close()
         rebuild_usage()  # the rows went in beside the stock service: sum its monthly usage from the ledger
+        recompute_all()  # and each client's first session from the treatments
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             for table in ("client", "treatment", "stock_lot", "stock_movement", "health_entry", "consent",
@@ -182,7 +184,10 @@ def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
         status = "cancelled" if rng.random() > 0.98 else "performed"
         modality = MODALITIES[i % len(MODALITIES)]
         details = details_for[modality](rng) if status == "performed" else {}
-        treatments.append((i, 1 + (i * 7919) % n["clients"], practitioner_ids[i % len(practitioner_ids)], location,
+        # The chain gains clients as it goes: treatment i is for one of the first ``known`` clients, so about a
+        # third of them arrive in each year (client retention has new clients to find, as a real chain's has).
+        known = max(1000, n["clients"] * i // n["treatments"])
+        treatments.append((i, 1 + (i * 7919) % known, practitioner_ids[i % len(practitioner_ids)], location,
                            modality, when, when if status == "performed" else None, status,
                            "warnings" if i % 10 == 0 else "clear", 1, json.dumps(details), when))
         for point in details.get("face_points", []) + details.get("body_points", []):

@@ -1,4 +1,5 @@
 """The application factory."""
+import functools
 import logging
 import os
 import sqlite3
@@ -32,6 +33,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+def _sqlite_mmap(size, dbapi_connection, connection_record):
+    """SQLite: read the database through a memory map of ``size`` bytes (``SQLITE_MMAP_SIZE``)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA mmap_size={size:d}")
+    cursor.close()
+
+
 def create_app(config=None):
     """Create the app: config from defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment, then ``config``.
 
@@ -62,6 +70,9 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and app.config["SQLITE_MMAP_SIZE"]:
+        with app.app_context():
+            event.listen(db.engine, "connect", functools.partial(_sqlite_mmap, int(app.config["SQLITE_MMAP_SIZE"])))
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True,
                      include_object=compared_by_alembic)
     csrf.init_app(app)

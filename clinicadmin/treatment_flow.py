@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .audit import audit
 from .extensions import db
+from .first_session import note_performed, recompute
 from .models import Treatment
 from .plugin_api import Consumption
 from .plugins import registry
@@ -108,6 +109,9 @@ def archive_many(treatments, *, user, reason):
     now = datetime.utcnow()
     for treatment in treatments:
         treatment.archived_at, treatment.archived_by, treatment.archive_reason = now, user, reason
+    # Before the audit rows: every writer takes the treatment, then the client, then the audit chain's head.
+    recompute({t.client_id for t in treatments if t.status == "performed"})
+    for treatment in treatments:
         audit("treatment.archive", obj=treatment, client_id=treatment.client_id,
               detail={"reason": reason, "status": treatment.status, "with": len(treatments)})
     db.session.commit()
@@ -150,6 +154,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
             consume(product=product, location=treatment.location, quantity=quantity, user=user, treatment=treatment)
         treatment.status = "performed"
         _tell_plugins_recorded(treatment)
+        note_performed(treatment)
         audit("treatment.record", obj=treatment, client_id=treatment.client_id,
               detail={"modality": treatment.modality, "consumed": len(treatment.stock_movements)})
         db.session.commit()

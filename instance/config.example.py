@@ -4,6 +4,10 @@
 # PostgreSQL for a real clinic or a chain:
 # DATABASE_URL = "postgresql://clinic@db.internal/clinicadmin"
 
+# SQLite reads through a memory map of this many bytes (default 1 GiB; 0 for plain reads, e.g. on a network drive,
+# where a mapped file that goes away stops the process).
+# SQLITE_MMAP_SIZE = 0
+
 # Load only these plugins (by name, as `clinicadmin plugins` lists them); None loads every plugin found.
 # PLUGINS_ENABLED = ["microneedling"]
 

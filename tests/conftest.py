@@ -1,8 +1,14 @@
 """Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing any
 folder from plugins/ cannot break these tests. App, database, staff and login fixtures come from
 ``clinicadmin.testing`` (loaded through its pytest11 entry point)."""
+import threading
+
 import pytest
+from click.testing import CliRunner
 from fake_modality import KEY, FakeModality
+
+from clinicadmin.cli import main
+from clinicadmin.extensions import db
 
 
 @pytest.fixture
@@ -18,3 +24,24 @@ def core(app, staff, clinic):
     clinic.certify("manager", KEY)
     clinic.supply = clinic.product("SUP-1", category="consumable", unit="mL")
     return clinic
+
+
+@pytest.fixture
+def cli(app, database_url, tmp_path, monkeypatch):
+    """Run ``clinicadmin ...`` against the test database, configured through the environment as in production."""
+    monkeypatch.setenv("CLINICADMIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", "[]")
+
+    def run(*args, input=None):
+        # A thread of its own has no app context, so the command builds its app from the environment as it
+        # does when a person types it.
+        results = []
+        worker = threading.Thread(target=lambda: results.append(
+            CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)))
+        worker.start()
+        worker.join(120)
+        db.session.expire_all()
+        return results[0]
+
+    return run

@@ -1,33 +1,10 @@
-"""The ``clinicadmin`` command: db upgrade, create-user, demo-data, plugins."""
-import threading
-
+"""The ``clinicadmin`` command: db upgrade, create-user, demo-data, plugins. (The ``cli`` fixture is in conftest.)"""
 import pytest
 from click.testing import CliRunner
 
 from clinicadmin.cli import main
 from clinicadmin.extensions import db
 from clinicadmin.models import Client, User
-
-
-@pytest.fixture
-def cli(app, database_url, tmp_path, monkeypatch):
-    """Run ``clinicadmin ...`` against the test database, configured through the environment as in production."""
-    monkeypatch.setenv("CLINICADMIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path / "cli-instance"))
-    monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", "[]")
-
-    def run(*args, input=None):
-        # A thread of its own has no app context, so the command builds its app from the environment as it
-        # does when a person types it.
-        results = []
-        worker = threading.Thread(target=lambda: results.append(
-            CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)))
-        worker.start()
-        worker.join(120)
-        db.session.expire_all()
-        return results[0]
-
-    return run
 
 
 def test_db_upgrade_builds_the_schema_from_empty(tmp_path, monkeypatch):

@@ -68,3 +68,4 @@ def test_twenty_processes_race_for_the_last_five_units(core, database_url, tmp_p
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0 and "OK: 1 lots agree with the stock ledger." in checked.stdout, checked.stderr
     assert "OK: the monthly usage the reports read agrees with the stock ledger." in checked.stdout
+    assert "OK: each client's first session agrees with their treatments." in checked.stdout

@@ -22,6 +22,8 @@ class Client(db.Model):
     archived_at = db.Column(db.DateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     archive_reason = db.Column(db.String(255))
+    #: when the client's first performed (and not archived) treatment took place; kept by ``first_session``
+    first_treated_at = db.Column(db.DateTime, index=True)
 
     health_entries = db.relationship(
         "HealthEntry", back_populates="client", cascade="all, delete-orphan", order_by="HealthEntry.onset"
