@@ -192,7 +192,7 @@ def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
                            "warnings" if i % 10 == 0 else "clear", 1, json.dumps(details), when))
         for point in details.get("face_points", []) + details.get("body_points", []):
             point_uses.append((len(point_uses) + 1, i, point, "face" if point in details["face_points"] else "body",
-                               when))
+                               when, treatments[-1][1], location, treatments[-1][2]))
         if status == "performed":
             for lot in rng.sample(by_location[location], 2):
                 movement_id += 1
@@ -214,8 +214,8 @@ def _seed_rows(driver, n, rng, location_ids, practitioner_ids):
                                "performed_at", "status", "screening_status", "screening_run", "details",
                                "created_at"), treatments)
     bulk(driver, "stock_movement", ("id", "lot_id", "quantity", "reason", "treatment_id", "created_at"), movements)
-    bulk(driver, "cosmetic_acupuncture_point_use", ("id", "treatment_id", "point", "region", "performed_at"),
-         point_uses)
+    bulk(driver, "cosmetic_acupuncture_point_use", ("id", "treatment_id", "point", "region", "performed_at",
+                                                    "client_id", "location_id", "practitioner_id"), point_uses)
     bulk(driver, "bench_seed", ("version",), [(SEED_VERSION,)])
     bulk(driver, "screening_finding", ("id", "treatment_id", "run", "stage", "screened_at", "plugin", "code",
                                        "severity", "message", "acknowledged_at", "acknowledgement_note"),

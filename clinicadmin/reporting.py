@@ -148,3 +148,17 @@ def detail_count(details, key):
     if db.session.get_bind().dialect.name == "postgresql":
         return db.func.coalesce(db.func.jsonb_array_length(details.op("->")(key)), 0)
     return db.func.coalesce(db.func.json_array_length(details, f"$.{key}"), 0)
+
+
+def counts_per(rows, key, distinct):
+    """A select of ``(key, how many rows, how many distinct values of distinct)`` per value of ``key``, over ``rows``
+    (a select with its conditions and no columns, such as ``db.select().select_from(Model).where(...)``), grouped
+    the way each database does it fastest for a year of rows: PostgreSQL hashes the (key, value) pairs and counts
+    them (a distinct count would sort every row), SQLite counts distinct values as it groups."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        pairs = (rows.add_columns(key.label("key"), distinct.label("value"), db.func.count().label("rows"))
+                 .group_by(key, distinct).subquery())
+        return (db.select(pairs.c.key, db.cast(db.func.sum(pairs.c.rows), db.Integer).label("rows"),
+                          db.func.count().label("distinct")).group_by(pairs.c.key))
+    return rows.add_columns(key.label("key"), db.func.count().label("rows"),
+                            db.func.count(db.distinct(distinct)).label("distinct")).group_by(key)

@@ -8,8 +8,8 @@ from fake_modality import KEY
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.reporting import (detail_count, detail_flag, detail_items, detail_number, month_group, month_key,
-                                  performed_sessions)
+from clinicadmin.reporting import (counts_per, detail_count, detail_flag, detail_items, detail_number, month_group,
+                                  month_key, performed_sessions)
 
 SESSIONS = [
     (datetime(2026, 3, 31, 23, 59), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
@@ -62,3 +62,16 @@ def test_detail_items_joins_each_chosen_item_and_detail_count_counts_them(sessio
 def test_detail_flag_counts_only_a_recorded_yes(sessions):
     flags = db.session.execute(sessions.add_columns(db.func.sum(detail_flag(Treatment.details, "flag")))).scalar()
     assert flags == 1
+
+
+def test_counts_per_counts_rows_and_distinct_values_per_key(core, sessions):
+    """The same figures on both databases, whichever way each groups them: rows per key, and each value once."""
+    other = core.client(first="Other", consents=[KEY])
+    when = datetime(2026, 4, 20, 9)
+    treatment = core.booked(other, KEY, when=when)
+    treatment.status, treatment.performed_at, treatment.details = "performed", when, {}
+    db.session.commit()
+    performed = db.select().select_from(Treatment).where(Treatment.status == "performed")
+    found = {row.key: (row.rows, row.distinct) for row in db.session.execute(
+        counts_per(performed, Treatment.modality, Treatment.client_id))}
+    assert found == {KEY: (5, 2)}

@@ -79,7 +79,8 @@ def treatment_recorded(treatment):
     details = treatment.details or {}
     for code in [*(details.get("face_points") or []), *(details.get("body_points") or [])]:
         db.session.add(PointUse(treatment_id=treatment.id, point=code, region=POINTS[code].region,
-                                performed_at=treatment.performed_at))
+                                performed_at=treatment.performed_at, client_id=treatment.client_id,
+                                location_id=treatment.location_id, practitioner_id=treatment.practitioner_id))
 
 
 @hookimpl

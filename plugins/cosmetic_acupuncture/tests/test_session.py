@@ -90,3 +90,40 @@ def test_a_point_forbidden_in_pregnancy_blocks_the_recording(ca, login):
         ca, **{"details-body_points": ["ST36", "LR3"], "acknowledgement_note": "Second trimester; gentle"}))
     assert response.status_code == 302
     assert [p for p, _ in _point_uses()] == ["EX-HN3", "LI20", "LR3", "ST2", "ST36"]
+
+
+def test_the_points_report_counts_clients_per_point_by_practitioner_and_leaves_archived_sessions_out(ca, login):
+    """The report reads the point uses alone: each carries its session's client and practitioner, and a session
+    archived as entered in error leaves it."""
+    import csv
+    import io
+
+    ca.lot(ca.facial, "F1", 100)
+    ca.lot(ca.body, "B1", 100)
+    ada, bea = ca.client(first="Ada", consents=[KEY]), ca.client(first="Bea", consents=[KEY])
+    practitioner, manager = login("practitioner"), login("manager")
+    ca.certify("manager", KEY)
+    sessions = []
+    for client, who, http in ((ada, "practitioner", practitioner), (ada, "practitioner", practitioner),
+                              (bea, "manager", manager)):
+        treatment = ca.booked(client, KEY, practitioner=who)
+        response = http.post(f"/admin/desk/{treatment.id}/record", data=_record(ca, **{
+            "details-face_points": ["ST2", "LI20", "EX-HN3"], "details-body_points": [],
+            "details-body_needle_product": "", "details-body_needles": "",
+            "acknowledgement_note": "second session today, as planned"}))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        sessions.append(treatment)
+
+    def st2(**args):
+        query = "&".join(f"{k}={v}" for k, v in {"date_from": date.today(), **args}.items())
+        rows = csv.reader(io.StringIO(manager.get(f"/admin/reports/cosmetic-acupuncture-points.csv?{query}")
+                                      .get_data(as_text=True)))
+        return next(([times, clients] for code, _name, _region, times, clients in rows if code == "ST2"), None)
+
+    assert st2() == ["3", "2"]  # three sessions, two clients
+    assert st2(practitioner_id=ca.staff["practitioner"].id) == ["2", "1"]
+    assert st2(practitioner_id=ca.staff["manager"].id) == ["1", "1"]
+    assert manager.post(f"/admin/desk/{sessions[2].id}/archive", data={"reason": "entered for the wrong client"}
+                        ).status_code == 302
+    assert st2() == ["2", "1"]
+    assert st2(practitioner_id=ca.staff["manager"].id) is None
