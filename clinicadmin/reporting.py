@@ -97,16 +97,6 @@ class month_key(FunctionElement):
     inherit_cache = True
 
 
-@compiles(month_key, "sqlite")
-def _month_key_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(month_key, "postgresql")
-def _month_key_postgresql(element, compiler, **kw):
-    return f"to_char(date_trunc('month', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
-
-
 class month_group(FunctionElement):
     """The month of a datetime column as ``ix_treatment_performed_month`` keys it, written exactly as that index's
     expression (``strftime('%Y-%m', ...)`` on SQLite, ``date_trunc('month', ...)`` on PostgreSQL, where ``to_char``
@@ -115,9 +105,16 @@ class month_group(FunctionElement):
     inherit_cache = True
 
 
+@compiles(month_key, "sqlite")
 @compiles(month_group, "sqlite")
-def _month_group_sqlite(element, compiler, **kw):
+def _month_sqlite(element, compiler, **kw):
+    # On SQLite a month's label and its group are the same text.
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(month_key, "postgresql")
+def _month_key_postgresql(element, compiler, **kw):
+    return f"to_char(date_trunc('month', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
 
 
 @compiles(month_group, "postgresql")

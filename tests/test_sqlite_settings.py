@@ -2,18 +2,18 @@
 of ``SQLITE_MMAP_SIZE`` bytes (0 turns the map off)."""
 import pytest
 
+from clinicadmin.app import create_app
 from clinicadmin.extensions import db
 
 
-def _pragma(app, name):
-    with app.app_context():
-        return db.session.connection().exec_driver_sql(f"PRAGMA {name}").scalar()
-
-
 @pytest.mark.parametrize("size", [64 * 1024 * 1024, 0])
-def test_sqlite_reads_through_a_memory_map_of_the_configured_size(app_factory, database_url, size):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("a SQLite setting")
-    app = app_factory(SQLITE_MMAP_SIZE=size)
-    assert _pragma(app, "mmap_size") == size
-    assert _pragma(app, "foreign_keys") == 1 and _pragma(app, "journal_mode") == "wal"
+def test_sqlite_reads_through_a_memory_map_of_the_configured_size(tmp_path, size):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'clinic.sqlite'}",
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test",
+                      "SECURITY_PASSWORD_SALT": "test", "SQLITE_MMAP_SIZE": size})
+    with app.app_context():
+        pragma = db.session.connection().exec_driver_sql
+        assert pragma("PRAGMA mmap_size").scalar() == size
+        assert pragma("PRAGMA foreign_keys").scalar() == 1 and pragma("PRAGMA journal_mode").scalar() == "wal"
+        db.session.remove()
+        db.engine.dispose()

@@ -14,7 +14,8 @@ class PointUse(db.Model):
     # Both hold everything the points report reads. PostgreSQL reads the period's range of the first (it has no skip
     # scan); SQLite skips through the second point by point, counting each point's clients without sorting a year.
     __table_args__ = (db.Index("ix_cosmetic_acupuncture_point_use_report", *REPORTED),
-                      db.Index("ix_cosmetic_acupuncture_point_use_point_report", "point", "performed_at", *REPORTED[2:]))
+                      db.Index("ix_cosmetic_acupuncture_point_use_point_report",
+                               "point", "performed_at", *REPORTED[2:]))
 
     id = db.Column(db.Integer, primary_key=True)
     treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)

@@ -15,7 +15,8 @@ def most_used_points(params):
     start, end = period(params)
     archived = db.select(Treatment.id).where(Treatment.archived_at.is_not(None))
     uses = (db.select().select_from(PointUse)
-            .where(PointUse.performed_at >= start, PointUse.performed_at <= end, PointUse.treatment_id.not_in(archived)))
+            .where(PointUse.performed_at >= start, PointUse.performed_at <= end,
+                   PointUse.treatment_id.not_in(archived)))
     for column, key in ((PointUse.location_id, "location_id"), (PointUse.practitioner_id, "practitioner_id")):
         if params.get(key):
             uses = uses.where(column == params[key])
