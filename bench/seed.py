@@ -56,8 +56,8 @@ def seed(app, scale=1.0):
     from flask_security import hash_password
 
     from clinicadmin.demo import _role, ensure_roles
-    from clinicadmin.first_session import recompute_all
     from clinicadmin.extensions import db
+    from clinicadmin.first_session import recompute_all
     from clinicadmin.models import Certification, Location
     from clinicadmin.stock import rebuild_usage
 
