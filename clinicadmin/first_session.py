@@ -6,14 +6,16 @@ check`` compares it with the sessions (``problems``).
 """
 from .extensions import db
 from .models import Client, Treatment
+from .reporting import PERFORMED
 
 MAX_REPORTED = 20
 
 
 def _earliest(client_id):
-    """The earliest performed, unarchived session of the client (a correlated scalar subquery)."""
+    """The earliest performed, unarchived session of the client (a correlated scalar subquery, read from the partial
+    index of each client's performed sessions)."""
     return (db.select(db.func.min(Treatment.performed_at))
-            .where(Treatment.client_id == client_id, Treatment.status == "performed", Treatment.archived_at.is_(None))
+            .where(Treatment.client_id == client_id, Treatment.status == PERFORMED, Treatment.archived_at.is_(None))
             .scalar_subquery())
 
 

@@ -12,8 +12,8 @@ from flask_migrate import upgrade as migrate_upgrade
 
 
 #: Indexes made by migrations on expressions (``lower(column)`` for search, the month for reports): SQLite cannot
-#: reflect them, so Alembic's comparison of models and database leaves them out. A batch migration that rebuilds one of these tables on SQLite
-#: must create them again.
+#: reflect them, so Alembic's comparison of models and database leaves them out. A batch migration that rebuilds one
+#: of these tables on SQLite must create them again.
 EXPRESSION_INDEXES = frozenset({"ix_client_lower_last_name", "ix_client_lower_first_name", "ix_client_lower_email",
                                 "ix_product_lower_name", "ix_product_lower_sku", "ix_treatment_performed_month"})
 
