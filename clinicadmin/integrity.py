@@ -1,6 +1,9 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
 from .extensions import db
-from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement, StockUsage
+from decimal import Decimal
+from itertools import groupby, islice
+
+from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement, StockUsage, Treatment
 from .models.audit import GENESIS
 from .models.types import Quantity
 
@@ -37,6 +40,43 @@ def usage_problems():
             f"{stored.get((month, location, product, modality), 0):f}, ledger "
             f"{ledger.get((month, location, product, modality), 0):f}"
             for month, location, product, modality in wrong[:MAX_REPORTED]]
+
+
+def consumption_problems():
+    """Treatments whose consumption in the ledger differs from what recording stored with them
+    (``Treatment.consumed``): a session whose stock was taken twice, or stock taken for a session not performed.
+    Sessions recorded before the consumption was stored with them (``consumed`` empty) are compared only for the
+    second."""
+    ledger = (db.select(StockMovement.treatment_id, StockLot.product_id,
+                        db.func.sum(-StockMovement.quantity, type_=Quantity()).label("quantity"))
+              .join(StockLot, StockLot.id == StockMovement.lot_id)
+              .where(StockMovement.reason == "consumption", StockMovement.treatment_id.is_not(None))
+              .group_by(StockMovement.treatment_id, StockLot.product_id)
+              .order_by(StockMovement.treatment_id, StockLot.product_id))
+    problems = []
+    rows = db.session.execute(ledger.execution_options(yield_per=2000))
+    per_treatment = ((tid, {str(r.product_id): r.quantity for r in used})
+                     for tid, used in groupby(rows, key=lambda r: r.treatment_id))
+    while len(problems) < MAX_REPORTED:
+        batch = dict(islice(per_treatment, 1000))
+        if not batch:
+            break
+        treatments = db.session.execute(db.select(Treatment.id, Treatment.status, Treatment.consumed)
+                                        .where(Treatment.id.in_(batch))).all()
+        for treatment in sorted(treatments):
+            taken = batch[treatment.id]
+            stored = {k: Decimal(v) for k, v in (treatment.consumed or {}).items()}
+            if treatment.status != "performed":
+                problems.append(f"treatment {treatment.id} is {treatment.status} but the ledger shows stock used "
+                                "for it")
+            elif treatment.consumed is not None and stored != taken:
+                problems.append(f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took "
+                                f"{_amounts(taken)}")
+    return problems[:MAX_REPORTED]
+
+
+def _amounts(by_product):
+    return ", ".join(f"{q.normalize():f} of product {p}" for p, q in sorted(by_product.items())) or "nothing"
 
 
 def lot_count():

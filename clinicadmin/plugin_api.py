@@ -67,11 +67,18 @@ class SettingSpec:
 
 @dataclass(frozen=True)
 class Finding:
-    """One screening result: ``severity`` is block (must not go ahead), warn (acknowledge) or info."""
+    """One screening result: ``severity`` is block (must not go ahead), warn (acknowledge) or info.
+
+    ``overridable=False`` makes it a hard stop: no role can override it, so a blocked treatment cannot be recorded
+    until what caused the block changes (a warning that is a hard stop can still be acknowledged, never overridden). The core uses it for scope of practice (a practitioner
+    without a valid certification) and for a check that could not run; a plugin uses it for an absolute
+    contraindication that no clinical judgement may set aside.
+    """
 
     code: str
     severity: str
     message: str
+    overridable: bool = True
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:

@@ -91,6 +91,7 @@ def run_checks(treatment):
         results.append(("core", Finding(
             "modality-not-loaded", "block",
             f"No loaded plugin provides the modality {treatment.modality!r}, so it cannot be screened.",
+            overridable=False,
         )))
     for impl in reg.pm.hook.check_contraindications.get_hookimpls():
         try:
@@ -105,6 +106,7 @@ def run_checks(treatment):
                 "screening-failed", "block",
                 f"Screening could not run: {impl.plugin_name} ({type(exc).__name__}). "
                 "The treatment is blocked until this check runs.",
+                overridable=False,
             )))
             continue
         results.extend((impl.plugin_name, f) for f in found)
@@ -124,7 +126,7 @@ def screen(treatment, stage):
     """Screen ``treatment`` and store the findings as a new run; returns them.
 
     An acknowledgement or override given in the previous run carries over to a finding of the same plugin, code and
-    severity, so a manager's override at booking still holds when the treatment is recorded.
+    severity, so a manager's override at booking still holds when the treatment is recorded; never to a hard stop.
     """
     previous = {(f.plugin, f.code, f.severity): f for f in treatment.current_findings()}
     run = (treatment.screening_run or 0) + 1
@@ -135,9 +137,10 @@ def screen(treatment, stage):
         row = ScreeningFinding(
             run=run, stage=stage, screened_at=now, plugin=plugin,
             code=finding.code, severity=finding.severity, message=finding.message[:1000],
+            overridable=bool(finding.overridable),
         )
         before = previous.get((plugin, finding.code, finding.severity))
-        if before is not None:
+        if before is not None and row.overridable:
             for attr in ("acknowledged_by", "acknowledged_at", "acknowledgement_note",
                          "overridden_by", "overridden_at", "override_reason"):
                 setattr(row, attr, getattr(before, attr))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
@@ -292,22 +293,29 @@ def transfer(*, lot, to_location, quantity, user, note=None, today=None):
 
 def reverse_receipt(*, receipt, note, user):
     """Undo a receipt entered by mistake with a reversing ledger row (the receipt itself is never changed); refused
-    when the lot no longer holds what was received, or the receipt was reversed already."""
+    when the lot no longer holds what was received, or the receipt was reversed already.
+
+    The reversing row is written first: the unique index on ``reverses_id`` lets only one reversal of a receipt
+    exist, so of two concurrent reversals the second fails there and changes nothing."""
     if receipt.reason != "receipt":
         raise StockError("Only a receipt can be reversed; correct other movements with an adjustment.")
-    already = db.session.execute(db.select(StockMovement.id).where(StockMovement.reverses_id == receipt.id)).first()
-    if already is not None:
-        raise StockError("That receipt has been reversed already.")
     note = _reason_text(note)
-    lot = receipt.lot
-    try:
-        _take_from(lot, receipt.quantity)
-    except StockError:
-        raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(receipt.quantity)} "
-                         "received, so the receipt cannot be reversed; adjust or write off instead.") from None
+    receipt_id, lot = receipt.id, receipt.lot
     movement = StockMovement(lot_id=lot.id, quantity=-receipt.quantity, reason="receipt_reversal", note=note,
-                             user=user, reverses_id=receipt.id, supplier_id=receipt.supplier_id)
+                             user=user, reverses_id=receipt_id, supplier_id=receipt.supplier_id)
     db.session.add(movement)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        first = db.session.execute(db.select(StockMovement).where(StockMovement.reverses_id == receipt_id)).scalar()
+        by = f" by {first.user or 'someone'} at {first.created_at:%H:%M on %Y-%m-%d}" if first is not None else ""
+        raise StockError(f"That receipt has been reversed already{by}.") from None
+    try:
+        _take_from(lot, -movement.quantity)
+    except StockError:
+        raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(-movement.quantity)} "
+                         "received, so the receipt cannot be reversed; adjust or write off instead.") from None
     return movement
 
 

@@ -12,6 +12,7 @@ Fixtures: ``database_url``, ``app_factory``, ``app_config``, ``app``, ``db_sessi
 import contextlib
 import os
 import re
+import secrets
 import shutil
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -194,6 +195,8 @@ class StaffClient:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             data["csrf_token"] = self.token()
+        # As a browser that rendered the form: a fresh one-time token (``OnceForm``) unless the test gives one.
+        data.setdefault("once", secrets.token_urlsafe(24))
         return self._request("POST", url, data=data, **kwargs)
 
 

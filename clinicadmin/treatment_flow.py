@@ -2,6 +2,10 @@
 
 Recording stores the plugin's details, screens again, requires every warning acknowledged and every block overridden
 by a manager, then consumes what the plugin says the treatment uses. Any failure rolls the whole step back.
+
+Every step that changes a treatment's or a finding's state starts with a conditional UPDATE on the state it expects
+(:func:`clinicadmin.transitions.change_once`): a second, concurrent or replayed run of the same step finds the state
+changed, writes nothing, and is told who changed it first.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +18,7 @@ from .plugin_api import Consumption
 from .plugins import registry
 from .screening import screen, summarise
 from .stock import StockError, consume
+from .transitions import change_once, when
 
 OVERRIDE_ROLES = {"admin", "manager"}
 ACKNOWLEDGE_ROLES = {"admin", "manager", "practitioner"}
@@ -51,6 +56,15 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
 def rescreen(treatment):
     """Screen a booked treatment again (stage ``review``), e.g. after its client's history changed; commits."""
     _require_booked(treatment)
+    run = treatment.screening_run
+    # Two runs of "screen again" at once would both number their run N + 1; the second waits here and is refused.
+    if not change_once(treatment, lambda c: (*_booked(c), c.screening_run.is_(None) if run is None
+                                             else c.screening_run == run), screening_run=run):
+        db.session.rollback()
+        db.session.refresh(treatment)
+        if treatment.status == "booked" and treatment.archived_at is None:
+            return  # screened again by someone else a moment ago: their run is the current one
+        raise TreatmentRejected(why_not_booked(treatment))
     screen(treatment, "review")
     audit("treatment.screen", obj=treatment, client_id=treatment.client_id,
           detail={"screening": treatment.screening_status})
@@ -67,7 +81,11 @@ def acknowledge(finding, *, user, note):
     if not note:
         raise TreatmentRejected("Write a note saying how the warning is handled.")
     _require_booked(finding.treatment)
-    finding.acknowledged_by, finding.acknowledged_at, finding.acknowledgement_note = user, datetime.utcnow(), note
+    _hold_run(finding)
+    if not change_once(finding, lambda c: (c.acknowledged_at.is_(None), c.overridden_at.is_(None)),
+                       acknowledged_by_id=user.id, acknowledged_at=datetime.utcnow(), acknowledgement_note=note):
+        db.session.rollback()
+        raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
     audit("finding.acknowledge", obj=finding, client_id=finding.treatment.client_id,
           detail={"code": finding.code, "note": note})
@@ -79,10 +97,18 @@ def override(finding, *, user, reason):
     reason = (reason or "").strip()
     if not user.role_names & OVERRIDE_ROLES:
         raise TreatmentRejected("Only a manager can override a screening finding.")
+    if not finding.overridable:
+        raise TreatmentRejected(
+            "This finding is a hard stop (scope of practice, or a check that could not run): no role can override "
+            "it. Resolve its cause (a valid certification, the plugin's fault) and screen again.")
     if len(reason) < 10:
         raise TreatmentRejected("An override needs a written reason (at least 10 characters).")
     _require_booked(finding.treatment)
-    finding.overridden_by, finding.overridden_at, finding.override_reason = user, datetime.utcnow(), reason
+    _hold_run(finding)
+    if not change_once(finding, lambda c: (c.overridden_at.is_(None), c.overridable.is_(True)),
+                       overridden_by_id=user.id, overridden_at=datetime.utcnow(), override_reason=reason):
+        db.session.rollback()
+        raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
     audit("finding.override", obj=finding, client_id=finding.treatment.client_id,
           detail={"code": finding.code, "severity": finding.severity, "reason": reason})
@@ -108,7 +134,11 @@ def archive_many(treatments, *, user, reason):
         raise TreatmentRejected("Say why the treatment is archived (5 to 255 characters).")
     now = datetime.utcnow()
     for treatment in treatments:
-        treatment.archived_at, treatment.archived_by, treatment.archive_reason = now, user, reason
+        if not change_once(treatment, lambda c: (c.archived_at.is_(None),),
+                           archived_at=now, archived_by_id=user.id, archive_reason=reason):
+            db.session.rollback()
+            raise TreatmentRejected(f"Archived already: {_label(treatment)} (by {treatment.archived_by} at "
+                                    f"{when(treatment.archived_at)}). Nothing was archived.")
     # Before the audit rows: every writer takes the treatment, then the client, then the audit chain's head.
     recompute({t.client_id for t in treatments if t.status == "performed"})
     for treatment in treatments:
@@ -121,10 +151,14 @@ def _label(treatment):
     return f"{treatment.client} on {treatment.scheduled_at:%Y-%m-%d %H:%M}"
 
 
-def cancel(treatment, *, reason):
-    """Cancel a booked treatment; it stays on record. Commits."""
+def cancel(treatment, *, reason, user=None):
+    """Cancel a booked treatment; it stays on record, with who cancelled it, when and why. Commits."""
     _require_booked(treatment)
-    treatment.status = "cancelled"
+    reason = (reason or "").strip()[:255] or None
+    if not change_once(treatment, _booked, status="cancelled", cancelled_at=datetime.utcnow(),
+                       cancelled_by_id=user.id if user is not None else None, cancel_reason=reason):
+        db.session.rollback()
+        raise TreatmentRejected(why_not_booked(treatment))
     audit("treatment.cancel", obj=treatment, client_id=treatment.client_id, detail={"reason": reason})
     db.session.commit()
 
@@ -137,9 +171,18 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
     """
     _require_booked(treatment)
     try:
+        booked_with = treatment.practitioner
+        performer = performed_by(treatment, user)
+        # First, before anything else is written: the one UPDATE that only one recording of this booking can make.
+        if not change_once(treatment, _booked, status="performed", performed_at=performed_at,
+                           recorded_at=datetime.utcnow(), recorded_by_id=user.id):
+            db.session.rollback()
+            raise TreatmentRejected(why_not_booked(treatment))
+        if performer.id != booked_with.id:
+            treatment.practitioner = performer
         treatment.details = details
-        treatment.performed_at = performed_at
         treatment.notes = notes
+        db.session.flush()
         findings = screen(treatment, "recording")
         note = (acknowledgement_note or "").strip()
         if note and user.role_names & ACKNOWLEDGE_ROLES:
@@ -150,13 +193,17 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         open_findings = [f for f in findings if not f.resolved]
         if open_findings:
             raise TreatmentRejected(*(_why(f) for f in open_findings))
+        consumed = {}
         for product, quantity in _consumables(treatment):
             consume(product=product, location=treatment.location, quantity=quantity, user=user, treatment=treatment)
-        treatment.status = "performed"
+            consumed[str(product.id)] = format(quantity.normalize(), "f")
+        treatment.consumed = consumed
         _tell_plugins_recorded(treatment)
         note_performed(treatment)
-        audit("treatment.record", obj=treatment, client_id=treatment.client_id,
-              detail={"modality": treatment.modality, "consumed": len(treatment.stock_movements)})
+        detail = {"modality": treatment.modality, "consumed": len(treatment.stock_movements)}
+        if performer.id != booked_with.id:
+            detail["booked_with"], detail["performed_by"] = str(booked_with), str(performer)
+        audit("treatment.record", obj=treatment, client_id=treatment.client_id, detail=detail)
         db.session.commit()
     except TreatmentRejected:
         db.session.rollback()
@@ -214,6 +261,59 @@ def _tell_plugins_recorded(treatment):
             raise TreatmentRejected(
                 f"Could not store what {impl.plugin_name} keeps about the treatment ({type(exc).__name__}: {exc})."
             ) from exc
+
+
+def performed_by(treatment, user):
+    """Who performs a booked treatment that ``user`` records: the person recording it when they are a practitioner
+    (a colleague may take over a booking), otherwise (a manager recording for someone) the practitioner it was booked
+    with. Screening at recording checks this person's certification."""
+    if "practitioner" in user.role_names:
+        return user
+    return treatment.practitioner
+
+
+def _booked(columns):
+    return columns.status == "booked", columns.archived_at.is_(None)
+
+
+def why_not_booked(treatment):
+    """Why a step that expected ``treatment`` booked found it otherwise, read as it is stored now."""
+    db.session.refresh(treatment)
+    if treatment.archived_at is not None:
+        return (f"This treatment was archived by {treatment.archived_by} at {when(treatment.archived_at)}; "
+                "nothing was changed.")
+    if treatment.status == "performed":
+        return (f"This treatment was already recorded by {treatment.recorded_by or 'someone'} at "
+                f"{when(treatment.recorded_at)}; nothing was changed.")
+    if treatment.status == "cancelled":
+        return (f"This treatment was cancelled by {treatment.cancelled_by or 'someone'} at "
+                f"{when(treatment.cancelled_at)}; nothing was changed.")
+    return "This treatment changed while you were working on it; nothing was changed. Open it again."
+
+
+def _hold_run(finding):
+    """Take the treatment's row for this step, as long as it is still booked and still at the finding's screening
+    run (a finding of an older run is no longer the one that counts)."""
+    treatment = finding.treatment
+    if not change_once(treatment, lambda c: (*_booked(c), c.screening_run == finding.run),
+                       screening_run=finding.run):
+        db.session.rollback()
+        db.session.refresh(treatment)
+        if treatment.status == "booked" and treatment.archived_at is None:
+            raise TreatmentRejected("Screening has run again since that page was opened; nothing was changed. "
+                                    "Review the current findings.")
+        raise TreatmentRejected(why_not_booked(treatment))
+
+
+def _finding_done(finding):
+    db.session.refresh(finding)
+    if finding.overridden_at is not None:
+        return (f"This finding was already overridden by {finding.overridden_by} at {when(finding.overridden_at)}; "
+                "nothing was changed.")
+    if finding.acknowledged_at is not None:
+        return (f"This warning was already acknowledged by {finding.acknowledged_by} at "
+                f"{when(finding.acknowledged_at)}; nothing was changed.")
+    return "This finding cannot be overridden; nothing was changed."
 
 
 def _require_booked(treatment):

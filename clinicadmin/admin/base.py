@@ -5,7 +5,7 @@ No view opts in to security by itself; ``register_admin_views`` refuses plugin v
 import json
 from datetime import date, datetime
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
@@ -25,8 +25,18 @@ TYPE_FORMATTERS = {
 }
 
 
+def acting_roles():
+    """The acting user's roles as stored when this request first asked (before any form populated anything):
+    read once per request, so a form that edits the acting user's own record cannot change what they may do."""
+    if "acting_roles" not in g:
+        user = current_user._get_current_object() if current_user else None
+        g.acting_roles = (frozenset(user.role_names) if user is not None and user.is_authenticated and user.active
+                          and not (user in db.session and db.session.is_modified(user)) else frozenset())
+    return g.acting_roles
+
+
 def user_has_role(*roles):
-    return bool(current_user.is_authenticated and current_user.active and current_user.role_names & set(roles))
+    return bool(acting_roles() & set(roles))
 
 
 class RoleRequired:

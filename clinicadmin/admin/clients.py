@@ -15,7 +15,8 @@ from ..extensions import db
 from ..forms import client_lookup
 from ..models import Client, HealthEntry, ScreeningFinding, Treatment
 from ..plugins import registry
-from .archiving import ArchiveListActionMixin
+from ..transitions import change_once
+from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
 from .keyset import KeysetPagerMixin
 from .validators import not_in_future, plain_text
@@ -207,7 +208,10 @@ class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMix
     def archive_records(self, clients, reason):
         now = datetime.utcnow()
         for client in clients:
-            client.archived_at, client.archived_by_id, client.archive_reason = now, current_user.id, reason
+            if not change_once(client, lambda c: (c.archived_at.is_(None),),
+                               archived_at=now, archived_by_id=current_user.id, archive_reason=reason):
+                db.session.rollback()
+                raise ArchiveRefused(f"{client} was archived already; nothing was archived.")
             audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason, "with": len(clients)})
         db.session.commit()
 

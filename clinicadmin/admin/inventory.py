@@ -5,7 +5,6 @@ from flask import current_app, flash, redirect, request, url_for
 from markupsafe import Markup
 from flask_admin import expose
 from flask_security import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
@@ -14,9 +13,11 @@ from ..extensions import db
 from ..forms import ProductField
 from ..models import Location, Supplier
 from ..stock import StockError, receive
+from ..transitions import AlreadyDone, claim
 from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of
 from .keyset import KeysetPagerMixin
+from .once import OnceForm
 from .validators import finite_quantity, plain_text
 
 STOCK_ROLES = ("admin", "manager", "stock_clerk")
@@ -119,7 +120,7 @@ class StockMovementView(KeysetPagerMixin, SecuredModelView):
                          "reason": lambda v, c, m, n: m.reason_label}
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(OnceForm):
     product = ProductField("Product", validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
     lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=60), plain_text])
@@ -150,6 +151,7 @@ class ReceiveStockView(SecuredView):
         if form.validate_on_submit():
             location = db.session.get(Location, form.location.data)
             try:
+                claim(form.once.data, "stock.receive", current_user)
                 lot = receive(product=form.product.data, location=location, lot_number=form.lot_number.data,
                               expires_on=form.expires_on.data, packs=form.packs.data,
                               user=current_user._get_current_object(), note=form.note.data or None,
@@ -157,6 +159,9 @@ class ReceiveStockView(SecuredView):
                 audit("stock.receive", obj=lot, detail={"packs": form.packs.data, "lot": lot.lot_number,
                                                         "supplier": form.supplier.data})
                 db.session.commit()
+            except AlreadyDone as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for("stocklot.index_view"))
             except StockError as exc:
                 db.session.rollback()
                 form.lot_number.errors = [*form.lot_number.errors, str(exc)]

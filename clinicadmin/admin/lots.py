@@ -6,7 +6,6 @@ from decimal import Decimal
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -14,31 +13,33 @@ from ..audit import audit
 from ..extensions import db
 from ..models import Location, StockLot, StockMovement
 from ..stock import StockError, adjust, reverse_receipt, transfer, write_off
+from ..transitions import AlreadyDone, claim
 from .base import SecuredView
 from .inventory import STOCK_ROLES, active_locations
+from .once import OnceForm
 from .validators import finite_quantity, plain_text
 
 REASON = [DataRequired(message="Say why."), Length(min=3, max=255), plain_text]
 
 
-class TransferForm(FlaskForm):
+class TransferForm(OnceForm):
     to_location = SelectField("To location", coerce=int, validators=[DataRequired()])
     quantity = DecimalField("Quantity", validators=[InputRequired(), finite_quantity(inclusive=False)])
     note = StringField("Note", validators=[Length(max=255), plain_text])
 
 
-class WriteOffForm(FlaskForm):
+class WriteOffForm(OnceForm):
     quantity = DecimalField("Quantity", validators=[InputRequired(), finite_quantity(inclusive=False)])
     note = StringField("Reason (expired, broken, contaminated ...)", validators=REASON)
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(OnceForm):
     delta = DecimalField("Change (+ found, - missing)",
                          validators=[InputRequired(), finite_quantity(minimum=Decimal("-1000000"))])
     note = StringField("Reason", validators=REASON)
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(OnceForm):
     receipt_id = HiddenField(validators=[DataRequired()])
     note = StringField("Why the receipt was wrong", validators=REASON)
 
@@ -80,10 +81,15 @@ class LotView(SecuredView):
         show the page again with the reason."""
         if form.validate_on_submit():
             try:
+                claim(form.once.data, f"stock.{form_name.removesuffix('_form')}", current_user)
                 movement = action()
                 audit(f"stock.{form_name.removesuffix('_form')}", obj=lot,
-                      detail={"lot": lot.lot_number, **{k: str(v) for k, v in form.data.items() if k != "csrf_token"}})
+                      detail={"lot": lot.lot_number, **{k: str(v) for k, v in form.data.items()
+                                                        if k not in ("csrf_token", "once")}})
                 db.session.commit()
+            except AlreadyDone as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for(".show", lot_id=lot.id))
             except StockError as exc:
                 db.session.rollback()
                 flash(f"Nothing was changed: {exc}", "error")

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Location, Role, User
 from ..plugins import registry
 from ..reporting import date_range
-from .base import ALL_ROLES, SecuredView
+from .base import ALL_ROLES, SecuredView, acting_roles
 
 
 def _choices(report):
@@ -55,7 +55,7 @@ class ReportsView(SecuredView):
     allowed_roles = ALL_ROLES
 
     def _visible(self):
-        roles = current_user.role_names
+        roles = acting_roles()
         return [r for r in registry().reports.values() if roles & set(r.roles)]
 
     def is_accessible(self):
@@ -65,7 +65,7 @@ class ReportsView(SecuredView):
         report = registry().reports.get(key)
         if report is None:
             abort(404)
-        if not current_user.role_names & set(report.roles):
+        if not acting_roles() & set(report.roles):
             abort(403)
         return report
 

@@ -4,16 +4,17 @@ import uuid
 from flask import flash
 from flask_admin.actions import action
 from flask_security import current_user, hash_password
+from sqlalchemy import inspect, update
 from wtforms import PasswordField, SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..audit import audit
 from ..extensions import db
 from ..passwords import password_problem
-from ..models import Location, Role
+from ..models import Location, Role, User
 from ..plugins import registry
 from ..two_factor import is_set_up, reset
-from .base import SecuredModelView, user_has_role
+from .base import SecuredModelView, acting_roles, user_has_role
 from .clients import changes_of
 from .validators import date_order, plain_text
 
@@ -44,11 +45,7 @@ class UserView(SecuredModelView):
                  "full_name": {"validators": [Length(max=120), plain_text]}}
 
     def on_model_change(self, form, model, is_created):
-        granted = {r.name for r in model.roles}
-        if "admin" in granted and "admin" not in current_user.role_names:
-            raise ValidationError("Only an administrator can grant the admin role.")
-        if model.id == current_user.id and not model.active:
-            raise ValidationError("You cannot deactivate your own account.")
+        before, after = check_role_change(model, is_created)
         if form.new_password.data:
             problem = password_problem(form.new_password.data, email=model.email or "",
                                        full_name=model.full_name or "")
@@ -59,15 +56,16 @@ class UserView(SecuredModelView):
             raise ValidationError("A new account needs a password.")
         if not model.fs_uniquifier:
             model.fs_uniquifier = uuid.uuid4().hex
-        else:
+        elif form.new_password.data or before != after:
             # A changed password or role list ends the account's other sessions.
-            if form.new_password.data:
-                model.fs_uniquifier = uuid.uuid4().hex
+            model.fs_uniquifier = uuid.uuid4().hex
         changes = changes_of(model)
         changes.pop("password", None)
         changes.pop("fs_uniquifier", None)
+        if before != after:
+            changes["roles"] = {"before": sorted(before), "after": sorted(after)}
         audit("user.create" if is_created else "user.update", obj=model,
-              detail={"changes": changes, "roles": sorted(granted), "password_changed": bool(form.new_password.data)})
+              detail={"changes": changes, "roles": sorted(after), "password_changed": bool(form.new_password.data)})
 
     def is_action_allowed(self, name):
         return name == "reset_two_factor" and user_has_role(*MANAGERS)
@@ -85,7 +83,7 @@ class UserView(SecuredModelView):
             if user.id == current_user.id:
                 flash("Reset your own two-factor sign-in from Sign-in security; nothing was reset.", "error")
                 return
-            if "admin" in user.role_names and "admin" not in current_user.role_names:
+            if "admin" in user.role_names and "admin" not in acting_roles():
                 flash("Only an administrator can reset an administrator's two-factor sign-in; nothing was reset.",
                       "error")
                 return
@@ -94,6 +92,39 @@ class UserView(SecuredModelView):
             audit("user.two_factor_reset", obj=user)
         db.session.commit()
         flash(f"Two-factor sign-in reset for {', '.join(str(u) for u in users)}.", "success")
+
+
+def check_role_change(model, is_created):
+    """Refuse a staff change that would widen access or lock the clinic out; returns the roles (before, after).
+
+    Decided on the acting user's roles as stored (``acting_roles``), never on the record the form filled in, which
+    is the acting user's own object when they edit themselves: nobody changes their own roles or deactivates
+    themself; only an administrator grants or removes the admin role or changes an administrator's account; the
+    last active administrator stays one."""
+    acting = acting_roles()
+    state = inspect(model)
+    roles, active = state.attrs.roles.history, state.attrs.active.history
+    before = set() if is_created else {r.name for r in [*roles.unchanged, *roles.deleted]}
+    after = {r.name for r in model.roles}
+    was_active = not is_created and bool(active.deleted[0] if active.deleted else model.active)
+    if not is_created and model.id == current_user.id:
+        if before != after:
+            raise ValidationError("You cannot change your own roles; ask another manager or an administrator.")
+        if not model.active:
+            raise ValidationError("You cannot deactivate your own account.")
+    if "admin" in before | after and "admin" not in acting:
+        raise ValidationError("Only an administrator can grant the admin role or change an administrator's account.")
+    if "admin" in before and was_active and ("admin" not in after or not model.active):
+        # Take the admin role's row first, so two administrators demoting each other at once are decided in turn.
+        db.session.execute(update(Role.__table__).where(Role.__table__.c.name == "admin")
+                           .values(description=Role.__table__.c.description))
+        others = db.session.execute(
+            db.select(db.func.count(User.id)).join(User.roles)
+            .where(Role.name == "admin", User.active.is_(True), User.id != model.id)).scalar_one()
+        if not others:
+            raise ValidationError(f"{model} is the last active administrator; make someone else an administrator "
+                                  "first.")
+    return before, after
 
 
 def _scope_choices():

@@ -11,8 +11,10 @@ from ..audit import audit
 from ..extensions import db
 from ..models import Location, StockLot, Stocktake
 from ..stock import StockError, apply_stocktake
+from ..transitions import AlreadyDone, claim
 from .base import SecuredView
 from .inventory import STOCK_ROLES
+from .once import new_token
 from .validators import MAX_QUANTITY
 
 
@@ -66,6 +68,7 @@ class StocktakeView(SecuredView):
                     counts[lot] = (expected, counted)
             if not errors:
                 try:
+                    claim(request.form.get("once"), "stock.stocktake", current_user)
                     stocktake = apply_stocktake(location=location, counts=counts,
                                                 user=current_user._get_current_object(),
                                                 note=request.form.get("note"))
@@ -73,6 +76,9 @@ class StocktakeView(SecuredView):
                     audit("stock.stocktake", obj=stocktake, detail={"location": location.name,
                                                                     "lots": len(counts), "differences": changed})
                     db.session.commit()
+                except AlreadyDone as exc:
+                    flash(str(exc), "warning")
+                    return redirect(url_for(".index"))
                 except StockError as exc:
                     db.session.rollback()
                     flash(f"Nothing was changed: {exc}", "error")
@@ -83,7 +89,7 @@ class StocktakeView(SecuredView):
             else:
                 flash("Nothing was changed: correct the counts marked below.", "error")
         return self.render("admin/stocktake_sheet.html", location=location, lots=lots, errors=errors,
-                           form=request.form)
+                           form=request.form, once=request.form.get("once") or new_token())
 
     @expose("/<int:stocktake_id>")
     def show(self, stocktake_id):

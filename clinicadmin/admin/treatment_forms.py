@@ -13,10 +13,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import ClientField
 from ..plugins import registry
+from .once import OnceForm
 from .validators import plain_text
 
 
-class BookForm(FlaskForm):
+class BookForm(OnceForm):
     client = ClientField("Client", validators=[DataRequired()])
     modality = SelectField("Modality", validators=[DataRequired()])
     practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])

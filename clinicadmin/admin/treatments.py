@@ -10,10 +10,11 @@ from ..audit import audit_read
 from ..extensions import db
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
+from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_many, book, cancel, override, record,
-                              rescreen)
+                              rescreen, why_not_booked)
 from .archiving import ArchiveListActionMixin, ArchiveRefused
-from .base import SecuredModelView, SecuredView, serve_lookup, user_has_role
+from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
 from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
 
@@ -137,7 +138,7 @@ class TreatmentDeskView(SecuredView):
         if request.method == "GET":
             if current_user.location_id:
                 form.location.data = current_user.location_id
-            if "practitioner" in current_user.role_names:
+            if "practitioner" in acting_roles():
                 form.practitioner.data = current_user.id
             form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
@@ -148,12 +149,16 @@ class TreatmentDeskView(SecuredView):
         course = _course(form.course.data)
         if form.validate_on_submit():
             try:
+                claim(form.once.data, "treatment.book", current_user)
                 treatment = book(
                     client=form.client.data, modality=form.modality.data,
                     practitioner=db.session.get(User, form.practitioner.data),
                     location=db.session.get(Location, form.location.data), scheduled_at=form.scheduled_at.data,
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
                 )
+            except AlreadyDone as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for("treatment.index_view"))
             except TreatmentRejected as exc:
                 db.session.rollback()
                 form.modality.errors = [*form.modality.errors, *exc.messages]
@@ -238,7 +243,8 @@ class TreatmentDeskView(SecuredView):
     @expose("/<int:treatment_id>/cancel", methods=("POST",))
     def cancel(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        return self._step(treatment_id, lambda: cancel(treatment, reason=self._text("reason", 255)),
+        return self._step(treatment_id, lambda: cancel(treatment, reason=self._text("reason", 255),
+                                                                 user=current_user._get_current_object()),
                           "Treatment cancelled; it stays on record.")
 
     @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
@@ -248,7 +254,7 @@ class TreatmentDeskView(SecuredView):
             flash("Only a practitioner or manager records a treatment.", "error")
             return redirect(url_for(".show", treatment_id=treatment_id))
         if treatment.status != "booked":
-            flash(f"This treatment is {treatment.status}.", "error")
+            flash(why_not_booked(treatment), "error")
             return redirect(url_for(".show", treatment_id=treatment_id))
         form = record_form_class(treatment.modality)()
         if request.method == "GET":

@@ -1,5 +1,5 @@
 """A practitioner performs only the modalities they hold a valid certification for, and holds every qualification
-(such as injections) the modality requires."""
+(such as injections) the modality requires. Scope of practice is a hard stop: no role can override it."""
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
@@ -10,9 +10,10 @@ def _finding(practitioner, scope, label, day):
         return None
     if certs:
         return Finding(f"practitioner-certification-expired:{scope}", "block",
-                       f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.")
+                       f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.",
+                       overridable=False)
     return Finding(f"practitioner-not-certified:{scope}", "block",
-                   f"{practitioner} holds no certification for {label}.")
+                   f"{practitioner} holds no certification for {label}.", overridable=False)
 
 
 @hookimpl

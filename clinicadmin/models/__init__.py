@@ -5,11 +5,12 @@ from .inventory import (MOVEMENT_REASONS, Product, StockLot, StockMovement, Stoc
                         Supplier)
 from .locations import Location
 from .settings import Setting
+from .submissions import FormSubmission
 from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
     "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
     "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
-    "Setting", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
+    "Setting", "FormSubmission", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

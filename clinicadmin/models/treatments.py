@@ -73,6 +73,16 @@ class Treatment(db.Model):
     details = db.Column(db.JSON().with_variant(JSONB(), "postgresql"), nullable=False, default=dict)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    #: who entered the record of the session, and when (set once, by the conditional UPDATE that records it)
+    recorded_at = db.Column(db.DateTime)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
+    #: what recording consumed, {product id: quantity as text}; ``clinicadmin check`` compares it with the ledger
+    consumed = db.Column(db.JSON)
+    cancelled_at = db.Column(db.DateTime)
+    cancelled_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    cancelled_by = db.relationship("User", foreign_keys=[cancelled_by_id])
+    cancel_reason = db.Column(db.String(255))
     #: a treatment entered in error is archived, never deleted: it leaves the lists, counts and reports
     archived_at = db.Column(db.DateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
@@ -113,6 +123,8 @@ class ScreeningFinding(db.Model):
     code = db.Column(db.String(80), nullable=False, index=True)
     severity = db.Column(db.String(10), nullable=False, index=True)
     message = db.Column(db.String(1000), nullable=False)
+    #: False for a hard stop (scope of practice, a check that could not run): no role can override it
+    overridable = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     acknowledged_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     acknowledged_by = db.relationship("User", foreign_keys=[acknowledged_by_id])
     acknowledged_at = db.Column(db.DateTime)
@@ -123,10 +135,15 @@ class ScreeningFinding(db.Model):
     override_reason = db.Column(db.String(1000))
 
     @property
+    def can_be_overridden(self):
+        """Whether a manager may still override this finding (a hard stop never can)."""
+        return self.overridable and self.overridden_at is None and self.severity in ("block", "warn")
+
+    @property
     def resolved(self):
         """Whether this finding no longer stops the treatment being recorded."""
         if self.severity == "block":
-            return self.overridden_at is not None
+            return self.overridden_at is not None and self.overridable
         if self.severity == "warn":
             return self.acknowledged_at is not None or self.overridden_at is not None
         return True

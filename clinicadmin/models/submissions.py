@@ -1,0 +1,15 @@
+"""One-time form tokens: a form that creates something (a receipt, a write-off, a booking) carries a token, and the
+step that handles it stores the token in its own transaction, so a second submission of the same form is refused."""
+from datetime import datetime
+
+from ..extensions import db
+
+
+class FormSubmission(db.Model):
+    __tablename__ = "form_submission"
+
+    token = db.Column(db.String(64), primary_key=True)
+    action = db.Column(db.String(60), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    user = db.relationship("User")
+    at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)

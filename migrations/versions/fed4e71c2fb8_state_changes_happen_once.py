@@ -1,0 +1,58 @@
+"""State changes happen once: who recorded or cancelled a treatment and when, what it consumed, which findings no
+role can override, and the one-time tokens that make a resubmitted form change nothing.
+
+Revision ID: fed4e71c2fb8
+Revises: a3e6c8f0b914
+Create Date: 2026-12-02 03:10:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = 'fed4e71c2fb8'
+down_revision = 'a3e6c8f0b914'
+branch_labels = None
+depends_on = None
+
+TREATMENT_COLUMNS = ("recorded_at", "recorded_by_id", "cancelled_at", "cancelled_by_id", "cancel_reason", "consumed")
+
+
+def upgrade():
+    # Plain ALTER TABLE on the treatment table: a batch rebuild on SQLite would lose its expression indexes.
+    op.add_column('treatment', sa.Column('recorded_at', sa.DateTime(), nullable=True))
+    _add_user_reference('recorded_by_id')
+    op.add_column('treatment', sa.Column('cancelled_at', sa.DateTime(), nullable=True))
+    _add_user_reference('cancelled_by_id')
+    op.add_column('treatment', sa.Column('cancel_reason', sa.String(length=255), nullable=True))
+    op.add_column('treatment', sa.Column('consumed', sa.JSON(), nullable=True))
+    op.add_column('screening_finding', sa.Column('overridable', sa.Boolean(), nullable=False,
+                                                 server_default=sa.true()))
+    op.create_table(
+        'form_submission',
+        sa.Column('token', sa.String(length=64), nullable=False),
+        sa.Column('action', sa.String(length=60), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=True),
+        sa.Column('at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_form_submission_user_id_user')),
+        sa.PrimaryKeyConstraint('token', name=op.f('pk_form_submission')),
+    )
+    op.create_index(op.f('ix_form_submission_at'), 'form_submission', ['at'], unique=False)
+
+
+def _add_user_reference(column):
+    """A nullable ``treatment.<column>`` referencing ``user``; SQLite takes the reference in its ADD COLUMN."""
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE treatment ADD COLUMN {column} INTEGER REFERENCES "user" (id)')
+    else:
+        op.add_column('treatment', sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(f'fk_treatment_{column}_user', 'treatment', 'user', [column], ['id'])
+
+
+def downgrade():
+    op.drop_index(op.f('ix_form_submission_at'), table_name='form_submission')
+    op.drop_table('form_submission')
+    op.drop_column('screening_finding', 'overridable')
+    for column in reversed(TREATMENT_COLUMNS):
+        op.drop_column('treatment', column)
