@@ -6,10 +6,10 @@ its row count, so two requests can never both take the last unit, on SQLite or P
 transaction: a treatment, its ledger rows and its lot updates commit or roll back together.
 """
 import functools
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from .models.types import Quantity
 from .reporting import month_key
 
 MAX_CONTENTION_RETRIES = 8
+HOLD_FIELDS = ("held_at", "held_by_id", "hold_reason")
 
 
 class StockError(ValueError):
@@ -39,8 +40,10 @@ def _fmt(quantity):
     return format(Decimal(quantity).normalize(), "f")
 
 
-def _usable(today):
-    return or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today)
+def _usable(today, columns=None):
+    """In date on ``today`` and not on hold: the lots stock may be taken from for use or moved from."""
+    c = columns if columns is not None else StockLot
+    return and_(or_(c.expires_on.is_(None), c.expires_on >= today), c.held_at.is_(None))
 
 
 def available(product_id, location_id, today=None):
@@ -98,11 +101,11 @@ def _change(lot_id, delta):
     return db.session.execute(stmt).rowcount == 1
 
 
-def _expire_loaded_lots(lot_ids):
-    """Lots changed in SQL show their new quantity the next time a loaded instance is read."""
+def _expire_loaded_lots(lot_ids, attributes=("quantity",)):
+    """Lots changed in SQL show their new values the next time a loaded instance is read."""
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, StockLot) and obj.id in lot_ids:
-            db.session.expire(obj, ["quantity"])
+            db.session.expire(obj, list(attributes))
 
 
 def consume(*, product, location, quantity, user, treatment=None, reason="consumption", today=None):
@@ -133,8 +136,7 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
             take = min(on_hand, remaining)
             stmt = (
                 update(table)
-                .where(table.c.id == lot_id, table.c.quantity >= take)
-                .where(or_(table.c.expires_on.is_(None), table.c.expires_on >= today))
+                .where(table.c.id == lot_id, table.c.quantity >= take, _usable(today, table.c))
                 .values(quantity=table.c.quantity - take)
             )
             if db.session.execute(stmt).rowcount != 1:
@@ -215,9 +217,12 @@ def _take_from(lot, quantity, *, usable_on=None):
     stmt = (update(table).where(table.c.id == lot.id, table.c.quantity >= quantity)
             .values(quantity=table.c.quantity - quantity))
     if usable_on is not None:
-        stmt = stmt.where(or_(table.c.expires_on.is_(None), table.c.expires_on >= usable_on))
+        stmt = stmt.where(_usable(usable_on, table.c))
     if db.session.execute(stmt).rowcount != 1:
         available = _on_hand(lot)
+        if usable_on is not None and lot.held_at is not None:
+            raise StockError(f"Lot {lot.lot_number} of {lot.product.name} is on hold ({lot.hold_reason}); a held "
+                             "lot can only be written off, or released by a manager.")
         if usable_on is not None and lot.expires_on is not None and lot.expires_on < usable_on:
             raise StockError(f"Lot {lot.lot_number} of {lot.product.name} expired on {lot.expires_on}; "
                              "an expired lot can only be written off.")
@@ -317,6 +322,35 @@ def reverse_receipt(*, receipt, note, user):
         raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(-movement.quantity)} "
                          "received, so the receipt cannot be reversed; adjust or write off instead.") from None
     return movement
+
+
+def hold(*, lot_number, reason, user, product_id=None):
+    """Put every lot numbered ``lot_number`` (of ``product_id``, or of any product), at every location, on hold for a
+    recall: one conditional UPDATE of the lots not yet held. Returns the number of lots put on hold; 0 when they
+    all were already. The caller owns the transaction."""
+    reason = _reason_text(reason)
+    table = StockLot.__table__
+    stmt = (update(table).where(table.c.lot_number == lot_number, table.c.held_at.is_(None))
+            .values(held_at=datetime.utcnow(), held_by_id=user.id, hold_reason=reason))
+    if product_id is not None:
+        stmt = stmt.where(table.c.product_id == product_id)
+    held = db.session.execute(stmt).rowcount
+    _expire_loaded_lots({o.id for o in db.session.identity_map.values() if isinstance(o, StockLot)}, HOLD_FIELDS)
+    return held
+
+
+def release(*, lot_number, reason, user, product_id=None):
+    """Release the held lots numbered ``lot_number`` back into use, with the reason (a manager's decision that the
+    recall does not apply). Returns the number released; 0 when none was held."""
+    reason = _reason_text(reason)
+    table = StockLot.__table__
+    stmt = (update(table).where(table.c.lot_number == lot_number, table.c.held_at.is_not(None))
+            .values(held_at=None, held_by_id=None, hold_reason=None))
+    if product_id is not None:
+        stmt = stmt.where(table.c.product_id == product_id)
+    released = db.session.execute(stmt).rowcount
+    _expire_loaded_lots({o.id for o in db.session.identity_map.values() if isinstance(o, StockLot)}, HOLD_FIELDS)
+    return released
 
 
 def apply_stocktake(*, location, counts, user, note=None):

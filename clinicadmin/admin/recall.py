@@ -1,12 +1,18 @@
-"""Recall: from a lot number to every treatment and client it was used for, to print or export and contact them."""
-from flask import request
-from flask_admin import expose
+"""Recall: from a lot number to every treatment and client it was used for, to print or export and contact them;
+and the lots of that number on the shelves, which a manager puts on hold at every location (or releases)."""
+from itertools import groupby
 
-from ..audit import audit_read
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_security import current_user
+from sqlalchemy.orm import joinedload
+
+from ..audit import audit, audit_read
 from ..export import csv_response
 from ..extensions import db
 from ..models import Client, Location, Product, StockLot, StockMovement, Treatment, User
 from ..plugins import registry
+from ..stock import StockError, hold, release
 from .base import SecuredView
 
 COLUMNS = ("Performed", "Client", "Born", "Phone", "Email", "Modality", "Practitioner", "Location", "Product", "Lot",
@@ -38,6 +44,17 @@ def recall_rows(lot_number):
         for r in rows]
 
 
+def _shelves(lot_number):
+    """[(product, [lots])]: the lots numbered ``lot_number`` at every location, per product."""
+    if not lot_number:
+        return []
+    lots = db.session.execute(
+        db.select(StockLot).where(StockLot.lot_number == lot_number)
+        .options(joinedload(StockLot.product), joinedload(StockLot.location), joinedload(StockLot.held_by))
+        .order_by(StockLot.product_id, StockLot.location_id)).scalars().all()
+    return [(product, list(group)) for product, group in groupby(lots, key=lambda lot: lot.product)]
+
+
 class RecallView(SecuredView):
     """``/admin/recall/?lot=...``: who was treated with a lot; managers only (it lists clients and their contacts)."""
 
@@ -53,7 +70,40 @@ class RecallView(SecuredView):
         if lot:
             audit_read("recall.view", object_type="StockLot", object_id=lot,
                        detail={"treatments": len(rows), "clients": sorted(set(client_ids))})
-        return self.render("admin/recall.html", lot=lot, columns=COLUMNS, rows=rows)
+        return self.render("admin/recall.html", lot=lot, columns=COLUMNS, rows=rows, shelves=_shelves(lot))
+
+    def _hold_step(self, step, verb):
+        lot, product_id = self._lot(), request.form.get("product_id", type=int)
+        product = db.session.get(Product, product_id or 0)
+        if not lot or product is None:
+            flash("Choose a lot number and product.", "error")
+            return redirect(url_for(".index", lot=lot))
+        try:
+            count = step(lot_number=lot, product_id=product.id, reason=request.form.get("reason", "")[:255],
+                         user=current_user._get_current_object())
+        except StockError as exc:
+            db.session.rollback()
+            flash(f"Nothing was changed: {exc}", "error")
+            return redirect(url_for(".index", lot=lot))
+        if not count:
+            db.session.rollback()
+            flash(f"Lot {lot} of {product.name} was {verb} already; nothing was changed.", "warning")
+            return redirect(url_for(".index", lot=lot))
+        audit(f"stock.{'hold' if step is hold else 'release'}", object_type="StockLot", object_id=lot,
+              detail={"product": product.sku, "lots": count, "reason": request.form.get("reason", "").strip()[:255]})
+        db.session.commit()
+        flash(f"Lot {lot} of {product.name} {verb} at {count} location(s).", "success")
+        return redirect(url_for(".index", lot=lot))
+
+    @expose("/hold", methods=("POST",))
+    def hold(self):
+        """Put a product's lot on hold at every location: nothing takes from it until a manager releases it."""
+        return self._hold_step(hold, "put on hold")
+
+    @expose("/release", methods=("POST",))
+    def release(self):
+        """Release a held lot back into use, with the reason the recall does not apply."""
+        return self._hold_step(release, "released")
 
     @expose("/csv")
     def export(self):

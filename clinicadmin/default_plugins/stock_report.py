@@ -1,4 +1,5 @@
-"""The core stock report: on hand per active product and location, with out-of-stock, low-stock and expiry flags."""
+"""The core stock report: on hand per active product and location, with out-of-stock, low-stock, held (recalled) and
+expiry flags. Held lots are not usable stock."""
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,13 +21,16 @@ def run_stock_on_hand(params):
 
     today = params.get("today") or date.today()
     soon = today + timedelta(days=effective_settings()[EXPIRY_WARNING_SETTING])
-    usable = db.or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today)
+    in_date = db.or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today)
+    usable = db.and_(in_date, StockLot.held_at.is_(None))
+    held = db.and_(in_date, StockLot.held_at.is_not(None))
     expired = db.and_(StockLot.expires_on.is_not(None), StockLot.expires_on < today)
     query = (
         db.select(
             Product.sku, Product.name, Product.unit, Product.reorder_level, Location.name.label("location"),
             db.func.sum(db.case((usable, StockLot.quantity), else_=0), type_=Quantity()).label("usable"),
             db.func.sum(db.case((expired, StockLot.quantity), else_=0), type_=Quantity()).label("expired"),
+            db.func.sum(db.case((held, StockLot.quantity), else_=0), type_=Quantity()).label("held"),
             db.func.min(db.case((db.and_(usable, StockLot.quantity > 0), StockLot.expires_on))).label("next_expiry"),
         )
         # Every active product at every active location, so one never received shows as out of stock.
@@ -48,6 +52,8 @@ def run_stock_on_hand(params):
             flags.append("OUT OF STOCK")
         elif usable_qty < r.reorder_level:
             flags.append("LOW")
+        if (r.held or 0) > 0:
+            flags.append(f"ON HOLD (RECALL): {Decimal(r.held).normalize():f} {r.unit}")
         if expired_qty > 0:
             flags.append("EXPIRED ON SHELF")
         if r.next_expiry is not None and r.next_expiry <= soon:

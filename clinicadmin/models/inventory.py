@@ -81,6 +81,11 @@ class StockLot(db.Model):
     expires_on = db.Column(db.Date, index=True)
     quantity = db.Column(Quantity, nullable=False, default=0)
     received_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    #: a lot on hold (a recall) is never consumed or transferred; a manager releases it or it is written off
+    held_at = db.Column(db.DateTime, index=True)
+    held_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    held_by = db.relationship("User", foreign_keys=[held_by_id])
+    hold_reason = db.Column(db.String(255))
 
     def __str__(self):
         expiry = self.expires_on.isoformat() if self.expires_on else "no expiry"

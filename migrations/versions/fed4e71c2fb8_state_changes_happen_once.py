@@ -1,5 +1,5 @@
 """State changes happen once: who recorded or cancelled a treatment and when, what it consumed, which findings no
-role can override, and the one-time tokens that make a resubmitted form change nothing.
+role can override, the one-time tokens that make a resubmitted form change nothing, and lots held for a recall.
 
 Revision ID: fed4e71c2fb8
 Revises: a3e6c8f0b914
@@ -22,11 +22,15 @@ TREATMENT_COLUMNS = ("recorded_at", "recorded_by_id", "cancelled_at", "cancelled
 def upgrade():
     # Plain ALTER TABLE on the treatment table: a batch rebuild on SQLite would lose its expression indexes.
     op.add_column('treatment', sa.Column('recorded_at', sa.DateTime(), nullable=True))
-    _add_user_reference('recorded_by_id')
+    _add_user_reference('treatment', 'recorded_by_id')
     op.add_column('treatment', sa.Column('cancelled_at', sa.DateTime(), nullable=True))
-    _add_user_reference('cancelled_by_id')
+    _add_user_reference('treatment', 'cancelled_by_id')
     op.add_column('treatment', sa.Column('cancel_reason', sa.String(length=255), nullable=True))
     op.add_column('treatment', sa.Column('consumed', sa.JSON(), nullable=True))
+    op.add_column('stock_lot', sa.Column('held_at', sa.DateTime(), nullable=True))
+    _add_user_reference('stock_lot', 'held_by_id')
+    op.add_column('stock_lot', sa.Column('hold_reason', sa.String(length=255), nullable=True))
+    op.create_index(op.f('ix_stock_lot_held_at'), 'stock_lot', ['held_at'], unique=False)
     op.add_column('screening_finding', sa.Column('overridable', sa.Boolean(), nullable=False,
                                                  server_default=sa.true()))
     op.create_table(
@@ -41,18 +45,22 @@ def upgrade():
     op.create_index(op.f('ix_form_submission_at'), 'form_submission', ['at'], unique=False)
 
 
-def _add_user_reference(column):
-    """A nullable ``treatment.<column>`` referencing ``user``; SQLite takes the reference in its ADD COLUMN."""
+def _add_user_reference(table, column):
+    """A nullable ``<table>.<column>`` referencing ``user``; SQLite takes the reference in its ADD COLUMN (a batch
+    rebuild of the table would lose its expression indexes)."""
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute(f'ALTER TABLE treatment ADD COLUMN {column} INTEGER REFERENCES "user" (id)')
+        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER REFERENCES "user" (id)')
     else:
-        op.add_column('treatment', sa.Column(column, sa.Integer(), nullable=True))
-        op.create_foreign_key(f'fk_treatment_{column}_user', 'treatment', 'user', [column], ['id'])
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(f'fk_{table}_{column}_user', table, 'user', [column], ['id'])
 
 
 def downgrade():
     op.drop_index(op.f('ix_form_submission_at'), table_name='form_submission')
     op.drop_table('form_submission')
     op.drop_column('screening_finding', 'overridable')
+    op.drop_index(op.f('ix_stock_lot_held_at'), table_name='stock_lot')
+    for column in ('hold_reason', 'held_by_id', 'held_at'):
+        op.drop_column('stock_lot', column)
     for column in reversed(TREATMENT_COLUMNS):
         op.drop_column('treatment', column)
