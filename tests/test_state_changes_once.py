@@ -3,7 +3,6 @@ nothing the second time, and the second is told who got there first. Each step i
 that move stock are also sent 20 times at once (threads in this process: real concurrent transactions on SQLite and
 PostgreSQL; tests/test_live_server.py does the same through several server processes)."""
 import re
-import threading
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,7 +10,8 @@ import pytest
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, ScreeningFinding, StockLot, StockMovement, Stocktake, Treatment
-from clinicadmin.testing import StaffClient
+from concurrency import all_at_once
+
 
 KEY = "testmod"
 TIMES = 20
@@ -36,37 +36,12 @@ def _audits(action):
     return _count(AuditEvent, AuditEvent.action == action)
 
 
-def _all_at_once(http, url, data, times=TIMES):
-    """POST the same form (same session, CSRF token and one-time token) ``times`` times at once, as a frantic
-    double click or a replaying proxy would; returns the responses."""
-    data = {"csrf_token": http.token(), **data}
-    clients = []
-    for _ in range(times):
-        twin = StaffClient.__new__(StaffClient)
-        twin.app, twin.email, twin.http = http.app, http.email, http.app.test_client()
-        for cookie in http.http._cookies.values():
-            twin.http.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
-        clients.append(twin)
-    start, responses = threading.Barrier(times), [None] * times
-
-    def send(i):
-        start.wait()
-        responses[i] = clients[i].post(url, data=dict(data))
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(times)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return responses
-
-
 def test_the_same_recording_sent_twenty_times_at_once_records_once(core, login):
     client = core.client(consents=[KEY])
     core.lot(core.supply, "L1", 50)
     treatment = core.booked(client, KEY)
     http = login("practitioner")
-    responses = _all_at_once(http, f"/admin/desk/{treatment.id}/record", _record_form(core.supply.id, "2"))
+    responses = all_at_once(http, f"/admin/desk/{treatment.id}/record", _record_form(core.supply.id, "2"))
     assert all(r is not None and r.status_code in (200, 302) for r in responses), [
         r and r.status_code for r in responses]
     # The winner and any request that loaded the page after it committed are redirected to the treatment (the
@@ -152,7 +127,7 @@ def test_a_stock_form_sent_twenty_times_at_once_is_applied_once(core, login, ste
             "adjust": {"delta": "-3", "note": "miscounted delivery"},
             "transfer": {"to_location": str(annex.id), "quantity": "3", "note": "to the annex"}}[step]
     http = login("stock_clerk")
-    responses = _all_at_once(http, f"/admin/lot/{lot.id}/{step}", {**data, "once": "one-form-one-token"})
+    responses = all_at_once(http, f"/admin/lot/{lot.id}/{step}", {**data, "once": "one-form-one-token"})
     assert all(r.status_code == 302 for r in responses), [r.status_code for r in responses]
     db.session.expire_all()
     assert db.session.get(StockLot, lot.id).quantity == 97
@@ -177,7 +152,7 @@ def test_a_receipt_is_reversed_once_even_from_two_pages(core, login):
     lot = core.lot(core.supply, "L1", 10)
     receipt = db.session.execute(db.select(StockMovement)).scalar_one()
     http = login("stock_clerk")
-    responses = _all_at_once(http, f"/admin/lot/{lot.id}/reverse", {"receipt_id": str(receipt.id),
+    responses = all_at_once(http, f"/admin/lot/{lot.id}/reverse", {"receipt_id": str(receipt.id),
                                                                      "note": "wrong product"}, times=2)
     # The same form twice, then a second page's form (another token) for the same receipt.
     third = http.post(f"/admin/lot/{lot.id}/reverse", data={"receipt_id": str(receipt.id), "note": "wrong lot"})
@@ -213,7 +188,7 @@ def test_a_booking_sent_twice_books_once(core, login):
     form = {"client": str(client.id), "modality": KEY, "practitioner": str(core.staff["practitioner"].id),
             "location": str(core.location.id), "scheduled_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
             "once": "booking-token"}
-    responses = _all_at_once(http, "/admin/desk/book", form, times=5)
+    responses = all_at_once(http, "/admin/desk/book", form, times=5)
     assert all(r.status_code == 302 for r in responses)
     assert _count(Treatment) == 1 and _audits("treatment.book") == 1
 

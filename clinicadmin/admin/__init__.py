@@ -13,6 +13,7 @@ from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
 from .lots import LotView
+from .merge import ClientMergeView
 from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
 from .stocktakes import StocktakeView
@@ -33,6 +34,7 @@ def init_admin(app, registry):
     s = db
     admin.add_view(ClientView(Client, s, name="Clients", endpoint="client", category="Clients"))
     admin.add_view(ClientDeskView(Client, s, name="Clients (contact)", endpoint="client_desk", category="Clients"))
+    admin.add_view(ClientMergeView(name="Merge clients", endpoint="client_merge", url="/admin/client-merge"))
     admin.add_view(HealthEntryView(HealthEntry, s, name="Health history", endpoint="health_entry",
                                    category="Clients"))
     admin.add_view(ConsentView(Consent, s, name="Consents", endpoint="consent", category="Clients"))

@@ -18,6 +18,7 @@ from ..plugins import registry
 from ..transitions import change_once
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
+from .duplicate_check import DuplicateWarningMixin
 from .keyset import KeysetPagerMixin
 from .validators import not_in_future, plain_text
 
@@ -153,7 +154,8 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
+class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin,
+                 KeysetPagerMixin, SecuredModelView):
     """The clinical client record: demographics, health history and clinical notes."""
 
     archive_noun = "client"
@@ -216,7 +218,8 @@ class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMix
         db.session.commit()
 
 
-class ClientDeskView(ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
+class ClientDeskView(DuplicateWarningMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin,
+                     SecuredModelView):
     """The front desk's view of clients: contact details only, no health history or clinical notes."""
 
     allowed_roles = ("front_desk",)

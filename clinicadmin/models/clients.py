@@ -1,6 +1,8 @@
 """Clients, their coded health history and their consents per modality."""
 from datetime import datetime
 
+from sqlalchemy.orm import validates
+
 from ..extensions import db
 
 
@@ -21,14 +23,26 @@ class Client(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
     archived_at = db.Column(db.DateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    archived_by = db.relationship("User", foreign_keys=[archived_by_id])
     archive_reason = db.Column(db.String(255))
     #: when the client's first performed (and not archived) treatment took place; kept by ``first_session``
     first_treated_at = db.Column(db.DateTime, index=True)
+    #: a duplicate record merged into another is archived and points at the record it was merged into
+    merged_into_id = db.Column(db.Integer, db.ForeignKey("client.id"))
+    #: the phone number's last nine digits, so that "+44 7700 900123" and "07700 900123" are found as one
+    phone_key = db.Column(db.String(20), index=True)
 
     health_entries = db.relationship(
         "HealthEntry", back_populates="client", cascade="all, delete-orphan", order_by="HealthEntry.onset"
     )
     consents = db.relationship("Consent", back_populates="client", order_by="Consent.signed_on")
+
+    @validates("phone")
+    def _keep_phone_key(self, key, phone):
+        from ..duplicates import phone_key
+
+        self.phone_key = phone_key(phone)
+        return phone
 
     @property
     def full_name(self):

@@ -1,0 +1,94 @@
+"""Merging a duplicate client record into the one kept: everything that belongs to the duplicate moves, the duplicate
+is archived as merged, in one transaction, audited.
+
+"Everything" is every row of every table that references a client, found from the schema (so a plugin's own tables
+move too), except the audit log: its rows are hash-chained and never rewritten, so they stay under the duplicate's id,
+which the merge's own audit rows name on both records.
+"""
+from datetime import datetime
+
+from sqlalchemy import update
+
+from .audit import audit
+from .extensions import db
+from .first_session import recompute
+from .models import Client, Treatment
+from .screening import screen
+from .transitions import change_once, when
+
+MERGE_ROLES = {"admin", "manager"}
+NOT_MOVED = {"audit_event"}
+
+
+class MergeRefused(Exception):
+    """The merge cannot be done as asked; nothing was changed. The message is for the user."""
+
+
+def client_references():
+    """[(table, column)]: every column of the schema that references a client, but the audit log's."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        if table.name in NOT_MOVED:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "client" and not (table.name == "client" and fk.parent.name == "merged_into_id"):
+                found.append((table, fk.parent))
+    return found
+
+
+def merge(*, keep, duplicate, user, reason, roles):
+    """Move everything of ``duplicate`` to ``keep``, archive ``duplicate`` as merged into it, screen ``keep``'s booked
+    treatments again (their history may have grown), and commit; or raise :class:`MergeRefused` having changed
+    nothing. ``roles`` are the acting user's roles as stored."""
+    reason = (reason or "").strip()
+    if not set(roles) & MERGE_ROLES:
+        raise MergeRefused("Only a manager can merge client records.")
+    if keep.id == duplicate.id:
+        raise MergeRefused("Choose two different records.")
+    if not 5 <= len(reason) <= 200:
+        raise MergeRefused("Say why the records are the same person (5 to 200 characters).")
+    try:
+        moved = {}
+        # Lock order as everywhere: treatments (and the other rows that reference the client), then the clients.
+        for table, column in client_references():
+            count = db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
+            if count.rowcount:
+                moved[f"{table.name}.{column.name}"] = count.rowcount
+        now = datetime.utcnow()
+        if not change_once(duplicate, lambda c: (c.archived_at.is_(None),), archived_at=now, archived_by_id=user.id,
+                           archive_reason=f"Merged into client #{keep.id}: {reason}"[:255],
+                           merged_into_id=keep.id):
+            db.session.rollback()
+            db.session.refresh(duplicate)
+            raise MergeRefused(f"{duplicate} was archived or merged already (by {duplicate.archived_by} at "
+                               f"{when(duplicate.archived_at)}); nothing was changed.")
+        if not change_once(keep, lambda c: (c.archived_at.is_(None),), merged_into_id=None):
+            db.session.rollback()
+            raise MergeRefused(f"{keep} is archived; restore it or keep the other record. Nothing was changed.")
+        db.session.expire_all()
+        recompute({keep.id})
+        booked = db.session.execute(db.select(Treatment).where(
+            Treatment.client_id == keep.id, Treatment.status == "booked", Treatment.archived_at.is_(None))
+        ).scalars().all()
+        for treatment in booked:
+            screen(treatment, "review")
+        audit("client.merge", obj=keep, client_id=keep.id,
+              detail={"merged": duplicate.id, "moved": moved, "reason": reason, "rescreened": len(booked)})
+        audit("client.merged_into", obj=duplicate, client_id=duplicate.id, detail={"into": keep.id, "reason": reason})
+        db.session.commit()
+    except MergeRefused:
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return moved
+
+
+def merged_ids(client_id):
+    """The ids of the records merged into ``client_id`` (directly or through a chain of merges), with its own."""
+    ids, frontier = {client_id}, {client_id}
+    while frontier:
+        frontier = set(db.session.execute(db.select(Client.id).where(Client.merged_into_id.in_(frontier)))
+                       .scalars()) - ids
+        ids |= frontier
+    return ids
