@@ -13,7 +13,7 @@ from fake_modality import KEY
 
 from clinicadmin.app import create_app
 from clinicadmin.extensions import db
-from clinicadmin.models import Certification, Client, Consent, HealthEntry, Treatment
+from clinicadmin.models import Certification, Client, Consent, Course, HealthEntry, Treatment
 from clinicadmin.testing import StaffClient
 
 KEPT_CONFIG = ("SQLALCHEMY_DATABASE_URI", "TESTING", "SECRET_KEY", "SECURITY_PASSWORD_SALT",
@@ -83,9 +83,12 @@ def test_a_health_entry_whose_plugin_is_gone_keeps_its_code_through_an_edit(core
         assert [(e.code, e.id) for e in _fresh(Client, client.id).health_entries] == [("test_condition", entry_id)]
 
 
-def test_a_consent_and_a_certification_whose_plugin_is_gone_keep_their_modality(core, staff, restarted):
+def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_modality(core, staff, restarted):
     client = core.client(consents=[KEY])
     consent = client.consents[0]
+    course = Course(client=client, modality=KEY, planned_sessions=4, started_on=date.today())
+    db.session.add(course)
+    db.session.commit()
     certification = staff["practitioner"].certifications[0]
     http = StaffClient(restarted(), staff["manager"].email)
 
@@ -98,6 +101,15 @@ def test_a_consent_and_a_certification_whose_plugin_is_gone_keep_their_modality(
     assert response.status_code == 302
     kept = _fresh(Consent, consent.id)
     assert (kept.modality, kept.withdrawn_on.isoformat()) == (KEY, withdrawn)
+
+    page = http.get(f"/admin/course/edit/?id={course.id}").get_data(as_text=True)
+    assert _selected(page, "modality") == (KEY, f"{KEY} (plugin not loaded)")
+    response = http.post(f"/admin/course/edit/?id={course.id}", data={
+        "client": str(client.id), "modality": KEY, "planned_sessions": "6", "started_on": date.today().isoformat(),
+        "notes": "six after all"})
+    assert response.status_code == 302
+    kept = _fresh(Course, course.id)
+    assert (kept.modality, kept.planned_sessions) == (KEY, 6)
 
     page = http.get(f"/admin/certification/edit/?id={certification.id}").get_data(as_text=True)
     assert _selected(page, "scope")[0] == KEY
