@@ -9,7 +9,6 @@ from datetime import datetime
 
 from flask_admin.contrib.sqla.fields import InlineModelFormList
 from flask_admin.contrib.sqla.form import InlineModelConverter
-from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup
 from sqlalchemy import inspect
 from wtforms import ValidationError
@@ -48,11 +47,10 @@ def _condition_label(code):
     return registry().condition_label(code)
 
 
-HEALTH_ENTRY_INLINE = InlineFormAdmin(
-    HealthEntry,
-    form_columns=("id", "code", "onset", "ended", "notes", "entered_in_error_reason"),
-    form_overrides={"code": RegisteredChoiceField},
-    form_args={
+HEALTH_ENTRY_INLINE = (HealthEntry, {
+    "form_columns": ("id", "code", "onset", "ended", "notes", "entered_in_error_reason"),
+    "form_overrides": {"code": RegisteredChoiceField},
+    "form_args": {
         "code": {"label": "Condition", "choices": _condition_choices, "unknown_label": _condition_label,
                  "validators": [DataRequired()]},
         "onset": {"label": "Started / date it happened", "validators": [not_in_future]},
@@ -64,7 +62,7 @@ HEALTH_ENTRY_INLINE = InlineFormAdmin(
                            "screening ignores it. An entry that was true but is over gets an end date instead.",
             "validators": [Length(max=255), plain_text]},
     },
-)
+})
 
 
 def _blank_to_none(entry):
