@@ -39,6 +39,13 @@ CONDITION_GROUPS = {"state": "Pregnancy and similar states", "condition": "Condi
                     "medication": "Medications", "procedure": "Recent procedures"}
 
 
+def _date_hint(condition):
+    """What the first date of a dated code means on the form: when it started (a medication) or happened."""
+    if not condition.dated:
+        return ""
+    return " (date started)" if condition.kind == "medication" else " (date it happened)"
+
+
 class PluginError(RuntimeError):
     """A plugin could not be loaded or contributed something invalid; the message names the plugin."""
 
@@ -238,8 +245,7 @@ class Registry:
         for kind in CONDITION_GROUPS:
             codes = sorted((c for c in self.conditions.values() if c.kind == kind), key=lambda c: c.label)
             if codes:
-                groups[CONDITION_GROUPS[kind]] = [(c.code, c.label + (" (date it happened)" if c.dated else ""))
-                                                  for c in codes]
+                groups[CONDITION_GROUPS[kind]] = [(c.code, c.label + _date_hint(c)) for c in codes]
         return groups
 
     def modality_label(self, key):
@@ -248,7 +254,7 @@ class Registry:
 
     def condition_label(self, code):
         condition = self.conditions.get(code)
-        return condition.label if condition else f"{code} (not in the loaded vocabulary)"
+        return condition.label if condition else f"{code}: unknown code (plugin not loaded)"
 
 
 def registry():

@@ -25,9 +25,11 @@ class ConditionRule:
 
 @dataclass(frozen=True)
 class WaitingRule:
-    """``severity`` while ``code`` happened fewer days ago than the setting ``setting`` (default ``days``).
+    """``severity`` while ``code`` was last on record fewer days ago than the setting ``setting`` (default ``days``).
 
-    An entry without a date counts as recent: screening fails closed.
+    The days count from the entry's end date when it has one (a medication stopped, a course of radiotherapy
+    finished), else from its date (a filler, a peel): ``HealthHistory.days_since``. An entry without a date, or one
+    still going on on the treatment's day, counts as today: screening fails closed.
     """
 
     code: str
@@ -41,7 +43,7 @@ class WaitingRule:
         if not history.within(self.code, wait):
             return None
         since = history.days_since(self.code)
-        when = f"{since} days ago" if since else "today or on an unrecorded date"
+        when = f"{since} days ago" if since else "today, still ongoing, or on an unrecorded date"
         return f"{self.label} {when}; the clinic waits {wait} days."
 
     def setting_spec(self, modality_label):

@@ -19,11 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class HealthHistory:
-    """A client's coded health history as of ``day``, in the terms the checks ask about."""
+    """A client's coded health history as of ``day``, in the terms the checks ask about.
+
+    Entries marked entered in error are left out: they were never true. An entry counts from its date (``onset``)
+    until its end date (``ended``); a waiting period counts from the end date when there is one.
+    """
 
     def __init__(self, entries, day):
         self.day = day
-        self._entries = list(entries)
+        self._entries = [e for e in entries if getattr(e, "entered_in_error_at", None) is None]
 
     def _current(self, code):
         return [e for e in self._entries if e.code == code and (e.onset is None or e.onset <= self.day)]
@@ -34,17 +38,31 @@ class HealthHistory:
             e.ended is None or e.ended >= self.day for code in codes for e in self._current(code)
         )
 
+    def _days_after(self, last):
+        if last is None or last >= self.day:
+            return 0  # undated (fail closed), or still going on that day
+        return (self.day - last).days
+
     def days_since(self, code):
-        """Days from the most recent dated ``code`` to the day; 0 if it is on record without a date; None if absent."""
+        """Days since ``code`` was last on record: from its end date when it has one, else from its date (a
+        medication stopped 60 days ago counts 60, whenever it started). 0 when it has no date or is still going on
+        on the day; None if absent. This is what waiting periods read."""
         entries = self._current(code)
         if not entries:
             return None
-        if any(e.onset is None for e in entries):
-            return 0  # undated: assume it may have just happened (fail closed)
-        return min((self.day - e.onset).days for e in entries)
+        return min(self._days_after(e.ended or e.onset) for e in entries)
+
+    def days_since_start(self, code):
+        """Days since the most recent ``code`` started (its date), whether or not it has ended: how far along it is
+        (the weeks of a pregnancy). 0 when it has no date; None if absent."""
+        entries = self._current(code)
+        if not entries:
+            return None
+        return min(self._days_after(e.onset) for e in entries)
 
     def within(self, code, days):
-        """Whether ``code`` happened fewer than ``days`` days before the day (so on day ``days`` it no longer counts)."""
+        """Whether ``code`` was last on record fewer than ``days`` days before the day (see :meth:`days_since`; on
+        day ``days`` after its end, or its date, it no longer counts)."""
         since = self.days_since(code)
         return since is not None and since < days
 

@@ -170,6 +170,9 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
     not acknowledged, if a plugin's consumables cannot be worked out, or if stock is short.
     """
     _require_booked(treatment)
+    if treatment.modality not in registry().modalities:
+        raise TreatmentRejected(f"No loaded plugin provides the modality {treatment.modality!r}, so its form and its "
+                                "stock cannot be recorded; the treatment stays as it is.")
     try:
         booked_with = treatment.practitioner
         performer = performed_by(treatment, user)

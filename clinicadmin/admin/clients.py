@@ -5,36 +5,27 @@ from flask import request
 from flask_admin import expose
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, ValidationError
+from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
-from ..models import Client, HealthEntry, ScreeningFinding, Treatment
+from ..models import Client, ScreeningFinding, Treatment
 from ..plugins import registry
 from ..transitions import change_once
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
 from .duplicate_check import DuplicateWarningMixin
+from .changes import changes_of
+from .health_history import (HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history,
+                             review_entries)
 from .keyset import KeysetPagerMixin
+from .registered_choices import RegisteredChoiceField
 from .validators import not_in_future, plain_text
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
-
-
-def changes_of(model):
-    """{column: [old, new]} for the columns changed on ``model`` in this session, as text."""
-    changed = {}
-    for attr in inspect(model).mapper.column_attrs:
-        hist = inspect(model).attrs[attr.key].history
-        if hist.has_changes():
-            old = hist.deleted[0] if hist.deleted else None
-            new = hist.added[0] if hist.added else None
-            changed[attr.key] = [None if old is None else str(old), None if new is None else str(new)]
-    return changed
 
 
 def client_treatments(client_id):
@@ -120,26 +111,8 @@ class AuditedClientViewMixin(ClientScopeMixin):
               client_id=self._client_id(model), detail={"changes": changes})
 
 
-def _condition_choices():
-    return registry().condition_choices()
-
-
 def _modality_choices():
     return registry().modality_choices()
-
-
-def _format_history(view, context, model, name):
-    reg = registry()
-    items = []
-    for e in model.health_entries:
-        dates = ""
-        if e.onset:
-            dates = f" since {e.onset.isoformat()}" if not e.ended else f" {e.onset.isoformat()} to {e.ended.isoformat()}"
-        elif e.ended:
-            dates = f" until {e.ended.isoformat()}"
-        note = f" ({e.notes})" if e.notes else ""
-        items.append(Markup("<li>{}{}{}</li>").format(reg.condition_label(e.code), dates, note))
-    return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none recorded"
 
 
 def _format_consents(view, context, model, name):
@@ -173,7 +146,7 @@ class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixi
     column_sortable_list = ("last_name", "created_at")
     column_filters = ("last_name", "email", "created_at")
     column_default_sort = [("last_name", False), ("first_name", False)]
-    column_formatters_detail = {"health_entries": _format_history, "consents": _format_consents}
+    column_formatters_detail = {"health_entries": format_history, "consents": _format_consents}
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
                     "clinical_notes", "health_entries")
     form_args = {
@@ -184,28 +157,13 @@ class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixi
         "clinical_notes": {"validators": [Length(max=20000), plain_text]},
         "phone": {"validators": [Length(max=40), plain_text]},
     }
-    inline_models = [(HealthEntry, {
-        "form_columns": ("id", "code", "onset", "ended", "notes"),
-        "form_overrides": {"code": SelectField},
-        "form_args": {
-            "code": {"label": "Condition", "choices": _condition_choices, "validators": [DataRequired()]},
-            "onset": {"label": "Since / date", "validators": [not_in_future]},
-            "ended": {"label": "Ended"},
-            "notes": {"validators": [Length(max=500), plain_text]},
-        },
-    })]
+    inline_models = [HEALTH_ENTRY_INLINE]
+    inline_model_form_converter = KeptInlineConverter
 
     def on_model_change(self, form, model, is_created):
-        reg = registry()
-        for entry in model.health_entries:
-            condition = reg.conditions.get(entry.code)
-            if condition is not None and condition.dated and entry.onset is None:
-                raise ValidationError(f"{condition.label}: give the date it happened; screening depends on it.")
-            if entry.onset and entry.ended and entry.ended < entry.onset:
-                raise ValidationError(f"{reg.condition_label(entry.code)}: the end date is before the start.")
-            if entry.recorded_by_id is None:
-                entry.recorded_by = current_user._get_current_object()
+        reviewed = review_entries(model, current_user._get_current_object())
         super().on_model_change(form, model, is_created)
+        audit_entries(model, reviewed)
 
     def archive_records(self, clients, reason):
         now = datetime.utcnow()
@@ -258,8 +216,8 @@ class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
     audit_prefix = "health_history"
     belongs_to_client = True
     can_view_details = False
-    column_list = ("client", "code", "onset", "ended", "notes", "recorded_by", "recorded_at")
-    column_labels = {"code": "Condition", "onset": "Since / date"}
+    column_list = ("client", "code", "onset", "ended", "notes", "recorded_by", "recorded_at", "entered_in_error_reason")
+    column_labels = {"code": "Condition", "onset": "Started / date", "entered_in_error_reason": "Entered in error"}
     column_filters = ("code", "onset")
     column_sortable_list = ("code", "onset")
     column_default_sort = ("onset", True)
@@ -287,9 +245,10 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
     column_default_sort = ("signed_on", True)
     column_formatters = {"modality": lambda v, c, m, n: registry().modality_label(m.modality)}
     form_columns = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
-    form_overrides = {"modality": SelectField}
+    form_overrides = {"modality": RegisteredChoiceField}
     form_args = {
-        "modality": {"choices": _modality_choices, "validators": [DataRequired()]},
+        "modality": {"choices": _modality_choices, "unknown_label": lambda key: registry().modality_label(key),
+                     "validators": [DataRequired()]},
         "signed_on": {"validators": [DataRequired(), not_in_future]},
     }
 

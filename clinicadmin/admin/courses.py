@@ -1,7 +1,7 @@
 """Courses: a planned series of sessions of one modality for one client, with sessions done and remaining."""
 from flask import url_for
 from markupsafe import Markup
-from wtforms import SelectField, ValidationError
+from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import client_lookup
@@ -9,6 +9,7 @@ from ..models import Course
 from ..plugins import registry
 from .base import SecuredModelView
 from .clients import AuditedClientViewMixin
+from .registered_choices import RegisteredChoiceField
 from .validators import plain_text
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -40,9 +41,10 @@ class CourseView(AuditedClientViewMixin, SecuredModelView):
                          "min_interval_days": lambda v, c, m, n: m.min_interval_days if m.min_interval_days is not None
                          else "clinic setting"}
     form_columns = ("client", "modality", "planned_sessions", "min_interval_days", "started_on", "notes")
-    form_overrides = {"modality": SelectField}
+    form_overrides = {"modality": RegisteredChoiceField}
     form_args = {
-        "modality": {"choices": lambda: registry().modality_choices(), "validators": [DataRequired()]},
+        "modality": {"choices": lambda: registry().modality_choices(),
+                     "unknown_label": lambda key: registry().modality_label(key), "validators": [DataRequired()]},
         "planned_sessions": {"validators": [Optional(), NumberRange(min=1, max=52)],
                              "description": "Leave empty for the modality's usual number of sessions."},
         "min_interval_days": {"validators": [Optional(), NumberRange(min=0, max=365)],

@@ -5,7 +5,7 @@ from flask import flash
 from flask_admin.actions import action
 from flask_security import current_user, hash_password
 from sqlalchemy import inspect, update
-from wtforms import PasswordField, SelectField, ValidationError
+from wtforms import PasswordField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..audit import audit
@@ -16,6 +16,7 @@ from ..plugins import registry
 from ..two_factor import is_set_up, reset
 from .base import SecuredModelView, acting_roles, user_has_role
 from .clients import changes_of
+from .registered_choices import RegisteredChoiceField
 from .validators import date_order, plain_text
 
 MANAGERS = ("admin", "manager")
@@ -62,8 +63,6 @@ class UserView(SecuredModelView):
         changes = changes_of(model)
         changes.pop("password", None)
         changes.pop("fs_uniquifier", None)
-        if before != after:
-            changes["roles"] = {"before": sorted(before), "after": sorted(after)}
         audit("user.create" if is_created else "user.update", obj=model,
               detail={"changes": changes, "roles": sorted(after), "password_changed": bool(form.new_password.data)})
 
@@ -143,10 +142,11 @@ class CertificationView(SecuredModelView):
     column_default_sort = ("valid_until", False)
     column_formatters = {"scope": lambda v, c, m, n: registry().scope_label(m.scope)}
     form_columns = ("user", "scope", "licence_number", "valid_from", "valid_until")
-    form_overrides = {"scope": SelectField}
+    form_overrides = {"scope": RegisteredChoiceField}
     form_args = {
         "user": {"validators": [DataRequired()]},
-        "scope": {"choices": _scope_choices, "validators": [DataRequired()]},
+        "scope": {"choices": _scope_choices, "unknown_label": lambda key: registry().scope_label(key),
+                  "validators": [DataRequired()]},
         "licence_number": {"validators": [Length(max=80), plain_text]},
         "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
     }

@@ -1,5 +1,6 @@
 """The treatment desk's forms: booking, recording (the core's fields plus the modality plugin's), and showing the
 plugin's stored details in the words of its form."""
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -89,10 +90,14 @@ def _shown(field, value):
 def details_for_display(treatment):
     """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them.
 
-    Keys the loaded plugin's form does not know (a plugin removed or changed since) are still listed, by key.
+    Keys the loaded plugin's form does not know (a plugin changed since) are still listed, by key; when no loaded
+    plugin provides the modality, every key and value is listed exactly as stored.
     """
-    form = details_form_class(treatment.modality)()
     details = dict(treatment.details or {})
+    if treatment.modality not in registry().modalities:
+        return [(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+                for key, value in details.items()]
+    form = details_form_class(treatment.modality)()
     shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
     shown += [(key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
               for key, value in details.items()]

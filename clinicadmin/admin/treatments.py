@@ -178,10 +178,11 @@ class TreatmentDeskView(SecuredView):
             "admin/treatment_show.html", treatment=treatment, clinical=clinical,
             modality_label=registry().modality_label(treatment.modality),
             details=details_for_display(treatment) if clinical else [],
+            plugin_loaded=treatment.modality in registry().modalities,
             findings=treatment.current_findings() if clinical else [],
             earlier_runs=_earlier_runs(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
-            can_record=clinical and treatment.status == "booked",
+            can_record=clinical and treatment.status == "booked" and treatment.modality in registry().modalities,
         )
 
     @expose("/<int:treatment_id>/screen", methods=("POST",))
@@ -255,6 +256,9 @@ class TreatmentDeskView(SecuredView):
             return redirect(url_for(".show", treatment_id=treatment_id))
         if treatment.status != "booked":
             flash(why_not_booked(treatment), "error")
+            return redirect(url_for(".show", treatment_id=treatment_id))
+        if treatment.modality not in registry().modalities:
+            flash(f"No loaded plugin provides {treatment.modality!r}: it cannot be recorded.", "error")
             return redirect(url_for(".show", treatment_id=treatment_id))
         form = record_form_class(treatment.modality)()
         if request.method == "GET":

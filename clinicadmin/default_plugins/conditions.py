@@ -28,7 +28,7 @@ CORE_CONDITIONS = [
     ConditionCode("chemical_peel", "Chemical peel / microdermabrasion", "procedure", dated=True),
     ConditionCode("laser_treatment", "Laser treatment", "procedure", dated=True),
     ConditionCode("facelift", "Facelift surgery", "procedure", dated=True),
-    ConditionCode("isotretinoin", "Isotretinoin (course ended on the date given)", "medication", dated=True),
+    ConditionCode("isotretinoin", "Isotretinoin (oral retinoid)", "medication", dated=True),
 ]
 
 

@@ -1,6 +1,7 @@
 """Clients, their coded health history and their consents per modality."""
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import validates
 
 from ..extensions import db
@@ -54,7 +55,11 @@ class Client(db.Model):
 
 
 class HealthEntry(db.Model):
-    """One coded item of a client's health history: a condition, medication, procedure or state, with dates."""
+    """One coded item of a client's health history: a condition, medication, procedure or state, with dates.
+
+    Never deleted and never recoded: an entry that is over gets an ``ended`` date (a waiting period counts from it);
+    one that was never true is marked entered in error (who, when, why), which screening ignores and the record keeps.
+    """
 
     __tablename__ = "health_entry"
     __table_args__ = (db.Index("ix_health_entry_client_code", "client_id", "code"),)
@@ -67,11 +72,24 @@ class HealthEntry(db.Model):
     ended = db.Column(db.Date)
     notes = db.Column(db.String(500))
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    recorded_by = db.relationship("User")
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
     recorded_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    entered_in_error_at = db.Column(db.DateTime)
+    entered_in_error_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    entered_in_error_by = db.relationship("User", foreign_keys=[entered_in_error_by_id])
+    entered_in_error_reason = db.Column(db.String(255))
+
+    @property
+    def in_error(self):
+        return self.entered_in_error_at is not None
 
     def __str__(self):
         return self.code
+
+
+@event.listens_for(HealthEntry, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise PermissionError("a health-history entry is never deleted: end it or mark it entered in error")
 
 
 class Consent(db.Model):
@@ -99,3 +117,8 @@ class Consent(db.Model):
 
     def __str__(self):
         return f"{self.modality} consent signed {self.signed_on.isoformat()}"
+
+
+@event.listens_for(Consent, "before_delete")
+def _refuse_consent_delete(mapper, connection, target):
+    raise PermissionError("a consent is never deleted: give the date it was withdrawn")

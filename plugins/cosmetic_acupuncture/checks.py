@@ -57,7 +57,7 @@ def _pregnancy_findings(treatment, history, settings):
     if forbidden:
         findings.append(Finding(f"{PREFIX}.pregnancy_forbidden_points", "block",
                                 f"Pregnancy: {', '.join(forbidden)} must not be needled in pregnancy."))
-    days = history.days_since("pregnancy")
+    days = history.days_since_start("pregnancy")
     if days is not None and days < settings[FIRST_TRIMESTER_SETTING]:
         early = [p.label for p in chosen if p.pregnancy == "first_trimester"]
         if early:

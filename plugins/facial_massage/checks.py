@@ -56,7 +56,7 @@ def _session_findings(treatment, history, settings):
     if history.active("acne_active") and "sculpting" in (details.get("techniques") or []):
         findings.append(Finding(f"{PREFIX}.acne_active_sculpting", "block",
                                 "Inflamed acne: sculpting massage stimulates the skin and spreads the infection."))
-    since = history.days_since("pregnancy")
+    since = history.days_since_start("pregnancy")
     if history.active("pregnancy") and since is not None and since < settings[FIRST_TRIMESTER_SETTING]:
         findings.append(Finding(f"{PREFIX}.pregnancy_first_trimester", "warn",
                                 "First trimester of pregnancy: gentle work only, and no drainage of the abdomen."))

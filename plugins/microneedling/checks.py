@@ -35,7 +35,7 @@ RULES = [
     warn("autoimmune_disease", "Autoimmune disease: discuss with the client's physician."),
     warn("immunosuppression", "Immune suppression: higher infection risk."),
     warn("anticoagulants", "Anticoagulant medication: expect more bleeding and bruising."),
-    WaitingRule("isotretinoin", "microneedling.wait_after_isotretinoin_days", 180, "warn", "Isotretinoin ended"),
+    WaitingRule("isotretinoin", "microneedling.wait_after_isotretinoin_days", 180, "warn", "Isotretinoin"),
     WaitingRule("botulinum_toxin", "microneedling.wait_after_botulinum_toxin_days", 90, "warn", "Botulinum toxin"),
     WaitingRule("dermal_filler", "microneedling.wait_after_dermal_filler_days", 180, "warn", "Dermal filler"),
     WaitingRule("chemical_peel", "microneedling.wait_after_chemical_peel_days", 30, "warn", "Chemical peel"),

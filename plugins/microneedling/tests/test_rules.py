@@ -84,3 +84,22 @@ def test_sessions_closer_than_the_minimum_interval_warn(mn):
            user=mn.staff["practitioner"])
     second = mn.booked(client, KEY)
     assert ("course-interval-too-short", "warn") in {(f.code, f.severity) for f in second.current_findings()}
+
+
+@pytest.mark.parametrize("code, wait", WAITS)
+def test_a_waiting_period_counts_from_the_end_date(mn, code, wait):
+    """Isotretinoin entered with the course's start as its date and stopped 60 days ago is within its wait, however
+    long ago the course started; stopped a whole wait ago, it is not."""
+    from datetime import timedelta
+
+    from clinicadmin.models import HealthEntry
+
+    found = []
+    for ended in (60 if wait > 60 else wait - 1, wait):
+        client = mn.client(consents=[KEY])
+        client.health_entries.append(HealthEntry(code=code, onset=mn.today - timedelta(days=wait + 200),
+                                                 ended=mn.today - timedelta(days=ended)))
+        db.session.commit()
+        found.append((f"microneedling.recent_{code}", "warn") in {
+            (f.code, f.severity) for f in mn.booked(client, KEY).current_findings() if f.plugin == KEY})
+    assert found == [True, False]
