@@ -35,8 +35,9 @@ LOGIN_STEPS = {LOGIN_ENDPOINT: "password", "security.two_factor_token_validation
 REAUTHENTICATION = {"security.verify": "password", "security.us_verify": "passcode",
                     "security.wan_verify_response": "passkey"}
 #: Flask-Security endpoints that take no credential (a logged-in person's own set-up, logging out, static files).
-NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setup", "security.two_factor_setup_validate",
-                 "security.two_factor_rescue", "security.mf_recovery_codes", "security.tf_select"}
+NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setup",
+                 "security.two_factor_setup_validate", "security.two_factor_rescue", "security.mf_recovery_codes",
+                 "security.tf_select"}
 
 
 class ClinicLoginForm(LoginForm):

@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_logged_out
 from flask_security import current_user, logout_user

@@ -176,8 +176,9 @@ def test_a_manager_offers_remember_me_for_at_most_12_hours(core, login, way, mon
 def test_a_remembered_session_still_ends_at_logout(core, login):
     _remember_hours(core, login, 12)
     browser = Browser(core.app)
-    assert browser.form_login(core.staff["front_desk"].email, remember="y").status_code == 302
+    assert browser.form_login(core.staff["practitioner"].email, remember="y").status_code == 302
     copied = browser.copy()
+    assert copied.in_panel()
     browser.open("POST", "/logout", data={"csrf_token": browser.token("/admin/")})
     assert not copied.in_panel() and not browser.in_panel()
 
@@ -259,10 +260,16 @@ def test_any_spelling_of_an_e_mail_counts_towards_its_account(core):
 
 
 def test_failures_from_one_address_lock_that_address_whatever_the_way(core):
+    """Spraying guesses from one address, by form, JSON and a logged-in session's re-authentication, locks it."""
     limit = core.app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    spraying = Browser(core.app, "203.0.113.66")
+    spraying, signed_in = Browser(core.app, "203.0.113.66"), Browser(core.app, "203.0.113.66")
+    assert signed_in.form_login(core.staff["front_desk"].email).status_code == 302
     for n in range(limit):
-        spraying.login(("form", "json")[n % 2], f"guess{n}@example.com", WRONG)
+        way = "verify" if n < 3 else ("form", "json")[n % 2]  # (fewer than lock the signed-in account itself)
+        if way == "verify":
+            signed_in.open("POST", "/verify", data={"password": WRONG, "csrf_token": signed_in.token("/verify")})
+        else:
+            spraying.login(way, f"guess{n}@example.com", WRONG)
     assert spraying.json_login(core.staff["manager"].email).status_code == 429
     assert spraying.form_login(core.staff["manager"].email).status_code == 429
     assert Browser(core.app, "203.0.113.67").form_login(core.staff["manager"].email).status_code == 302
