@@ -14,8 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
 from .headers import init_security_headers
-from .passwords import PasswordRules
 from .login_guard import ClinicLoginForm, init_login_guard
+from .passwords import PasswordRules
 from .plugins import Registry, load_plugins
 from .schema import compared_by_alembic
 from .sessions import configure_https, init_sessions
