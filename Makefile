@@ -23,7 +23,7 @@ run: install
 	$(BIN)/clinicadmin db upgrade
 	$(BIN)/clinicadmin demo-data
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
-	$(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
+	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
 ## Install and run every test (PostgreSQL tests skip with a reason when it is unreachable, except in CI)
 test: install

@@ -5,7 +5,7 @@ import os
 import sqlite3
 import uuid
 
-from flask import Flask, redirect, render_template
+from flask import Flask, jsonify, redirect, render_template, request
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,9 +14,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
 from .headers import init_security_headers
-from .login_guard import init_login_guard
+from .login_guard import ClinicLoginForm, init_login_guard
+from .passwords import PasswordRules
 from .plugins import Registry, load_plugins
 from .schema import compared_by_alembic
+from .sessions import configure_https, init_sessions
 from .two_factor import OneTimeTotp, init_two_factor
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,11 @@ def create_app(config=None):
     """Create the app: config from defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment, then ``config``.
 
     ``config`` may also carry ``INSTANCE_PATH`` (where the database and secrets live) and ``EXTRA_PLUGINS``
-    ((name, object) pairs registered after discovery, for tests).
+    ((name, object) pairs registered after discovery, for tests). Built from the deployment's configuration alone
+    (no ``config``: a WSGI server, ``clinicadmin run``), an app in production mode refuses to start until ``HTTPS``
+    says whether browsers reach it over https.
     """
+    serving = config is None
     config = dict(config or {})
     instance_path = (config.pop("INSTANCE_PATH", None) or os.environ.get("CLINICADMIN_INSTANCE_PATH")
                      or str(PROJECT_ROOT / "instance"))
@@ -65,6 +70,8 @@ def create_app(config=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                                                    "connect_args": {"timeout": 30}}
 
+    configure_https(app, serving)
+
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -79,7 +86,9 @@ def create_app(config=None):
     from .models import Role, User
 
     app.config["SECURITY_TOTP_ISSUER"] = app.config["SECURITY_TOTP_ISSUER"] or app.config["CLINIC_NAME"]
-    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp)
+    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp,
+                            login_form=ClinicLoginForm, password_util_cls=PasswordRules)
+    init_sessions(app)
     init_login_guard(app)
     init_two_factor(app)
 
@@ -116,9 +125,11 @@ def _register_pages(app):
     @app.errorhandler(429)
     def too_many(exc):
         minutes = app.config["LOGIN_LOCKOUT_MINUTES"]
-        return render_template("error.html", code=429, message=(
-            f"Too many failed logins for this account or from this address. Try again in {minutes} minutes, "
-            "or ask a manager.")), 429
+        message = (f"Too many failed logins for this account or from this address. Try again in {minutes} minutes, "
+                   "or ask a manager.")
+        if request.is_json:  # Flask-Security's JSON shape, for a JSON login
+            return jsonify({"meta": {"code": 429}, "response": {"errors": [message]}}), 429
+        return render_template("error.html", code=429, message=message), 429
 
     @app.errorhandler(413)
     def too_large(exc):

@@ -22,7 +22,14 @@ class ClinicGroup(FlaskGroup):
             self.add_command(db_group, "db")
 
 
-@click.group(cls=ClinicGroup, create_app=create_app)
+def _app_for_command():
+    """``run`` serves the app, so it is built as a server builds it (refused in production until ``HTTPS`` is set);
+    the chores (``db upgrade``, ``check``, ``backup`` ...) serve nothing."""
+    command = click.get_current_context(silent=True)
+    return create_app(None if command is not None and command.info_name == "run" else {})
+
+
+@click.group(cls=ClinicGroup, create_app=_app_for_command)
 def main():
     """ClinicAdmin: run the admin panel (run), migrate the database (db upgrade) and the clinic's chores."""
 

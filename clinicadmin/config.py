@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -73,11 +74,18 @@ class DefaultConfig:
     # the one the proxy puts in X-Forwarded-For, and https is recognised from X-Forwarded-Proto.
     TRUSTED_PROXIES = 0
 
+    # Whether browsers reach the clinic over https (directly or through a TLS proxy): True gives Secure cookies and
+    # HSTS; False says plainly that it is http. A server in production mode refuses to start while it is None
+    # (see clinicadmin.sessions); `make run` sets it False for the development server on 127.0.0.1.
+    HTTPS = None
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # `make run` serves plain http on 127.0.0.1; set True behind TLS
+    SESSION_COOKIE_SECURE = False  # True whenever HTTPS is
+    # No session cookie is accepted 12 hours after it was last issued: the longest "Remember me" may keep a sign-in.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 

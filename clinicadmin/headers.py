@@ -1,5 +1,6 @@
 """Response headers that protect every page: a Content-Security-Policy whose scripts need this response's nonce (no
-``unsafe-inline`` scripts), no framing, no MIME sniffing, a strict referrer, and no caching of admin pages."""
+``unsafe-inline`` scripts), no framing, no MIME sniffing, a strict referrer, no caching of admin pages, and, when the
+clinic is served over https (``HTTPS``), HSTS."""
 import base64
 import hashlib
 import secrets
@@ -13,6 +14,9 @@ def csp_nonce():
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
 
+
+#: How long a browser that saw the clinic over https refuses to reach it over http (two years).
+HSTS_SECONDS = 2 * 365 * 24 * 3600
 
 #: Inline handlers Flask-Admin's templates use on every site: its no-op links and its filter menu's items.
 FLASK_ADMIN_HANDLERS = ("javascript:void(0)", "return false;")
@@ -39,6 +43,7 @@ def init_security_headers(app, admin):
     """Send the protective headers on every response of ``app``."""
     handler_hashes = _inline_handler_hashes(admin)
     script_extra = " 'unsafe-hashes' " + " ".join(handler_hashes) if handler_hashes else ""
+    https = bool(app.config.get("HTTPS"))
 
     @app.after_request
     def security_headers(response):
@@ -51,6 +56,8 @@ def init_security_headers(app, admin):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if https:
+            response.headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
         if not request.path.startswith(("/static", "/admin/static")):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,6 +1,14 @@
-"""Login hygiene around Flask-Security's login views: every attempt is audited, repeated failures per account and per
-address are throttled (a wrong two-factor code counts like a wrong password), a login starts a new session, and a
-session idle for too long is ended.
+"""Login hygiene around Flask-Security's views: every way in goes through one throttle, every attempt is audited, a
+login starts a new session, and a session idle for too long is ended.
+
+A way in is any request that presents a password or a code: the login form or its JSON twin, the second factor (an
+authenticator code or a recovery code), a logged-in person proving it again (``/verify``). Each attempt counts
+against the account it names (the account Flask-Security resolves the typed e-mail to, however it is spelt) and
+against the connecting address. An attempt counts as failed unless it logged in (or passed its step) or was refused
+before any credential was checked (a missing field, a malformed e-mail, a ``next=`` the login refuses), so a link
+cannot lock someone out and no credential is checked uncounted. Every endpoint Flask-Security registers is classified
+here at start-up: one that is neither a way in nor known to take no credential stops the app, so a way in turned on
+later cannot skip the throttle.
 
 Settings (config): ``LOGIN_MAX_FAILURES`` per account and ``LOGIN_MAX_FAILURES_PER_ADDRESS`` within
 ``LOGIN_LOCKOUT_MINUTES``; ``IDLE_TIMEOUT_MINUTES`` (0 turns the idle timeout off).
@@ -9,36 +17,94 @@ import time
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from flask_security import current_user, logout_user
+from flask_security import LoginForm, current_user, logout_user
+from flask_security.signals import user_failed_authn
+from werkzeug.datastructures import MultiDict
 
 from .audit import audit
 from .extensions import db
 from .models import AuditEvent, User
-from .two_factor import SECOND_FACTOR_ENDPOINTS
+from .sessions import offer_remember_me
 
 LOGIN_ENDPOINT = "security.login"
-#: How each login endpoint proves who someone is, as the audit log says it.
-_PROOF = {LOGIN_ENDPOINT: "password", "security.two_factor_token_validation": "authenticator code",
-          "security.mf_recovery": "recovery code"}
+#: Steps of a login where someone not yet logged in proves who they are, and with what (as the audit log says it).
+LOGIN_STEPS = {LOGIN_ENDPOINT: "password", "security.two_factor_token_validation": "authenticator code",
+               "security.mf_recovery": "recovery code", "security.us_signin": "passcode",
+               "security.wan_signin_response": "passkey"}
+#: Where a logged-in person proves who they are again (Flask-Security's re-authentication).
+REAUTHENTICATION = {"security.verify": "password", "security.us_verify": "passcode",
+                    "security.wan_verify_response": "passkey"}
+#: Flask-Security endpoints that take no credential (a logged-in person's own set-up, logging out, static files).
+NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setup",
+                 "security.two_factor_setup_validate", "security.two_factor_rescue", "security.mf_recovery_codes",
+                 "security.tf_select"}
 
 
-def _attempted_email():
-    """The account being logged in to: the e-mail typed, or, at the second factor, the account whose password was
-    right (Flask-Security keeps it in the session)."""
-    if request.endpoint in SECOND_FACTOR_ENDPOINTS:
-        user = db.session.execute(db.select(User.email).where(
-            User.fs_uniquifier == str(session.get("tf_user_id") or ""))).scalar_one_or_none()
-        return (user or "").lower()[:60]
-    return (request.form.get("email") or "").strip().lower()[:60]
+class ClinicLoginForm(LoginForm):
+    """Flask-Security's login form, which says when it refused an attempt before checking any credential, and offers
+    "Remember me" only when the clinic allows it (``sessions.offer_remember_me``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label = offer_remember_me()
+        if label:
+            self.remember.label.text = label
+        else:
+            del self.remember  # Flask-Security then logs in without it, whatever the request says
+
+    def validate(self, **kwargs):
+        valid = super().validate(**kwargs)
+        # Flask-Security looks the account up (and then checks the password) only once every field is valid, and it
+        # names the identity field (`ifield`) when it does: without one, no credential was checked.
+        g.login_unchecked = not valid and self.ifield is None
+        return valid
 
 
-def _is_login_attempt():
-    """A POST that tries to log in: the password, or the second factor of a login (not a logged-in person changing
-    their own two-factor set-up)."""
+def _submitted():
+    """The fields of this request as Flask-Security's views read them: the JSON body, or the form."""
+    if not request.content_length:
+        return MultiDict()
+    if not request.is_json:
+        return request.form
+    try:
+        return MultiDict(request.get_json(silent=True) or {})
+    except (TypeError, ValueError):
+        return MultiDict()
+
+
+def _account_named(typed):
+    """The account a typed e-mail logs in to (its e-mail in lower case), or the typed text when there is none."""
+    if not isinstance(typed, str) or not typed.strip():
+        return ""
+    try:
+        typed = current_app.security.mail_util.normalize(typed)
+    except Exception:  # not an e-mail: the form refuses it before checking anything
+        return typed.strip().lower()[:60]
+    user = current_app.security.datastore.find_user(case_insensitive=True, email=typed)
+    return (user.email if user else typed).lower()[:60]
+
+
+def _attempted_account():
+    """The account being logged in to: the e-mail typed, at the second factor the account whose password was right
+    (Flask-Security keeps it in the session), and at a re-authentication the person logged in."""
+    if request.endpoint == LOGIN_ENDPOINT:
+        return _account_named(_submitted().get("email"))
+    if current_user.is_authenticated:
+        return current_user.email.lower()[:60]
+    email = db.session.execute(db.select(User.email).where(
+        User.fs_uniquifier == str(session.get("tf_user_id") or ""))).scalar_one_or_none()
+    return (email or "").lower()[:60]
+
+
+def _attempt_proof():
+    """What this request presents if it is a way in (the audit log's name for it), else None."""
     if request.method != "POST":
-        return False
-    return request.endpoint == LOGIN_ENDPOINT or (request.endpoint in SECOND_FACTOR_ENDPOINTS
-                                                  and not current_user.is_authenticated)
+        return None
+    if request.endpoint == LOGIN_ENDPOINT:
+        return LOGIN_STEPS[LOGIN_ENDPOINT]
+    if current_user.is_authenticated:
+        return REAUTHENTICATION.get(request.endpoint)
+    return LOGIN_STEPS.get(request.endpoint)
 
 
 def _recent_failures(since, **where):
@@ -51,24 +117,41 @@ def _recent_failures(since, **where):
 def _throttled():
     config = current_app.config
     since = datetime.utcnow() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-    email = g.login_email
-    return ((email and _recent_failures(since, object_id=email) >= config["LOGIN_MAX_FAILURES"])
+    account = g.login_account
+    return ((account and _recent_failures(since, object_id=account) >= config["LOGIN_MAX_FAILURES"])
             or _recent_failures(since, remote_addr=request.remote_addr) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
+
+
+def _check_every_endpoint_is_classified(app):
+    """Stop start-up if Flask-Security registered an endpoint this guard does not know: it might be a way in."""
+    known = set(LOGIN_STEPS) | set(REAUTHENTICATION) | NO_CREDENTIAL
+    unknown = sorted(e for e in app.view_functions if e.startswith("security.") and e not in known)
+    if unknown:
+        raise RuntimeError(f"login_guard does not know whether {', '.join(unknown)} take a password or a code: add "
+                           "each to LOGIN_STEPS or REAUTHENTICATION (throttled) or to NO_CREDENTIAL")
+
+
+def _note_refused_credential(sender, user, auth_type=None, **extra):
+    """Flask-Security reports each credential it checked and refused (the only sign a re-authentication failed)."""
+    g.credential_refused = auth_type or True
 
 
 def init_login_guard(app):
     """Register the guard's request hooks on ``app``."""
+    _check_every_endpoint_is_classified(app)
+    user_failed_authn.connect(_note_refused_credential, app)
 
     @app.before_request
     def refuse_throttled_logins():
-        g.login_attempt = _is_login_attempt()
-        if not g.login_attempt:
+        g.login_proof = _attempt_proof()
+        if not g.login_proof:
             return
-        g.login_email = _attempted_email()
+        g.login_account = _attempted_account()
         if _throttled():
-            audit("login.throttled", object_type="User", object_id=g.login_email, outcome="refused")
+            audit("login.throttled", object_type="User", object_id=g.login_account, outcome="refused")
             db.session.commit()
             abort(429)
+        g.paa_before = session.get("fs_paa")
         if request.endpoint == LOGIN_ENDPOINT:
             # A login starts a new session: nothing from before it (a CSRF token, anything planted) carries over.
             # CSRFProtect has already checked this request's token.
@@ -76,18 +159,27 @@ def init_login_guard(app):
 
     @app.after_request
     def audit_login_attempts(response):
-        if not g.get("login_attempt") or response.status_code == 429:
+        proof = g.get("login_proof")
+        if not proof or response.status_code == 429:
             return response
-        proof = _PROOF[request.endpoint]
-        if current_user.is_authenticated:
+        account = g.login_account
+        if request.endpoint in REAUTHENTICATION:
+            if g.get("credential_refused"):
+                audit("login.failure", object_type="User", object_id=account, outcome="failed",
+                      detail={"wrong": proof, "step": "re-authentication"})
+            elif session.get("fs_paa") != g.paa_before:
+                audit("login.reauthenticated", object_type="User", object_id=account, detail={"proof": proof})
+        elif current_user.is_authenticated:
             session["last_seen"] = time.time()
             audit("login.success", object_type="User", object_id=current_user.email.lower()[:60],
                   detail={"last_proof": proof})
         elif request.endpoint == LOGIN_ENDPOINT and session.get("tf_user_id"):
-            audit("login.second_factor_required", object_type="User", object_id=g.login_email, outcome="pending")
+            audit("login.second_factor_required", object_type="User", object_id=account, outcome="pending")
+        elif g.get("login_unchecked"):
+            audit("login.refused", object_type="User", object_id=account, outcome="refused",
+                  detail={"reason": "incomplete form or a refused next= (no credential checked)"})
         else:
-            audit("login.failure", object_type="User", object_id=g.login_email, outcome="failed",
-                  detail={"wrong": proof})
+            audit("login.failure", object_type="User", object_id=account, outcome="failed", detail={"wrong": proof})
         db.session.commit()
         return response
 

@@ -17,9 +17,6 @@ from .extensions import db
 
 REQUIRE_SETTING = "security.require_two_factor"
 
-#: The endpoints where the second factor is checked during a login: a code, or a one-time recovery code.
-SECOND_FACTOR_ENDPOINTS = ("security.two_factor_token_validation", "security.mf_recovery")
-
 #: What someone who must set up two-factor sign-in may still reach.
 _SETUP_ENDPOINTS = ("security.two_factor_setup", "security.two_factor_setup_validate",
                     "security.two_factor_token_validation", "security.mf_recovery_codes", "security.logout", "static")
