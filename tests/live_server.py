@@ -128,8 +128,11 @@ class LiveServer:
         self.log_path = folder / "gunicorn.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
+            # Port 0: the system picks a free port, read back from the log. No control socket: its default path
+            # is one per user, shared by every server started at the same time.
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", "127.0.0.1:0",
-             "--timeout", "60", "--graceful-timeout", "5", "--log-level", "info", "clinicadmin.app:create_app()"],
+             "--timeout", "60", "--graceful-timeout", "1", "--no-control-socket", "--log-level", "info",
+             "clinicadmin.app:create_app()"],
             cwd=folder, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self.url = self._wait_until_serving()
@@ -202,6 +205,10 @@ def live_server(app, request, tmp_path):
     started = []
 
     def start(workers=4, **config):
+        by_object = [p.name for p in app.extensions["clinicadmin"].loaded if p.source == "registered by the caller"]
+        if by_object:
+            raise ValueError(f"live_server: plugins registered as objects ({', '.join(by_object)}) cannot be loaded "
+                             "by another process; enable plugins by name (PLUGINS_ENABLED)")
         db.session.commit()  # the server sees only what is committed
         shared = {key: app.config.get(key) for key in SHARED_CONFIG}
         server = LiveServer(tmp_path / f"live-{len(started)}", {**shared, **config}, workers, staff)
