@@ -47,3 +47,32 @@ def test_a_live_server_stops_with_all_its_workers(app, staff, live_server):
 def test_a_live_server_refuses_config_another_process_cannot_read(app, live_server):
     with pytest.raises(ValueError, match="cannot be written"):
         live_server(workers=1, CLINIC_LOGO=object())
+
+
+def _secrets_of(folder, start, answers):
+    from clinicadmin.config import load_or_create_secrets
+
+    start.wait(10)
+    answers.put(load_or_create_secrets(folder))
+
+
+def test_server_processes_starting_on_a_new_instance_share_one_set_of_secrets(tmp_path):
+    """Workers that start together on an instance without secrets must not each make their own: a login made in one
+    would then be refused by the others. A race, so run several times; no database: this runs once."""
+    import multiprocessing
+
+    from clinicadmin.config import SECRET_KEYS, load_or_create_secrets
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(10):
+        folder = tmp_path / str(round_)
+        start, answers = context.Barrier(8), context.Queue()
+        workers = [context.Process(target=_secrets_of, args=(str(folder), start, answers)) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        got = [answers.get(timeout=30) for _ in workers]
+        for worker in workers:
+            worker.join(10)
+        assert all(answer == got[0] for answer in got), f"round {round_}: {len({str(a) for a in got})} sets"
+        assert load_or_create_secrets(folder) == got[0] and all(got[0][key] for key in SECRET_KEYS)
+        assert (folder / "secrets.json").stat().st_mode & 0o777 == 0o600
