@@ -20,6 +20,7 @@ from wtforms.validators import StopValidation
 
 from .extensions import db
 from .models import Client, Product
+from .plugins import PluginError
 
 #: The most rows one lookup request returns, whatever it asks for (the select2 widget asks for 10).
 LOOKUP_LIMIT = 20
@@ -250,9 +251,14 @@ def init_lookups(app, registry):
     for form_class in list(_form_classes()):
         found.extend(_declared_lookups(vars(form_class).values()))
     with app.app_context():
-        for modality in registry.modalities:
-            for answer in registry.pm.hook.treatment_form_fields(modality=modality):
-                found.extend(_declared_lookups((answer or {}).values()))
+        for impl in registry.pm.hook.treatment_form_fields.get_hookimpls():
+            for modality in registry.modalities:
+                try:
+                    answer = impl.function(**{arg: modality for arg in impl.argnames})
+                    found.extend(_declared_lookups((answer or {}).values()))
+                except Exception as exc:
+                    raise PluginError(f"plugin {impl.plugin_name!r}: treatment_form_fields({modality!r}) raised "
+                                      f"{type(exc).__name__}: {exc}") from exc
     app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
 

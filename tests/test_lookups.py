@@ -214,3 +214,20 @@ def test_a_record_form_field_whose_lookup_was_not_registered_at_start_up_is_refu
     with shifting.test_request_context():
         with pytest.raises(LookupError, match="product-kind2"):
             record_form_class("shifting")(meta={"csrf": False})
+
+
+def test_a_plugin_whose_form_fields_fail_at_start_up_is_named(app_factory):
+    from clinicadmin.plugin_api import Modality, hookimpl
+    from clinicadmin.plugins import PluginError
+
+    class Broken:
+        @hookimpl
+        def register_modality(self):
+            return Modality("broken", "Broken", consent_text="I agree.")
+
+        @hookimpl
+        def treatment_form_fields(self, modality):
+            raise RuntimeError("no fields today")
+
+    with pytest.raises(PluginError, match="'broken'.*treatment_form_fields.*no fields today"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("broken", Broken())])
