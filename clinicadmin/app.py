@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
+from .forms import init_lookups
 from .headers import init_security_headers
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
@@ -98,6 +99,7 @@ def create_app(config=None):
 
     from .admin import init_admin
 
+    init_lookups(app, registry)  # after the admin's forms are imported, so their lookup fields are seen
     admin = init_admin(app, registry)
     init_security_headers(app, admin)
     _register_pages(app)

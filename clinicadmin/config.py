@@ -5,6 +5,7 @@ the key that encrypts recovery codes are generated into ``instance/secrets.json`
 generated into the same file when it is first needed.
 """
 import base64
+import fcntl
 import json
 import os
 import secrets
@@ -109,18 +110,27 @@ SECRET_KEYS = tuple(_new_secrets())
 
 
 def load_or_create_secrets(instance_path):
-    """Return the deployment's secrets from ``instance/secrets.json`` (mode 0600), generating any that are missing."""
+    """Return the deployment's secrets from ``instance/secrets.json`` (mode 0600), generating any that are missing.
+
+    Generating holds a lock on ``instance/secrets.lock``, so server processes that start together on a new instance
+    all get the one set that is written, rather than each its own (sessions would then hold in one process only).
+    """
     path = Path(instance_path) / "secrets.json"
     values = json.loads(path.read_text()) if path.exists() else {}
-    missing = {key: make() for key, make in _new_secrets().items() if not values.get(key)}
-    if missing:
-        values.update(missing)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".json.new")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(values, fh)
-        os.replace(partial, path)
+    if all(values.get(key) for key in SECRET_KEYS):
+        return values
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        values = json.loads(path.read_text()) if path.exists() else {}
+        missing = {key: make() for key, make in _new_secrets().items() if not values.get(key)}
+        if missing:
+            values.update(missing)
+            partial = path.with_suffix(".json.new")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(values, fh)
+            os.replace(partial, path)
     return values
 
 

@@ -2,18 +2,49 @@
 
 A plugin's ``treatment_form_fields`` may use :class:`ProductField` to let the practitioner pick the product a
 treatment used (``ProductField("Serum", categories=["serum"])``); the stored value is the product's id.
+
+Every lookup a form can ask for is registered when the app is created (:func:`init_lookups`): the client lookup, the
+lookup of all products, and one per set of categories that a plugin's treatment form fields or a form class declares.
+So any process of a multi-process server answers any lookup from its start, whether or not it has built the form.
+A field whose lookup was not registered at start-up refuses to be built, rather than work in one process only.
 """
+import unicodedata
+
+from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectField
 from sqlalchemy import or_
-from wtforms import SelectMultipleField, ValidationError, widgets
+from wtforms import Form, SelectMultipleField, ValidationError, widgets
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
 from .extensions import db
 from .models import Client, Product
+from .plugins import PluginError
 
+#: The most rows one lookup request returns, whatever it asks for (the select2 widget asks for 10).
 LOOKUP_LIMIT = 20
-_LOADERS = {}
+#: How deep a lookup may page; past it the person is asked to type more of the name.
+LOOKUP_MAX_OFFSET = 1000
+#: The longest search term used; the rest is ignored.
+SEARCH_TERM_LENGTH = 100
+LOOKUPS_KEY = "clinicadmin.lookups"
+
+
+class SearchRefused(ValueError):
+    """A search term or page that cannot be searched for; its message says why, in words for the person."""
+
+
+def search_term(text, max_length=SEARCH_TERM_LENGTH):
+    """``text`` stripped and cut to ``max_length`` characters, ready for :func:`starts_with` once lower-cased.
+
+    Raises :class:`SearchRefused` for control characters (NUL among them, which PostgreSQL cannot take) and lone
+    surrogates (which no database can encode): no stored name or code holds them.
+    """
+    term = (text or "").strip()[:max_length]
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in term):
+        raise SearchRefused("The search contains control characters; type letters, digits or punctuation.")
+    return term
 
 
 def like_prefix(term):
@@ -22,30 +53,59 @@ def like_prefix(term):
     return escaped + "%"
 
 
+def _after_prefix(term):
+    """The least text above every text that starts with ``term``, in code point order (the byte order of UTF-8), or
+    None when there is none (``term`` is all U+10FFFF). Surrogates are skipped: no text holds them."""
+    chars = list(term)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            if 0xD800 <= code <= 0xDFFF:
+                code = 0xE000
+            return "".join(chars) + chr(code)
+    return None
+
+
 def starts_with(column, term):
     """``column`` starts with ``term`` (already lower-case), case-insensitively and literally.
 
     A byte-order range on ``lower(column)`` that its index serves (client names and e-mail, product names and SKUs
-    have one: ``schema.EXPRESSION_INDEXES``) (``term`` <= value < ``term`` with its last
-    character incremented), and the LIKE that keeps the match exact.
+    have one: ``schema.EXPRESSION_INDEXES``) (``term`` <= value < the least text above every value starting with
+    ``term``), and the LIKE that keeps the match exact. Any term is safe: one that no stored text can hold (NUL,
+    other control characters, lone surrogates) matches nothing instead of reaching the database.
     """
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in term):
+        return db.false()
     lowered = db.func.lower(column)
     if db.session.get_bind().dialect.name == "postgresql":
         lowered = lowered.collate("C")
-    upper = term[:-1] + chr(ord(term[-1]) + 1)
-    return db.and_(lowered >= term, lowered < upper, db.func.lower(column).like(like_prefix(term), escape="\\"))
+    upper = _after_prefix(term)
+    in_range = lowered >= term if upper is None else db.and_(lowered >= term, lowered < upper)
+    return db.and_(in_range, db.func.lower(column).like(like_prefix(term), escape="\\"))
 
 
-class _Lookup(QueryAjaxModelLoader):
-    """A loader whose ``get_one`` applies the same filters as its list, and whose search is a literal prefix."""
+def lookup_page(offset, limit):
+    """``(offset, limit)`` of a lookup request made safe: the limit between 1 and :data:`LOOKUP_LIMIT`; an offset
+    below 0 or past :data:`LOOKUP_MAX_OFFSET` raises :class:`SearchRefused`."""
+    offset = offset or 0
+    if offset < 0:
+        raise SearchRefused("That page of results does not exist.")
+    if offset > LOOKUP_MAX_OFFSET:
+        raise SearchRefused(f"Only the first {LOOKUP_MAX_OFFSET} matches are listed; type more of the name.")
+    return offset, max(1, min(limit or LOOKUP_LIMIT, LOOKUP_LIMIT))
 
+
+class Lookup(QueryAjaxModelLoader):
+    """A loader whose ``get_one`` applies the same filters as its list, whose search is a literal prefix, and whose
+    pages hold at most :data:`LOOKUP_LIMIT` rows. ``client_data``: its rows are clients (audited, role-checked)."""
+
+    client_data = False
     search_columns = ()
     placeholder = "Type to search"
 
     def __init__(self, name):
         super().__init__(name, db.session, self.model, fields=list(self.search_columns), page_size=LOOKUP_LIMIT,
                          placeholder=self.placeholder)
-        _LOADERS[name] = self
 
     def base_query(self):
         return db.session.query(self.model)
@@ -59,25 +119,38 @@ class _Lookup(QueryAjaxModelLoader):
             return self.base_query().filter(self.model.id == key).one_or_none()
 
     def get_list(self, term, offset=0, limit=LOOKUP_LIMIT):
-        term = (term or "").strip()[:100]
+        """Rows whose search columns start with ``term``; raises :class:`SearchRefused` for a term or page that
+        cannot be searched (see :func:`search_term` and :func:`lookup_page`)."""
+        term = search_term(term)
+        offset, limit = lookup_page(offset, limit)
         query = self.base_query()
         if term:
             query = query.filter(or_(*(starts_with(col, term.lower()) for col in self.search_columns)))
-        return query.order_by(*self.search_columns).offset(offset or 0).limit(min(limit or LOOKUP_LIMIT, 50)).all()
+        return query.order_by(*self.search_columns).offset(offset).limit(limit).all()
 
 
-class ClientLookup(_Lookup):
+class ClientLookup(Lookup):
     """Clients who are not archived, searched by the start of the last name, first name or email."""
 
     model = Client
+    client_data = True
     search_columns = (Client.last_name, Client.first_name, Client.email)
     placeholder = "Type the start of the client's last name, first name or email"
+
+    def __init__(self, name="client"):
+        super().__init__(name)
 
     def base_query(self):
         return db.session.query(Client).filter(Client.archived_at.is_(None))
 
 
-class ProductLookup(_Lookup):
+def product_lookup_name(categories=None):
+    """The name of the lookup of active products of ``categories`` (all products when none are given)."""
+    categories = sorted(set(categories or ()))
+    return "product" + ("-" + "-".join(categories) if categories else "")
+
+
+class ProductLookup(Lookup):
     """Active products of some categories, searched by the start of the name or SKU."""
 
     model = Product
@@ -85,8 +158,8 @@ class ProductLookup(_Lookup):
     placeholder = "Type the start of the product's name or SKU"
 
     def __init__(self, categories=None):
-        self.categories = tuple(sorted(categories or ()))
-        super().__init__("product" + ("-" + "-".join(self.categories) if self.categories else ""))
+        self.categories = tuple(sorted(set(categories or ())))
+        super().__init__(product_lookup_name(self.categories))
 
     def base_query(self):
         query = db.session.query(Product).filter(Product.active.is_(True))
@@ -95,32 +168,98 @@ class ProductLookup(_Lookup):
         return query
 
 
-def loader(name):
-    """The registered lookup called ``name`` (used by the views' ajax endpoints), or None."""
-    return _LOADERS.get(name)
-
-
 def client_lookup():
-    return _LOADERS.get("client") or ClientLookup("client")
+    """A client lookup, for a model view's ``form_ajax_refs``."""
+    return ClientLookup()
 
 
 def product_lookup(categories=None):
-    key = "product" + ("-" + "-".join(sorted(categories)) if categories else "")
-    return _LOADERS.get(key) or ProductLookup(categories)
+    """A product lookup of ``categories``, for a model view's ``form_ajax_refs``."""
+    return ProductLookup(categories)
 
 
-class ClientField(AjaxSelectField):
-    """Pick a client by typing the start of their name; the data is the Client."""
+def lookups():
+    """The current app's registered lookups, by name."""
+    return current_app.extensions[LOOKUPS_KEY]
+
+
+def loader(name):
+    """The current app's registered lookup called ``name`` (used by the views' ajax endpoints), or None."""
+    return lookups().get(name)
+
+
+class LookupField(AjaxSelectField):
+    """An ajax pick of a record through a lookup registered at start-up; subclasses say which (``lookup_for``)."""
+
+    #: the keyword arguments that choose the lookup, not passed on to the field
+    lookup_arguments = ()
+
+    @classmethod
+    def lookup_for(cls, **kwargs):
+        """The lookup a field built with these keyword arguments uses."""
+        raise NotImplementedError
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(client_lookup(), label, validators, **kwargs)
+        lookup = self.lookup_for(**kwargs)
+        for key in self.lookup_arguments:
+            kwargs.pop(key, None)
+        if has_app_context():
+            registered = current_app.extensions.get(LOOKUPS_KEY, {}).get(lookup.name)
+            if registered is None:
+                raise LookupError(
+                    f"the lookup {lookup.name!r} was not registered when the app was created, so other server "
+                    "processes could not answer it: declare the field in a form class or in treatment_form_fields")
+            lookup = registered
+        super().__init__(lookup, label, validators, **kwargs)
 
 
-class ProductField(AjaxSelectField):
+class ClientField(LookupField):
+    """Pick a client by typing the start of their name; the data is the Client."""
+
+    @classmethod
+    def lookup_for(cls, **kwargs):
+        return ClientLookup()
+
+
+class ProductField(LookupField):
     """Pick an active product of ``categories`` by typing; the data is the Product."""
 
-    def __init__(self, label=None, validators=None, categories=None, **kwargs):
-        super().__init__(product_lookup(categories), label, validators, **kwargs)
+    lookup_arguments = ("categories",)
+
+    @classmethod
+    def lookup_for(cls, categories=None, **kwargs):
+        return ProductLookup(categories)
+
+
+def _declared_lookups(unbound_fields):
+    for unbound in unbound_fields:
+        field_class = getattr(unbound, "field_class", None)
+        if isinstance(unbound, UnboundField) and isinstance(field_class, type) and issubclass(field_class, LookupField):
+            yield field_class.lookup_for(**unbound.kwargs)
+
+
+def _form_classes(base=Form):
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _form_classes(sub)
+
+
+def init_lookups(app, registry):
+    """Register every lookup the app's forms can ask for, in the app: clients, all products, each lookup field that
+    a form class declares, and each one in a loaded plugin's treatment form fields for any modality."""
+    found = [ClientLookup(), ProductLookup()]
+    for form_class in list(_form_classes()):
+        found.extend(_declared_lookups(vars(form_class).values()))
+    with app.app_context():
+        for impl in registry.pm.hook.treatment_form_fields.get_hookimpls():
+            for modality in registry.modalities:
+                try:
+                    answer = impl.function(**{arg: modality for arg in impl.argnames})
+                    found.extend(_declared_lookups((answer or {}).values()))
+                except Exception as exc:
+                    raise PluginError(f"plugin {impl.plugin_name!r}: treatment_form_fields({modality!r}) raised "
+                                      f"{type(exc).__name__}: {exc}") from exc
+    app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
 
 def needed_with(other_field, label):

@@ -12,10 +12,13 @@ from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_security import current_user
 
+from ..audit import audit_read
 from ..extensions import db
-from ..forms import loader, starts_with
+from ..forms import Lookup, SearchRefused, lookups, starts_with
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
+#: the roles that may see clients' names (everyone but stock clerks)
+CLIENT_ROLES = ("admin", "manager", "practitioner", "front_desk")
 
 #: Dates and times as a clinic reads them: to the minute, no microseconds.
 TYPE_FORMATTERS = {
@@ -130,6 +133,20 @@ class SecuredModelView(RoleRequired, ModelView):
                 count_query = count_query.filter(db.or_(*count_matches))
         return query, count_query, joins, count_joins
 
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        return serve_lookup(self._form_ajax_refs)
+
+    def _process_ajax_references(self):
+        """The view's ``form_ajax_refs``, each of which must be a :class:`clinicadmin.forms.Lookup` (prefix search,
+        capped pages, client lookups audited); a plain Flask-Admin loader stops start-up."""
+        refs = super()._process_ajax_references()
+        for name, found in refs.items():
+            if not isinstance(found, Lookup):
+                raise TypeError(f"{type(self).__name__}.form_ajax_refs[{name!r}] must be a clinicadmin.forms lookup "
+                                "(client_lookup(), product_lookup(...))")
+        return refs
+
     def get_one(self, id):
         """Fetch one record through ``get_query`` so that a list's row filters (archived, role) also bind details."""
         pk = self.model.__mapper__.primary_key[0]
@@ -140,20 +157,28 @@ class SecuredModelView(RoleRequired, ModelView):
         return self.get_query().filter(pk == key).one_or_none()
 
 
-def serve_lookup():
-    """Answer a select2 lookup (GET ``name``, ``query``) from a registered client or product loader, as JSON.
+def serve_lookup(loaders=None):
+    """Answer a select2 lookup (GET ``name``, ``query``, ``offset``, ``limit``) as JSON, from the app's registered
+    lookups (or a model view's ``loaders``).
 
-    Client lookups are refused to roles that may not see clients (stock clerks), whatever page asks.
+    A lookup of clients is refused to roles that may not see them (stock clerks), whatever page asks, and each one
+    answered is audited with its query and how many clients it returned. A term or page that cannot be searched is a
+    400 whose JSON ``error`` says why.
     """
     name = request.args.get("name", "")
-    found = loader(name)
+    found = (lookups() if loaders is None else loaders).get(name)
     if found is None:
         abort(404)
-    if name == "client" and not user_has_role("admin", "manager", "practitioner", "front_desk"):
+    if found.client_data and not user_has_role(*CLIENT_ROLES):
         abort(403)
-    items = [
-        found.format(m)
-        for m in found.get_list(request.args.get("query", ""), request.args.get("offset", 0, type=int),
-                                request.args.get("limit", 20, type=int))
-    ]
-    return Response(json.dumps(items), mimetype="application/json")
+    query = request.args.get("query", "")
+    offset = request.args.get("offset", 0, type=int)
+    try:
+        rows = found.get_list(query, offset, request.args.get("limit", 0, type=int))
+    except SearchRefused as exc:
+        return Response(json.dumps({"error": str(exc)}), status=400, mimetype="application/json")
+    if found.client_data:
+        audit_read("client.lookup", object_type="Client",
+                   detail={"lookup": name, "query": query[:100], "offset": offset, "results": len(rows),
+                           "clients": [row.id for row in rows]})
+    return Response(json.dumps([found.format(row) for row in rows]), mimetype="application/json")
