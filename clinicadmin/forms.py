@@ -32,8 +32,22 @@ def starts_with(column, term):
     lowered = db.func.lower(column)
     if db.session.get_bind().dialect.name == "postgresql":
         lowered = lowered.collate("C")
-    upper = term[:-1] + chr(ord(term[-1]) + 1)
-    return db.and_(lowered >= term, lowered < upper, db.func.lower(column).like(like_prefix(term), escape="\\"))
+    upper = prefix_upper_bound(term)
+    in_range = lowered >= term if upper is None else db.and_(lowered >= term, lowered < upper)
+    return db.and_(in_range, db.func.lower(column).like(like_prefix(term), escape="\\"))
+
+
+def prefix_upper_bound(term):
+    """The least text above every text starting with ``term``: its last character incremented, past the surrogates
+    (which no text holds), or the one before it when that is the highest character; None when there is none."""
+    while term:
+        code = ord(term[-1]) + 1
+        if code == 0xD800:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return term[:-1] + chr(code)
+        term = term[:-1]
+    return None
 
 
 class _Lookup(QueryAjaxModelLoader):

@@ -13,12 +13,13 @@ from wtforms.validators import DataRequired, Length
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
+from ..input_policy import policy_form_view
 from ..models import Client, HealthEntry, ScreeningFinding, Treatment
 from ..plugins import registry
 from .archiving import ArchiveListActionMixin
 from .base import SecuredModelView
 from .keyset import KeysetPagerMixin
-from .validators import not_in_future, plain_text
+from .validators import not_in_future
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
@@ -102,6 +103,7 @@ class AuditedClientViewMixin(ClientScopeMixin):
         return response
 
     @expose("/edit/", methods=("GET", "POST"))
+    @policy_form_view
     def edit_view(self):
         if request.method == "GET":
             model = self.get_one(request.args.get("id"))
@@ -174,12 +176,12 @@ class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMix
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
                     "clinical_notes", "health_entries")
     form_args = {
-        "first_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
-        "last_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
+        "first_name": {"validators": [DataRequired(), Length(max=80)]},
+        "last_name": {"validators": [DataRequired(), Length(max=80)]},
         "date_of_birth": {"validators": [not_in_future]},
         "intake_reviewed_on": {"validators": [not_in_future]},
-        "clinical_notes": {"validators": [Length(max=20000), plain_text]},
-        "phone": {"validators": [Length(max=40), plain_text]},
+        "clinical_notes": {"validators": [Length(max=20000)]},
+        "phone": {"validators": [Length(max=40)]},
     }
     inline_models = [(HealthEntry, {
         "form_columns": ("id", "code", "onset", "ended", "notes"),
@@ -188,7 +190,7 @@ class ClientView(ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMix
             "code": {"label": "Condition", "choices": _condition_choices, "validators": [DataRequired()]},
             "onset": {"label": "Since / date", "validators": [not_in_future]},
             "ended": {"label": "Ended"},
-            "notes": {"validators": [Length(max=500), plain_text]},
+            "notes": {"validators": [Length(max=500)]},
         },
     })]
 

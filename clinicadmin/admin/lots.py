@@ -6,39 +6,39 @@ from decimal import Decimal
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..audit import audit
 from ..extensions import db
+from ..input_policy import PolicyFlaskForm, policy_form_view, required_reason
 from ..models import Location, StockLot, StockMovement
 from ..stock import StockError, adjust, reverse_receipt, transfer, write_off
 from .base import SecuredView
 from .inventory import STOCK_ROLES, active_locations
-from .validators import finite_quantity, plain_text
+from .validators import finite_quantity
 
-REASON = [DataRequired(message="Say why."), Length(min=3, max=255), plain_text]
+REASON = [DataRequired(message="Say why."), Length(min=3, max=255), required_reason()]
 
 
-class TransferForm(FlaskForm):
+class TransferForm(PolicyFlaskForm):
     to_location = SelectField("To location", coerce=int, validators=[DataRequired()])
     quantity = DecimalField("Quantity", validators=[InputRequired(), finite_quantity(inclusive=False)])
-    note = StringField("Note", validators=[Length(max=255), plain_text])
+    note = StringField("Note", validators=[Length(max=255)])
 
 
-class WriteOffForm(FlaskForm):
+class WriteOffForm(PolicyFlaskForm):
     quantity = DecimalField("Quantity", validators=[InputRequired(), finite_quantity(inclusive=False)])
     note = StringField("Reason (expired, broken, contaminated ...)", validators=REASON)
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(PolicyFlaskForm):
     delta = DecimalField("Change (+ found, - missing)",
                          validators=[InputRequired(), finite_quantity(minimum=Decimal("-1000000"))])
     note = StringField("Reason", validators=REASON)
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(PolicyFlaskForm):
     receipt_id = HiddenField(validators=[DataRequired()])
     note = StringField("Why the receipt was wrong", validators=REASON)
 
@@ -93,6 +93,7 @@ class LotView(SecuredView):
         return self._page(self._lot(lot.id), **{form_name: form})
 
     @expose("/<int:lot_id>/transfer", methods=("POST",))
+    @policy_form_view
     def transfer(self, lot_id):
         lot = self._lot(lot_id)
         form = TransferForm()
@@ -103,6 +104,7 @@ class LotView(SecuredView):
             lambda target: f"Transferred {form.quantity.data:f} {lot.product.unit} to {target.location.name}.")
 
     @expose("/<int:lot_id>/write-off", methods=("POST",))
+    @policy_form_view
     def write_off(self, lot_id):
         lot = self._lot(lot_id)
         form = WriteOffForm()
@@ -111,6 +113,7 @@ class LotView(SecuredView):
             lambda m: f"Wrote off {form.quantity.data:f} {lot.product.unit} of lot {lot.lot_number}.")
 
     @expose("/<int:lot_id>/adjust", methods=("POST",))
+    @policy_form_view
     def adjust(self, lot_id):
         lot = self._lot(lot_id)
         form = AdjustForm()
@@ -119,6 +122,7 @@ class LotView(SecuredView):
             lambda m: f"Adjusted lot {lot.lot_number} by {form.delta.data:+f} {lot.product.unit}.")
 
     @expose("/<int:lot_id>/reverse", methods=("POST",))
+    @policy_form_view
     def reverse(self, lot_id):
         lot = self._lot(lot_id)
         form = ReverseForm()

@@ -5,7 +5,7 @@ from flask import flash
 from flask_admin.actions import action
 from flask_security import current_user, hash_password
 from wtforms import PasswordField, SelectField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..audit import audit
 from ..extensions import db
@@ -15,7 +15,7 @@ from ..plugins import registry
 from ..two_factor import is_set_up, reset
 from .base import SecuredModelView, user_has_role
 from .clients import changes_of
-from .validators import date_order, plain_text
+from .validators import date_order
 
 MANAGERS = ("admin", "manager")
 PASSWORD_MIN = 12
@@ -40,8 +40,9 @@ class UserView(SecuredModelView):
             description=f"At least {PASSWORD_MIN} characters. Leave empty to keep the current password.",
         )
     }
-    form_args = {"email": {"validators": [DataRequired(), Length(max=254)]},
-                 "full_name": {"validators": [Length(max=120), plain_text]}}
+    form_args = {"email": {"validators": [DataRequired(), Length(max=254),
+                                          Email(message="Enter a valid e-mail address.")]},
+                 "full_name": {"validators": [Length(max=120)]}}
 
     def on_model_change(self, form, model, is_created):
         granted = {r.name for r in model.roles}
@@ -116,7 +117,7 @@ class CertificationView(SecuredModelView):
     form_args = {
         "user": {"validators": [DataRequired()]},
         "scope": {"choices": _scope_choices, "validators": [DataRequired()]},
-        "licence_number": {"validators": [Length(max=80), plain_text]},
+        "licence_number": {"validators": [Length(max=80)]},
         "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
     }
 
@@ -132,8 +133,8 @@ class LocationView(SecuredModelView):
     column_sortable_list = ("name",)
     column_default_sort = ("name", False)
     form_columns = ("name", "address", "active")
-    form_args = {"name": {"validators": [DataRequired(), Length(max=120), plain_text]},
-                 "address": {"validators": [Length(max=255), plain_text]}}
+    form_args = {"name": {"validators": [DataRequired(), Length(max=120)]},
+                 "address": {"validators": [Length(max=255)]}}
 
 
 class RoleView(SecuredModelView):
