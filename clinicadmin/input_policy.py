@@ -54,20 +54,22 @@ def _leaves(fields):
 
 
 class PolicyForm:
-    """Mixed into every form base: validation also refuses, in every string field (sub-forms included), what the
-    policy refuses. Use :class:`PolicyFlaskForm`, :class:`PolicyPlainForm` or :class:`PolicyAdminForm`."""
+    """Mixed into every form base: validation first refuses, in every string field (sub-forms included), what the
+    policy refuses, before any field's own validators run (one of them may ask the database, which PostgreSQL
+    refuses for a NUL). Use :class:`PolicyFlaskForm`, :class:`PolicyPlainForm` or :class:`PolicyAdminForm`."""
 
     def validate(self, extra_validators=None):
-        valid = super().validate(extra_validators=extra_validators)
+        refused = False
         for field in _leaves(self):
-            values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+            values = [*(field.raw_data or ()),
+                      *(field.data if isinstance(field.data, (list, tuple)) else [field.data])]
             problem = next((p for p in map(text_problem, values) if p), None)
-            if problem is None and field.raw_data:
-                problem = next((p for p in map(text_problem, field.raw_data) if p), None)
             if problem:
-                field.errors = [*field.errors, problem]
-                valid = False
-        return valid
+                field.errors = [problem]
+                refused = True
+        if refused:
+            return False
+        return super().validate(extra_validators=extra_validators)
 
 
 class PolicyFlaskForm(PolicyForm, FlaskForm):
