@@ -66,11 +66,15 @@ INTEGER_RANGE = (-(2 ** 63), 2 ** 63 - 1)
 
 
 def _typed(column, value):
-    """``value`` as the column's type, or BadCursor: only finite numbers within the databases' integer range, and
-    text that the input policy accepts (no NUL, which PostgreSQL refuses, and no lone surrogate)."""
+    """``value`` as the column's type, or BadCursor: a value of the JSON type the column's values encode to, finite
+    numbers within the databases' integer range, and text that the input policy accepts (no NUL, which PostgreSQL
+    refuses, and no lone surrogate)."""
     python_type = column.type.python_type
     if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise BadCursor("a cursor value is missing")
+    expected = str if python_type in (str, date, datetime) else int if python_type is int else (int, float)
+    if not isinstance(value, expected):
+        raise BadCursor("a cursor value is not of its column's type")
     if isinstance(value, float) and not math.isfinite(value):
         raise BadCursor("a cursor number is not finite")
     if isinstance(value, str) and text_problem(value):
