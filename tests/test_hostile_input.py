@@ -210,8 +210,8 @@ def test_a_product_counted_in_whole_units_refuses_fractions_everywhere(core, log
     assert clerk.post(f"/admin/lot/{serum.id}/write-off", data={"quantity": "1.5", "note": "spilt"}
                       ).status_code == 302
     db.session.expire_all()
-    assert db.session.get(StockLot, needles.id).quantity == 8 and db.session.get(StockLot, serum.id).quantity == Decimal(
-        "8.5")
+    assert db.session.get(StockLot, needles.id).quantity == 8
+    assert db.session.get(StockLot, serum.id).quantity == Decimal("8.5")
 
 
 # The error pages

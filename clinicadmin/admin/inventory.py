@@ -57,7 +57,7 @@ class ProductView(SecuredModelView):
         "category": {"choices": _categories},
         "unit": {"validators": [DataRequired(), Length(max=20)],
                  "description": "The unit stock is counted and used in: needle, cartridge, mL ..."},
-        "whole_units": {"description": "Needles, ampoules, cartridges: never a fraction of one (mL and grams are not)."},
+        "whole_units": {"description": "Needles, ampoules, cartridges: never a fraction of one (unlike mL or grams)."},
         "pack_size": {"validators": [InputRequired(), finite_quantity(inclusive=False), whole_if_counted],
                       "description": "Units of use in one pack as received (a box of 100 needles: 100)."},
         "reorder_level": {"validators": [InputRequired(), finite_quantity(), whole_if_counted], "default": 0},
