@@ -5,7 +5,7 @@ import os
 import sqlite3
 import uuid
 
-from flask import Flask, jsonify, redirect, render_template, request
+from flask import Flask, g, jsonify, redirect, render_template, request
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
+from .input_policy import init_input_guard
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
 from .plugins import Registry, load_plugins
@@ -84,6 +85,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True,
                      include_object=compared_by_alembic)
     csrf.init_app(app)
+    init_input_guard(app)
     from .models import Role, User
 
     app.config["SECURITY_TOTP_ISSUER"] = app.config["SECURITY_TOTP_ISSUER"] or app.config["CLINIC_NAME"]
@@ -115,6 +117,11 @@ def _register_pages(app):
     def root():
         return redirect("/admin/")
 
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return render_template("error.html", code=400, message=getattr(exc, "description", None)
+                               or "The request could not be understood; nothing was saved."), 400
+
     @app.errorhandler(403)
     def forbidden(exc):
         return render_template("error.html", code=403,
@@ -139,7 +146,19 @@ def _register_pages(app):
 
     @app.errorhandler(500)
     def server_error(exc):
+        """The 500 page, which must render whatever failed, the database included: it never loads the user."""
         reference = uuid.uuid4().hex[:12]
         log.error("error reference %s", reference, exc_info=getattr(exc, "original_exception", exc))
-        return render_template("error.html", code=500,
-                               message=f"Something went wrong; nothing was saved. Reference: {reference}."), 500
+        message = f"Something went wrong; nothing was saved. Reference: {reference}."
+        try:
+            db.session.rollback()
+        except Exception:  # a dead database cannot roll back; there is nothing to undo on it either
+            log.exception("rollback after error %s failed", reference)
+        if "_login_user" not in g:  # the page shows no user; loading one would ask the database again
+            g._login_user = app.login_manager.anonymous_user()
+        try:
+            return render_template("error.html", code=500, message=message), 500
+        except Exception:
+            log.exception("error page for %s failed", reference)
+            return (f"<!DOCTYPE html><title>500 - ClinicAdmin</title><h1>500</h1><p>{message}</p>", 500,
+                    {"Content-Type": "text/html; charset=utf-8"})

@@ -8,6 +8,7 @@ from flask_security import hash_password
 
 from .app import create_app
 from .extensions import db
+from .input_policy import text_problem
 from .models.staff import ROLES
 from .passwords import password_problem
 from .schema import db_group
@@ -52,15 +53,17 @@ def create_user(email, roles, full_name, password_stdin):
     problem = password_problem(password, email=email, full_name=full_name or "")
     if problem:
         raise click.ClickException(f"that password cannot be used: {problem}")
-    datastore = current_app.security.datastore
-    if datastore.find_user(email=email) is not None:
-        raise click.ClickException(f"an account for {email} already exists")
     try:
         from email_validator import EmailNotValidError, validate_email
 
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise click.ClickException(f"not a valid email address: {exc}") from None
+    if text_problem(full_name):
+        raise click.ClickException(f"--name: {text_problem(full_name)}")
+    datastore = current_app.security.datastore
+    if datastore.find_user(email=email) is not None:
+        raise click.ClickException(f"an account for {email} already exists")
     ensure_roles()
     datastore.create_user(email=email, full_name=full_name, password=hash_password(password),
                           roles=[_role(r) for r in roles])

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from .extensions import db
+from .input_policy import text_problem
 from .models import Setting
 from .plugins import registry
 
@@ -31,6 +32,8 @@ def coerce(spec, raw):
             raise ValueError(f"{spec.label}: must be at most {spec.maximum}")
         return value
     value = str(raw).strip()
+    if text_problem(value):
+        raise ValueError(f"{spec.label}: {text_problem(value)}")
     if len(value) > 500:
         raise ValueError(f"{spec.label}: at most 500 characters")
     return value

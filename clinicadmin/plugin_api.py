@@ -54,7 +54,10 @@ class ConditionCode:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """A clinic setting with its default; a manager may change the value. ``type`` is int, str or bool."""
+    """A clinic setting with its default; a manager may change the value. ``type`` is int, str or bool.
+
+    A number is bounded: ``minimum`` to ``maximum`` (0 to 10,000 unless given), and a value outside is refused.
+    """
 
     key: str
     label: str
@@ -62,7 +65,7 @@ class SettingSpec:
     type: type = int
     help: str = ""
     minimum: int | None = 0
-    maximum: int | None = None
+    maximum: int | None = 10_000
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.usage_report",
     "clinicadmin.default_plugins.clinic_reports",
     "clinicadmin.default_plugins.sign_in",
+    "clinicadmin.default_plugins.booking_window",
 )
 
 
@@ -204,6 +205,10 @@ class Registry:
                 _expect(plugin, "register_settings", spec, SettingSpec)
                 if spec.key in self.settings:
                     raise PluginError(f"plugin {plugin!r} registers setting {spec.key!r} twice or over another's")
+                if spec.type is int and (spec.minimum is None or spec.maximum is None
+                                         or not spec.minimum <= spec.default <= spec.maximum):
+                    raise PluginError(f"plugin {plugin!r}: setting {spec.key!r} needs a minimum and a maximum "
+                                      "around its default")
                 self.settings[spec.key] = spec
         for plugin, reports in _per_plugin(self.pm, "register_reports"):
             for report in reports:

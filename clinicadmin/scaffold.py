@@ -53,7 +53,8 @@ def register_conditions():
 
 @hookimpl
 def register_settings():
-    return [SettingSpec("$name.min_interval_days", "$label: minimum days between sessions", 7),
+    return [SettingSpec("$name.min_interval_days", "$label: minimum days between sessions", 7,
+                        minimum=0, maximum=365),
             *waiting_settings("$label", RULES)]
 
 

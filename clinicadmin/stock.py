@@ -71,6 +71,7 @@ def receive(*, product, location, lot_number, expires_on, packs, user, note=None
     if expires_on is not None and expires_on < today:
         raise StockError("That lot has already expired; it cannot be received into stock.")
     units = packs * Decimal(product.pack_size)
+    require_whole(product, units)
     lot = db.session.execute(
         db.select(StockLot).where(
             StockLot.product_id == product.id, StockLot.location_id == location.id, StockLot.lot_number == lot_number
@@ -205,6 +206,14 @@ def _quantity(value, what="quantity"):
     return value
 
 
+def require_whole(product, quantity):
+    """Refuse a fraction of a unit of a product counted in whole units (``Product.whole_units``)."""
+    quantity = Decimal(str(quantity))
+    if product.whole_units and quantity.is_finite() and quantity != quantity.to_integral_value():
+        raise StockError(f"{product.name} is counted in whole {product.unit}: {_fmt(quantity)} is not a whole "
+                         "number.")
+
+
 def _on_hand(lot):
     db.session.expire(lot, ["quantity"])
     return lot.quantity
@@ -242,6 +251,7 @@ def write_off(*, lot, quantity, note, user):
     """Write ``quantity`` of ``lot`` off as waste (broken, contaminated, expired): the only way an expired lot leaves
     stock. The caller owns the transaction."""
     quantity = _quantity(quantity)
+    require_whole(lot.product, quantity)
     note = _reason_text(note)
     _take_from(lot, quantity)
     movement = StockMovement(lot_id=lot.id, quantity=-quantity, reason="waste", note=note, user=user)
@@ -254,6 +264,7 @@ def adjust(*, lot, delta, note, user):
     delta = Decimal(str(delta))
     if not delta.is_finite() or delta == 0:
         raise StockError("An adjustment must change the quantity.")
+    require_whole(lot.product, delta)
     note = _reason_text(note)
     if delta < 0:
         _take_from(lot, -delta)
@@ -270,6 +281,7 @@ def transfer(*, lot, to_location, quantity, user, note=None, today=None):
     their ledger rows, in the caller's transaction. An expired lot is never transferred."""
     today = today or date.today()
     quantity = _quantity(quantity)
+    require_whole(lot.product, quantity)
     if to_location.id == lot.location_id:
         raise StockError("Choose another location to transfer to.")
     if not to_location.active:
@@ -369,6 +381,7 @@ def apply_stocktake(*, location, counts, user, note=None):
             raise StockError(f"Lot {lot.lot_number} is not at {location.name}.")
         if not counted.is_finite() or counted < 0:
             raise StockError(f"Lot {lot.lot_number}: a count is zero or more.")
+        require_whole(lot.product, counted)
         db.session.add(StocktakeLine(stocktake=stocktake, lot_id=lot.id, expected=expected, counted=counted))
         if counted == expected:
             changed = db.session.execute(db.select(StockLot.id).where(

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from .audit import audit
+from .booking_window import booking_window_problem
 from .extensions import db
 from .first_session import note_performed, recompute
 from .models import Treatment
@@ -34,6 +35,8 @@ class TreatmentRejected(Exception):
 
 def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None):
     """Create a booked treatment and screen it (stage ``booking``); commits."""
+    if (outside := booking_window_problem(scheduled_at)) is not None:
+        raise TreatmentRejected(outside)
     if client.archived_at is not None:
         raise TreatmentRejected("This client's record is archived; restore it before booking.")
     if modality not in registry().modalities:

@@ -3,6 +3,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 
+from ..input_policy import real_text
 from .base import user_has_role
 
 ARCHIVE_ROLES = ("admin", "manager")
@@ -61,7 +62,7 @@ class ArchiveListActionMixin:
         if request.method == "GET":
             return self.render("admin/archive_confirm.html", **page)
         reason = (request.form.get("reason") or "").strip()
-        if not 5 <= len(reason) <= 255:
+        if not (5 <= len(reason) <= 255 and len(real_text(reason)) >= 5):
             flash("Give a reason for archiving (5 to 255 characters); nothing was archived.", "error")
             return self.render("admin/archive_confirm.html", **page)
         try:

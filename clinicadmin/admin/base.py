@@ -8,13 +8,13 @@ from datetime import date, datetime
 from flask import Response, abort, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_security import current_user
 
 from ..audit import audit_read
 from ..extensions import db
 from ..forms import Lookup, SearchRefused, lookups, starts_with
+from ..input_policy import PolicyAdminForm, policy_form_view
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 #: the roles that may see clients' names (everyone but stock clerks)
@@ -73,7 +73,7 @@ class SecuredModelView(RoleRequired, ModelView):
     create_roles: tuple = ()
     edit_roles: tuple = ()
     details_roles: tuple | None = None  # None: whoever can see the list
-    form_base_class = BaseForm
+    form_base_class = PolicyAdminForm  # the input policy, on every model form
     can_delete = False
     can_export = False
     can_view_details = True
@@ -95,11 +95,13 @@ class SecuredModelView(RoleRequired, ModelView):
             abort(403)
 
     @expose("/new/", methods=("GET", "POST"))
+    @policy_form_view
     def create_view(self):
         self._refuse_unless(self.can_create)
         return super().create_view()
 
     @expose("/edit/", methods=("GET", "POST"))
+    @policy_form_view
     def edit_view(self):
         self._refuse_unless(self.can_edit)
         return super().edit_view()

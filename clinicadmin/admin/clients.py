@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
+from ..input_policy import policy_form_view
 from ..models import Client, ScreeningFinding, Treatment
 from ..plugins import registry
 from ..transitions import change_once
@@ -23,7 +24,7 @@ from .health_history import (HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_ent
                              review_entries)
 from .keyset import KeysetPagerMixin
 from .registered_choices import RegisteredChoiceField
-from .validators import not_in_future, plain_text
+from .validators import not_in_future
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
@@ -95,6 +96,7 @@ class AuditedClientViewMixin(ClientScopeMixin):
         return response
 
     @expose("/edit/", methods=("GET", "POST"))
+    @policy_form_view
     def edit_view(self):
         if request.method == "GET":
             model = self.get_one(request.args.get("id"))
@@ -150,12 +152,12 @@ class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixi
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
                     "clinical_notes", "health_entries")
     form_args = {
-        "first_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
-        "last_name": {"validators": [DataRequired(), Length(max=80), plain_text]},
+        "first_name": {"validators": [DataRequired(), Length(max=80)]},
+        "last_name": {"validators": [DataRequired(), Length(max=80)]},
         "date_of_birth": {"validators": [not_in_future]},
         "intake_reviewed_on": {"validators": [not_in_future]},
-        "clinical_notes": {"validators": [Length(max=20000), plain_text]},
-        "phone": {"validators": [Length(max=40), plain_text]},
+        "clinical_notes": {"validators": [Length(max=20000)]},
+        "phone": {"validators": [Length(max=40)]},
     }
     inline_models = [HEALTH_ENTRY_INLINE]
     inline_model_form_converter = KeptInlineConverter

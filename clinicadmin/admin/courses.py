@@ -10,7 +10,6 @@ from ..plugins import registry
 from .base import SecuredModelView
 from .clients import AuditedClientViewMixin
 from .registered_choices import RegisteredChoiceField
-from .validators import plain_text
 
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
@@ -49,7 +48,7 @@ class CourseView(AuditedClientViewMixin, SecuredModelView):
                              "description": "Leave empty for the modality's usual number of sessions."},
         "min_interval_days": {"validators": [Optional(), NumberRange(min=0, max=365)],
                               "description": "Leave empty to use the clinic's setting for the modality."},
-        "notes": {"validators": [Optional(), Length(max=500), plain_text]},
+        "notes": {"validators": [Optional(), Length(max=500)]},
     }
 
     @property

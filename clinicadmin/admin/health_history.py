@@ -19,7 +19,7 @@ from ..models import HealthEntry
 from ..plugins import registry
 from .changes import changes_of
 from .registered_choices import RegisteredChoiceField
-from .validators import not_in_future, plain_text
+from .validators import not_in_future
 
 #: What the form edits on an entry, and so what its audit rows compare.
 ENTRY_FIELDS = ("code", "onset", "ended", "notes", "entered_in_error_reason")
@@ -55,12 +55,12 @@ HEALTH_ENTRY_INLINE = (HealthEntry, {
                  "validators": [DataRequired()]},
         "onset": {"label": "Started / date it happened", "validators": [not_in_future]},
         "ended": {"label": "Ended on (waiting periods count from this date)"},
-        "notes": {"validators": [Length(max=500), plain_text]},
+        "notes": {"validators": [Length(max=500)]},
         "entered_in_error_reason": {
             "label": "Entered in error: why",
             "description": "Only for an entry that was never true: it then stays on the record, struck through, and "
                            "screening ignores it. An entry that was true but is over gets an end date instead.",
-            "validators": [Length(max=255), plain_text]},
+            "validators": [Length(max=255)]},
     },
 })
 

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from ..audit import audit
 from ..extensions import db
 from ..forms import ProductField
+from ..input_policy import PolicyFlaskForm, policy_form_view
 from ..models import Location, Supplier
 from ..stock import StockError, receive
 from ..transitions import AlreadyDone, claim
@@ -18,7 +19,7 @@ from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of
 from .keyset import KeysetPagerMixin
 from .once import OnceForm
-from .validators import finite_quantity, plain_text
+from .validators import finite_quantity, whole_if_counted
 
 STOCK_ROLES = ("admin", "manager", "stock_clerk")
 
@@ -40,26 +41,28 @@ def _qty(view, context, model, name):
 class ProductView(SecuredModelView):
     allowed_roles = create_roles = edit_roles = STOCK_ROLES
     can_view_details = False
-    column_list = ("sku", "name", "category", "unit", "pack_size", "single_use", "tracks_expiry", "reorder_level",
-                   "unit_cost", "active")
-    column_labels = {"tracks_expiry": "Sterile / perishable", "pack_size": "Units per pack"}
+    column_list = ("sku", "name", "category", "unit", "whole_units", "pack_size", "single_use", "tracks_expiry",
+                   "reorder_level", "unit_cost", "active")
+    column_labels = {"tracks_expiry": "Sterile / perishable", "pack_size": "Units per pack",
+                     "whole_units": "Counted in whole units"}
     column_searchable_list = ("name", "sku")
     column_filters = ("category", "active")
     column_sortable_list = ("name", "sku", "category")
     column_default_sort = ("name", False)
     column_formatters = {"pack_size": _qty, "reorder_level": _qty}
-    form_columns = ("sku", "name", "category", "unit", "pack_size", "single_use", "tracks_expiry", "reorder_level",
-                    "unit_cost", "active")
+    form_columns = ("sku", "name", "category", "unit", "whole_units", "pack_size", "single_use", "tracks_expiry",
+                    "reorder_level", "unit_cost", "active")
     form_overrides = {"category": SelectField, "pack_size": DecimalField, "reorder_level": DecimalField}
     form_args = {
-        "sku": {"validators": [DataRequired(), Length(max=60), plain_text]},
-        "name": {"validators": [DataRequired(), Length(max=160), plain_text]},
+        "sku": {"validators": [DataRequired(), Length(max=60)]},
+        "name": {"validators": [DataRequired(), Length(max=160)]},
         "category": {"choices": _categories},
-        "unit": {"validators": [DataRequired(), Length(max=20), plain_text],
+        "unit": {"validators": [DataRequired(), Length(max=20)],
                  "description": "The unit stock is counted and used in: needle, cartridge, mL ..."},
-        "pack_size": {"validators": [InputRequired(), finite_quantity(inclusive=False)],
+        "whole_units": {"description": "Needles, ampoules, cartridges: never a fraction of one (unlike mL or grams)."},
+        "pack_size": {"validators": [InputRequired(), finite_quantity(inclusive=False), whole_if_counted],
                       "description": "Units of use in one pack as received (a box of 100 needles: 100)."},
-        "reorder_level": {"validators": [InputRequired(), finite_quantity()], "default": 0},
+        "reorder_level": {"validators": [InputRequired(), finite_quantity(), whole_if_counted], "default": 0},
         "unit_cost": {"validators": [Optional(), NumberRange(min=0, max=1000000)]},
     }
 
@@ -79,10 +82,10 @@ class SupplierView(SecuredModelView):
     column_default_sort = ("name", False)
     form_columns = ("name", "contact", "email", "phone", "active")
     form_args = {
-        "name": {"validators": [DataRequired(), Length(max=160), plain_text]},
-        "contact": {"validators": [Optional(), Length(max=160), plain_text]},
+        "name": {"validators": [DataRequired(), Length(max=160)]},
+        "contact": {"validators": [Optional(), Length(max=160)]},
         "email": {"validators": [Optional(), Length(max=254), Email()]},
-        "phone": {"validators": [Optional(), Length(max=40), plain_text]},
+        "phone": {"validators": [Optional(), Length(max=40)]},
     }
 
     def on_model_change(self, form, model, is_created):
@@ -123,11 +126,11 @@ class StockMovementView(KeysetPagerMixin, SecuredModelView):
 class ReceiveForm(OnceForm):
     product = ProductField("Product", validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=60), plain_text])
+    lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=60)])
     expires_on = DateField("Expires on", validators=[Optional()])
     packs = IntegerField("Packs received", validators=[InputRequired(), NumberRange(min=1, max=10000)])
     supplier = SelectField("Supplier", coerce=int, validators=[DataRequired()])
-    note = StringField("Delivery note", validators=[Optional(), Length(max=255), plain_text])
+    note = StringField("Delivery note", validators=[Optional(), Length(max=255)])
 
 
 def active_locations():
@@ -141,6 +144,7 @@ class ReceiveStockView(SecuredView):
     allowed_roles = STOCK_ROLES
 
     @expose("/", methods=("GET", "POST"))
+    @policy_form_view
     def index(self):
         form = ReceiveForm()
         form.location.choices = active_locations()

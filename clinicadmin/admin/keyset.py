@@ -6,13 +6,18 @@ A numeric ``page=`` still works (old links, bookmarks) by OFFSET; the pager neve
 """
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import flash, g, request
 from sqlalchemy import and_, or_
 
+from ..input_policy import text_problem
+
 CURSOR_ARGS = ("after", "before")
+MAX_CURSOR = 2000  # characters: a sort key of a few columns is far shorter
 
 
 class BadCursor(ValueError):
@@ -34,9 +39,11 @@ class Keyset:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def decode(self, cursor):
+        if len(cursor) > MAX_CURSOR:
+            raise BadCursor("the cursor is too long")
         try:
             values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadCursor(str(exc)) from exc
         if not isinstance(values, list) or len(values) != len(self.columns):
             raise BadCursor("the cursor does not match the list's sort")
@@ -54,18 +61,39 @@ class Keyset:
         return and_(first <= values[0] if desc else first >= values[0], or_(*terms))
 
 
+#: The widest integer both databases compare with a column (a 64-bit signed integer).
+INTEGER_RANGE = (-(2 ** 63), 2 ** 63 - 1)
+
+
 def _typed(column, value):
+    """``value`` as the column's type, or BadCursor: a value of the JSON type the column's values encode to, finite
+    numbers within the databases' integer range, and text that the input policy accepts (no NUL, which PostgreSQL
+    refuses, and no lone surrogate)."""
     python_type = column.type.python_type
-    if value is None or not isinstance(value, (str, int, float)):
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise BadCursor("a cursor value is missing")
+    expected = str if python_type in (str, date, datetime) else int if python_type is int else (int, float)
+    if not isinstance(value, expected):
+        raise BadCursor("a cursor value is not of its column's type")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadCursor("a cursor number is not finite")
+    if isinstance(value, str) and text_problem(value):
+        raise BadCursor("a cursor text holds characters no record holds")
     try:
         if python_type is datetime:
             return datetime.fromisoformat(value)
         if python_type is date:
             return date.fromisoformat(value)
-        return python_type(value)
-    except (TypeError, ValueError) as exc:
+        typed = python_type(value)
+    except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
         raise BadCursor(str(exc)) from exc
+    if isinstance(typed, int) and not INTEGER_RANGE[0] <= typed <= INTEGER_RANGE[1]:
+        raise BadCursor("a cursor number is out of range")
+    if isinstance(typed, float) and not math.isfinite(typed):
+        raise BadCursor("a cursor number is not finite")
+    if isinstance(typed, Decimal) and not typed.is_finite():
+        raise BadCursor("a cursor number is not finite")
+    return typed
 
 
 class KeysetPagerMixin:

@@ -11,21 +11,22 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..audit import audit
 from ..extensions import db
+from ..input_policy import PolicyFlaskForm, policy_form_view, required_reason
 from ..models import Location, StockLot, StockMovement
 from ..stock import StockError, adjust, reverse_receipt, transfer, write_off
 from ..transitions import AlreadyDone, claim
 from .base import SecuredView
 from .inventory import STOCK_ROLES, active_locations
 from .once import OnceForm
-from .validators import finite_quantity, plain_text
+from .validators import finite_quantity
 
-REASON = [DataRequired(message="Say why."), Length(min=3, max=255), plain_text]
+REASON = [DataRequired(message="Say why."), Length(min=3, max=255), required_reason()]
 
 
 class TransferForm(OnceForm):
     to_location = SelectField("To location", coerce=int, validators=[DataRequired()])
     quantity = DecimalField("Quantity", validators=[InputRequired(), finite_quantity(inclusive=False)])
-    note = StringField("Note", validators=[Length(max=255), plain_text])
+    note = StringField("Note", validators=[Length(max=255)])
 
 
 class WriteOffForm(OnceForm):
@@ -99,6 +100,7 @@ class LotView(SecuredView):
         return self._page(self._lot(lot.id), **{form_name: form})
 
     @expose("/<int:lot_id>/transfer", methods=("POST",))
+    @policy_form_view
     def transfer(self, lot_id):
         lot = self._lot(lot_id)
         form = TransferForm()
@@ -109,6 +111,7 @@ class LotView(SecuredView):
             lambda target: f"Transferred {form.quantity.data:f} {lot.product.unit} to {target.location.name}.")
 
     @expose("/<int:lot_id>/write-off", methods=("POST",))
+    @policy_form_view
     def write_off(self, lot_id):
         lot = self._lot(lot_id)
         form = WriteOffForm()
@@ -117,6 +120,7 @@ class LotView(SecuredView):
             lambda m: f"Wrote off {form.quantity.data:f} {lot.product.unit} of lot {lot.lot_number}.")
 
     @expose("/<int:lot_id>/adjust", methods=("POST",))
+    @policy_form_view
     def adjust(self, lot_id):
         lot = self._lot(lot_id)
         form = AdjustForm()
@@ -125,6 +129,7 @@ class LotView(SecuredView):
             lambda m: f"Adjusted lot {lot.lot_number} by {form.delta.data:+f} {lot.product.unit}.")
 
     @expose("/<int:lot_id>/reverse", methods=("POST",))
+    @policy_form_view
     def reverse(self, lot_id):
         lot = self._lot(lot_id)
         form = ReverseForm()

@@ -6,7 +6,7 @@ from flask_admin.actions import action
 from flask_security import current_user, hash_password
 from sqlalchemy import inspect, update
 from wtforms import PasswordField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..audit import audit
 from ..extensions import db
@@ -17,7 +17,7 @@ from ..two_factor import is_set_up, reset
 from .base import SecuredModelView, acting_roles, user_has_role
 from .clients import changes_of
 from .registered_choices import RegisteredChoiceField
-from .validators import date_order, plain_text
+from .validators import date_order
 
 MANAGERS = ("admin", "manager")
 PASSWORD_MIN = 12
@@ -42,8 +42,9 @@ class UserView(SecuredModelView):
             description=f"At least {PASSWORD_MIN} characters. Leave empty to keep the current password.",
         )
     }
-    form_args = {"email": {"validators": [DataRequired(), Length(max=254)]},
-                 "full_name": {"validators": [Length(max=120), plain_text]}}
+    form_args = {"email": {"validators": [DataRequired(), Length(max=254),
+                                          Email(message="Enter a valid e-mail address.")]},
+                 "full_name": {"validators": [Length(max=120)]}}
 
     def on_model_change(self, form, model, is_created):
         before, after = check_role_change(model, is_created)
@@ -147,7 +148,7 @@ class CertificationView(SecuredModelView):
         "user": {"validators": [DataRequired()]},
         "scope": {"choices": _scope_choices, "unknown_label": lambda key: registry().scope_label(key),
                   "validators": [DataRequired()]},
-        "licence_number": {"validators": [Length(max=80), plain_text]},
+        "licence_number": {"validators": [Length(max=80)]},
         "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
     }
 
@@ -163,8 +164,8 @@ class LocationView(SecuredModelView):
     column_sortable_list = ("name",)
     column_default_sort = ("name", False)
     form_columns = ("name", "address", "active")
-    form_args = {"name": {"validators": [DataRequired(), Length(max=120), plain_text]},
-                 "address": {"validators": [Length(max=255), plain_text]}}
+    form_args = {"name": {"validators": [DataRequired(), Length(max=120)]},
+                 "address": {"validators": [Length(max=255)]}}
 
 
 class RoleView(SecuredModelView):

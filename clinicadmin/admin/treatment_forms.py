@@ -5,17 +5,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_admin.model.fields import AjaxSelectField
-from flask_wtf import FlaskForm
 from markupsafe import escape
 from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, SelectField, SelectFieldBase,
                      TextAreaField)
-from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..booking_window import within_booking_window
 from ..forms import ClientField
+from ..input_policy import PolicyFlaskForm, PolicyPlainForm
 from ..plugins import registry
 from .once import OnceForm
-from .validators import plain_text
 
 
 class BookForm(OnceForm):
@@ -23,16 +22,17 @@ class BookForm(OnceForm):
     modality = SelectField("Modality", validators=[DataRequired()])
     practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000), plain_text])
+    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M",
+                                      validators=[DataRequired(), within_booking_window])
+    notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000)])
     course = HiddenField()
 
 
-class RecordBaseForm(FlaskForm):
+class RecordBaseForm(PolicyFlaskForm):
     performed_at = DateTimeLocalField("Performed at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000), plain_text])
+    notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000)])
     acknowledgement_note = TextAreaField(
-        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000), plain_text],
+        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000)],
         description="If screening warns, say how you handled it; the note is stored with each warning.",
     )
 
@@ -49,7 +49,7 @@ def details_form_class(modality):
                 escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
                 unbound = escaped
             fields[name] = unbound
-    return type("DetailsForm", (PlainForm,), fields)
+    return type("DetailsForm", (PolicyPlainForm,), fields)
 
 
 def record_form_class(modality):

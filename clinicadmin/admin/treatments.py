@@ -1,4 +1,5 @@
 """Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
+import logging
 from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
@@ -8,6 +9,7 @@ from markupsafe import Markup
 
 from ..audit import audit_read
 from ..extensions import db
+from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
@@ -17,6 +19,8 @@ from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
 from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
+
+log = logging.getLogger(__name__)
 
 BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -130,6 +134,7 @@ class TreatmentDeskView(SecuredView):
         return serve_lookup()
 
     @expose("/book", methods=("GET", "POST"))
+    @policy_form_view
     def book(self):
         form = BookForm()
         form.modality.choices = registry().modality_choices()
@@ -217,7 +222,9 @@ class TreatmentDeskView(SecuredView):
         return redirect(url_for(".show", treatment_id=treatment_id))
 
     def _text(self, name, limit):
-        return request.form.get(name, "")[:limit]
+        """The posted text, cut to ``limit``; text with nothing visible in it counts as none (and is refused)."""
+        text = request.form.get(name, "")[:limit]
+        return text if real_text(text) else ""
 
     @expose("/<int:treatment_id>/acknowledge", methods=("POST",))
     def acknowledge(self, treatment_id):
@@ -249,6 +256,7 @@ class TreatmentDeskView(SecuredView):
                           "Treatment cancelled; it stays on record.")
 
     @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
+    @policy_form_view
     def record(self, treatment_id):
         treatment = self._treatment(treatment_id)
         if not user_has_role(*CLINICAL_ROLES):
@@ -287,10 +295,30 @@ class TreatmentDeskView(SecuredView):
     @expose("/<int:treatment_id>/aftercare")
     def aftercare(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        instructions = registry().pm.hook.aftercare(treatment=treatment) or []
-        audit_read("treatment.aftercare", obj=treatment, client_id=treatment.client_id)
-        return self.render("admin/aftercare.html", treatment=treatment, instructions=list(instructions),
+        instructions, failed = aftercare_for(treatment)
+        if failed is None:
+            audit_read("treatment.aftercare", obj=treatment, client_id=treatment.client_id)
+        page = self.render("admin/aftercare.html", treatment=treatment, instructions=instructions, failed=failed,
                            modality_label=registry().modality_label(treatment.modality))
+        return (page, 500) if failed else page
+
+
+def aftercare_for(treatment):
+    """(instructions, None) from the first plugin that answers ``aftercare``, in pluggy's calling order; or
+    ([], "<plugin> (<error>)") when a plugin fails or answers with something other than a list of text, so the page
+    names the plugin instead of failing as a whole."""
+    for impl in reversed(registry().pm.hook.aftercare.get_hookimpls()):
+        try:
+            answer = impl.function(treatment=treatment)
+            if answer is None:
+                continue
+            if isinstance(answer, str) or not all(isinstance(line, str) for line in answer):
+                raise TypeError(f"returned {answer!r}, not a list of text")
+            return list(answer), None
+        except Exception as exc:
+            log.exception("aftercare plugin %s failed", impl.plugin_name)
+            return [], f"{impl.plugin_name} ({type(exc).__name__})"
+    return [], None
 
 
 def _course(course_id):

@@ -12,12 +12,6 @@ def not_in_future(form, field):
         raise ValidationError("This date cannot be in the future.")
 
 
-def plain_text(form, field):
-    """Refuse NUL bytes and bidirectional-override characters, which can disguise what a record says."""
-    if isinstance(field.data, str) and any(ch in field.data for ch in "\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"):
-        raise ValidationError("Contains control characters that are not allowed.")
-
-
 def finite_quantity(minimum=Decimal("0"), inclusive=True):
     def check(form, field):
         value = field.data
@@ -41,3 +35,9 @@ def date_order(earlier, later, message):
         if first and second and second < first:
             raise ValidationError(message)
     return check
+
+
+def whole_if_counted(form, field):
+    """A quantity of a product counted in whole units (the form's ``whole_units``) is a whole number."""
+    if form.whole_units.data and field.data is not None and field.data != field.data.to_integral_value():
+        raise ValidationError("This product is counted in whole units: enter a whole number.")

@@ -8,7 +8,7 @@ SETTING = "core.intake_review_valid_days"
 def register_settings():
     return [SettingSpec(SETTING, "Health history must be reviewed within (days)", 365, int,
                         "A treatment warns when the client's health history was reviewed longer ago than this.",
-                        minimum=1)]
+                        minimum=1, maximum=3650)]
 
 
 @hookimpl

@@ -13,7 +13,8 @@ EXPIRY_WARNING_SETTING = "core.expiry_warning_days"
 
 @hookimpl
 def register_settings():
-    return [SettingSpec(EXPIRY_WARNING_SETTING, "Warn about lots expiring within (days)", 30, int, minimum=1)]
+    return [SettingSpec(EXPIRY_WARNING_SETTING, "Warn about lots expiring within (days)", 30, int, minimum=1,
+                        maximum=730)]
 
 
 def run_stock_on_hand(params):

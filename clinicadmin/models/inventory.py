@@ -52,6 +52,8 @@ class Product(db.Model):
     unit = db.Column(db.String(20), nullable=False, default="unit")
     pack_size = db.Column(Quantity, nullable=False, default=1)
     single_use = db.Column(db.Boolean, nullable=False, default=False)
+    #: counted in whole units (needles, ampoules): no fraction of one is received, moved, written off or counted
+    whole_units = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     tracks_expiry = db.Column(db.Boolean, nullable=False, default=True)
     reorder_level = db.Column(Quantity, nullable=False, default=0)
     unit_cost = db.Column(db.Numeric(10, 2))

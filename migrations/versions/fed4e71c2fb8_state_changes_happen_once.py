@@ -3,7 +3,7 @@ role can override, the one-time tokens that make a resubmitted form change nothi
 what finds and merges duplicate clients (a client merged into another; each phone number's key).
 
 Revision ID: fed4e71c2fb8
-Revises: ce6845f7cba7
+Revises: c5e1f9a2d746
 Create Date: 2026-12-02 03:10:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fed4e71c2fb8'
-down_revision = 'ce6845f7cba7'
+down_revision = 'c5e1f9a2d746'
 branch_labels = None
 depends_on = None
 

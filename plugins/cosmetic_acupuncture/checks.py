@@ -39,7 +39,8 @@ RULES = [
 
 SETTINGS = [
     SettingSpec("cosmetic_acupuncture.min_interval_days", "Cosmetic acupuncture: minimum days between sessions", 7,
-                help="No authoritative number; many practitioners treat once or twice a week.", minimum=0),
+                help="No authoritative number; many practitioners treat once or twice a week.", minimum=0,
+                maximum=365),
     SettingSpec(FIRST_TRIMESTER_SETTING, "Cosmetic acupuncture: first trimester lasts (days since pregnancy began)",
                 91, minimum=1, maximum=140),
     *waiting_settings("Cosmetic acupuncture", RULES),

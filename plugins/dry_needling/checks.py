@@ -31,7 +31,8 @@ RULES = [
 ]
 
 SETTINGS = [SettingSpec("dry_needling.min_interval_days", "Dry needling: minimum days between sessions", 3,
-                        help="Post-needling soreness lasts 1 to 2 days; many clinics wait at least 3.", minimum=0)]
+                        help="Post-needling soreness lasts 1 to 2 days; many clinics wait at least 3.", minimum=0,
+                        maximum=365)]
 
 
 def _lymphoedema(treatment, history):

@@ -32,7 +32,8 @@ RULES = [
 ]
 
 SETTINGS = [
-    SettingSpec("facial_massage.min_interval_days", "Facial massage: minimum days between sessions", 7, minimum=0),
+    SettingSpec("facial_massage.min_interval_days", "Facial massage: minimum days between sessions", 7, minimum=0,
+                maximum=365),
     SettingSpec(FIRST_TRIMESTER_SETTING, "Facial massage: first trimester lasts (days since pregnancy began)", 91,
                 minimum=1, maximum=140),
     *waiting_settings("Facial massage", RULES),

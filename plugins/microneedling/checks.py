@@ -43,7 +43,8 @@ RULES = [
 
 SETTINGS = [
     SettingSpec("microneedling.min_interval_days", "Microneedling: minimum days between sessions", 7,
-                help="Seed 004 says weekly; deeper needling is often spaced 4 to 6 weeks.", minimum=0),
+                help="Seed 004 says weekly; deeper needling is often spaced 4 to 6 weeks.", minimum=0,
+                maximum=365),
     *waiting_settings("Microneedling", RULES),
 ]
 

@@ -24,7 +24,7 @@ RULES = [
 
 SETTINGS = [
     SettingSpec("prolotherapy.min_interval_days", "Prolotherapy: minimum days between sessions", 21,
-                help="Seed 002: a course of 3 to 6 sessions, 3 to 6 weeks apart.", minimum=0),
+                help="Seed 002: a course of 3 to 6 sessions, 3 to 6 weeks apart.", minimum=0, maximum=365),
     *waiting_settings("Prolotherapy", RULES),
 ]
 

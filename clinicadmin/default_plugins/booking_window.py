@@ -1,0 +1,10 @@
+"""The booking window's settings: how far back and ahead a treatment may be booked."""
+from clinicadmin.booking_window import DAYS_AHEAD, DAYS_BACK
+from clinicadmin.plugin_api import SettingSpec, hookimpl
+
+
+@hookimpl
+def register_settings():
+    return [SettingSpec(DAYS_BACK, "Bookings may be entered for up to (days ago)", 730,
+                        help="A session entered afterwards may be booked this far back.", minimum=0, maximum=3650),
+            SettingSpec(DAYS_AHEAD, "Bookings may be made up to (days ahead)", 730, minimum=1, maximum=3650)]
