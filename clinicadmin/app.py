@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, g, jsonify, redirect, render_template, request
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
+from sqlalchemy.exc import DataError
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -143,6 +144,18 @@ def _register_pages(app):
     @app.errorhandler(413)
     def too_large(exc):
         return render_template("error.html", code=413, message="That request is too large."), 413
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(UnicodeError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc):
+        """A number too large for the database, or text that cannot be encoded (a lone surrogate), in any part of a
+        request: refused as bad input, with nothing written, wherever it was read."""
+        db.session.rollback()
+        log.info("refused a request with an out-of-range value: %s", type(exc).__name__)
+        return render_template("error.html", code=400, message=(
+            "A number or a piece of text in this request is out of range or cannot be read; nothing was changed. "
+            "Check what was typed, or go back and try again.")), 400
 
     @app.errorhandler(500)
     def server_error(exc):

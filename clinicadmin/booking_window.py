@@ -1,7 +1,7 @@
 """The dates a treatment may be booked for: from ``core.booking_days_back`` days ago to ``core.booking_days_ahead``
 days ahead (clinic settings with bounds), so a slip of the keyboard (year 9999, year 0001) is refused with a message
 instead of being stored."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from wtforms import ValidationError
 
@@ -9,6 +9,8 @@ from .clinic_settings import effective_settings
 
 DAYS_BACK = "core.booking_days_back"
 DAYS_AHEAD = "core.booking_days_ahead"
+RECORD_WITHIN = "core.record_within_days"
+FUTURE_GRACE = timedelta(minutes=5)
 
 
 def booking_window_problem(scheduled_at, today=None):
@@ -31,3 +33,19 @@ def within_booking_window(form, field):
         problem = booking_window_problem(field.data)
         if problem:
             raise ValidationError(problem)
+
+
+def recording_window_problem(scheduled_at, performed_at, now=None):
+    """Why a session booked for ``scheduled_at`` cannot be recorded as performed at ``performed_at``, or None.
+
+    Screening judges a session as of the day it was performed, so that day is held to what can be true: not in the
+    future, and not more than ``core.record_within_days`` days ago (a back-dated recording would otherwise screen
+    against the history and certifications of another day)."""
+    now = now or datetime.now()
+    within = int(effective_settings()[RECORD_WITHIN])
+    if performed_at > now + FUTURE_GRACE:
+        return "A treatment cannot be recorded as performed in the future."
+    if performed_at < now - timedelta(days=within):
+        return (f"Sessions are recorded within {within} day(s) of being performed (a clinic setting); this one says "
+                f"{performed_at:%Y-%m-%d %H:%M}.")
+    return None

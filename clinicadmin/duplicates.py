@@ -10,7 +10,7 @@ MAX_SHOWN = 5
 def phone_key(phone):
     """The last nine digits of a phone number (so a leading +44 or 0 makes no difference); None if it has too few
     digits to mean anything."""
-    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    digits = "".join(ch for ch in phone or "" if ch in "0123456789")
     return digits[-9:] if len(digits) >= 6 else None
 
 

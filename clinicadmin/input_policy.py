@@ -16,6 +16,7 @@ from flask_admin.form import BaseForm as AdminBaseForm
 from flask_wtf import FlaskForm
 from wtforms import Form as PlainForm
 from wtforms import ValidationError
+from werkzeug.datastructures import FileStorage
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 MESSAGE = ("Contains a control character or a text-direction override, which are not allowed; "
@@ -23,9 +24,12 @@ MESSAGE = ("Contains a control character or a text-direction override, which are
 
 
 def text_problem(value):
-    """The message for text that breaks the policy, or None when ``value`` is acceptable (or not text)."""
+    """The message for text that breaks the policy, or None when ``value`` is acceptable (or not text). A file sent
+    where text is expected is refused too (no form here takes a file)."""
     if isinstance(value, str) and FORBIDDEN.search(value):
         return MESSAGE
+    if isinstance(value, FileStorage):
+        return "A file was sent where text is expected."
     return None
 
 

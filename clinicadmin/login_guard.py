@@ -23,7 +23,8 @@ from werkzeug.datastructures import MultiDict
 
 from .audit import audit
 from .extensions import db
-from .models import AuditEvent, User
+from .input_policy import text_problem
+from .models import AuditChain, AuditEvent, User
 from .sessions import offer_remember_me
 
 LOGIN_ENDPOINT = "security.login"
@@ -76,6 +77,8 @@ def _account_named(typed):
     """The account a typed e-mail logs in to (its e-mail in lower case), or the typed text when there is none."""
     if not isinstance(typed, str) or not typed.strip():
         return ""
+    if text_problem(typed):  # NUL, a lone surrogate ...: kept as escaped text, which every database can store
+        return typed.encode("unicode_escape").decode("ascii").lower()[:60]
     try:
         typed = current_app.security.mail_util.normalize(typed)
     except Exception:  # not an e-mail: the form refuses it before checking anything
@@ -114,6 +117,19 @@ def _recent_failures(since, **where):
     return db.session.execute(query).scalar_one()
 
 
+def _one_attempt_at_a_time(account):
+    """Attempts on one account, and from one address, are counted, checked and their failure written one at a time:
+    otherwise a burst of guesses sent together would all pass the count before any failure is stored. The lock lasts
+    until the attempt's transaction ends (its failure row is committed after the response is built): an advisory
+    lock per account and per address on PostgreSQL, the database's write lock on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        for key in (f"login-account:{account}" if account else None, f"login-address:{request.remote_addr}"):
+            if key:
+                db.session.execute(db.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    else:
+        db.session.execute(db.update(AuditChain).where(AuditChain.id == 1).values(last_seq=AuditChain.last_seq))
+
+
 def _throttled():
     config = current_app.config
     since = datetime.utcnow() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
@@ -147,6 +163,7 @@ def init_login_guard(app):
         if not g.login_proof:
             return
         g.login_account = _attempted_account()
+        _one_attempt_at_a_time(g.login_account)
         if _throttled():
             audit("login.throttled", object_type="User", object_id=g.login_account, outcome="refused")
             db.session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
+from .input_policy import real_text
 from .models import StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
 from .models.types import Quantity
 from .reporting import month_key
@@ -79,6 +80,7 @@ def receive(*, product, location, lot_number, expires_on, packs, user, note=None
     ).scalar_one_or_none()
     if lot is None:
         lot = StockLot(product=product, location=location, lot_number=lot_number, expires_on=expires_on, quantity=0)
+        _inherit_hold(lot)
         db.session.add(lot)
         db.session.flush()
     elif lot.expires_on != expires_on:
@@ -91,6 +93,16 @@ def receive(*, product, location, lot_number, expires_on, packs, user, note=None
                                  supplier=supplier))
     db.session.expire(lot, ["quantity"])
     return lot
+
+
+def _inherit_hold(lot):
+    """A new lot row of a product and lot number that is on hold somewhere (a recall) starts on hold too."""
+    product_id = lot.product_id if lot.product_id is not None else lot.product.id
+    held = db.session.execute(db.select(StockLot).where(
+        StockLot.product_id == product_id, StockLot.lot_number == lot.lot_number, StockLot.held_at.is_not(None))
+        .order_by(StockLot.held_at).limit(1)).scalar_one_or_none()
+    if held is not None:
+        lot.held_at, lot.held_by_id, lot.hold_reason = held.held_at, held.held_by_id, held.hold_reason
 
 
 def _change(lot_id, delta):
@@ -242,7 +254,7 @@ def _take_from(lot, quantity, *, usable_on=None):
 
 def _reason_text(note):
     note = (note or "").strip()
-    if len(note) < 3:
+    if len(real_text(note)) < 3:
         raise StockError("Say why (at least 3 characters); the ledger keeps the reason.")
     return note[:255]
 
@@ -293,6 +305,7 @@ def transfer(*, lot, to_location, quantity, user, note=None, today=None):
     if target is None:
         target = StockLot(product_id=lot.product_id, location=to_location, lot_number=lot.lot_number,
                           expires_on=lot.expires_on, quantity=0)
+        _inherit_hold(target)
         db.session.add(target)
         db.session.flush()
     elif target.expires_on != lot.expires_on:

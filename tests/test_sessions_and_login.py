@@ -347,3 +347,35 @@ def test_the_command_line_accepts_a_long_password(cli):
     result = cli("create-user", "long@example.com", "--role", "manager", "--password-stdin", input=LONG + "\n")
     assert result.exit_code == 0, result.output
     assert db.session.execute(db.select(User).where(User.email == "long@example.com")).scalar_one().password
+
+
+def test_guesses_sent_all_at_once_are_checked_one_at_a_time(app, staff):
+    """A burst of 20 JSON logins (19 wrong, the right one last) from separate browsers: at most the allowed number of
+    passwords are checked; the rest are refused with 429 before any check, so the right one cannot slip through."""
+    import threading
+
+    email, limit = staff["practitioner"].email, app.config["LOGIN_MAX_FAILURES"]
+    browsers = [Browser(app, address=f"10.0.{i}.1") for i in range(20)]
+    prepared = [(b, b.token()) for b in browsers]
+    start, statuses = threading.Barrier(len(prepared)), {}
+
+    def guess(i, browser, token):
+        password = TEST_PASSWORD if i == len(prepared) - 1 else WRONG
+        start.wait()
+        if i == len(prepared) - 1:
+            time.sleep(0.5)  # the right password comes once the guesses are in flight
+        statuses[i] = browser.open("POST", "/login", json={"email": email, "password": password},
+                                   headers={"X-CSRFToken": token}).status_code
+
+    threads = [threading.Thread(target=guess, args=(i, b, t)) for i, (b, t) in enumerate(prepared)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    checked = [s for i, s in statuses.items() if s != 429]
+    assert len(checked) <= limit, statuses
+    db.session.expire_all()
+    failures = db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login.failure")).scalar()
+    assert failures <= limit
+    assert statuses[len(prepared) - 1] == 429

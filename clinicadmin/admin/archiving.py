@@ -41,7 +41,7 @@ class ArchiveListActionMixin:
         return str(record)
 
     def _archivable(self, ids):
-        wanted = [int(i) for i in ids if str(i).isdigit()][:MAX_AT_ONCE]
+        wanted = [int(i) for i in ids if str(i).isdecimal()][:MAX_AT_ONCE]
         pk = self.model.__mapper__.primary_key[0]
         return self.get_query().filter(pk.in_(wanted)).order_by(pk).all()
 

@@ -5,16 +5,19 @@ No view opts in to security by itself; ``register_admin_views`` refuses plugin v
 import json
 from datetime import date, datetime
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_security import current_user
+from wtforms import HiddenField
 
 from ..audit import audit_read
 from ..extensions import db
 from ..forms import Lookup, SearchRefused, lookups, starts_with
 from ..input_policy import PolicyAdminForm, policy_form_view
+from ..transitions import AlreadyDone, claim
+from .once import new_token
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 #: the roles that may see clients' names (everyone but stock clerks)
@@ -93,6 +96,22 @@ class SecuredModelView(RoleRequired, ModelView):
     def _refuse_unless(self, allowed):
         if not allowed:
             abort(403)
+
+    def scaffold_form(self):
+        """The model's form, with a one-time token so that a record is created once however often it is sent."""
+        form_class = super().scaffold_form()
+        form_class.once = HiddenField(default=new_token)
+        return form_class
+
+    def create_model(self, form):
+        """Create the record in the transaction that claims the form's one-time token; a second submission of the
+        same form (a double click, a replay) creates nothing and is told so."""
+        try:
+            claim(form.once.data if hasattr(form, "once") else None, f"{self.endpoint}.create", current_user)
+        except AlreadyDone as exc:
+            flash(str(exc), "warning")
+            return False
+        return super().create_model(form)
 
     @expose("/new/", methods=("GET", "POST"))
     @policy_form_view

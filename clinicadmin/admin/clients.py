@@ -277,6 +277,7 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
             client = db.session.get(Client, request.args.get("client_id", type=int) or 0)
             if client is not None and client.archived_at is None:
                 form.client.data = client
+                audit_read("client.view", obj=client, client_id=client.id, detail={"form": "consent"})
         return form
 
     def on_model_change(self, form, model, is_created):

@@ -5,6 +5,7 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField
 from wtforms.widgets import CheckboxInput, HiddenInput
 
+from ..audit import audit_read
 from ..duplicates import probable_duplicates
 
 CONFIRM_LABEL = "I have checked the records listed above: this is a different person."
@@ -48,7 +49,12 @@ class DuplicateWarningMixin:
         found = probable_duplicates(first_name=value("first_name"), last_name=value("last_name"),
                                     date_of_birth=value("date_of_birth"), email=value("email"),
                                     phone=value("phone"),
-                                    exclude_id=int(editing) if editing and editing.isdigit() else None)
+                                    exclude_id=int(editing) if editing and editing.isdecimal() else None)
+        if found:
+            # The matches name clients: what was typed, and who it found, is an audited read.
+            audit_read("client.duplicate_check", object_type="Client",
+                       detail={"found": [c.id for c, _ in found],
+                               "by": sorted({why for _, reasons in found for why in reasons})})
         if found and not form.confirm_new_person.data:
             self._template_args["duplicates"] = found
             form.confirm_new_person.asked = True

@@ -15,6 +15,7 @@ from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
 from ..audit import audit
+from ..input_policy import real_text
 from ..models import HealthEntry
 from ..plugins import registry
 from .changes import changes_of
@@ -66,8 +67,10 @@ HEALTH_ENTRY_INLINE = (HealthEntry, {
 
 
 def _blank_to_none(entry):
+    """Text that says nothing (whitespace, invisible characters) is no text: a reason of zero-width spaces does not
+    mark an entry entered in error."""
     for name in ("notes", "entered_in_error_reason"):
-        if getattr(entry, name) is not None and not getattr(entry, name).strip():
+        if getattr(entry, name) is not None and not real_text(getattr(entry, name)):
             setattr(entry, name, None)
 
 
@@ -99,6 +102,8 @@ def review_entries(client, user):
             if entry.entered_in_error_at is not None:
                 raise ValidationError(f"{label} was marked entered in error; it stays on the record as it is.")
             if "entered_in_error_reason" in changes:
+                if len(real_text(entry.entered_in_error_reason)) < 3:
+                    raise ValidationError(f"{label}: say in words why it was entered in error.")
                 entry.entered_in_error_at, entry.entered_in_error_by = datetime.utcnow(), user
                 action = "health_entry.entered_in_error"
             elif "ended" in changes and changes["ended"][0] is None:

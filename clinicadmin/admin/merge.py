@@ -15,7 +15,7 @@ MERGE_ROLES = ("admin", "manager")
 
 
 def _active_client(value):
-    client = db.session.get(Client, int(value)) if str(value or "").isdigit() else None
+    client = db.session.get(Client, int(value)) if str(value or "").isdecimal() else None
     if client is None or client.archived_at is not None:
         abort(404)
     return client

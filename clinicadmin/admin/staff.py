@@ -77,7 +77,7 @@ class UserView(SecuredModelView):
         they set up a new one at their next login when the clinic requires it."""
         if not user_has_role(*MANAGERS):
             return
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = [int(i) for i in ids if str(i).isdecimal()]
         users = self.get_query().filter(self.model.id.in_(wanted)).all()
         for user in users:
             if user.id == current_user.id:
@@ -153,6 +153,11 @@ class CertificationView(SecuredModelView):
     }
 
     def on_model_change(self, form, model, is_created):
+        # Scope of practice is granted by someone else: nobody certifies themself (or edits their own certification).
+        history = inspect(model).attrs.user.history
+        holders = {u.id for u in (*history.unchanged, *history.deleted, *history.added) if u is not None}
+        if current_user.id in holders | {model.user_id}:
+            raise ValidationError("Your own certifications are recorded by another manager.")
         audit("certification.create" if is_created else "certification.update", obj=model,
               detail={"changes": changes_of(model)})
 

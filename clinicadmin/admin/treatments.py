@@ -11,6 +11,7 @@ from ..audit import audit_read
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
+from ..booking_window import recording_window_problem
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_many, book, cancel, override, record,
@@ -148,6 +149,9 @@ class TreatmentDeskView(SecuredView):
             form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
                 form.client.data = form.client.loader.get_one(request.args["client_id"])
+                if form.client.data is not None:
+                    audit_read("client.view", obj=form.client.data, client_id=form.client.data.id,
+                               detail={"form": "book"})
             course = _course(request.args.get("course_id"))
             if course is not None and form.client.data is course.client:  # "Book next session" of a course
                 form.course.data, form.modality.data = str(course.id), course.modality
@@ -270,12 +274,14 @@ class TreatmentDeskView(SecuredView):
             return redirect(url_for(".show", treatment_id=treatment_id))
         form = record_form_class(treatment.modality)()
         if request.method == "GET":
+            audit_read("treatment.view", obj=treatment, client_id=treatment.client_id, detail={"form": "record"})
             form.performed_at.data = datetime.now().replace(second=0, microsecond=0)
             form.notes.data = treatment.notes
         rejected = []
         if form.validate_on_submit():
-            if form.performed_at.data > datetime.now() + timedelta(minutes=5):
-                form.performed_at.errors = ["A treatment cannot be recorded as performed in the future."]
+            problem = recording_window_problem(treatment.scheduled_at, form.performed_at.data)
+            if problem:
+                form.performed_at.errors = [problem]
             else:
                 try:
                     record(treatment, details=details_from_form(form.details.form),

@@ -1,5 +1,5 @@
 """The booking window's settings: how far back and ahead a treatment may be booked."""
-from clinicadmin.booking_window import DAYS_AHEAD, DAYS_BACK
+from clinicadmin.booking_window import DAYS_AHEAD, DAYS_BACK, RECORD_WITHIN
 from clinicadmin.plugin_api import SettingSpec, hookimpl
 
 
@@ -7,4 +7,7 @@ from clinicadmin.plugin_api import SettingSpec, hookimpl
 def register_settings():
     return [SettingSpec(DAYS_BACK, "Bookings may be entered for up to (days ago)", 730,
                         help="A session entered afterwards may be booked this far back.", minimum=0, maximum=3650),
-            SettingSpec(DAYS_AHEAD, "Bookings may be made up to (days ahead)", 730, minimum=1, maximum=3650)]
+            SettingSpec(DAYS_AHEAD, "Bookings may be made up to (days ahead)", 730, minimum=1, maximum=3650),
+            SettingSpec(RECORD_WITHIN, "Sessions are recorded within (days of being performed)", 3,
+                        help="Screening judges a session as of the day it was performed, so that day cannot be "
+                             "set further back than this.", minimum=0, maximum=30)]

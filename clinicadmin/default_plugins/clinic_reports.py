@@ -77,7 +77,9 @@ def screening_over_time(params):
 
 
 def _usable_lots(today):
-    return db.and_(StockLot.quantity > 0, db.or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today))
+    # Held (recalled) lots are not usable stock.
+    return db.and_(StockLot.quantity > 0, db.or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today),
+                   StockLot.held_at.is_(None))
 
 
 def stock_value(params):
