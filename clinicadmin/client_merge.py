@@ -7,7 +7,7 @@ which the merge's own audit rows name on both records.
 """
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import column, inspect, table, update
 
 from .audit import audit
 from .extensions import db
@@ -25,15 +25,19 @@ class MergeRefused(Exception):
 
 
 def client_references():
-    """[(table, column)]: every column of the schema that references a client, but the audit log's."""
+    """[(table, column)]: every column in the database that references a client, but the audit log's and the
+    merge link's. Read from the database itself, so that the tables of a plugin that is not loaded now move too."""
     found = []
-    for table in db.metadata.sorted_tables:
-        if table.name in NOT_MOVED:
+    inspector = inspect(db.session.connection())
+    for name in inspector.get_table_names():
+        if name in NOT_MOVED:
             continue
-        for fk in table.foreign_keys:
-            if fk.column.table.name == "client" and not (table.name == "client" and fk.parent.name == "merged_into_id"):
-                found.append((table, fk.parent))
-    return found
+        for fk in inspector.get_foreign_keys(name):
+            if fk["referred_table"] != "client" or fk["constrained_columns"] == ["merged_into_id"]:
+                continue
+            for column_name in fk["constrained_columns"]:
+                found.append((table(name, column(column_name)), column(column_name)))
+    return [(t, t.c[c.name]) for t, c in found]
 
 
 def merge(*, keep, duplicate, user, reason, roles):

@@ -354,28 +354,29 @@ def hold(*, lot_number, reason, user, product_id=None):
     recall: one conditional UPDATE of the lots not yet held. Returns the number of lots put on hold; 0 when they
     all were already. The caller owns the transaction."""
     reason = _reason_text(reason)
-    table = StockLot.__table__
-    stmt = (update(table).where(table.c.lot_number == lot_number, table.c.held_at.is_(None))
-            .values(held_at=datetime.utcnow(), held_by_id=user.id, hold_reason=reason))
-    if product_id is not None:
-        stmt = stmt.where(table.c.product_id == product_id)
-    held = db.session.execute(stmt).rowcount
-    _expire_loaded_lots({o.id for o in db.session.identity_map.values() if isinstance(o, StockLot)}, HOLD_FIELDS)
-    return held
+    return _change_hold(lot_number, product_id, held=False,
+                        values={"held_at": datetime.utcnow(), "held_by_id": user.id, "hold_reason": reason})
 
 
 def release(*, lot_number, reason, user, product_id=None):
     """Release the held lots numbered ``lot_number`` back into use, with the reason (a manager's decision that the
-    recall does not apply). Returns the number released; 0 when none was held."""
-    reason = _reason_text(reason)
+    recall does not apply; the caller audits it). Returns the number released; 0 when none was held."""
+    _reason_text(reason)
+    return _change_hold(lot_number, product_id, held=True,
+                        values={"held_at": None, "held_by_id": None, "hold_reason": None})
+
+
+def _change_hold(lot_number, product_id, *, held, values):
+    """One conditional UPDATE of the lots of that number (and product) whose hold is ``held``; returns the count."""
     table = StockLot.__table__
-    stmt = (update(table).where(table.c.lot_number == lot_number, table.c.held_at.is_not(None))
-            .values(held_at=None, held_by_id=None, hold_reason=None))
+    stmt = (update(table).where(table.c.lot_number == lot_number,
+                                table.c.held_at.is_not(None) if held else table.c.held_at.is_(None))
+            .values(**values))
     if product_id is not None:
         stmt = stmt.where(table.c.product_id == product_id)
-    released = db.session.execute(stmt).rowcount
+    count = db.session.execute(stmt).rowcount
     _expire_loaded_lots({o.id for o in db.session.identity_map.values() if isinstance(o, StockLot)}, HOLD_FIELDS)
-    return released
+    return count
 
 
 def apply_stocktake(*, location, counts, user, note=None):

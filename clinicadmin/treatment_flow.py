@@ -43,6 +43,11 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         raise TreatmentRejected(f"No loaded plugin provides the modality {modality!r}.")
     if course is not None and (course.client_id != client.id or course.modality != modality):
         raise TreatmentRejected("That course belongs to another client or modality.")
+    # Hold the client's row as the booking expects it (active): an archive or a merge committed a moment ago refuses
+    # the booking instead of leaving it on a record nobody sees.
+    if not change_once(client, lambda c: (c.archived_at.is_(None),), archived_at=None):
+        db.session.rollback()
+        raise TreatmentRejected("This client's record was archived or merged a moment ago; open the client again.")
     treatment = Treatment(
         client=client, modality=modality, practitioner=practitioner, location=location,
         scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked", created_by_id=user.id,

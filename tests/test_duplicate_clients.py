@@ -114,3 +114,21 @@ def test_find_duplicates_lists_probable_matches_with_merge_links(core, login):
     assert f"#{other.id}" in page and "same name and date of birth" in page and "Hopper" not in page
     assert f"keep={ada.id}&amp;merge={other.id}" in page
     assert date(1985, 5, 5) == other.date_of_birth
+
+
+def test_a_merge_moves_the_rows_of_a_plugin_that_is_not_loaded(core, login):
+    """A plugin removed from this clinic left rows that reference clients: they move with the merge too."""
+    keep, duplicate = core.client(first="Ada"), core.client(first="Ada")
+    db.session.commit()  # no transaction of the test's own in the way of the DDL
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE unloaded_plugin_note (id INTEGER PRIMARY KEY, "
+                             "client_id INTEGER NOT NULL REFERENCES client (id))")
+        conn.exec_driver_sql(f"INSERT INTO unloaded_plugin_note (id, client_id) VALUES (1, {duplicate.id})")
+    try:
+        _merge(login("manager"), keep, duplicate)
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT client_id FROM unloaded_plugin_note").scalar() == keep.id
+    finally:
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE unloaded_plugin_note")
