@@ -120,8 +120,11 @@ def _register_pages(app):
 
     @app.errorhandler(400)
     def bad_request(exc):
-        return render_template("error.html", code=400, message=getattr(exc, "description", None)
-                               or "The request could not be understood; nothing was saved."), 400
+        message = (getattr(exc, "description", None)
+                   or "The request could not be understood; nothing was saved.")
+        if request.is_json or "/ajax/" in request.path:  # a script asked: it reads the reason from JSON
+            return jsonify({"error": message}), 400
+        return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(403)
     def forbidden(exc):

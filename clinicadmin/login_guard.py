@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from .audit import audit
 from .extensions import db
-from .input_policy import text_problem
+from .input_policy import PolicyForm, text_problem
 from .models import AuditChain, AuditEvent, User
 from .sessions import offer_remember_me
 
@@ -41,7 +41,7 @@ NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setu
                  "security.tf_select"}
 
 
-class ClinicLoginForm(LoginForm):
+class ClinicLoginForm(PolicyForm, LoginForm):
     """Flask-Security's login form, which says when it refused an attempt before checking any credential, and offers
     "Remember me" only when the clinic allows it (``sessions.offer_remember_me``)."""
 

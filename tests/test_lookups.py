@@ -146,7 +146,7 @@ def test_no_term_or_page_makes_a_lookup_fail(app, staff, clinic, login):
             response = http.get(url, query_string={"name": name, "query": term})
             if "\x00" in term:
                 assert response.status_code == 400, (url, name, repr(term))
-                assert "control characters" in response.get_json()["error"]
+                assert "control character" in response.get_json()["error"]
             else:
                 assert response.status_code == 200, (url, name, repr(term), response.status_code)
         for page in HOSTILE_PAGES:
