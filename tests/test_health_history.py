@@ -163,12 +163,12 @@ def test_certification_edits_are_audited_with_before_and_after(core, login, staf
     http = login("manager")
     until = (TODAY + timedelta(days=30)).isoformat()
     response = http.post(f"/admin/certification/edit/?id={certification.id}", data={
-        "user": str(staff["manager"].id), "scope": KEY, "licence_number": "T-2", "valid_until": until})
+        "user": str(staff["admin"].id), "scope": KEY, "licence_number": "T-2", "valid_until": until})
     assert response.status_code == 302
     changes = _audit("certification.update")[0].detail["changes"]
     assert changes["licence_number"] == ["T-1", "T-2"] and changes["valid_until"][1] == until
-    assert changes["user_id"] == [str(staff["practitioner"].id), str(staff["manager"].id)]
-    assert db.session.get(Certification, certification.id).user_id == staff["manager"].id
+    assert changes["user_id"] == [str(staff["practitioner"].id), str(staff["admin"].id)]
+    assert db.session.get(Certification, certification.id).user_id == staff["admin"].id
     assert http.post("/admin/certification/delete/", data={"id": certification.id}).status_code == 403
 
 
