@@ -36,8 +36,9 @@ def client_references():
             if fk["referred_table"] != "client" or fk["constrained_columns"] == ["merged_into_id"]:
                 continue
             for column_name in fk["constrained_columns"]:
-                found.append((table(name, column(column_name)), column(column_name)))
-    return [(t, t.c[c.name]) for t, c in found]
+                referencing = table(name, column(column_name))
+                found.append((referencing, referencing.c[column_name]))
+    return found
 
 
 def merge(*, keep, duplicate, user, reason, roles):
