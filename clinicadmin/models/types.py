@@ -1,7 +1,8 @@
 """Column types shared by the models."""
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
 QUANTITY_SCALE = 1000  # thousandths of a unit of use: 0.001 mL is the finest quantity stored
@@ -35,3 +36,27 @@ class Quantity(TypeDecorator):
 
     def coerce_compared_value(self, op, value):
         return self
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: stored in UTC (``timestamptz`` on PostgreSQL), always read back timezone-aware in UTC.
+
+    Binding a naive datetime raises: a wall-clock time without its zone is a bug (``clock.from_local`` places one)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"an instant must be a datetime, not {value!r}")
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: say which zone it is in (clinicadmin.clock)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
