@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
+from .clock import shown
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
@@ -72,6 +73,10 @@ def create_app(config=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                                                    "connect_args": {"timeout": 30}}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Every session computes in UTC, whatever the server's default: instants are UTC, days are the clock's.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                   "connect_args": {"options": "-c timezone=UTC"}}
 
     configure_https(app, serving)
 
@@ -113,6 +118,8 @@ def _register_pages(app):
     from .admin.base import user_has_role
 
     app.jinja_env.globals["has_role"] = user_has_role
+    # {{ instant|local(location, "%Y-%m-%d %H:%M") }}: an instant as the wall-clock time at a location
+    app.jinja_env.filters["local"] = shown
 
     @app.route("/")
     def root():

@@ -1,13 +1,13 @@
 """Writing the audit log. Every read or write of a client's record, login, override and setting change goes through
 here; each row is chained to the one before it when it is flushed."""
 import json
-from datetime import datetime
 
 from flask import has_request_context, request
 from flask_security import current_user
 from sqlalchemy import event, inspect, insert, update
 from sqlalchemy.orm import Session
 
+from .clock import now
 from .extensions import db
 from .models import AuditChain, AuditEvent
 from .models.audit import GENESIS
@@ -25,7 +25,7 @@ def audit(action, *, obj=None, object_type=None, object_id=None, client_id=None,
         object_type = object_type or type(obj).__name__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
     row = AuditEvent(
-        at=datetime.utcnow(),
+        at=now(),
         user_id=user.id if user else None,
         roles=",".join(sorted(user.role_names)) if user else None,
         action=action,
@@ -75,7 +75,7 @@ def _chain_new_rows(session, flush_context, instances):
         head = (0, GENESIS)
     seq, prev = head
     for row in new:
-        row.at = row.at or datetime.utcnow()
+        row.at = row.at or now()
         seq += 1
         row.seq, row.prev_hash = seq, prev
         row.hash = prev = row.content_hash(prev)

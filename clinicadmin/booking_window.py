@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from wtforms import ValidationError
 
 from .clinic_settings import effective_settings
+from .clock import local_date, local_today
+from .clock import now as clock_now
 
 DAYS_BACK = "core.booking_days_back"
 DAYS_AHEAD = "core.booking_days_ahead"
@@ -13,12 +15,16 @@ RECORD_WITHIN = "core.record_within_days"
 FUTURE_GRACE = timedelta(minutes=5)
 
 
-def booking_window_problem(scheduled_at, today=None):
-    """Why ``scheduled_at`` cannot be booked (a message for the user), or None when it lies within the window."""
-    today = today or date.today()
+def booking_window_problem(scheduled_at, today=None, location=None):
+    """Why ``scheduled_at`` (an instant, a wall-clock time or a date at ``location``) cannot be booked (a message for
+    the user), or None when it lies within the window."""
+    today = today or local_today(location)
     settings = effective_settings()
     back, ahead = int(settings[DAYS_BACK]), int(settings[DAYS_AHEAD])
-    day = scheduled_at.date() if hasattr(scheduled_at, "date") else scheduled_at
+    if isinstance(scheduled_at, datetime):
+        day = local_date(scheduled_at, location) if scheduled_at.tzinfo else scheduled_at.date()
+    else:
+        day = scheduled_at
     if (today - day).days > back or (day - today).days > ahead:
         first = today - timedelta(days=back)
         last = today + timedelta(days=min(ahead, (date.max - today).days))
@@ -41,7 +47,7 @@ def recording_window_problem(scheduled_at, performed_at, now=None):
     Screening judges a session as of the day it was performed, so that day is held to what can be true: not in the
     future, and not more than ``core.record_within_days`` days ago (a back-dated recording would otherwise screen
     against the history and certifications of another day)."""
-    now = now or datetime.now()
+    now = now or clock_now()
     within = int(effective_settings()[RECORD_WITHIN])
     if performed_at > now + FUTURE_GRACE:
         return "A treatment cannot be recorded as performed in the future."

@@ -5,10 +5,10 @@ is archived as merged, in one transaction, audited.
 move too), except the audit log: its rows are hash-chained and never rewritten, so they stay under the duplicate's id,
 which the merge's own audit rows name on both records.
 """
-from datetime import datetime
 
 from sqlalchemy import column, inspect, table, update
 
+from .clock import now
 from .audit import audit
 from .extensions import db
 from .first_session import recompute
@@ -59,7 +59,7 @@ def merge(*, keep, duplicate, user, reason, roles):
             count = db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
             if count.rowcount:
                 moved[f"{table.name}.{column.name}"] = count.rowcount
-        now = datetime.utcnow()
+        now = now()
         if not change_once(duplicate, lambda c: (c.archived_at.is_(None),), archived_at=now, archived_by_id=user.id,
                            archive_reason=f"Merged into client #{keep.id}: {reason}"[:255],
                            merged_into_id=keep.id):

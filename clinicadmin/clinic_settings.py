@@ -1,6 +1,5 @@
 """Clinic settings: the registered defaults overlaid with the values a manager has saved."""
-from datetime import datetime
-
+from .clock import now
 from .extensions import db
 from .input_policy import text_problem
 from .models import Setting
@@ -36,6 +35,11 @@ def coerce(spec, raw):
         raise ValueError(f"{spec.label}: {text_problem(value)}")
     if len(value) > 500:
         raise ValueError(f"{spec.label}: at most 500 characters")
+    if spec.validate is not None:
+        try:
+            spec.validate(value)
+        except ValueError as exc:
+            raise ValueError(f"{spec.label}: {exc}") from None
     return value
 
 
@@ -48,5 +52,5 @@ def save_setting(key, value, user):
         db.session.add(row)
     row.value = value
     row.updated_by = user
-    row.updated_at = datetime.utcnow()
+    row.updated_at = now()
     return old

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import g, has_app_context
 
 TIME_ZONE = "core.time_zone"
-DEFAULT_ZONE = "Europe/London"
+DEFAULT_ZONE = "UTC"
 
 
 def now() -> datetime:
@@ -39,7 +39,12 @@ def clinic_zone() -> ZoneInfo:
 
 
 def zone_of(location=None) -> ZoneInfo:
-    """The zone of ``location`` (its own, else the clinic's)."""
+    """The zone of ``location`` (a Location or its id; its own zone, else the clinic's)."""
+    if isinstance(location, int):
+        from .extensions import db
+        from .models import Location
+
+        location = db.session.get(Location, location)
     name = getattr(location, "time_zone", None)
     return zone(name) if name else clinic_zone()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_security import hash_password
 
+from .clock import from_local, local_today
 from .extensions import db
 from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Supplier,
                      Treatment)
@@ -90,7 +91,8 @@ class DemoContext:
             db.select(db.func.count(Treatment.id)).where(Treatment.modality == modality)).scalar() > 0
 
     def at(self, days_ago, hour=10):
-        return datetime.combine(self.today - timedelta(days=days_ago), time(hour, 0))
+        """The instant of ``hour`` o'clock, ``days_ago`` days before today, at the demo location."""
+        return from_local(datetime.combine(self.today - timedelta(days=days_ago), time(hour, 0)), self.location)
 
     def booking(self, client, modality, when, practitioner=None):
         """Book and screen a treatment as the booking page does."""
@@ -127,14 +129,14 @@ def _role(name):
 
 def load_demo(today=None):
     """Create the demo clinic if missing; returns {email: password} for accounts created now (empty if none)."""
-    today = today or date.today()
     rng = random.Random(42)
     ensure_roles()
     location = db.session.execute(db.select(Location).where(Location.name == "Riverside Clinic")).scalar_one_or_none()
     if location is None:
-        location = Location(name="Riverside Clinic", address="12 River Street")
+        location = Location(name="Riverside Clinic", address="12 River Street", time_zone="Europe/London")
         db.session.add(location)
         db.session.flush()
+    today = today or local_today(location)
     created = {}
     security = current_app.security.datastore
     for email, name, roles in DEMO_STAFF:

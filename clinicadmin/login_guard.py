@@ -14,13 +14,14 @@ Settings (config): ``LOGIN_MAX_FAILURES`` per account and ``LOGIN_MAX_FAILURES_P
 ``LOGIN_LOCKOUT_MINUTES``; ``IDLE_TIMEOUT_MINUTES`` (0 turns the idle timeout off).
 """
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_security import LoginForm, current_user, logout_user
 from flask_security.signals import user_failed_authn
 from werkzeug.datastructures import MultiDict
 
+from .clock import now
 from .audit import audit
 from .extensions import db
 from .input_policy import PolicyForm, text_problem
@@ -132,7 +133,7 @@ def _one_attempt_at_a_time(account):
 
 def _throttled():
     config = current_app.config
-    since = datetime.utcnow() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    since = now() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     account = g.login_account
     return ((account and _recent_failures(since, object_id=account) >= config["LOGIN_MAX_FAILURES"])
             or _recent_failures(since, remote_addr=request.remote_addr) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"])

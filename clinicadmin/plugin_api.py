@@ -56,7 +56,8 @@ class ConditionCode:
 class SettingSpec:
     """A clinic setting with its default; a manager may change the value. ``type`` is int, str or bool.
 
-    A number is bounded: ``minimum`` to ``maximum`` (0 to 10,000 unless given), and a value outside is refused.
+    A number is bounded: ``minimum`` to ``maximum`` (0 to 10,000 unless given), and a value outside is refused; a text
+    is checked by ``validate`` when given.
     """
 
     key: str
@@ -66,6 +67,8 @@ class SettingSpec:
     help: str = ""
     minimum: int | None = 0
     maximum: int | None = 10_000
+    #: for a text setting: called with the value, raises ValueError with a message when the value is not allowed
+    validate: Callable[[str], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.clinic_reports",
     "clinicadmin.default_plugins.sign_in",
     "clinicadmin.default_plugins.booking_window",
+    "clinicadmin.default_plugins.clinic_time",
 )
 
 

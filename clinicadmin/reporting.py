@@ -1,10 +1,11 @@
 """Helpers for reports (the core's and plugins'): the standard filters a report's parameters stand for, and months."""
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from .clock import day_bounds
 from .extensions import db
 from .models import Treatment
 
@@ -16,8 +17,11 @@ PERFORMED = db.literal("performed", literal_execute=True)
 
 
 def period(params):
-    """The report's date range as datetimes: from the start of ``date_from`` to the end of ``date_to``."""
-    return datetime.combine(params["date_from"], time.min), datetime.combine(params["date_to"], time.max)
+    """The report's date range as instants: from the start of ``date_from`` to the end of ``date_to``, days as the
+    report's location (or, for every location, the clinic) counts them."""
+    start, _ = day_bounds(params["date_from"], params.get("location_id"))
+    _, after = day_bounds(params["date_to"], params.get("location_id"))
+    return start, after - timedelta(microseconds=1)
 
 
 def date_range(args, today, max_days=3 * 366):
@@ -99,7 +103,7 @@ class month_key(FunctionElement):
 
 class month_group(FunctionElement):
     """The month of a datetime column as ``ix_treatment_performed_month`` keys it, written exactly as that index's
-    expression (``strftime('%Y-%m', ...)`` on SQLite, ``date_trunc('month', ...)`` on PostgreSQL, where ``to_char``
+    expression (``strftime('%Y-%m', ...)`` on SQLite, ``date_trunc('month', ... AT TIME ZONE 'UTC')`` on PostgreSQL, where ``to_char``
     cannot be indexed): group and order by it, and a year's sessions are read in the index's order, never sorted."""
 
     inherit_cache = True
@@ -114,12 +118,13 @@ def _month_sqlite(element, compiler, **kw):
 
 @compiles(month_key, "postgresql")
 def _month_key_postgresql(element, compiler, **kw):
-    return f"to_char(date_trunc('month', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
+    return f"to_char(date_trunc('month', ({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC'), 'YYYY-MM')"
 
 
 @compiles(month_group, "postgresql")
 def _month_group_postgresql(element, compiler, **kw):
-    return f"date_trunc('month', {compiler.process(element.clauses, **kw)})"
+    # The month of the UTC instant: ``date_trunc`` of a ``timestamptz`` depends on the session's zone (not indexable).
+    return f"date_trunc('month', ({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')"
 
 
 def detail_number(details, key, precision=12, scale=3):

@@ -4,12 +4,12 @@ Safety fails closed: a check that raises or answers nonsense becomes a blocking 
 treatment whose modality no loaded plugin provides is blocked.
 """
 import logging
-from datetime import datetime
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 
 from .clinic_settings import effective_settings
+from .clock import now
 from .extensions import db
 from .models import Client, ScreeningFinding, User
 from .plugin_api import Finding
@@ -149,11 +149,11 @@ def screen(treatment, stage):
     previous = {(f.plugin, f.code, f.severity): f for f in treatment.current_findings()}
     run = (treatment.screening_run or 0) + 1
     treatment.screening_run = run
-    now = datetime.utcnow()
+    at = now()
     stored = []
     for plugin, finding in run_checks(treatment):
         row = ScreeningFinding(
-            run=run, stage=stage, screened_at=now, plugin=plugin,
+            run=run, stage=stage, screened_at=at, plugin=plugin,
             code=finding.code, severity=finding.severity, message=finding.message[:1000],
             overridable=bool(finding.overridable),
         )

@@ -6,7 +6,6 @@ its row count, so two requests can never both take the last unit, on SQLite or P
 transaction: a treatment, its ledger rows and its lot updates commit or roll back together.
 """
 import functools
-from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, case, func, or_, update
@@ -14,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from .clock import local_today, now
 from .extensions import db
 from .input_policy import real_text
 from .models import StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
@@ -49,7 +49,7 @@ def _usable(today, columns=None):
 
 def available(product_id, location_id, today=None):
     """Units of a product at a location in lots that have not expired."""
-    today = today or date.today()
+    today = today or local_today(location_id)
     total = db.session.execute(
         db.select(func.coalesce(func.sum(StockLot.quantity), 0)).where(
             StockLot.product_id == product_id, StockLot.location_id == location_id, _usable(today)
@@ -60,7 +60,7 @@ def available(product_id, location_id, today=None):
 
 def receive(*, product, location, lot_number, expires_on, packs, user, note=None, today=None, supplier=None):
     """Receive ``packs`` packs of ``product`` as a lot at ``location``; adds packs x pack size units and a ledger row."""
-    today = today or date.today()
+    today = today or local_today(location)
     lot_number = (lot_number or "").strip()
     packs = Decimal(str(packs))
     if not lot_number:
@@ -127,7 +127,7 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
     Returns [(lot id, quantity taken)]. Raises :class:`OutOfStock` when the usable lots do not hold enough; the caller
     rolls back. A lot emptied by a concurrent request between our read and our update is simply read again.
     """
-    today = today or date.today()
+    today = today or local_today(location)
     remaining = Decimal(str(quantity))
     if not remaining.is_finite() or remaining <= 0:
         raise StockError("A quantity to consume must be above zero.")
@@ -291,7 +291,7 @@ def adjust(*, lot, delta, note, user):
 def transfer(*, lot, to_location, quantity, user, note=None, today=None):
     """Move ``quantity`` of ``lot`` to the same lot number at ``to_location`` (made if missing): both sides, and
     their ledger rows, in the caller's transaction. An expired lot is never transferred."""
-    today = today or date.today()
+    today = today or local_today(lot.location_id)
     quantity = _quantity(quantity)
     require_whole(lot.product, quantity)
     if to_location.id == lot.location_id:
@@ -355,7 +355,7 @@ def hold(*, lot_number, reason, user, product_id=None):
     all were already. The caller owns the transaction."""
     reason = _reason_text(reason)
     return _change_hold(lot_number, product_id, held=False,
-                        values={"held_at": datetime.utcnow(), "held_by_id": user.id, "hold_reason": reason})
+                        values={"held_at": now(), "held_by_id": user.id, "hold_reason": reason})
 
 
 def release(*, lot_number, reason, user, product_id=None):

@@ -14,10 +14,12 @@ import os
 import re
 import secrets
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+
+from .clock import local_today, now
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
@@ -238,8 +240,8 @@ class Clinic:
         from .models import Location
 
         self.app, self.staff, self.db = app, staff, db
-        self.today = date.today()
         self.location = db.session.execute(db.select(Location)).scalars().first()
+        self.today = local_today(self.location)
 
     def client(self, first="Test", last="Client", history=(), consents=(), reviewed=True):
         """A client; ``history`` is (code, days ago or None) pairs; ``consents`` modality keys signed today-10."""
@@ -302,7 +304,7 @@ class Clinic:
         from .treatment_flow import book
 
         return book(client=client, modality=modality, practitioner=self.staff[practitioner],
-                    location=self.location, scheduled_at=when or datetime.now().replace(microsecond=0),
+                    location=self.location, scheduled_at=when or now().replace(microsecond=0),
                     user=self.staff["manager"])
 
 

@@ -6,12 +6,13 @@ there first. On PostgreSQL the UPDATE waits for a concurrent writer of the row a
 SQLite the first write of a transaction waits for the database's write lock; so both databases decide the race the
 same way. Forms that create something have no prior state to expect: they carry a one-time token (:func:`claim`).
 """
-from datetime import datetime
+
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .clock import now, shown
 from .extensions import db
 from .models import FormSubmission
 
@@ -32,9 +33,10 @@ def change_once(obj, expected, **values):
     return True
 
 
-def when(moment):
-    """A time for a message about who did something first: ``14:32 on 2026-12-02``."""
-    return f"{moment:%H:%M} on {moment:%Y-%m-%d}" if moment else "an unknown time"
+def when(moment, location=None):
+    """A time for a message about who did something first: ``14:32 on 2026-12-02``, at ``location`` (by default in
+    the clinic's zone)."""
+    return shown(moment, location, "%H:%M on %Y-%m-%d") if moment else "an unknown time"
 
 
 def claim(token, action, user):
@@ -44,7 +46,7 @@ def claim(token, action, user):
         db.session.rollback()
         raise AlreadyDone("This form is out of date: open it again and re-enter what you meant to submit.")
     try:
-        db.session.add(FormSubmission(token=token, action=action, user_id=user.id, at=datetime.utcnow()))
+        db.session.add(FormSubmission(token=token, action=action, user_id=user.id, at=now()))
         db.session.flush()
     except IntegrityError:
         db.session.rollback()

@@ -7,11 +7,11 @@ Every step that changes a treatment's or a finding's state starts with a conditi
 (:func:`clinicadmin.transitions.change_once`): a second, concurrent or replayed run of the same step finds the state
 changed, writes nothing, and is told who changed it first.
 """
-from datetime import datetime
 from decimal import Decimal
 
 from .audit import audit
 from .booking_window import booking_window_problem
+from .clock import now, shown
 from .extensions import db
 from .first_session import note_performed, recompute
 from .models import Treatment
@@ -35,7 +35,7 @@ class TreatmentRejected(Exception):
 
 def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None):
     """Create a booked treatment and screen it (stage ``booking``); commits."""
-    if (outside := booking_window_problem(scheduled_at)) is not None:
+    if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
         raise TreatmentRejected(outside)
     if client.archived_at is not None:
         raise TreatmentRejected("This client's record is archived; restore it before booking.")
@@ -91,7 +91,7 @@ def acknowledge(finding, *, user, note):
     _require_booked(finding.treatment)
     _hold_run(finding)
     if not change_once(finding, lambda c: (c.acknowledged_at.is_(None), c.overridden_at.is_(None)),
-                       acknowledged_by_id=user.id, acknowledged_at=datetime.utcnow(), acknowledgement_note=note):
+                       acknowledged_by_id=user.id, acknowledged_at=now(), acknowledgement_note=note):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
@@ -114,7 +114,7 @@ def override(finding, *, user, reason):
     _require_booked(finding.treatment)
     _hold_run(finding)
     if not change_once(finding, lambda c: (c.overridden_at.is_(None), c.overridable.is_(True)),
-                       overridden_by_id=user.id, overridden_at=datetime.utcnow(), override_reason=reason):
+                       overridden_by_id=user.id, overridden_at=now(), override_reason=reason):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
@@ -140,10 +140,10 @@ def archive_many(treatments, *, user, reason):
         raise TreatmentRejected("Archived already: " + ", ".join(_label(t) for t in done) + ". Nothing was archived.")
     if not 5 <= len(reason) <= 255:
         raise TreatmentRejected("Say why the treatment is archived (5 to 255 characters).")
-    now = datetime.utcnow()
+    at = now()
     for treatment in treatments:
         if not change_once(treatment, lambda c: (c.archived_at.is_(None),),
-                           archived_at=now, archived_by_id=user.id, archive_reason=reason):
+                           archived_at=at, archived_by_id=user.id, archive_reason=reason):
             db.session.rollback()
             raise TreatmentRejected(f"Archived already: {_label(treatment)} (by {treatment.archived_by} at "
                                     f"{when(treatment.archived_at)}). Nothing was archived.")
@@ -156,14 +156,14 @@ def archive_many(treatments, *, user, reason):
 
 
 def _label(treatment):
-    return f"{treatment.client} on {treatment.scheduled_at:%Y-%m-%d %H:%M}"
+    return f"{treatment.client} on {shown(treatment.scheduled_at, treatment.location)}"
 
 
 def cancel(treatment, *, reason, user=None):
     """Cancel a booked treatment; it stays on record, with who cancelled it, when and why. Commits."""
     _require_booked(treatment)
     reason = (reason or "").strip()[:255] or None
-    if not change_once(treatment, _booked, status="cancelled", cancelled_at=datetime.utcnow(),
+    if not change_once(treatment, _booked, status="cancelled", cancelled_at=now(),
                        cancelled_by_id=user.id if user is not None else None, cancel_reason=reason):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
@@ -186,7 +186,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         performer = performed_by(treatment, user)
         # First, before anything else is written: the one UPDATE that only one recording of this booking can make.
         if not change_once(treatment, _booked, status="performed", performed_at=performed_at,
-                           recorded_at=datetime.utcnow(), recorded_by_id=user.id):
+                           recorded_at=now(), recorded_by_id=user.id):
             db.session.rollback()
             raise TreatmentRejected(why_not_booked(treatment))
         if performer.id != booked_with.id:
@@ -199,7 +199,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         if note and user.role_names & ACKNOWLEDGE_ROLES:
             for f in findings:
                 if f.severity == "warn" and not f.resolved:
-                    f.acknowledged_by, f.acknowledged_at, f.acknowledgement_note = user, datetime.utcnow(), note
+                    f.acknowledged_by, f.acknowledged_at, f.acknowledgement_note = user, now(), note
             treatment.screening_status = summarise(findings)
         open_findings = [f for f in findings if not f.resolved]
         if open_findings:

@@ -10,7 +10,7 @@ import importlib.util
 import os
 import shutil
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -111,7 +111,7 @@ def new_client(server, first, last, conditions=()):
     from clinicadmin.plugins import registry
 
     def make(db):
-        today = datetime.now().date()
+        today = datetime.now(UTC).date()
         client = Client(first_name=first, last_name=last, intake_reviewed_on=today - timedelta(days=7))
         client.health_entries = [HealthEntry(code=code) for code in conditions]
         client.consents = [Consent(modality=key, signed_on=today - timedelta(days=30)) for key in registry().modalities]

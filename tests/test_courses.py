@@ -1,7 +1,7 @@
 """Courses: planned through the admin, booked session by session, with done and remaining, and screening that holds
 sessions apart by the course's interval (or the clinic's setting) and notices a course that is complete."""
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Course, Treatment
@@ -22,7 +22,7 @@ def _perform(core, treatment):
 def _plan(http, client, sessions="2", interval=""):
     return http.post("/admin/course/new/", data={
         "client": client.id, "modality": KEY, "planned_sessions": sessions, "min_interval_days": interval,
-        "started_on": datetime.now().date().isoformat(), "notes": "Texture"})
+        "started_on": datetime.now(UTC).date().isoformat(), "notes": "Texture"})
 
 
 def test_a_course_is_planned_booked_session_by_session_and_counted(core, login):
@@ -37,13 +37,13 @@ def test_a_course_is_planned_booked_session_by_session_and_counted(core, login):
     assert "Test modality course\n  (0 of 2 done)" in booking_page.get_data(as_text=True)
     response = login("front_desk").post("/admin/desk/book", data={
         "client": client.id, "modality": KEY, "practitioner": core.staff["practitioner"].id,
-        "location": core.location.id, "scheduled_at": (datetime.now() - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M"),
+        "location": core.location.id, "scheduled_at": (datetime.now(UTC) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M"),
         "course": course.id})
     assert response.status_code == 302
     first = db.session.execute(db.select(Treatment)).scalar_one()
     assert first.course_id == course.id
     _perform(core, first)
-    second = core.booked(client, KEY, when=datetime.now() - timedelta(days=1))
+    second = core.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=1))
     second.course = course
     db.session.commit()
     _perform(core, second)
@@ -73,7 +73,7 @@ def test_the_courses_own_interval_overrides_the_setting(core, login):
     client = core.client(consents=[KEY])
     _plan(login("manager"), client, sessions="6", interval="21")
     course = db.session.execute(db.select(Course)).scalar_one()
-    last = core.booked(client, KEY, when=datetime.now() - timedelta(days=9))
+    last = core.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=9))
     last.course = course
     db.session.commit()
     _perform(core, last)
@@ -83,18 +83,18 @@ def test_the_courses_own_interval_overrides_the_setting(core, login):
     from clinicadmin.treatment_flow import book
 
     in_course = book(client=client, modality=KEY, practitioner=core.staff["practitioner"], location=core.location,
-                     scheduled_at=datetime.now(), user=core.staff["manager"], course=course)
+                     scheduled_at=datetime.now(UTC), user=core.staff["manager"], course=course)
     finding = next(f for f in in_course.current_findings() if f.code == "course-interval-too-short")
     assert "9 days before this one" in finding.message and "minimum interval is 21 days" in finding.message
 
 
 def test_two_bookings_too_close_together_are_flagged(core):
     client = core.client(consents=[KEY])
-    core.booked(client, KEY, when=datetime.now() + timedelta(days=10))
-    early = core.booked(client, KEY, when=datetime.now() + timedelta(days=7))
+    core.booked(client, KEY, when=datetime.now(UTC) + timedelta(days=10))
+    early = core.booked(client, KEY, when=datetime.now(UTC) + timedelta(days=7))
     finding = next(f for f in early.current_findings() if f.code == "course-interval-too-short")
     assert "3 days after this one" in finding.message
-    assert "course-interval-too-short" not in _codes(core.booked(client, KEY, when=datetime.now() + timedelta(days=30)))
+    assert "course-interval-too-short" not in _codes(core.booked(client, KEY, when=datetime.now(UTC) + timedelta(days=30)))
 
 
 def test_a_course_cannot_be_booked_for_another_client(core, login):
@@ -103,7 +103,7 @@ def test_a_course_cannot_be_booked_for_another_client(core, login):
     course = db.session.execute(db.select(Course)).scalar_one()
     response = login("front_desk").post("/admin/desk/book", data={
         "client": theirs.id, "modality": KEY, "practitioner": core.staff["practitioner"].id,
-        "location": core.location.id, "scheduled_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+        "location": core.location.id, "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
         "course": course.id})
     assert "That course belongs to another client or modality." in response.get_data(as_text=True)
     assert db.session.execute(db.select(Treatment)).first() is None

@@ -1,5 +1,5 @@
 """The home dashboard per role, and the paper for the client: consent forms and the printable treatment history."""
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent
@@ -21,7 +21,7 @@ def _clinic_day(core):
     blocked = core.client(first="Bea", last="Blocked", history=[("pregnancy", 30)], consents=[KEY])
     clear.consents[0].expires_on = date.today() + timedelta(days=5)
     db.session.commit()
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     done = core.booked(clear, KEY, when=now - timedelta(minutes=5))
     record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
            user=core.staff["practitioner"])
@@ -77,7 +77,7 @@ def test_a_consent_form_prints_with_the_plugins_text_and_is_recorded_as_signed(c
     blank = front_desk.get(f"/admin/consent-form/{KEY}").get_data(as_text=True)
     assert "______" in blank  # a blank form to fill in by hand
     assert front_desk.get("/admin/consent-form/no-such-modality").status_code == 404
-    client.archived_at = datetime.now()
+    client.archived_at = datetime.now(UTC)
     db.session.commit()
     assert front_desk.get(f"/admin/consent-form/{KEY}?client_id={client.id}").status_code == 404
     assert login("stock_clerk").get(f"/admin/consent-form/{KEY}").status_code == 403

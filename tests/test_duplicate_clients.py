@@ -1,7 +1,7 @@
 """Duplicate clients: creating a probable duplicate (same name and birth date, e-mail or phone) warns and links to
 the record on file; a manager merges two records of one person in one transaction, audited, and screening of the
 kept record then sees the history of both."""
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from concurrency import all_at_once
@@ -58,8 +58,8 @@ def test_merging_moves_history_consents_treatments_and_courses_and_screening_see
     course = Course(client=duplicate, modality=KEY, planned_sessions=3)
     db.session.add(course)
     db.session.commit()
-    past = core.booked(duplicate, KEY, when=datetime.now() - timedelta(days=1))
-    booked = core.booked(keep, KEY, when=datetime.now() + timedelta(days=2))
+    past = core.booked(duplicate, KEY, when=datetime.now(UTC) - timedelta(days=1))
+    booked = core.booked(keep, KEY, when=datetime.now(UTC) + timedelta(days=2))
     assert booked.screening_status == "clear"
     manager = login("manager")
     preview = manager.get(f"/admin/client-merge/?keep={keep.id}&merge={duplicate.id}").get_data(as_text=True)

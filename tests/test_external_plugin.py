@@ -4,7 +4,7 @@ import importlib
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,7 +51,7 @@ def test_an_installed_distribution_is_a_plugin_like_any_other(app, staff, clinic
     practitioner = login("practitioner")
     assert "Exposure (minutes)" in practitioner.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
     assert practitioner.post(f"/admin/desk/{treatment.id}/record", data={
-        "performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-wavelength": "red",
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-wavelength": "red",
         "details-minutes": "10"}).status_code == 302
     db.session.expire_all()
     assert "Wear sunscreen today." in practitioner.get(f"/admin/desk/{treatment.id}/aftercare").get_data(

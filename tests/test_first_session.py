@@ -2,7 +2,7 @@
 client retention counts new clients by it, and ``clinicadmin check`` notices when it is wrong."""
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from clinicadmin.extensions import db
@@ -37,19 +37,19 @@ def _first(client_id):
 
 def test_the_earliest_recorded_session_is_the_first_whatever_order_they_are_recorded_in(core, client):
     assert _first(client.id) is None
-    booked_only = core.booked(client, KEY, when=datetime(2026, 1, 1, 9))
+    booked_only = core.booked(client, KEY, when=datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert booked_only.status == "booked" and _first(client.id) is None
-    _perform(core, client, datetime(2026, 3, 10, 10))
-    assert _first(client.id) == datetime(2026, 3, 10, 10)
-    _perform(core, client, datetime(2026, 4, 2, 10))  # later: the first stays
-    assert _first(client.id) == datetime(2026, 3, 10, 10)
-    _perform(core, client, datetime(2026, 2, 20, 10))  # entered late, but earlier: it becomes the first
-    assert _first(client.id) == datetime(2026, 2, 20, 10)
+    _perform(core, client, datetime(2026, 3, 10, 10, tzinfo=UTC))
+    assert _first(client.id) == datetime(2026, 3, 10, 10, tzinfo=UTC)
+    _perform(core, client, datetime(2026, 4, 2, 10, tzinfo=UTC))  # later: the first stays
+    assert _first(client.id) == datetime(2026, 3, 10, 10, tzinfo=UTC)
+    _perform(core, client, datetime(2026, 2, 20, 10, tzinfo=UTC))  # entered late, but earlier: it becomes the first
+    assert _first(client.id) == datetime(2026, 2, 20, 10, tzinfo=UTC)
 
 
 def test_archiving_the_first_session_makes_the_next_one_first_and_the_client_new_in_its_month(core, client, login):
-    first = _perform(core, client, datetime(2026, 1, 12, 10))
-    _perform(core, client, datetime(2026, 2, 9, 10))
+    first = _perform(core, client, datetime(2026, 1, 12, 10, tzinfo=UTC))
+    _perform(core, client, datetime(2026, 2, 9, 10, tzinfo=UTC))
     manager = login("manager")
 
     def retention():
@@ -59,14 +59,14 @@ def test_archiving_the_first_session_makes_the_next_one_first_and_the_client_new
     assert retention() == [["2026-01", "1", "1", "0", "0%"], ["2026-02", "1", "0", "1", "100%"]]
     assert manager.post(f"/admin/desk/{first.id}/archive", data={"reason": "entered for the wrong client"}
                         ).status_code == 302
-    assert _first(client.id) == datetime(2026, 2, 9, 10)
+    assert _first(client.id) == datetime(2026, 2, 9, 10, tzinfo=UTC)
     assert retention() == [["2026-02", "1", "1", "0", "0%"]]
 
 
 def test_a_client_new_in_a_month_is_new_only_where_the_filters_saw_them_that_month(core, client, login):
     """Filtered by practitioner, a client first treated in January by someone else is returning in February."""
-    _perform(core, client, datetime(2026, 1, 12, 10))
-    second = core.booked(client, KEY, practitioner="manager", when=datetime(2026, 2, 9, 10))
+    _perform(core, client, datetime(2026, 1, 12, 10, tzinfo=UTC))
+    second = core.booked(client, KEY, practitioner="manager", when=datetime(2026, 2, 9, 10, tzinfo=UTC))
     record(second, details={"product": core.supply.id, "amount": "1"}, performed_at=second.scheduled_at, notes=None,
            user=core.staff["manager"], acknowledgement_note="checked")
     manager = login("manager")
@@ -77,9 +77,9 @@ def test_a_client_new_in_a_month_is_new_only_where_the_filters_saw_them_that_mon
 
 
 def test_check_names_a_client_whose_first_session_is_wrong(core, client, cli):
-    _perform(core, client, datetime(2026, 3, 10, 10))
+    _perform(core, client, datetime(2026, 3, 10, 10, tzinfo=UTC))
     assert "OK: each client's first session agrees with their treatments." in cli("check").output
-    db.session.execute(db.update(Client).where(Client.id == client.id).values(first_treated_at=datetime(2020, 1, 1)))
+    db.session.execute(db.update(Client).where(Client.id == client.id).values(first_treated_at=datetime(2020, 1, 1, tzinfo=UTC)))
     db.session.commit()
     result = cli("check")
     assert result.exit_code == 1

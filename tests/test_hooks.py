@@ -2,7 +2,7 @@
 hook in ``hookspecs.py`` has its section in docs/plugin-hooks.md and its test here."""
 import inspect
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from flask_admin import expose
@@ -88,7 +88,7 @@ def test_hook_treatment_form_fields(core, login):
     assert 'name="details-site"' in page and 'name="details-amount"' in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     core.lot(core.supply, "L", 5)
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
             "details-amount": "1", "details-site": ""}
     assert "This field is required." in http.post(f"/admin/desk/{treatment.id}/record", data=data).get_data(as_text=True)
     data["details-site"] = "left cheek"

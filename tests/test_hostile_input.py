@@ -4,7 +4,7 @@ their bounds, a dead database under the error page, and a plugin that fails whil
 import base64
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -112,8 +112,8 @@ def test_bookings_outside_the_clinics_window_are_refused(core, login):
     client = core.client(consents=[KEY])
     practitioner, location = core.staff["practitioner"], core.location
     http = login("practitioner")
-    now = datetime.now().replace(second=0, microsecond=0)
-    for when in (datetime(9999, 12, 31, 10), datetime(1, 1, 1, 10), now + timedelta(days=731),
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for when in (datetime(9999, 12, 31, 10, tzinfo=UTC), datetime(1, 1, 1, 10), now + timedelta(days=731),
                  now - timedelta(days=731)):
         response = _book(http, client, practitioner, location, when)
         assert response.status_code == 200 and "booking window" in response.get_data(as_text=True), when
@@ -131,7 +131,7 @@ def test_the_booking_window_is_a_bounded_clinic_setting(core, login):
     client = core.client(consents=[KEY])
     manager = login("manager")
     assert manager.post("/admin/settings/", data={"core.booking_days_ahead": "10"}).status_code == 302
-    soon = datetime.now().replace(second=0, microsecond=0)
+    soon = datetime.now(UTC).replace(second=0, microsecond=0)
     refused = _book(manager, client, core.staff["practitioner"], core.location, soon + timedelta(days=30))
     assert "10 days ahead" in refused.get_data(as_text=True)
     assert _book(manager, client, core.staff["practitioner"], core.location, soon + timedelta(days=5)

@@ -2,7 +2,7 @@
 another day, a recalled lot received again, a manager certifying themself, ids and text a database cannot take, reads
 of client data without an audit row, a model form sent twice, and reasons made of invisible characters."""
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_a_recording_cannot_be_back_dated_to_screen_against_another_day(core, lo
     client = core.client(history=[("pregnancy", 2)], consents=[KEY])
     treatment = core.booked(client, KEY)
     assert treatment.screening_status == "blocked"
-    when = (datetime.now() - timedelta(days=days_back)).strftime("%Y-%m-%dT%H:%M")
+    when = (datetime.now(UTC) - timedelta(days=days_back)).strftime("%Y-%m-%dT%H:%M")
     response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data={
         "performed_at": when, "details-product": str(core.supply.id), "details-amount": "1", "notes": "",
         "acknowledgement_note": ""})

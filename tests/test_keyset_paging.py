@@ -2,7 +2,7 @@
 without OFFSET (so a page deep in a chain's schedule costs what the first page costs)."""
 import html
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fake_modality import KEY
 
@@ -34,7 +34,7 @@ def _walk(http, url, rel):
 
 def _schedule(core, how_many):
     """``how_many`` treatments, three booked at each minute (ties on the sort column)."""
-    start = datetime.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
     client = core.client(consents=[KEY])
     for i in range(how_many):
         core.booked(client, KEY, when=start + timedelta(minutes=i // 3))

@@ -2,7 +2,7 @@
 fills in; scope of practice and a check that could not run are hard stops no role overrides; recording checks the
 certification of whoever performs the treatment."""
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from fake_modality import FakeModality
@@ -105,7 +105,7 @@ def test_an_admin_cannot_deactivate_themself(core, login):
 
 
 def _record_form(product_id):
-    return {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
             "details-amount": "1", "notes": "", "acknowledgement_note": ""}
 
 
@@ -136,7 +136,7 @@ def test_an_override_given_before_a_finding_became_a_hard_stop_does_not_carry_ov
     treatment = core.booked(core.client(consents=[KEY]), KEY, practitioner="front_desk")
     stop = next(f for f in treatment.current_findings() if not f.overridable)
     db.session.execute(db.update(ScreeningFinding).where(ScreeningFinding.id == stop.id).values(
-        overridden_at=datetime.utcnow(), override_reason="written straight into the database"))
+        overridden_at=datetime.now(UTC), override_reason="written straight into the database"))
     db.session.commit()
     login("manager").post(f"/admin/desk/{treatment.id}/screen")
     db.session.expire_all()

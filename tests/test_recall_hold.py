@@ -1,6 +1,6 @@
 """A recalled lot is put on hold at every location: consumption and transfers skip it, the dashboard and the stock
 report show it, and only a manager releases it (with a reason) or it is written off."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -38,7 +38,7 @@ def _quantities():
 
 def _record(http, treatment, product_id, amount):
     return http.post(f"/admin/desk/{treatment.id}/record", data={
-        "performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
         "details-amount": str(amount), "notes": "", "acknowledgement_note": ""})
 
 

@@ -3,7 +3,7 @@ them by ``reporting.month_group``: the index stays usable only while the reports
 partial condition to the letter, which is what these tests pin (on SQLite and PostgreSQL)."""
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from clinicadmin.extensions import db
@@ -64,7 +64,7 @@ def _performed(core, first, *times):
 @pytest.fixture
 def year(core):
     core.lot(core.supply, "L-YEAR", 50)
-    return _performed(core, "Ann", datetime(2026, 1, 10, 10), datetime(2026, 2, 10, 10))
+    return _performed(core, "Ann", datetime(2026, 1, 10, 10, tzinfo=UTC), datetime(2026, 2, 10, 10, tzinfo=UTC))
 
 
 def test_the_month_index_is_built_by_the_migrations(app):
@@ -97,8 +97,8 @@ def test_the_period_is_cut_at_its_days_within_the_months_the_index_reads(core, l
     """The index is read by whole months; the period's first and last days still cut it exactly, and a session a
     minute either side of midnight at a month's end lands in its own month, on both databases."""
     core.lot(core.supply, "L-EDGE", 50)
-    _performed(core, "Edge", datetime(2026, 1, 30, 23, 59), datetime(2026, 1, 31, 23, 59),
-               datetime(2026, 2, 1, 0, 0), datetime(2026, 2, 2, 0, 0))
+    _performed(core, "Edge", datetime(2026, 1, 30, 23, 59, tzinfo=UTC), datetime(2026, 1, 31, 23, 59, tzinfo=UTC),
+               datetime(2026, 2, 1, 0, 0, tzinfo=UTC), datetime(2026, 2, 2, 0, 0, tzinfo=UTC))
     response = login("manager").get("/admin/reports/treatments-per-modality.csv?date_from=2026-01-31"
                                     "&date_to=2026-02-01")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))

@@ -1,6 +1,6 @@
 """The SQL helpers plugin reports aggregate their details with (``clinicadmin.reporting``) mean the same on SQLite and
 PostgreSQL: numbers stored as text or as JSON numbers, lists of chosen items, yes/no flags, and the month."""
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,10 +12,10 @@ from clinicadmin.reporting import (counts_per, detail_count, detail_flag, detail
                                   month_key, performed_sessions)
 
 SESSIONS = [
-    (datetime(2026, 3, 31, 23, 59), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
-    (datetime(2026, 4, 1, 0, 0), {"amount": 2, "items": ["a"], "flag": False}),
-    (datetime(2026, 4, 15, 9, 30), {"amount": None, "items": [], "other": "x"}),
-    (datetime(2026, 4, 16, 9, 30), {}),
+    (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
+    (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), {"amount": 2, "items": ["a"], "flag": False}),
+    (datetime(2026, 4, 15, 9, 30, tzinfo=UTC), {"amount": None, "items": [], "other": "x"}),
+    (datetime(2026, 4, 16, 9, 30, tzinfo=UTC), {}),
 ]
 
 
@@ -39,7 +39,7 @@ def test_month_key_labels_a_month_group_on_both_databases(sessions):
     """A plugin groups by ``month_group`` (the month index's expression) and selects ``month_key``: PostgreSQL accepts
     the label only because it is computed from the group."""
     month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
-    params = {"date_from": datetime(2026, 3, 31).date(), "date_to": datetime(2026, 4, 15).date()}
+    params = {"date_from": datetime(2026, 3, 31, tzinfo=UTC).date(), "date_to": datetime(2026, 4, 15, tzinfo=UTC).date()}
     query = performed_sessions(KEY, params, month, db.func.count()).group_by(group).order_by(group)
     assert db.session.execute(query).all() == [("2026-03", 1), ("2026-04", 2)]
 
@@ -67,7 +67,7 @@ def test_detail_flag_counts_only_a_recorded_yes(sessions):
 def test_counts_per_counts_rows_and_distinct_values_per_key(core, sessions):
     """The same figures on both databases, whichever way each groups them: rows per key, and each value once."""
     other = core.client(first="Other", consents=[KEY])
-    when = datetime(2026, 4, 20, 9)
+    when = datetime(2026, 4, 20, 9, tzinfo=UTC)
     treatment = core.booked(other, KEY, when=when)
     treatment.status, treatment.performed_at, treatment.details = "performed", when, {}
     db.session.commit()

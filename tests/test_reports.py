@@ -1,7 +1,7 @@
 """The report framework and the core's reports: parameters, figures, chart, CSV (neutralised, audited) and roles."""
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -39,12 +39,12 @@ def busy(core):
     core.lot(core.supply, "L-MAIN", 50)
     ann = _client(core, "Ann", "Again")
     bob = _client(core, "Bob", "Once")
-    course = Course(client=ann, modality=KEY, planned_sessions=3, started_on=datetime(2026, 1, 5).date())
+    course = Course(client=ann, modality=KEY, planned_sessions=3, started_on=datetime(2026, 1, 5, tzinfo=UTC).date())
     db.session.add(course)
     db.session.commit()
-    _performed(core, ann, datetime(2026, 1, 5, 10), course=course)
-    _performed(core, ann, datetime(2026, 2, 9, 10), course=course)
-    _performed(core, bob, datetime(2026, 2, 10, 11), practitioner="manager")
+    _performed(core, ann, datetime(2026, 1, 5, 10, tzinfo=UTC), course=course)
+    _performed(core, ann, datetime(2026, 2, 9, 10, tzinfo=UTC), course=course)
+    _performed(core, bob, datetime(2026, 2, 10, 11, tzinfo=UTC), practitioner="manager")
     return core
 
 
@@ -84,7 +84,7 @@ def test_course_completion_and_exports_are_neutralised_and_audited(busy, login):
     rows = _csv(manager, "course-completion")
     assert rows[1] == ["Again, Ann", "Test modality", "2026-01-05", "3", "2", "0", "1", "67%"]
     treated = _client(busy, "Cy", "-2+3")
-    db.session.add(Course(client=treated, modality=KEY, planned_sessions=2, started_on=datetime(2026, 2, 1).date()))
+    db.session.add(Course(client=treated, modality=KEY, planned_sessions=2, started_on=datetime(2026, 2, 1, tzinfo=UTC).date()))
     db.session.commit()
     cells = [r[0] for r in _csv(manager, "course-completion")]
     assert "'-2+3, Cy" in cells  # a cell that a spreadsheet would compute is shown as text
@@ -96,7 +96,7 @@ def test_course_completion_and_exports_are_neutralised_and_audited(busy, login):
 
 def test_screening_over_time_counts_current_findings(busy, login):
     client = _client(busy, "Di", "Abetic", history=[("diabetes", 400)])
-    busy.booked(client, KEY, when=datetime(2026, 2, 20, 9))
+    busy.booked(client, KEY, when=datetime(2026, 2, 20, 9, tzinfo=UTC))
     today = date.today()
     rows = _csv(login("manager"), "screening-over-time", date_to=today.isoformat())
     assert rows[0] == ["Month", "Blocks", "Warnings", "Acknowledged", "Overridden"]

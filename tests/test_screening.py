@@ -1,5 +1,5 @@
 """The screening engine: each plugin separately, fail closed, core checks, settings, findings stored."""
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -57,7 +57,7 @@ def test_missing_expired_and_withdrawn_consent_block(core):
     late.consents.append(Consent(modality=KEY, signed_on=core.today))
     db.session.commit()
     for who, why in ((client, "had expired by"), (withdrawn, "was withdrawn by"), (late, "was signed after")):
-        treatment = core.booked(who, KEY, when=datetime.now() - timedelta(days=1) if who is late else None)
+        treatment = core.booked(who, KEY, when=datetime.now(UTC) - timedelta(days=1) if who is late else None)
         assert ("core.consent", "consent-not-valid", "block") in _codes(treatment)
         assert why in next(f.message for f in treatment.current_findings() if f.code == "consent-not-valid")
 
@@ -110,7 +110,7 @@ def test_unreviewed_or_stale_health_history_warns(core):
 def test_course_interval_uses_the_modality_setting(core, login):
     client = core.client(consents=[KEY])
     core.lot(core.supply, "L", 10)
-    first = core.booked(client, KEY, when=datetime.now() - timedelta(days=5))
+    first = core.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=5))
     record(first, details={"product": core.supply.id, "amount": "1"}, performed_at=first.scheduled_at, notes=None,
            user=core.staff["practitioner"])
     too_soon = core.booked(client, KEY)
@@ -137,7 +137,7 @@ def test_settings_reject_bad_values_and_change_nothing(core, login):
 
 def test_treatment_of_a_modality_no_plugin_provides_is_blocked(core):
     treatment = Treatment(client=core.client(consents=[KEY]), modality="gone", practitioner=core.staff["practitioner"],
-                          location=core.location, scheduled_at=datetime.now(), details={})
+                          location=core.location, scheduled_at=datetime.now(UTC), details={})
     db.session.add(treatment)
     db.session.flush()
     from clinicadmin.screening import screen
@@ -149,7 +149,7 @@ def test_treatment_of_a_modality_no_plugin_provides_is_blocked(core):
 def test_findings_are_stored_per_run_as_they_were(core):
     client = core.client(history=[("diabetes", 100)], consents=[KEY])
     treatment = core.booked(client, KEY)
-    client.health_entries[0].entered_in_error_at = datetime.utcnow()  # never diabetic, it turns out
+    client.health_entries[0].entered_in_error_at = datetime.now(UTC)  # never diabetic, it turns out
     db.session.commit()
     from clinicadmin.treatment_flow import rescreen
 

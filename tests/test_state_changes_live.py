@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def test_twenty_identical_recordings_through_four_server_processes_record_once(a
     treatment = clinic.booked(clinic.client(consents=[KEY]), KEY)
     server = live_server(workers=4)
     http = server.session("practitioner")
-    form = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(supply.id),
+    form = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(supply.id),
             "details-amount": "2", "notes": "", "acknowledgement_note": "", "csrf_token": http.token()}
     url, start, statuses = f"/admin/desk/{treatment.id}/record", threading.Barrier(TIMES), []
 

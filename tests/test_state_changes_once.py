@@ -3,7 +3,7 @@ nothing the second time, and the second is told who got there first. Each step i
 that move stock are also sent 20 times at once (threads in this process: real concurrent transactions on SQLite and
 PostgreSQL; tests/test_live_server.py does the same through several server processes)."""
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,7 @@ TIMES = 20
 
 
 def _record_form(product_id, amount="1"):
-    return {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
             "details-amount": str(amount), "notes": "", "acknowledgement_note": ""}
 
 
@@ -186,7 +186,7 @@ def test_a_booking_sent_twice_books_once(core, login):
     client = core.client(consents=[KEY])
     http = login("front_desk")
     form = {"client": str(client.id), "modality": KEY, "practitioner": str(core.staff["practitioner"].id),
-            "location": str(core.location.id), "scheduled_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+            "location": str(core.location.id), "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
             "once": "booking-token"}
     responses = all_at_once(http, "/admin/desk/book", form, times=5)
     assert all(r.status_code == 302 for r in responses)

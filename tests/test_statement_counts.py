@@ -1,6 +1,6 @@
 """SQL statements per request are a small constant: a list, the dashboard or a record's page runs the same number
 of statements for 2 rows as for 20 (no query per row)."""
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from clinicadmin.extensions import db
@@ -22,8 +22,8 @@ def _fill(core, first, how_many):
     for i in range(first, first + how_many):
         client = core.client(first=f"Row{i}", last="Count", consents=[KEY])
         db.session.add(Course(client=client, modality=KEY, planned_sessions=3))
-        core.booked(client, KEY, when=datetime.now().replace(microsecond=0) + timedelta(hours=1))
-        done = core.booked(client, KEY, when=datetime.now().replace(microsecond=0) - timedelta(days=1))
+        core.booked(client, KEY, when=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1))
+        done = core.booked(client, KEY, when=datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
         record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
                user=core.staff["practitioner"], acknowledgement_note="second session this week, as planned")
     db.session.commit()

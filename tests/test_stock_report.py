@@ -122,14 +122,14 @@ def test_usage_per_month_product_and_modality_with_cost(core, login):
 def test_usage_is_summed_per_month_as_stock_is_used_and_agrees_with_the_ledger(core, login):
     """The report reads the monthly usage kept by the stock service: a backdated session counts in its own month,
     the period is whole months, and ``clinicadmin check``'s comparison with the ledger finds nothing wrong."""
-    from datetime import date, datetime, timedelta
+    from datetime import UTC, date, datetime, timedelta
 
     from clinicadmin.integrity import usage_problems
     from clinicadmin.models import StockUsage
     from clinicadmin.treatment_flow import record
 
     core.lot(core.supply, "L", 20)
-    earlier = datetime.combine(date.today().replace(day=1) - timedelta(days=20), datetime.min.time()).replace(hour=10)
+    earlier = datetime.combine(date.today().replace(day=1) - timedelta(days=20), datetime.min.time()).replace(hour=10, tzinfo=UTC)
     for amount, when in (("1", earlier), ("2", earlier + timedelta(hours=1)), ("4", None)):
         client = core.client(first=f"M{amount}", consents=["testmod"])
         client.consents[0].signed_on = earlier.date() - timedelta(days=1)

@@ -1,5 +1,5 @@
 """Booking, screening, acknowledging, overriding and recording a treatment, through the HTTP pages."""
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from clinicadmin.extensions import db
@@ -9,7 +9,7 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount="1", **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
             "details-amount": str(amount), "notes": "", "acknowledgement_note": ""}
     data.update(extra)
     return data
@@ -18,7 +18,7 @@ def _record_form(product_id, amount="1", **extra):
 def _book(http, client, practitioner, location, when=None):
     return http.post("/admin/desk/book", data={
         "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-        "location": str(location.id), "scheduled_at": (when or datetime.now()).strftime("%Y-%m-%dT%H:%M"),
+        "location": str(location.id), "scheduled_at": (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M"),
     })
 
 
@@ -140,7 +140,7 @@ def test_plugin_form_validation_rejects_bad_details(core, login):
     for amount in ("-1", "NaN", "abc", "1000000"):
         response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, amount))
         assert response.status_code == 200
-    future = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    future = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, performed_at=future))
     assert "cannot be recorded as performed in the future" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -209,7 +209,7 @@ def test_a_treatment_entered_in_error_is_archived_not_deleted(core, login):
 
 def test_several_treatments_are_archived_at_once_with_one_reason(core, login):
     client = core.client(first="Bulk", last="Booked", consents=[KEY])
-    treatments = [core.booked(client, KEY, when=datetime(2026, 3, day, 10, 0)) for day in (2, 3, 4)]
+    treatments = [core.booked(client, KEY, when=datetime(2026, 3, day, 10, 0, tzinfo=UTC)) for day in (2, 3, 4)]
     ids = [t.id for t in treatments]
     manager = login("manager")
     assert "Archive with a reason" in manager.get("/admin/treatment/").get_data(as_text=True)

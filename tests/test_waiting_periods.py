@@ -2,7 +2,7 @@
 is 60 days ago, however long ago its course started. Held for every plugin through ``clinicadmin.rules``, the helpers
 every plugin's waiting rules go through, with entries entered on the client form as a practitioner enters them."""
 import html
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_modality import FakeModality
@@ -34,7 +34,7 @@ def app_config():
 
 
 def _days(n):
-    return "" if n is None else (datetime.now().date() - timedelta(days=n)).isoformat()
+    return "" if n is None else (datetime.now(UTC).date() - timedelta(days=n)).isoformat()
 
 
 def _entered(login, code, started, ended, in_error=False):
@@ -70,7 +70,7 @@ def _entered(login, code, started, ended, in_error=False):
 def test_a_waiting_period_counts_from_the_end_date_when_there_is_one(app, clinic, login, code, started, ended,
                                                                      in_days, finding):
     client = _entered(login, code, started, ended)
-    when = datetime.now().replace(microsecond=0) + timedelta(days=in_days)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=in_days)
     treatment = clinic.booked(client, "testmod", when=when)
     found = [(f.code, f.severity, f.message) for f in treatment.current_findings() if f.plugin == "waits"]
     if finding is None:

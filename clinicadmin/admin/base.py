@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forms import Lookup, SearchRefused, lookups, starts_with
 from ..input_policy import PolicyAdminForm, policy_form_view
 from ..transitions import AlreadyDone, claim
+from .local_time import LocalTimeMixin
 from .once import new_token
 
 ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
@@ -67,7 +68,7 @@ class SecuredIndexView(RoleRequired, AdminIndexView):
     allowed_roles = ALL_ROLES
 
 
-class SecuredModelView(RoleRequired, ModelView):
+class SecuredModelView(RoleRequired, LocalTimeMixin, ModelView):
     """A model view where creating and editing are granted to roles; deleting is off (records are archived).
 
     CSRF is enforced for every POST by Flask-WTF's CSRFProtect; the forms need no token field of their own.

@@ -1,5 +1,4 @@
 """Client views: the clinical record (practitioners, managers), the front desk's contact view, history, consents."""
-from datetime import date, datetime
 
 from flask import request
 from flask_admin import expose
@@ -9,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
+from ..clock import local_today, now
 from ..audit import audit, audit_read
 from ..extensions import db
 from ..forms import client_lookup
@@ -119,7 +119,7 @@ def _modality_choices():
 
 def _format_consents(view, context, model, name):
     reg = registry()
-    today = date.today()
+    today = local_today()
     items = [
         Markup("<li>{}: signed {}{}</li>").format(
             reg.modality_label(c.modality), c.signed_on.isoformat(), "" if c.valid_on(today) else " (not valid today)"
@@ -168,10 +168,10 @@ class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixi
         audit_entries(model, reviewed)
 
     def archive_records(self, clients, reason):
-        now = datetime.utcnow()
+        at = now()
         for client in clients:
             if not change_once(client, lambda c: (c.archived_at.is_(None),),
-                               archived_at=now, archived_by_id=current_user.id, archive_reason=reason):
+                               archived_at=at, archived_by_id=current_user.id, archive_reason=reason):
                 db.session.rollback()
                 raise ArchiveRefused(f"{client} was archived already; nothing was archived.")
             audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason, "with": len(clients)})

@@ -5,7 +5,6 @@ Recoding is refused rather than audited: "pregnancy" silently becoming "asthma" 
 record say asthma was recorded when pregnancy was. The right history is the wrong entry marked entered in error (or
 ended) and a new entry, each with its own author and date.
 """
-from datetime import datetime
 
 from flask_admin.contrib.sqla.fields import InlineModelFormList
 from flask_admin.contrib.sqla.form import InlineModelConverter
@@ -14,6 +13,7 @@ from sqlalchemy import inspect
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
+from ..clock import now
 from ..audit import audit
 from ..input_policy import real_text
 from ..models import HealthEntry
@@ -104,7 +104,7 @@ def review_entries(client, user):
             if "entered_in_error_reason" in changes:
                 if len(real_text(entry.entered_in_error_reason)) < 3:
                     raise ValidationError(f"{label}: say in words why it was entered in error.")
-                entry.entered_in_error_at, entry.entered_in_error_by = datetime.utcnow(), user
+                entry.entered_in_error_at, entry.entered_in_error_by = now(), user
                 action = "health_entry.entered_in_error"
             elif "ended" in changes and changes["ended"][0] is None:
                 action = "health_entry.end"

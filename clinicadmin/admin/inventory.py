@@ -1,5 +1,4 @@
 """Products, lots and the ledger (read-only), and receiving stock."""
-from datetime import date
 
 from flask import current_app, flash, redirect, request, url_for
 from markupsafe import Markup
@@ -8,10 +7,11 @@ from flask_security import current_user
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from ..clock import local_today
 from ..audit import audit
 from ..extensions import db
 from ..forms import ProductField
-from ..input_policy import PolicyFlaskForm, policy_form_view
+from ..input_policy import policy_form_view
 from ..models import Location, Supplier
 from ..stock import StockError, receive
 from ..transitions import AlreadyDone, claim
@@ -174,7 +174,7 @@ class ReceiveStockView(SecuredView):
                 flash(f"Received {units:f} {form.product.data.unit} of {form.product.data.name} "
                       f"into lot {lot.lot_number} at {location.name}.", "success")
                 return redirect(url_for("stocklot.index_view"))
-        return self.render("admin/receive_stock.html", form=form, today=date.today())
+        return self.render("admin/receive_stock.html", form=form, today=local_today())
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):

@@ -1,6 +1,5 @@
 """One lot's page: its ledger, and the movements a stock clerk makes on it (transfer, write-off, adjustment, reversal
 of a mistaken receipt). Each is one transaction, audited; a refused one changes nothing."""
-from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, redirect, request, url_for
@@ -9,9 +8,10 @@ from flask_security import current_user
 from wtforms import DecimalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from ..clock import local_today
 from ..audit import audit
 from ..extensions import db
-from ..input_policy import PolicyFlaskForm, policy_form_view, required_reason
+from ..input_policy import policy_form_view, required_reason
 from ..models import Location, StockLot, StockMovement
 from ..stock import StockError, adjust, reverse_receipt, transfer, write_off
 from ..transitions import AlreadyDone, claim
@@ -66,7 +66,7 @@ class LotView(SecuredView):
         ledger = db.session.execute(db.select(StockMovement).where(StockMovement.lot_id == lot.id)
                                     .order_by(StockMovement.id)).scalars().all()
         reversed_ids = {m.reverses_id for m in ledger if m.reverses_id}
-        return self.render("admin/lot.html", lot=lot, ledger=ledger, reversed_ids=reversed_ids, today=date.today(),
+        return self.render("admin/lot.html", lot=lot, ledger=ledger, reversed_ids=reversed_ids, today=local_today(lot.location),
                            **forms)
 
     @expose("/")

@@ -1,11 +1,12 @@
 """Paper for the client: a consent form per modality to print and sign, and a client's treatment history for a date
 range (what was done, by whom, with which lots). Both are printable pages, and both are audited."""
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import joinedload
 
+from ..clock import local_today
 from ..audit import audit_read
 from ..extensions import db
 from ..models import Client, Product, StockLot, StockMovement, Treatment
@@ -46,7 +47,7 @@ class ConsentFormView(SecuredView):
                        detail={"modality": modality})
         paragraphs = [p.strip() for p in (found.consent_text or "").split("\n\n") if p.strip()]
         return self.render("admin/consent_form.html", modality=found, client=client, paragraphs=paragraphs,
-                           today=date.today())
+                           today=local_today())
 
 
 def lots_used(treatment_ids):
@@ -77,7 +78,7 @@ class ClientHistoryView(SecuredView):
         client = _active_client(request.args.get("id", type=int))
         if client is None:
             abort(404)
-        today = date.today()
+        today = local_today()
         date_from, date_to, errors = date_range(request.args, today, max_days=100 * 366)
         treatments = []
         if not errors:

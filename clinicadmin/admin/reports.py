@@ -4,8 +4,8 @@ from datetime import date
 
 from flask import abort, request
 from flask_admin import expose
-from flask_security import current_user
 
+from ..clock import local_today
 from ..audit import audit_read
 from ..charts import svg
 from ..export import csv_response
@@ -76,7 +76,7 @@ class ReportsView(SecuredView):
     @expose("/<key>")
     def run(self, key):
         report = self._report(key)
-        params, errors = read_params(report, request.args, date.today())
+        params, errors = read_params(report, request.args, local_today())
         result = chart = None
         if not errors:
             result = report.run(params)
@@ -90,7 +90,7 @@ class ReportsView(SecuredView):
     def download(self, key):
         """The report's table as CSV (cells neutralised against formulas); the download is audited."""
         report = self._report(key)
-        params, errors = read_params(report, request.args, date.today())
+        params, errors = read_params(report, request.args, local_today())
         if errors:
             abort(400, description=" ".join(errors))
         result = report.run(params)

@@ -1,6 +1,6 @@
 """Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
@@ -8,6 +8,7 @@ from flask_security import current_user
 from markupsafe import Markup
 
 from ..audit import audit_read
+from ..clock import from_local, local, now, shown
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
@@ -33,7 +34,7 @@ def _modality(view, context, model, name):
 
 def _open_link(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(url_for("treatment_desk.show", treatment_id=model.id),
-                                                model.scheduled_at.strftime("%Y-%m-%d %H:%M"))
+                                                shown(model.scheduled_at, model.location))
 
 
 class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelView):
@@ -76,7 +77,7 @@ class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelVi
                            "on record with their stock movements; managers find them under Archived treatments.")
 
     def archive_label(self, treatment):
-        when = treatment.scheduled_at.strftime("%Y-%m-%d %H:%M")
+        when = shown(treatment.scheduled_at, treatment.location)
         return f"{registry().modality_label(treatment.modality)} for {treatment.client} on {when}"
 
     def archive_records(self, treatments, reason):
@@ -146,7 +147,9 @@ class TreatmentDeskView(SecuredView):
                 form.location.data = current_user.location_id
             if "practitioner" in acting_roles():
                 form.practitioner.data = current_user.id
-            form.scheduled_at.data = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+            here = db.session.get(Location, form.location.data) if form.location.data else None
+            form.scheduled_at.data = (local(now(), here) + timedelta(hours=1)).replace(
+                minute=0, second=0, microsecond=0, tzinfo=None)
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
                 form.client.data = form.client.loader.get_one(request.args["client_id"])
                 if form.client.data is not None:
@@ -156,13 +159,13 @@ class TreatmentDeskView(SecuredView):
             if course is not None and form.client.data is course.client:  # "Book next session" of a course
                 form.course.data, form.modality.data = str(course.id), course.modality
         course = _course(form.course.data)
-        if form.validate_on_submit():
+        if form.validate_on_submit() and (scheduled_at := _instant(form.scheduled_at, form.location.data)):
             try:
                 claim(form.once.data, "treatment.book", current_user)
                 treatment = book(
                     client=form.client.data, modality=form.modality.data,
                     practitioner=db.session.get(User, form.practitioner.data),
-                    location=db.session.get(Location, form.location.data), scheduled_at=form.scheduled_at.data,
+                    location=db.session.get(Location, form.location.data), scheduled_at=scheduled_at,
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
                 )
             except AlreadyDone as exc:
@@ -275,17 +278,17 @@ class TreatmentDeskView(SecuredView):
         form = record_form_class(treatment.modality)()
         if request.method == "GET":
             audit_read("treatment.view", obj=treatment, client_id=treatment.client_id, detail={"form": "record"})
-            form.performed_at.data = datetime.now().replace(second=0, microsecond=0)
+            form.performed_at.data = local(now(), treatment.location).replace(second=0, microsecond=0, tzinfo=None)
             form.notes.data = treatment.notes
         rejected = []
-        if form.validate_on_submit():
-            problem = recording_window_problem(treatment.scheduled_at, form.performed_at.data)
+        if form.validate_on_submit() and (performed_at := _instant(form.performed_at, treatment.location)):
+            problem = recording_window_problem(treatment.scheduled_at, performed_at)
             if problem:
                 form.performed_at.errors = [problem]
             else:
                 try:
                     record(treatment, details=details_from_form(form.details.form),
-                           performed_at=form.performed_at.data, notes=form.notes.data or None,
+                           performed_at=performed_at, notes=form.notes.data or None,
                            user=current_user._get_current_object(),
                            acknowledgement_note=form.acknowledgement_note.data)
                 except TreatmentRejected as exc:
@@ -325,6 +328,16 @@ def aftercare_for(treatment):
             log.exception("aftercare plugin %s failed", impl.plugin_name)
             return [], f"{impl.plugin_name} ({type(exc).__name__})"
     return [], None
+
+
+def _instant(field, location):
+    """The UTC instant of the wall-clock time in ``field`` at ``location`` (a Location or its id); None, with the
+    field's error set, for a time that does not exist there (the hour the clocks skip)."""
+    try:
+        return from_local(field.data, location)
+    except ValueError as exc:
+        field.errors = [*field.errors, str(exc)]
+        return None
 
 
 def _course(course_id):

@@ -1,14 +1,15 @@
 """Validation shared by the admin forms; each raises ``wtforms.ValidationError`` with a message for the user."""
-from datetime import date
 from decimal import Decimal
 
 from wtforms import ValidationError
+
+from ..clock import local_today
 
 MAX_QUANTITY = Decimal("1000000")
 
 
 def not_in_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > local_today():
         raise ValidationError("This date cannot be in the future.")
 
 

@@ -6,8 +6,10 @@ made too close to another is flagged as well as one recorded too soon after the 
 """
 from datetime import timedelta
 
+from clinicadmin.clock import local_date
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
+from clinicadmin.models.types import UTCDateTime
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
@@ -21,19 +23,22 @@ def _minimum_days(treatment, modality, settings):
 
 
 def _nearest_other_session(treatment, when, days):
-    other_when = db.func.coalesce(Treatment.performed_at, Treatment.scheduled_at)
+    other_when = db.func.coalesce(Treatment.performed_at, Treatment.scheduled_at, type_=UTCDateTime)
     rows = db.session.execute(
         db.select(other_when).where(
             Treatment.client_id == treatment.client_id,
             Treatment.modality == treatment.modality,
             Treatment.status.in_(("performed", "booked")), Treatment.archived_at.is_(None),
             Treatment.id != treatment.id,
-            other_when > when - timedelta(days=days),
-            other_when < when + timedelta(days=days),
+            # a day wider than the interval: the gap is counted below in local dates (a day may be 25 hours)
+            other_when > when - timedelta(days=days + 1),
+            other_when < when + timedelta(days=days + 1),
         )
     ).scalars().all()
-    # Dates, not times: two sessions on consecutive days are one day apart whatever the hour.
-    gaps = [(abs((when.date() - other.date()).days), other) for other in rows]
+    # Dates, not times: two sessions on consecutive days are one day apart whatever the hour (days as the
+    # treatment's location counts them).
+    day = local_date(when, treatment.location)
+    gaps = [(abs((day - local_date(other, treatment.location)).days), other) for other in rows]
     gaps = [(gap, other) for gap, other in gaps if gap < days]
     return min(gaps, default=None)
 
@@ -49,7 +54,8 @@ def _interval_finding(treatment, modality, settings):
     gap, other = nearest
     side = "before" if other <= when else "after"
     return Finding("course-interval-too-short", "warn",
-                   f"Another {modality.label} session is {gap} days {side} this one ({other:%Y-%m-%d}); "
+                   f"Another {modality.label} session is {gap} days {side} this one "
+                   f"({local_date(other, treatment.location).isoformat()}); "
                    f"the minimum interval is {days} days.")
 
 

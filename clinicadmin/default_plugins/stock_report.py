@@ -1,8 +1,9 @@
 """The core stock report: on hand per active product and location, with out-of-stock, low-stock, held (recalled) and
 expiry flags. Held lots are not usable stock."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import Location, Product, StockLot
 from clinicadmin.models.types import Quantity
@@ -20,7 +21,7 @@ def register_settings():
 def run_stock_on_hand(params):
     from clinicadmin.clinic_settings import effective_settings
 
-    today = params.get("today") or date.today()
+    today = params.get("today") or local_today()
     soon = today + timedelta(days=effective_settings()[EXPIRY_WARNING_SETTING])
     in_date = db.or_(StockLot.expires_on.is_(None), StockLot.expires_on >= today)
     usable = db.and_(in_date, StockLot.held_at.is_(None))

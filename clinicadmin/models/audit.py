@@ -6,11 +6,13 @@ the chain never forks under concurrent requests.
 """
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC
 
 from sqlalchemy import event
 
+from ..clock import now
 from ..extensions import db
+from .types import UTCDateTime
 
 GENESIS = "0" * 64
 
@@ -25,7 +27,7 @@ class AuditEvent(db.Model):
     )
 
     id = db.Column(db.Integer, primary_key=True)
-    at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=now, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), index=True)
     user = db.relationship("User")
     roles = db.Column(db.String(120))
@@ -43,7 +45,9 @@ class AuditEvent(db.Model):
 
     def content_hash(self, prev_hash):
         """The hash of this row's content chained to ``prev_hash``."""
-        content = [prev_hash, self.at.isoformat(timespec="microseconds"), self.user_id, self.roles, self.action,
+        # The instant is hashed as UTC written without its zone, as it was before columns became timezone-aware.
+        at = self.at.astimezone(UTC).replace(tzinfo=None) if self.at.tzinfo else self.at
+        content = [prev_hash, at.isoformat(timespec="microseconds"), self.user_id, self.roles, self.action,
                    self.object_type, self.object_id, self.client_id, self.remote_addr, self.outcome, self.detail]
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -1,10 +1,11 @@
 """Clients, their coded health history and their consents per modality."""
-from datetime import datetime
+from ..clock import now
 
 from sqlalchemy import event
 from sqlalchemy.orm import validates
 
 from ..extensions import db
+from .types import UTCDateTime
 
 
 class Client(db.Model):
@@ -21,13 +22,13 @@ class Client(db.Model):
     phone = db.Column(db.String(40))
     clinical_notes = db.Column(db.Text)
     intake_reviewed_on = db.Column(db.Date)
-    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
-    archived_at = db.Column(db.DateTime, index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now, index=True)
+    archived_at = db.Column(UTCDateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     archived_by = db.relationship("User", foreign_keys=[archived_by_id])
     archive_reason = db.Column(db.String(255))
     #: when the client's first performed (and not archived) treatment took place; kept by ``first_session``
-    first_treated_at = db.Column(db.DateTime, index=True)
+    first_treated_at = db.Column(UTCDateTime, index=True)
     #: a duplicate record merged into another is archived and points at the record it was merged into
     merged_into_id = db.Column(db.Integer, db.ForeignKey("client.id"))
     #: the phone number's last nine digits, so that "+44 7700 900123" and "07700 900123" are found as one
@@ -73,8 +74,8 @@ class HealthEntry(db.Model):
     notes = db.Column(db.String(500))
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
-    recorded_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
-    entered_in_error_at = db.Column(db.DateTime)
+    recorded_at = db.Column(UTCDateTime, nullable=False, default=now)
+    entered_in_error_at = db.Column(UTCDateTime)
     entered_in_error_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     entered_in_error_by = db.relationship("User", foreign_keys=[entered_in_error_by_id])
     entered_in_error_reason = db.Column(db.String(255))

@@ -1,11 +1,11 @@
 """Suppliers, products, the lots of them on the shelf at each location, the append-only stock ledger, and
 stocktakes."""
-from datetime import datetime
+from ..clock import now
 
 from sqlalchemy import event
 
 from ..extensions import db
-from .types import Quantity
+from .types import Quantity, UTCDateTime
 
 #: Why stock moved. Receipts, transfers in and positive adjustments add; the rest take away.
 MOVEMENT_REASONS = {
@@ -82,9 +82,9 @@ class StockLot(db.Model):
     lot_number = db.Column(db.String(60), nullable=False, index=True)
     expires_on = db.Column(db.Date, index=True)
     quantity = db.Column(Quantity, nullable=False, default=0)
-    received_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    received_at = db.Column(UTCDateTime, nullable=False, default=now, index=True)
     #: a lot on hold (a recall) is never consumed or transferred; a manager releases it or it is written off
-    held_at = db.Column(db.DateTime, index=True)
+    held_at = db.Column(UTCDateTime, index=True)
     held_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     held_by = db.relationship("User", foreign_keys=[held_by_id])
     hold_reason = db.Column(db.String(255))
@@ -116,7 +116,7 @@ class StockMovement(db.Model):
     treatment = db.relationship("Treatment", back_populates="stock_movements")
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     user = db.relationship("User")
-    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now, index=True)
     supplier_id = db.Column(db.Integer, db.ForeignKey("supplier.id"), index=True)
     supplier = db.relationship("Supplier")
     #: the receipt this row reverses, or the other side of a transfer
@@ -158,7 +158,7 @@ class Stocktake(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
     location = db.relationship("Location")
-    counted_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    counted_at = db.Column(UTCDateTime, nullable=False, default=now, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     user = db.relationship("User")
     note = db.Column(db.String(255))

@@ -1,7 +1,8 @@
 """A clinic's value for a setting that a plugin registered with a default."""
-from datetime import datetime
+from ..clock import now
 
 from ..extensions import db
+from .types import UTCDateTime
 
 
 class Setting(db.Model):
@@ -11,4 +12,4 @@ class Setting(db.Model):
     value = db.Column(db.JSON, nullable=False)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     updated_by = db.relationship("User")
-    updated_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=now)

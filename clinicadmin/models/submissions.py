@@ -1,8 +1,9 @@
 """One-time form tokens: a form that creates something (a receipt, a write-off, a booking) carries a token, and the
 step that handles it stores the token in its own transaction, so a second submission of the same form is refused."""
-from datetime import datetime
+from ..clock import now
 
 from ..extensions import db
+from .types import UTCDateTime
 
 
 class FormSubmission(db.Model):
@@ -12,4 +13,4 @@ class FormSubmission(db.Model):
     action = db.Column(db.String(60), nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     user = db.relationship("User")
-    at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=now, index=True)

@@ -1,9 +1,10 @@
 """Treatments, the courses they belong to, and the screening findings stored with them."""
-from datetime import datetime
+from ..clock import now
 
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
+from .types import UTCDateTime
 
 STATUSES = ("booked", "performed", "cancelled")
 SEVERITIES = ("block", "warn", "info")
@@ -62,8 +63,8 @@ class Treatment(db.Model):
     modality = db.Column(db.String(60), nullable=False, index=True)
     course_id = db.Column(db.Integer, db.ForeignKey("course.id"), index=True)
     course = db.relationship("Course", back_populates="treatments")
-    scheduled_at = db.Column(db.DateTime, nullable=False, index=True)
-    performed_at = db.Column(db.DateTime, index=True)
+    scheduled_at = db.Column(UTCDateTime, nullable=False, index=True)
+    performed_at = db.Column(UTCDateTime, index=True)
     status = db.Column(db.String(20), nullable=False, default="booked", index=True)
     screening_status = db.Column(db.String(20), index=True)
     #: the number of the latest screening run (a run may find nothing, so it cannot be read off the findings)
@@ -72,19 +73,19 @@ class Treatment(db.Model):
     #: the plugin's own fields; ``jsonb`` on PostgreSQL (parsed once, when written: reports read a year of them)
     details = db.Column(db.JSON().with_variant(JSONB(), "postgresql"), nullable=False, default=dict)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    created_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
     #: who entered the record of the session, and when (set once, by the conditional UPDATE that records it)
-    recorded_at = db.Column(db.DateTime)
+    recorded_at = db.Column(UTCDateTime)
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
     #: what recording consumed, {product id: quantity as text}; ``clinicadmin check`` compares it with the ledger
     consumed = db.Column(db.JSON)
-    cancelled_at = db.Column(db.DateTime)
+    cancelled_at = db.Column(UTCDateTime)
     cancelled_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     cancelled_by = db.relationship("User", foreign_keys=[cancelled_by_id])
     cancel_reason = db.Column(db.String(255))
     #: a treatment entered in error is archived, never deleted: it leaves the lists, counts and reports
-    archived_at = db.Column(db.DateTime, index=True)
+    archived_at = db.Column(UTCDateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     archived_by = db.relationship("User", foreign_keys=[archived_by_id])
     archive_reason = db.Column(db.String(255))
@@ -96,15 +97,19 @@ class Treatment(db.Model):
 
     @property
     def day(self):
-        """The date the treatment happens on: performed, else scheduled."""
-        return (self.performed_at or self.scheduled_at).date()
+        """The date the treatment happens on (performed, else scheduled), as its location counts days."""
+        from ..clock import local_date
+
+        return local_date(self.performed_at or self.scheduled_at, self.location)
 
     def current_findings(self):
         """The findings of the latest screening run (none if that run found nothing)."""
         return [f for f in self.findings if f.run == self.screening_run]
 
     def __str__(self):
-        return f"{self.modality} for {self.client} on {self.scheduled_at:%Y-%m-%d %H:%M}"
+        from ..clock import shown
+
+        return f"{self.modality} for {self.client} on {shown(self.scheduled_at, self.location)}"
 
 
 class ScreeningFinding(db.Model):
@@ -118,7 +123,7 @@ class ScreeningFinding(db.Model):
     treatment = db.relationship("Treatment", back_populates="findings")
     run = db.Column(db.Integer, nullable=False, default=1)
     stage = db.Column(db.String(20), nullable=False)  # booking, review, recording
-    screened_at = db.Column(db.DateTime, nullable=False, default=datetime.utcnow)
+    screened_at = db.Column(UTCDateTime, nullable=False, default=now)
     plugin = db.Column(db.String(80), nullable=False)
     code = db.Column(db.String(80), nullable=False, index=True)
     severity = db.Column(db.String(10), nullable=False, index=True)
@@ -127,11 +132,11 @@ class ScreeningFinding(db.Model):
     overridable = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     acknowledged_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     acknowledged_by = db.relationship("User", foreign_keys=[acknowledged_by_id])
-    acknowledged_at = db.Column(db.DateTime)
+    acknowledged_at = db.Column(UTCDateTime)
     acknowledgement_note = db.Column(db.String(1000))
     overridden_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     overridden_by = db.relationship("User", foreign_keys=[overridden_by_id])
-    overridden_at = db.Column(db.DateTime)
+    overridden_at = db.Column(UTCDateTime)
     override_reason = db.Column(db.String(1000))
 
     @property

@@ -1,5 +1,6 @@
 """The plugin's own table: each point needled in each recorded session, for the most-used points report."""
 from clinicadmin.extensions import db
+from clinicadmin.models.types import UTCDateTime
 
 
 #: What the points report reads, in the order of its index over the period.
@@ -21,7 +22,7 @@ class PointUse(db.Model):
     treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)
     point = db.Column(db.String(20), nullable=False)
     region = db.Column(db.String(10), nullable=False)
-    performed_at = db.Column(db.DateTime, nullable=False)
+    performed_at = db.Column(UTCDateTime, nullable=False)
     client_id = db.Column(db.Integer, db.ForeignKey("client.id"), nullable=False)
     location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False)
     practitioner_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)

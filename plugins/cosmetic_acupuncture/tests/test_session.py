@@ -1,6 +1,6 @@
 """A cosmetic acupuncture session through the pages: the form, needles taken from stock, the points kept in the
 plugin's own table, the reports built on them, aftercare; and what the form and screening refuse."""
-from datetime import date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ KEY = "cosmetic_acupuncture"
 
 
 def _record(ca, **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
             "details-face_points": ["ST2", "LI20", "EX-HN3"], "details-body_points": ["ST36", "LR3"],
             "details-facial_needle_product": ca.facial.id, "details-facial_needles": "6",
             "details-body_needle_product": ca.body.id, "details-body_needles": "4",
@@ -49,11 +49,11 @@ def test_a_session_is_recorded_with_its_points_and_needles(ca, login):
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "ST2 Sibai, LI20 Yingxiang, EX-HN3 Yintang" in page and "Qi deficiency" in page
     manager = login("manager")
-    points = manager.get(f"/admin/reports/cosmetic-acupuncture-points?date_from={date.today()}").get_data(
+    points = manager.get(f"/admin/reports/cosmetic-acupuncture-points?date_from={datetime.now(UTC).date()}").get_data(
         as_text=True)
     assert "<td>ST2</td><td>Sibai</td><td>face</td><td>1</td><td>1</td>" in points
     needles = manager.get("/admin/reports/cosmetic-acupuncture-needles").get_data(as_text=True)
-    assert f"<td>{date.today():%Y-%m}</td><td>1</td><td>6</td><td>4</td>" in needles
+    assert f"<td>{datetime.now(UTC).date():%Y-%m}</td><td>1</td><td>6</td><td>4</td>" in needles
     aftercare = http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
     assert "Avoid heavy make-up for the rest of the day." in aftercare
 
@@ -115,7 +115,7 @@ def test_the_points_report_counts_clients_per_point_by_practitioner_and_leaves_a
         sessions.append(treatment)
 
     def st2(**args):
-        query = "&".join(f"{k}={v}" for k, v in {"date_from": date.today(), **args}.items())
+        query = "&".join(f"{k}={v}" for k, v in {"date_from": datetime.now(UTC).date(), **args}.items())
         rows = csv.reader(io.StringIO(manager.get(f"/admin/reports/cosmetic-acupuncture-points.csv?{query}")
                                       .get_data(as_text=True)))
         return next(([times, clients] for code, _name, _region, times, clients in rows if code == "ST2"), None)

@@ -1,5 +1,5 @@
 """A dry needling session through the pages: the form, needles taken from stock, the report, aftercare."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ KEY = "dry_needling"
 
 
 def _record(dn, **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
             "details-muscles": ["upper_trapezius", "infraspinatus"], "details-side": "left",
             "details-needle_product": dn.needle.id, "details-needles": "5", "details-technique": "pistoning",
             "details-twitch_response": "y", "details-soreness_after": "4", "notes": "", "acknowledgement_note": ""}

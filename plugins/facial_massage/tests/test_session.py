@@ -1,5 +1,5 @@
 """A facial massage session through the pages: the form, the oil taken from stock, the report, aftercare."""
-from datetime import date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ KEY = "facial_massage"
 
 
 def _record(fm, **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
             "details-techniques": ["lymphatic_drainage", "sinus_pressure_points"], "details-areas": ["face", "neck"],
             "details-duration_minutes": "45", "details-pressure": "light", "details-product": fm.oil.id,
             "details-product_ml": "2.5", "notes": "", "acknowledgement_note": ""}
@@ -32,7 +32,7 @@ def test_a_session_uses_its_oil_and_shows_in_the_report(fm, login):
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "Lymphatic drainage, Sinus pressure points" in page
     report = login("manager").get("/admin/reports/facial-massage-techniques").get_data(as_text=True)
-    assert f"<td>{date.today():%Y-%m}</td><td>1</td><td>1</td><td>1</td><td>0</td><td>45</td>" in report
+    assert f"<td>{datetime.now(UTC).date():%Y-%m}</td><td>1</td><td>1</td><td>1</td><td>0</td><td>45</td>" in report
     assert "Drink plenty of water today." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
 
 

@@ -1,6 +1,6 @@
 """The clinic day of issue 2, through the browser's HTTP requests: client, stock, booking, screening, recording,
 stock deducted from the right lots, aftercare, reports."""
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ KEY = "microneedling"
 
 
 def _record(cartridge, serum=None, serum_ml="", depth="1.0", **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-device": "pen",
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-device": "pen",
             "details-needle_product": cartridge.id, "details-needle_depth_mm": depth, "details-areas": ["face", "neck"],
             "details-passes": "3", "details-serum_product": serum.id if serum else "",
             "details-serum_ml": serum_ml, "details-anesthetic_product": "", "details-anesthetic_amount": "",
@@ -24,22 +24,22 @@ def _record(cartridge, serum=None, serum_ml="", depth="1.0", **extra):
 
 def test_a_managers_clinic_day(mn, login):
     http = login("manager")
-    expiry = (date.today() + timedelta(days=400)).isoformat()
+    expiry = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
     # A client with a health history.
     assert http.post("/admin/client/new/", data={
         "first_name": "Ivy", "last_name": "Diaz", "date_of_birth": "1990-01-02",
-        "intake_reviewed_on": date.today().isoformat(), "health_entries-0-code": "diabetes",
+        "intake_reviewed_on": datetime.now(UTC).date().isoformat(), "health_entries-0-code": "diabetes",
         "health_entries-0-onset": "2015-06-01"}).status_code == 302
     client = db.session.execute(db.select(Client)).scalar_one()
     http.post("/admin/consent/new/", data={"client": client.id, "modality": KEY,
-                                           "signed_on": date.today().isoformat()})
+                                           "signed_on": datetime.now(UTC).date().isoformat()})
     # A box of 10 cartridges and a serum, plus an older cartridge lot that expires sooner.
     assert http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
                                               "supplier": mn.supplier().id,
                                               "lot_number": "C-NEW", "expires_on": expiry, "packs": "1"}).status_code == 302
     http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
                                        "supplier": mn.supplier().id,
-                                       "lot_number": "C-OLD", "expires_on": (date.today() + timedelta(20)).isoformat(),
+                                       "lot_number": "C-OLD", "expires_on": (datetime.now(UTC).date() + timedelta(20)).isoformat(),
                                        "packs": "1"})
     http.post("/admin/receive/", data={"product": mn.serum.id, "location": mn.location.id,
                                        "supplier": mn.supplier().id, "lot_number": "S-1",
@@ -47,7 +47,7 @@ def test_a_managers_clinic_day(mn, login):
     # Book: the diabetic client warns.
     response = http.post("/admin/desk/book", data={
         "client": client.id, "modality": KEY, "practitioner": mn.staff["practitioner"].id,
-        "location": mn.location.id, "scheduled_at": datetime.now().strftime("%Y-%m-%dT%H:%M")})
+        "location": mn.location.id, "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")})
     page = http.get(response.headers["Location"]).get_data(as_text=True)
     assert "Diabetes: healing may be slower" in page
     treatment = db.session.execute(db.select(Treatment)).scalar_one()
@@ -78,7 +78,7 @@ def test_a_managers_clinic_day(mn, login):
     stock = http.get("/admin/reports/stock-on-hand").get_data(as_text=True)
     assert "Product CART" in stock and "19 cartridge" in stock
     report = http.get("/admin/reports/microneedling-sessions").get_data(as_text=True)
-    assert f"<td>{date.today():%Y-%m}</td>" in report and "<td>1.00</td>" in report
+    assert f"<td>{datetime.now(UTC).date():%Y-%m}</td>" in report and "<td>1.00</td>" in report
 
 
 def test_a_pregnant_client_is_blocked(mn, login):

@@ -73,11 +73,11 @@ def test_anaesthetic_allergy_warns_at_booking_and_blocks_if_gel_is_used(mn):
 
 
 def test_sessions_closer_than_the_minimum_interval_warn(mn):
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     client = mn.client(consents=[KEY])
     mn.lot(mn.cartridge, "C", 5)
-    first = mn.booked(client, KEY, when=datetime.now() - timedelta(days=3))
+    first = mn.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=3))
     from clinicadmin.treatment_flow import record
 
     record(first, details={"needle_product": mn.cartridge.id}, performed_at=first.scheduled_at, notes=None,

@@ -1,5 +1,5 @@
 """A prolotherapy session through the pages: the form, the solution and needles taken from stock, the report."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ KEY = "prolotherapy"
 
 
 def _record(pt, **extra):
-    data = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-sites": ["knee", "hip"],
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-sites": ["knee", "hip"],
             "details-side": "left", "details-solution_product": pt.dextrose.id, "details-dextrose_percent": "15",
             "details-volume_ml": "10", "details-injections": "8", "details-needle_product": pt.needle.id,
             "details-needles": "2", "details-local_anaesthetic": "y", "notes": "", "acknowledgement_note": ""}
