@@ -59,8 +59,8 @@ def merge(*, keep, duplicate, user, reason, roles):
             count = db.session.execute(update(table).where(column == duplicate.id).values({column.name: keep.id}))
             if count.rowcount:
                 moved[f"{table.name}.{column.name}"] = count.rowcount
-        now = now()
-        if not change_once(duplicate, lambda c: (c.archived_at.is_(None),), archived_at=now, archived_by_id=user.id,
+        at = now()
+        if not change_once(duplicate, lambda c: (c.archived_at.is_(None),), archived_at=at, archived_by_id=user.id,
                            archive_reason=f"Merged into client #{keep.id}: {reason}"[:255],
                            merged_into_id=keep.id):
             db.session.rollback()

@@ -1,9 +1,10 @@
 """Time as the clinic keeps it: every instant is stored in UTC and shown, and reasoned about by day, in the zone of
 the location where it happens (a location's ``time_zone``, else the clinic's ``core.time_zone`` setting)."""
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import g, has_app_context
+from wtforms import ValidationError
 
 TIME_ZONE = "core.time_zone"
 DEFAULT_ZONE = "UTC"
@@ -14,13 +15,33 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+#: IANA names only: not the machine's own "localtime" nor the "posixrules" and "Factory" files
+_KNOWN = frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``; ValueError with a message for the user when there is none."""
     try:
-        return ZoneInfo(str(name).strip())
+        key = str(name).strip()
+        if key not in _KNOWN:
+            raise ZoneInfoNotFoundError(key)
+        return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ValueError(f"{name!r} is not a time zone; use an IANA name such as Europe/London or "
                          "America/New_York.") from None
+
+
+#: every IANA zone this machine knows, sorted (the choices for a location's zone)
+ZONE_NAMES = tuple(sorted(_KNOWN))
+
+
+def is_time_zone(form, field):
+    """A WTForms validator: the field names an IANA zone (blank is left to ``Optional``)."""
+    if field.data:
+        try:
+            zone(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def clinic_zone() -> ZoneInfo:

@@ -61,7 +61,7 @@ def _cursor(values):
 
 def _good(column):
     python_type = column.type.python_type
-    return {datetime: "2026-01-01T10:00:00", str: "a", int: 1}.get(python_type, "2026-01-01")
+    return {datetime: "2026-01-01T10:00:00+00:00", str: "a", int: 1}.get(python_type, "2026-01-01")
 
 
 HOSTILE_VALUES = [float("inf"), float("-inf"), float("nan"), 2 ** 70, -(2 ** 70), 1e300, "\x00", "a\ud800", True,
@@ -101,7 +101,7 @@ def test_every_keyset_list_shows_the_first_page_for_a_cursor_that_decodes_to_non
 def _book(http, client, practitioner, location, when):
     return http.post("/admin/desk/book", data={
         "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-        "location": str(location.id), "scheduled_at": when.isoformat(timespec="minutes")})
+        "location": str(location.id), "scheduled_at": when.replace(tzinfo=None).isoformat(timespec="minutes")})
 
 
 def _treatments():

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
-from ..clock import now
+from ..clock import now, shown
 from ..audit import audit
 from ..input_policy import real_text
 from ..models import HealthEntry
@@ -150,7 +150,7 @@ def format_history(view, context, model, name):
         else:
             wrong.append(Markup("<li><s>{}{}{}</s> entered in error: {} ({}, {})</li>").format(
                 reg.condition_label(e.code), _dates(e), note, e.entered_in_error_reason,
-                e.entered_in_error_by or "?", e.entered_in_error_at.strftime("%Y-%m-%d %H:%M")))
+                e.entered_in_error_by or "?", shown(e.entered_in_error_at)))
     if not kept and not wrong:
         return "none recorded"
     shown = Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(kept)) if kept else Markup("none current")

@@ -35,7 +35,8 @@ def upcoming_treatments(today, location=None):
     start, _ = day_bounds(today, location)
     _, end = day_bounds(today + timedelta(days=1), location)
     return db.session.execute(_active(
-        db.select(Treatment).options(joinedload(Treatment.client), joinedload(Treatment.practitioner))
+        db.select(Treatment).options(joinedload(Treatment.client), joinedload(Treatment.practitioner),
+                                     joinedload(Treatment.location))
         .where(Treatment.scheduled_at >= start, Treatment.scheduled_at < end,
                Treatment.status != "cancelled"))
         .order_by(Treatment.scheduled_at).limit(100)).scalars().all()
@@ -44,7 +45,7 @@ def upcoming_treatments(today, location=None):
 def blocked_bookings(today, location=None):
     """Booked treatments from today on that screening blocks: they wait for a manager's override (or a change)."""
     return db.session.execute(_active(
-        db.select(Treatment).options(joinedload(Treatment.client))
+        db.select(Treatment).options(joinedload(Treatment.client), joinedload(Treatment.location))
         .where(Treatment.status == "booked", Treatment.screening_status == "blocked",
                Treatment.scheduled_at >= day_bounds(today, location)[0]))
         .order_by(Treatment.scheduled_at).limit(ALERT_ROWS)).scalars().all()

@@ -81,7 +81,10 @@ def _typed(column, value):
         raise BadCursor("a cursor text holds characters no record holds")
     try:
         if python_type is datetime:
-            return datetime.fromisoformat(value)
+            instant = datetime.fromisoformat(value)
+            if instant.tzinfo is None:
+                raise BadCursor("a cursor time has no zone")
+            return instant
         if python_type is date:
             return date.fromisoformat(value)
         typed = python_type(value)

@@ -1,12 +1,11 @@
 """Paper for the client: a consent form per modality to print and sign, and a client's treatment history for a date
 range (what was done, by whom, with which lots). Both are printable pages, and both are audited."""
-from datetime import datetime, time
 
 from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import joinedload
 
-from ..clock import local_today
+from ..clock import day_bounds, local_today
 from ..audit import audit_read
 from ..extensions import db
 from ..models import Client, Product, StockLot, StockMovement, Treatment
@@ -86,8 +85,8 @@ class ClientHistoryView(SecuredView):
                 db.select(Treatment).options(joinedload(Treatment.practitioner), joinedload(Treatment.location))
                 .where(Treatment.client_id == client.id, Treatment.status == "performed",
                        Treatment.archived_at.is_(None),
-                       Treatment.performed_at >= datetime.combine(date_from, time.min),
-                       Treatment.performed_at <= datetime.combine(date_to, time.max))
+                       Treatment.performed_at >= day_bounds(date_from)[0],
+                       Treatment.performed_at < day_bounds(date_to)[1])
                 .order_by(Treatment.performed_at)).scalars().all()
             audit_read("client.history.print", obj=client, client_id=client.id,
                        detail={"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),

@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy.orm import joinedload
 
+from ..clock import shown
 from ..audit import audit, audit_read
 from ..export import csv_response
 from ..extensions import db
@@ -22,7 +23,7 @@ COLUMNS = ("Performed", "Client", "Born", "Phone", "Email", "Modality", "Practit
 def recall_rows(lot_number):
     """One row per treatment that used a lot numbered ``lot_number`` (any product, any location), oldest first."""
     rows = db.session.execute(
-        db.select(Treatment.performed_at, Client.id, Client.first_name, Client.last_name, Client.date_of_birth,
+        db.select(Treatment.performed_at, Treatment.location_id, Client.id, Client.first_name, Client.last_name, Client.date_of_birth,
                   Client.phone, Client.email, Treatment.modality, User.full_name, User.email.label("user_email"),
                   Location.name, Product.name.label("product"), StockLot.lot_number, StockLot.expires_on,
                   StockMovement.quantity)
@@ -38,7 +39,7 @@ def recall_rows(lot_number):
     ).all()
     label = registry().modality_label
     return [r.id for r in rows], [
-        (r.performed_at.strftime("%Y-%m-%d %H:%M") if r.performed_at else "", f"{r.first_name} {r.last_name}",
+        (shown(r.performed_at, r.location_id), f"{r.first_name} {r.last_name}",
          r.date_of_birth or "", r.phone or "", r.email or "", label(r.modality), r.full_name or r.user_email, r.name,
          r.product, r.lot_number, r.expires_on or "", f"{-r.quantity:f}")
         for r in rows]

@@ -9,6 +9,7 @@ from wtforms import PasswordField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..audit import audit
+from ..clock import ZONE_NAMES, is_time_zone
 from ..extensions import db
 from ..passwords import password_problem
 from ..models import Location, Role, User
@@ -165,12 +166,18 @@ class CertificationView(SecuredModelView):
 class LocationView(SecuredModelView):
     allowed_roles = create_roles = edit_roles = MANAGERS
     can_view_details = False
-    column_list = ("name", "address", "active")
+    column_list = ("name", "address", "time_zone", "active")
+    column_labels = {"time_zone": "Time zone"}
+    column_formatters = {"time_zone": lambda v, c, m, n: m.time_zone or "the clinic's"}
     column_sortable_list = ("name",)
     column_default_sort = ("name", False)
-    form_columns = ("name", "address", "active")
+    form_columns = ("name", "address", "time_zone", "active")
     form_args = {"name": {"validators": [DataRequired(), Length(max=120)]},
-                 "address": {"validators": [Length(max=255)]}}
+                 "address": {"validators": [Length(max=255)]},
+                 "time_zone": {"validators": [Optional(), is_time_zone], "label": "Time zone",
+                               "description": "Where the location is: its days, hours and every time shown there "
+                                              "follow this zone. Leave blank for the clinic's time zone (a setting)."}}
+    form_choices = {"time_zone": [("", "The clinic's time zone"), *((z, z) for z in ZONE_NAMES)]}
 
 
 class RoleView(SecuredModelView):
