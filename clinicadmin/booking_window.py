@@ -12,6 +12,7 @@ from .clock import now as clock_now
 DAYS_BACK = "core.booking_days_back"
 DAYS_AHEAD = "core.booking_days_ahead"
 RECORD_WITHIN = "core.record_within_days"
+LATE_CANCEL_HOURS = "core.late_cancel_hours"
 FUTURE_GRACE = timedelta(minutes=5)
 
 

@@ -7,13 +7,16 @@ Every step that changes a treatment's or a finding's state starts with a conditi
 (:func:`clinicadmin.transitions.change_once`): a second, concurrent or replayed run of the same step finds the state
 changed, writes nothing, and is told who changed it first.
 """
+from datetime import timedelta
 from decimal import Decimal
 
 from .audit import audit
-from .booking_window import booking_window_problem
+from .booking_window import LATE_CANCEL_HOURS, booking_window_problem
+from .clinic_settings import effective_settings
 from .clock import now, shown
 from .extensions import db
 from .first_session import note_performed, recompute
+from .input_policy import real_text
 from .models import Treatment
 from .plugin_api import Consumption
 from .plugins import registry
@@ -159,16 +162,59 @@ def _label(treatment):
     return f"{treatment.client} on {shown(treatment.scheduled_at, treatment.location)}"
 
 
-def cancel(treatment, *, reason, user=None):
-    """Cancel a booked treatment; it stays on record, with who cancelled it, when and why. Commits."""
+CANCELLED_BY = {"client": "The client", "clinic": "The clinic"}
+
+
+def cancel(treatment, *, reason, user=None, by="clinic"):
+    """Cancel a booked treatment at the request of ``by`` (``client`` or ``clinic``), for ``reason``; it stays on
+    record with who cancelled it, when and why, and a client's cancellation within the notice period
+    (``core.late_cancel_hours``) is marked late. Commits."""
     _require_booked(treatment)
-    reason = (reason or "").strip()[:255] or None
-    if not change_once(treatment, _booked, status="cancelled", cancelled_at=now(),
-                       cancelled_by_id=user.id if user is not None else None, cancel_reason=reason):
+    if by not in CANCELLED_BY:
+        raise TreatmentRejected("Say who cancelled: the client or the clinic.")
+    reason = (reason or "").strip()[:255]
+    if len(real_text(reason)) < 3:
+        raise TreatmentRejected("Say why the booking is cancelled.")
+    at = now()
+    notice = timedelta(hours=int(effective_settings()[LATE_CANCEL_HOURS]))
+    late = by == "client" and at > treatment.scheduled_at - notice
+    if not change_once(treatment, _booked, status="cancelled", cancelled_at=at, cancellation=by,
+                       cancelled_late=late, cancelled_by_id=user.id if user is not None else None,
+                       cancel_reason=reason):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
-    audit("treatment.cancel", obj=treatment, client_id=treatment.client_id, detail={"reason": reason})
+    audit("treatment.cancel", obj=treatment, client_id=treatment.client_id,
+          detail={"reason": reason, "by": by, "late": late})
     db.session.commit()
+
+
+def mark_no_show(treatment, *, user, note=None):
+    """Mark a booked treatment whose time has come as a no-show: the client did not come. It stays on record, frees
+    its time, and counts on the client's record. Commits."""
+    _require_booked(treatment)
+    at = now()
+    if at < treatment.scheduled_at:
+        raise TreatmentRejected("A booking is marked as a no-show once its time has come.")
+    note = (note or "").strip()[:255] if real_text(note) else "did not come"
+    if not change_once(treatment, _booked, status="cancelled", cancelled_at=at, cancellation="no_show",
+                       cancelled_late=None, cancelled_by_id=user.id, cancel_reason=note):
+        db.session.rollback()
+        raise TreatmentRejected(why_not_booked(treatment))
+    audit("treatment.no_show", obj=treatment, client_id=treatment.client_id, detail={"note": note})
+    db.session.commit()
+
+
+def attendance(client_id, since=None):
+    """How often a client cancelled late or did not come (since ``since``, an instant): ``{"late": n, "no_show": n}``.
+    """
+    query = db.select(
+        db.func.count().filter(Treatment.cancelled_late.is_(True)),
+        db.func.count().filter(Treatment.cancellation == "no_show"),
+    ).where(Treatment.client_id == client_id, Treatment.status == "cancelled", Treatment.archived_at.is_(None))
+    if since is not None:
+        query = query.where(Treatment.scheduled_at >= since)
+    late, no_show = db.session.execute(query).one()
+    return {"late": late, "no_show": no_show}
 
 
 def record(treatment, *, details, performed_at, notes, user, acknowledgement_note=None):
@@ -296,9 +342,12 @@ def why_not_booked(treatment):
     if treatment.status == "performed":
         return (f"This treatment was already recorded by {treatment.recorded_by or 'someone'} at "
                 f"{when(treatment.recorded_at)}; nothing was changed.")
+    if treatment.status == "cancelled" and treatment.cancellation == "no_show":
+        return (f"This booking was marked as a no-show by {treatment.cancelled_by or 'someone'} at "
+                f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed.")
     if treatment.status == "cancelled":
         return (f"This treatment was cancelled by {treatment.cancelled_by or 'someone'} at "
-                f"{when(treatment.cancelled_at)}; nothing was changed.")
+                f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed.")
     return "This treatment changed while you were working on it; nothing was changed. Open it again."
 
 
@@ -331,4 +380,4 @@ def _require_booked(treatment):
     if treatment.archived_at is not None:
         raise TreatmentRejected("This treatment is archived; it can no longer change.")
     if treatment.status != "booked":
-        raise TreatmentRejected(f"This treatment is {treatment.status}; only a booked treatment can change.")
+        raise TreatmentRejected(why_not_booked(treatment))

@@ -90,7 +90,7 @@ def test_cancel_override_acknowledge_and_archive_happen_once(core, login):
 
     cancelled = core.booked(core.client(first="Cancel", consents=[KEY]), KEY)
     for reason in ("client phoned", "clinic closed"):
-        manager.post(f"/admin/desk/{cancelled.id}/cancel", data={"reason": reason})
+        manager.post(f"/admin/desk/{cancelled.id}/cancel", data={"reason": reason, "by": "client"})
     db.session.expire_all()
     row = db.session.get(Treatment, cancelled.id)
     assert (row.status, row.cancel_reason, row.cancelled_by_id) == ("cancelled", "client phoned",

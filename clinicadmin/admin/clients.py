@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
+from ..treatment_flow import attendance
 from ..clock import local_today, now
 from ..audit import audit, audit_read
 from ..extensions import db
@@ -48,6 +49,7 @@ class ClientRecordMixin:
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs["treatments"] = client_treatments(kwargs["model"].id)
+            kwargs["attendance"] = attendance(kwargs["model"].id)
             kwargs["modality_label"] = registry().modality_label
         return super().render(template, **kwargs)
 

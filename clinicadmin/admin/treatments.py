@@ -15,8 +15,8 @@ from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment
 from ..booking_window import recording_window_problem
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
-from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_many, book, cancel, override, record,
-                              rescreen, why_not_booked)
+from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
+                              cancel, mark_no_show, override, record, rescreen, why_not_booked)
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
@@ -195,6 +195,8 @@ class TreatmentDeskView(SecuredView):
             earlier_runs=_earlier_runs(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
             can_record=clinical and treatment.status == "booked" and treatment.modality in registry().modalities,
+            attendance=attendance(treatment.client_id), cancelled_by=CANCELLED_BY,
+            has_begun=now() >= treatment.scheduled_at,
         )
 
     @expose("/<int:treatment_id>/screen", methods=("POST",))
@@ -258,9 +260,16 @@ class TreatmentDeskView(SecuredView):
     @expose("/<int:treatment_id>/cancel", methods=("POST",))
     def cancel(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        return self._step(treatment_id, lambda: cancel(treatment, reason=self._text("reason", 255),
-                                                                 user=current_user._get_current_object()),
-                          "Treatment cancelled; it stays on record.")
+        return self._step(treatment_id, lambda: cancel(
+            treatment, reason=self._text("reason", 255), by=request.form.get("by", ""),
+            user=current_user._get_current_object()), "Booking cancelled; it stays on record.")
+
+    @expose("/<int:treatment_id>/no-show", methods=("POST",))
+    def no_show(self, treatment_id):
+        treatment = self._treatment(treatment_id)
+        return self._step(treatment_id, lambda: mark_no_show(
+            treatment, note=self._text("note", 255), user=current_user._get_current_object()),
+            "Marked as a no-show; it counts on the client's record.")
 
     @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
     @policy_form_view

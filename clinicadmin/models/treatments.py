@@ -51,6 +51,8 @@ class Treatment(db.Model):
                  sqlite_where=db.text("status = 'performed' AND archived_at IS NULL"),
                  postgresql_where=db.text("status = 'performed' AND archived_at IS NULL")),
         db.CheckConstraint("status IN ('booked', 'performed', 'cancelled')", name="status_known"),
+        db.CheckConstraint("cancellation IS NULL OR cancellation IN ('client', 'clinic', 'no_show')",
+                           name="cancellation_known"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -84,6 +86,10 @@ class Treatment(db.Model):
     cancelled_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     cancelled_by = db.relationship("User", foreign_keys=[cancelled_by_id])
     cancel_reason = db.Column(db.String(255))
+    #: who called it off: ``client``, ``clinic``, or ``no_show`` (the client did not come); None on older rows
+    cancellation = db.Column(db.String(10))
+    #: a client's cancellation within the clinic's notice period (``core.late_cancel_hours``), as judged then
+    cancelled_late = db.Column(db.Boolean)
     #: a treatment entered in error is archived, never deleted: it leaves the lists, counts and reports
     archived_at = db.Column(UTCDateTime, index=True)
     archived_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
@@ -94,6 +100,14 @@ class Treatment(db.Model):
         "ScreeningFinding", back_populates="treatment", order_by="ScreeningFinding.id", cascade="all, delete-orphan"
     )
     stock_movements = db.relationship("StockMovement", back_populates="treatment", order_by="StockMovement.id")
+
+    @property
+    def state_label(self):
+        """The state as the front desk says it: booked, performed, cancelled by the client or clinic, no-show."""
+        if self.status != "cancelled":
+            return self.status
+        return {"no_show": "no-show", "client": "cancelled by the client" + (" (late)" if self.cancelled_late else ""),
+                "clinic": "cancelled by the clinic"}.get(self.cancellation, "cancelled")
 
     @property
     def day(self):
