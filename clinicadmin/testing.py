@@ -185,7 +185,7 @@ class StaffClient:
             return self.http.open(url, method=method, **kwargs)
 
     def token(self, page="/admin/"):
-        html = self.get(page).get_data(as_text=True)
+        html = self.get(page, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(html)
         assert match, f"no CSRF token on {page}"
         return match.group(1) or match.group(2)

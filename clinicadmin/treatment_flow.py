@@ -162,6 +162,46 @@ def _label(treatment):
     return f"{treatment.client} on {shown(treatment.scheduled_at, treatment.location)}"
 
 
+def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=None, expected_at=None):
+    """Move a booked treatment to another time, practitioner or location (any of them); screening runs again as
+    of the new day, and the move is audited with before and after. ``expected_at`` is the time the person moving it
+    saw (a calendar's drag): a booking moved by someone else meanwhile is refused, not moved twice. Commits."""
+    _require_booked(treatment)
+    if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
+        raise TreatmentRejected(outside)
+    before = _placement(treatment)
+    seen_at = expected_at or treatment.scheduled_at
+    if (scheduled_at, practitioner.id, location.id) == (treatment.scheduled_at, treatment.practitioner_id,
+                                                         treatment.location_id):
+        raise TreatmentRejected("That is where the booking is already; nothing was changed.")
+    old_practitioner, old_location = treatment.practitioner_id, treatment.location_id
+    if not change_once(treatment, lambda c: (*_booked(c), c.scheduled_at == seen_at,
+                                             c.practitioner_id == old_practitioner, c.location_id == old_location),
+                       scheduled_at=scheduled_at, practitioner_id=practitioner.id, location_id=location.id):
+        db.session.rollback()
+        db.session.refresh(treatment)
+        if treatment.status == "booked" and treatment.archived_at is None:
+            raise TreatmentRejected("This booking was moved by someone else meanwhile (it is now "
+                                    f"{shown(treatment.scheduled_at, treatment.location)} with "
+                                    f"{treatment.practitioner}); nothing was changed. Look again and move it "
+                                    "if it still needs to move.")
+        raise TreatmentRejected(why_not_booked(treatment))
+    treatment.practitioner, treatment.location = practitioner, location
+    screen(treatment, "booking")
+    audit("treatment.reschedule", obj=treatment, client_id=treatment.client_id,
+          detail={"before": before, "after": _placement(treatment), "reason": (reason or "").strip()[:255] or None,
+                  "screening": treatment.screening_status})
+    db.session.commit()
+    return treatment
+
+
+def _placement(treatment):
+    """Where and when a booking is, as the audit log keeps it (the time in UTC and as the location read it)."""
+    return {"at": treatment.scheduled_at.isoformat(), "local": shown(treatment.scheduled_at, treatment.location),
+            "practitioner": str(treatment.practitioner), "practitioner_id": treatment.practitioner_id,
+            "location": str(treatment.location), "location_id": treatment.location_id}
+
+
 CANCELLED_BY = {"client": "The client", "clinic": "The clinic"}
 
 

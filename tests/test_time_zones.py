@@ -60,7 +60,7 @@ def test_a_booked_time_is_the_locations_wall_clock_stored_as_utc_and_shown_back(
 
 def test_the_dashboard_lists_today_as_the_location_counts_days(app, clinic, login, staff):
     tz = _at(clinic, KIRITIMATI)
-    staff["front_desk"].location = clinic.location
+    staff["practitioner"].location = clinic.location
     db.session.commit()
     client = clinic.client(consents=[KEY])
     local_now = datetime.now(tz)
@@ -69,7 +69,7 @@ def test_the_dashboard_lists_today_as_the_location_counts_days(app, clinic, logi
     later_wall = today_wall + timedelta(days=2)
     for wall in (today_wall, later_wall):
         clinic.booked(client, KEY, when=wall.astimezone(UTC))
-    page = login("front_desk").get("/admin/").text
+    page = login("practitioner").get("/admin/").text
     upcoming = page.split('id="upcoming"')[1].split("</table>")[0]
     assert today_wall.strftime("%Y-%m-%d") in upcoming
     assert later_wall.strftime("%Y-%m-%d") not in upcoming

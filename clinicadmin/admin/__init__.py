@@ -8,6 +8,7 @@ from ..models import (AuditEvent, Certification, Client, Consent, Course, Health
                       StockLot, StockMovement, Supplier, Treatment, User)
 from ..plugins import PluginError
 from .base import RoleRequired
+from .calendar import CalendarView
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
@@ -44,6 +45,8 @@ def init_admin(app, registry):
                                    category="Clients"))
     admin.add_view(ClientHistoryView(name="Treatment history", endpoint="client_history", url="/admin/client-history",
                                      category="Clients"))
+    admin.add_view(CalendarView(name="Appointment book", endpoint="calendar", url="/admin/calendar",
+                                category="Treatments"))
     admin.add_view(TreatmentListView(Treatment, s, name="Schedule", endpoint="treatment", category="Treatments"))
     admin.add_view(TreatmentDeskView(name="Book a treatment", endpoint="treatment_desk", url="/admin/desk",
                                      category="Treatments"))

@@ -3,6 +3,7 @@ attention (blocked bookings waiting for a manager, consents about to expire, low
 weeks as small charts, and quick actions."""
 from datetime import timedelta
 
+from flask import redirect, url_for
 from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy.orm import joinedload
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..models import Client, Consent, StockMovement, Treatment
 from ..plugin_api import Chart
 from ..plugins import registry
-from .base import SecuredIndexView, user_has_role
+from .base import SecuredIndexView, acting_roles, user_has_role
 
 DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
 CLINICAL_ROLES = ("admin", "manager", "practitioner")
@@ -79,6 +80,8 @@ def weekly(column, where, today, label, location=None):
 class HomeView(SecuredIndexView):
     @expose("/")
     def index(self):
+        if acting_roles() == {"front_desk"}:  # the front desk's home is today's appointment book
+            return redirect(url_for("calendar.index"))
         here = current_user.location
         today = local_today(here)
         page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],

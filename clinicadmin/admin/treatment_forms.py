@@ -8,7 +8,7 @@ from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
 from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, SelectField, SelectFieldBase,
                      TextAreaField)
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..booking_window import within_booking_window
 from ..forms import ClientField
@@ -22,10 +22,24 @@ class BookForm(OnceForm):
     modality = SelectField("Modality", validators=[DataRequired()])
     practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    # InputRequired, not DataRequired: a time that cannot be read keeps its own message ("Not a valid datetime").
     scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M",
-                                      validators=[DataRequired(), within_booking_window])
+                                      validators=[InputRequired(), within_booking_window])
     notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000)])
     course = HiddenField()
+
+
+class RescheduleForm(PolicyFlaskForm):
+    """Move a booking: the new time (at the new location), practitioner and location, and why (optional)."""
+
+    scheduled_at = DateTimeLocalField("New time", format="%Y-%m-%dT%H:%M",
+                                      validators=[InputRequired(), within_booking_window])
+    practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
+    location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    reason = TextAreaField("Why it moves", validators=[Optional(), Length(max=255)],
+                           description="Optional: the client asked, the practitioner is away ...")
+    expected_at = HiddenField()
+    next = HiddenField()
 
 
 class RecordBaseForm(PolicyFlaskForm):

@@ -1,6 +1,6 @@
 """Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
@@ -16,11 +16,11 @@ from ..booking_window import recording_window_problem
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
-                              cancel, mark_no_show, override, record, rescreen, why_not_booked)
+                              cancel, mark_no_show, override, record, reschedule, rescreen, why_not_booked)
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
-from .treatment_forms import BookForm, details_for_display, details_from_form, record_form_class
+from .treatment_forms import BookForm, RescheduleForm, details_for_display, details_from_form, record_form_class
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,11 @@ class TreatmentDeskView(SecuredView):
                 form.location.data = current_user.location_id
             if "practitioner" in acting_roles():
                 form.practitioner.data = current_user.id
-            here = db.session.get(Location, form.location.data) if form.location.data else None
-            form.scheduled_at.data = (local(now(), here) + timedelta(hours=1)).replace(
-                minute=0, second=0, microsecond=0, tzinfo=None)
+            _prefill(form, request.args)  # an empty slot of the appointment book
+            if form.scheduled_at.data is None:
+                here = db.session.get(Location, form.location.data) if form.location.data else None
+                form.scheduled_at.data = (local(now(), here) + timedelta(hours=1)).replace(
+                    minute=0, second=0, microsecond=0, tzinfo=None)
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
                 form.client.data = form.client.loader.get_one(request.args["client_id"])
                 if form.client.data is not None:
@@ -264,6 +266,48 @@ class TreatmentDeskView(SecuredView):
             treatment, reason=self._text("reason", 255), by=request.form.get("by", ""),
             user=current_user._get_current_object()), "Booking cancelled; it stays on record.")
 
+    @expose("/<int:treatment_id>/move", methods=("GET", "POST"))
+    @policy_form_view
+    def reschedule(self, treatment_id):
+        """Move a booking to another time, practitioner or location: from this form, or dragged on the calendar."""
+        treatment = self._treatment(treatment_id)
+        back = _local_path(request.values.get("next")) or url_for(".show", treatment_id=treatment_id)
+        if treatment.status != "booked" or treatment.archived_at is not None:
+            flash(why_not_booked(treatment), "error")
+            return redirect(back)
+        form = RescheduleForm()
+        form.practitioner.choices = _practitioners()
+        form.location.choices = _active_locations()
+        if request.method == "GET":
+            form.scheduled_at.data = local(treatment.scheduled_at, treatment.location).replace(tzinfo=None)
+            form.practitioner.data, form.location.data = treatment.practitioner_id, treatment.location_id
+            form.expected_at.data = treatment.scheduled_at.isoformat()
+        elif form.validate_on_submit() and (scheduled_at := _instant(form.scheduled_at, form.location.data)):
+            try:
+                reschedule(treatment, scheduled_at=scheduled_at,
+                           practitioner=db.session.get(User, form.practitioner.data),
+                           location=db.session.get(Location, form.location.data),
+                           user=current_user._get_current_object(), reason=form.reason.data,
+                           expected_at=_expected(form.expected_at.data))
+            except TreatmentRejected as exc:
+                db.session.rollback()
+                if request.form.get("next"):  # from the calendar: say why there
+                    flash(" ".join(exc.messages), "error")
+                    return redirect(back)
+                form.scheduled_at.errors = [*form.scheduled_at.errors, *exc.messages]
+            else:
+                treatment = self._treatment(treatment_id)
+                flash(f"Moved to {shown(treatment.scheduled_at, treatment.location)} with {treatment.practitioner} "
+                      f"at {treatment.location}. Screening: {treatment.screening_status}.",
+                      "success" if treatment.screening_status == "clear" else "warning")
+                return redirect(back)
+        elif request.form.get("next"):
+            flash("The booking was not moved: " + "; ".join(
+                f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()), "error")
+            return redirect(back)
+        return self.render("admin/treatment_move.html", form=form, treatment=treatment,
+                           modality_label=registry().modality_label(treatment.modality))
+
     @expose("/<int:treatment_id>/no-show", methods=("POST",))
     def no_show(self, treatment_id):
         treatment = self._treatment(treatment_id)
@@ -337,6 +381,36 @@ def aftercare_for(treatment):
             log.exception("aftercare plugin %s failed", impl.plugin_name)
             return [], f"{impl.plugin_name} ({type(exc).__name__})"
     return [], None
+
+
+def _prefill(form, args):
+    """Fill the booking form from an appointment book's empty slot: ``practitioner``, ``location``, ``at`` (the
+    location's wall-clock time, ``YYYY-MM-DDTHH:MM``); anything unreadable is left as it was."""
+    for name in ("practitioner", "location"):
+        value = args.get(name, type=int)
+        if value is not None and value in {key for key, _ in getattr(form, name).choices}:
+            getattr(form, name).data = value
+    if args.get("at"):
+        try:
+            form.scheduled_at.data = datetime.strptime(args["at"], "%Y-%m-%dT%H:%M")  # noqa: DTZ007 - a wall time
+        except ValueError:
+            pass
+
+
+def _expected(text):
+    """The instant a calendar page showed a booking at (ISO with its offset), or None."""
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _local_path(target):
+    """``target`` when it is a path on this site (a calendar page to go back to), else None."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
 
 
 def _instant(field, location):

@@ -1,0 +1,149 @@
+"""The appointment book as a page reads it: a location's day in columns, one per practitioner, with each booking
+placed by its local start and sized by its length; and one practitioner's week, a column per day.
+
+Times are the location's wall clock. The grid is made of ``SLOT_MINUTES`` rows from the first hour shown to the last
+(the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.orm import joinedload
+
+from .clock import day_bounds, local
+from .extensions import db
+from .models import Client, Location, Role, Treatment, User
+from .plugins import registry
+
+SLOT_MINUTES = 15
+USUAL_HOURS = (8, 20)
+FALLBACK_MINUTES = 60
+
+
+def length_of(treatment):
+    """How long a booking lasts: its own end when it has one, else its modality's usual length."""
+    ends_at = getattr(treatment, "ends_at", None)
+    if ends_at is not None:
+        return max(ends_at - treatment.scheduled_at, timedelta(minutes=SLOT_MINUTES))
+    modality = registry().modalities.get(treatment.modality)
+    return timedelta(minutes=getattr(modality, "duration_minutes", None) or FALLBACK_MINUTES)
+
+
+def tone_of(treatment):
+    """The colour a booking is drawn in: its state once it is over, else its screening status."""
+    if treatment.status == "cancelled":
+        return "no-show" if treatment.cancellation == "no_show" else "cancelled"
+    if treatment.status == "performed":
+        return "performed"
+    return {"blocked": "blocked", "warnings": "warnings", "clear": "clear"}.get(treatment.screening_status,
+                                                                             "unscreened")
+
+
+@dataclass(frozen=True)
+class Block:
+    treatment: Treatment
+    start: datetime  # wall clock at the location
+    end: datetime
+    row: int  # the grid row it starts on (1 is the first slot shown)
+    rows: int  # how many slots it covers
+    tone: str
+
+
+@dataclass
+class Column:
+    title: str
+    day: date
+    practitioner_id: int | None
+    location_id: int | None
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class Grid:
+    """Columns over the same rows of time; ``slots`` is [(row, wall-clock time)] from the first hour shown."""
+
+    location: Location
+    first: time
+    slots: list
+    columns: list
+
+    @property
+    def rows(self):
+        return len(self.slots)
+
+
+def _treatments(*conditions):
+    return db.session.execute(
+        db.select(Treatment)
+        .options(joinedload(Treatment.client), joinedload(Treatment.practitioner), joinedload(Treatment.location))
+        .join(Client, Client.id == Treatment.client_id)
+        .where(Treatment.archived_at.is_(None), Client.archived_at.is_(None), *conditions)
+        .order_by(Treatment.scheduled_at, Treatment.id)).scalars().all()
+
+
+def _hours(spans):
+    """The first and last hour to show: the usual hours, widened to every (start, end) in ``spans``."""
+    first, last = USUAL_HOURS
+    for start, end in spans:
+        first = min(first, start.hour)
+        last = 24 if end.date() > start.date() else max(last, end.hour + (1 if end.minute else 0))
+    return first, last
+
+
+def _grid(location, columns, placed):
+    """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES``."""
+    first, last = _hours([(start, end) for _, _, start, end in placed])
+    slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60))
+             for i in range((last - first) * 60 // SLOT_MINUTES)]
+    for index, treatment, start, end in placed:
+        offset = (start.hour - first) * 60 + start.minute
+        end_minutes = (end.hour - first) * 60 + end.minute if end.date() == start.date() else (last - first) * 60
+        row = offset // SLOT_MINUTES + 1
+        rows = max(1, -(-(end_minutes - offset) // SLOT_MINUTES))
+        columns[index].blocks.append(Block(treatment, start, end, row, min(rows, len(slots) - row + 1),
+                                           tone_of(treatment)))
+    return Grid(location, time(first), slots, columns)
+
+
+def practitioners_at(location):
+    """Active practitioners whose home is ``location``, by name."""
+    return db.session.execute(
+        db.select(User).join(User.roles)
+        .where(Role.name == "practitioner", User.active.is_(True), User.location_id == location.id)
+        .order_by(User.full_name, User.id)).scalars().unique().all()
+
+
+def location_day(location, day, show_cancelled=False):
+    """The day at ``location``: a column per practitioner who works there or has a booking there that day."""
+    start, end = day_bounds(day, location)
+    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    if not show_cancelled:
+        conditions.append(Treatment.status != "cancelled")
+    treatments = _treatments(*conditions)
+    people = {p.id: p for p in practitioners_at(location)}
+    for treatment in treatments:
+        people.setdefault(treatment.practitioner_id, treatment.practitioner)
+    order = sorted(people.values(), key=lambda p: (str(p).lower(), p.id))
+    index = {p.id: i for i, p in enumerate(order)}
+    columns = [Column(str(p), day, p.id, location.id) for p in order]
+    placed = []
+    for treatment in treatments:
+        begins = local(treatment.scheduled_at, location)
+        placed.append((index[treatment.practitioner_id], treatment, begins, begins + length_of(treatment)))
+    return _grid(location, columns, placed)
+
+
+def practitioner_week(practitioner, location, monday, show_cancelled=False):
+    """The week from ``monday`` of ``practitioner``'s bookings at every location, read in ``location``'s zone."""
+    start, _ = day_bounds(monday, location)
+    _, end = day_bounds(monday + timedelta(days=6), location)
+    conditions = [Treatment.practitioner_id == practitioner.id, Treatment.scheduled_at >= start,
+                  Treatment.scheduled_at < end]
+    if not show_cancelled:
+        conditions.append(Treatment.status != "cancelled")
+    columns = [Column(f"{day:%a} {day.isoformat()}", day, practitioner.id, location.id)
+               for day in (monday + timedelta(days=i) for i in range(7))]
+    placed = []
+    for treatment in _treatments(*conditions):
+        begins = local(treatment.scheduled_at, location)
+        placed.append(((begins.date() - monday).days, treatment, begins, begins + length_of(treatment)))
+    return _grid(location, columns, placed)

@@ -1,0 +1,215 @@
+"""The appointment book (issue 15, items 6, 7 and 9): a location's day with practitioners as columns and bookings
+placed by their local time and length, a practitioner's week, the printed day sheet, booking from an empty slot,
+and moving a booking (a reschedule: screened again, audited with before and after, refused when stale)."""
+import html
+import re
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fake_modality import KEY, FakeModality
+
+from clinicadmin import clock
+from clinicadmin.extensions import db
+from clinicadmin.models import AuditEvent, Location, Treatment
+
+TOKYO = "Asia/Tokyo"  # UTC+9: a morning there is the previous evening in UTC
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality())]}
+
+
+@pytest.fixture
+def desk(clinic, staff):
+    """The clinic in Tokyo, its practitioner at home there and certified for the fake modality."""
+    clinic.location.time_zone = TOKYO
+    staff["practitioner"].location = clinic.location
+    db.session.commit()
+    clinic.certify("practitioner", KEY)
+    clinic.tz = ZoneInfo(TOKYO)
+    clinic.tomorrow = datetime.now(clinic.tz).date() + timedelta(days=1)
+    return clinic
+
+
+def _at(clinic, hour, minute=0, day=None):
+    wall = datetime.combine(day or clinic.tomorrow, time(hour, minute), tzinfo=clinic.tz)
+    return wall.astimezone(UTC)
+
+
+def _text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _blocks(page):
+    return re.findall(r'class="cal-block cal-r-(\d+) cal-s-(\d+) cal-([a-z-]+)"[^>]*>\s*<span class="cal-when">'
+                      r"([^<]+)</span>\s*([^<]+)<", page)
+
+
+def test_the_day_shows_each_practitioner_with_bookings_placed_by_local_time_and_length(app, desk, login):
+    client = desk.client(first="Aiko", last="Tanaka", consents=[KEY])
+    desk.booked(client, KEY, when=_at(desk, 9, 30))
+    other = desk.client(first="Ben", last="Cancelled", consents=[KEY])
+    cancelled = desk.booked(other, KEY, when=_at(desk, 11))
+    login("front_desk").post(f"/admin/desk/{cancelled.id}/cancel", data={"by": "client", "reason": "moving away"})
+    http = login("front_desk")
+    page = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"))
+    assert 'aria-label="Test practitioner"' in page
+    # 09:30 is the seventh 15-minute row from 08:00; the fake modality's usual hour spans four rows.
+    assert _blocks(page) == [("7", "4", "clear", "09:30–10:30", "Aiko Tanaka")]
+    assert "Asia/Tokyo" in page
+    with_cancelled = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"
+                                    "&cancelled=1"))
+    assert ("cancelled", "11:00–12:00") in {(tone, when) for _, _, tone, when, _ in _blocks(with_cancelled)}
+
+
+def test_a_booking_early_or_late_in_the_day_widens_the_hours_shown(app, desk, login):
+    desk.booked(desk.client(consents=[KEY]), KEY, when=_at(desk, 6, 45))
+    page = _text(login("front_desk").get(f"/admin/calendar/?day={desk.tomorrow.isoformat()}"
+                                         f"&location={desk.location.id}"))
+    assert ">06:00<" in page and _blocks(page)[0][:2] == ("4", "4")
+
+
+def test_an_empty_slot_opens_the_booking_form_filled_in(app, desk, login, staff):
+    http = login("front_desk")
+    page = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"))
+    at = f"{desk.tomorrow.isoformat()}T14:15"
+    link = re.search(rf'href="(/admin/desk/book\?practitioner={staff["practitioner"].id}&location='
+                     rf'{desk.location.id}&at={at})"', page)
+    assert link, "no slot at 14:15 for the practitioner"
+    form = _text(http.get(link.group(1)))
+    assert f'value="{at}"' in form
+    assert re.search(rf'<option selected value="{staff["practitioner"].id}">|<option value="{staff["practitioner"].id}"'
+                     rf' selected>', form)
+    assert re.search(rf'<option selected value="{desk.location.id}">|<option value="{desk.location.id}" selected>',
+                     form)
+    client = desk.client(first="Slot", consents=[KEY])
+    booked = http.post("/admin/desk/book", data={"client": str(client.id), "modality": KEY, "scheduled_at": at,
+                                                  "practitioner": str(staff["practitioner"].id),
+                                                  "location": str(desk.location.id)})
+    assert booked.status_code == 302
+    treatment = db.session.execute(db.select(Treatment).where(Treatment.client_id == client.id)).scalar_one()
+    assert treatment.scheduled_at == _at(desk, 14, 15)
+
+
+def test_the_week_shows_a_practitioners_bookings_by_day(app, desk, login, staff):
+    monday = desk.tomorrow - timedelta(days=desk.tomorrow.weekday())
+    desk.booked(desk.client(first="Wed", consents=[KEY]), KEY, when=_at(desk, 10, day=monday + timedelta(days=2)))
+    page = _text(login("front_desk").get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
+                                         f"&location={desk.location.id}&week={desk.tomorrow.isoformat()}"))
+    columns = re.findall(r'<section class="cal-col" aria-label="([^"]+)">', page)
+    assert columns == [f"{d:%a} {d.isoformat()}" for d in (monday + timedelta(days=i) for i in range(7))]
+    wednesday = page.split(f'aria-label="{monday + timedelta(days=2):%a} ')[1].split("</section>")[0]
+    assert "10:00–11:00" in wednesday and "Wed Client" in wednesday
+
+
+def test_the_day_sheet_prints_every_booking_and_is_audited(app, desk, login):
+    client = desk.client(first="Sheet", last="Reader", consents=[KEY])
+    desk.booked(client, KEY, when=_at(desk, 13))
+    page = _text(login("front_desk").get(f"/admin/calendar/sheet?location={desk.location.id}"
+                                         f"&day={desk.tomorrow.isoformat()}"))
+    assert "Day sheet" in page and "13:00–14:00" in page and "Sheet Reader" in page and 'id="print-button"' in page
+    viewed = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "calendar.view")).scalars().all()
+    assert viewed and client.id in viewed[-1].detail["clients"]
+
+
+def test_moving_a_booking_screens_it_again_and_audits_before_and_after(app, desk, login, staff):
+    client = desk.client(first="Move", consents=[KEY])
+    treatment = desk.booked(client, KEY, when=_at(desk, 9))
+    first_run = treatment.screening_run
+    other = staff["manager"]
+    other.roles.append(db.session.execute(db.select(type(other.roles[0])).where(
+        type(other.roles[0]).name == "practitioner")).scalar_one())
+    db.session.commit()
+    http = login("front_desk")
+    form = _text(http.get(f"/admin/desk/{treatment.id}/move"))
+    assert f'value="{desk.tomorrow.isoformat()}T09:00"' in form
+    day_after = desk.tomorrow + timedelta(days=1)
+    response = http.post(f"/admin/desk/{treatment.id}/move", data={
+        "scheduled_at": f"{day_after.isoformat()}T16:30", "practitioner": str(other.id),
+        "location": str(desk.location.id), "reason": "client asked", "expected_at": treatment.scheduled_at.isoformat()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Treatment, treatment.id)
+    assert (moved.scheduled_at, moved.practitioner_id) == (_at(desk, 16, 30, day_after), other.id)
+    assert moved.screening_run == first_run + 1
+    # The manager is not certified for the modality: the new run says so.
+    assert moved.screening_status == "blocked"
+    event = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "treatment.reschedule")).scalar_one()
+    assert event.detail["before"]["local"] == f"{desk.tomorrow.isoformat()} 09:00"
+    assert event.detail["after"]["local"] == f"{day_after.isoformat()} 16:30"
+    assert event.detail["reason"] == "client asked"
+
+
+def test_a_move_from_a_stale_page_is_refused_and_changes_nothing(app, desk, login, staff):
+    treatment = desk.booked(desk.client(first="Stale", consents=[KEY]), KEY, when=_at(desk, 9))
+    seen = treatment.scheduled_at.isoformat()
+    http = login("front_desk")
+    first = {"scheduled_at": f"{desk.tomorrow.isoformat()}T10:00", "practitioner": str(staff["practitioner"].id),
+             "location": str(desk.location.id), "expected_at": seen, "next": "/admin/calendar/"}
+    assert http.post(f"/admin/desk/{treatment.id}/move", data=first).status_code == 302
+    second = {**first, "scheduled_at": f"{desk.tomorrow.isoformat()}T15:00"}
+    response = http.post(f"/admin/desk/{treatment.id}/move", data=second, follow_redirects=True)
+    assert "moved by someone else meanwhile" in _text(response)
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).scheduled_at == _at(desk, 10)
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "treatment.reschedule")).scalar() == 1
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"scheduled_at": "9999-01-01T10:00"}, "booking window"),
+    ({"scheduled_at": "not a time"}, "Not a valid datetime"),
+    ({"practitioner": "999999"}, "Not a valid choice"),
+])
+def test_a_move_to_somewhere_impossible_is_refused_with_a_message(app, desk, login, staff, data, message):
+    treatment = desk.booked(desk.client(first="Bad", consents=[KEY]), KEY, when=_at(desk, 9))
+    payload = {"scheduled_at": f"{desk.tomorrow.isoformat()}T10:00", "practitioner": str(staff["practitioner"].id),
+               "location": str(desk.location.id), **data}
+    response = login("front_desk").post(f"/admin/desk/{treatment.id}/move", data=payload)
+    assert response.status_code == 200 and message in _text(response)
+    db.session.expire_all()
+    assert db.session.get(Treatment, treatment.id).scheduled_at == _at(desk, 9)
+
+
+def test_a_move_does_not_send_anyone_off_site(app, desk, login, staff):
+    treatment = desk.booked(desk.client(first="Away", consents=[KEY]), KEY, when=_at(desk, 9))
+    response = login("front_desk").post(f"/admin/desk/{treatment.id}/move", data={
+        "scheduled_at": f"{desk.tomorrow.isoformat()}T10:00", "practitioner": str(staff["practitioner"].id),
+        "location": str(desk.location.id), "next": "//evil.example/phish"})
+    assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+
+
+def test_the_front_desks_home_is_todays_book_and_the_stock_clerk_has_none(app, desk, login):
+    response = login("front_desk").get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/calendar/")
+    assert login("stock_clerk").get("/admin/calendar/").status_code == 403
+    assert login("manager").get("/admin/").status_code == 200  # a manager's home is still the dashboard
+
+
+def test_the_day_reads_in_a_constant_number_of_statements(app, desk, login, staff):
+    from clinicadmin.testing import sql_statements
+
+    http = login("front_desk")
+    url = f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"
+
+    def count():
+        with sql_statements() as seen:
+            assert http.get(url).status_code == 200
+        return len(seen)
+
+    desk.booked(desk.client(first="One", consents=[KEY]), KEY, when=_at(desk, 9))
+    few = count()
+    for hour in range(10, 18):
+        desk.booked(desk.client(first=f"H{hour}", consents=[KEY]), KEY, when=_at(desk, hour))
+    assert count() == few
+
+
+def test_a_location_without_a_zone_uses_the_clinics(app, desk, login):
+    desk.location.time_zone = None
+    db.session.commit()
+    login("manager").post("/admin/settings/", data={clock.TIME_ZONE: "America/Sao_Paulo"})
+    page = _text(login("front_desk").get(f"/admin/calendar/?location={desk.location.id}"))
+    assert "America/Sao_Paulo" in page
+    assert db.session.get(Location, desk.location.id).time_zone is None
