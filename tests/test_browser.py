@@ -217,3 +217,67 @@ def test_a_stock_clerk_cannot_reach_client_pages(page):
     assert response.status == 403
     response = page.goto(page.server.url + "/admin/desk/ajax/lookup/?name=client&query=a")
     assert response.status == 403
+
+
+def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointment_book(page):
+    """The front desk's day from its home, the appointment book: book from an empty slot, move the booking by
+    dragging it, cancel it with who and why; and mark a booking whose time has passed as a no-show."""
+    from zoneinfo import ZoneInfo
+
+    from clinicadmin.models import Location, Treatment, User
+    from clinicadmin.treatment_flow import book as book_flow
+
+    client_id = new_client(page.server, "Cora", "Calendar")
+    zone = with_db(page.server, lambda db: db.session.execute(db.select(Location.time_zone)).scalars().first())
+    tomorrow = (datetime.now(ZoneInfo(zone)) + timedelta(days=1)).date().isoformat()
+    log_in(page, "frontdesk@example.com")
+    page.wait_for_url("**/admin/calendar/**")
+    page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    column = page.locator(".cal-col[aria-label='Mei Lin, R.Ac.']")
+    column.locator(f".cal-slot[data-at='{tomorrow}T18:30']").click()
+    page.wait_for_url("**/admin/desk/book?**")
+    assert page.input_value("#scheduled_at") == f"{tomorrow}T18:30"
+    page.click("#s2id_client")
+    page.keyboard.type("Calendar")
+    page.wait_for_selector(".select2-result-selectable")
+    page.keyboard.press("Enter")
+    page.select_option("#modality", "facial_massage")
+    page.click("button:has-text('Book and screen')")
+    page.wait_for_url("**/admin/desk/*")
+    treatment_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+    page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    block = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
+    assert "18:30" in block.inner_text()
+    shot(page, "appointment-book.png")
+    page.once("dialog", lambda dialog: dialog.accept())
+    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{tomorrow}T19:15']"))
+    page.wait_for_selector("text=Moved to")
+    moved = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
+    assert "19:15" in moved.inner_text()
+    assert page.locator(".cal-col[aria-label='Sam Okafor']").locator(f"a[href$='/admin/desk/{treatment_id}']").count()
+
+    moved.click()
+    page.wait_for_url(f"**/admin/desk/{treatment_id}")
+    page.select_option("#cancel-by", "client")
+    page.fill("#call-off input[name=reason]", "Unwell, will call to rebook")
+    page.click("button:has-text('Cancel booking')")
+    page.wait_for_selector("text=Booking cancelled")
+    assert "cancelled by the client" in page.inner_text("dl")
+
+    def missed(db):
+        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner@example.com")).scalar_one()
+        location = db.session.execute(db.select(Location)).scalars().first()
+        from clinicadmin.models import Client
+
+        treatment = book_flow(client=db.session.get(Client, client_id), modality="facial_massage",
+                              practitioner=practitioner, location=location, user=practitioner,
+                              scheduled_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+        return treatment.id
+
+    missed_id = with_db(page.server, missed)
+    page.goto(f"{page.server.url}/admin/desk/{missed_id}")
+    page.click("button:has-text('did not come')")
+    page.wait_for_selector("text=Marked as a no-show")
+    assert "no-show" in page.inner_text("dl")
+    assert with_db(page.server, lambda db: db.session.get(Treatment, missed_id).cancellation) == "no_show"
