@@ -1,5 +1,6 @@
 """The admin home page, per role: today's and tomorrow's treatments with their screening status, what needs
-attention (blocked bookings waiting for a manager, consents about to expire, low and expiring stock), the last 12
+attention (blocked bookings waiting for a manager, consents about to expire, low and expiring stock, open stock
+exceptions), the last 12
 weeks as small charts, and quick actions."""
 from datetime import date, datetime, time, timedelta
 
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..models import Client, Consent, StockMovement, Treatment
 from ..plugin_api import Chart
 from ..plugins import registry
+from ..stock_exceptions import open_count, open_exceptions
 from .base import SecuredIndexView, user_has_role
 
 DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
@@ -76,7 +78,7 @@ class HomeView(SecuredIndexView):
     def index(self):
         today = date.today()
         page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],
-                "modality_label": registry().modality_label}
+                "exceptions": [], "exceptions_open": 0, "modality_label": registry().modality_label}
         if user_has_role(*DESK_ROLES):
             page["treatments"] = upcoming_treatments(today)
             page["consents"] = consents_expiring(today)
@@ -89,6 +91,9 @@ class HomeView(SecuredIndexView):
             report = registry().reports.get("stock-on-hand")
             if report is not None:
                 page["stock_alerts"] = [row for row in report.run({"today": today}).rows if row[-1]]
+            page["exceptions"] = open_exceptions(ALERT_ROWS)
+            page["exceptions_open"] = open_count() if len(page["exceptions"]) == ALERT_ROWS else len(
+                page["exceptions"])
             chart = weekly(StockMovement.created_at, (StockMovement.reason == "consumption",), today, "Lots used")
             page["charts"].append(("Stock taken by treatments (lot movements) per week",
                                    svg(chart, 480, 200, "Stock movements per week")))
