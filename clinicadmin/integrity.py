@@ -75,8 +75,8 @@ def consumption_problems():
                 problems.append(f"treatment {treatment.id} is {treatment.status} but the ledger (or an open stock "
                                 "exception) shows stock used for it")
             elif treatment.consumed is not None and stored != taken:
-                problems.append(f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took, "
-                                f"with its open stock exceptions, {_amounts(taken)}")
+                problems.append(f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took "
+                                f"{_amounts(taken)} (open stock exceptions counted as taken)")
     return problems[:MAX_REPORTED]
 
 
