@@ -34,11 +34,12 @@ class OutOfStock(StockError):
         self.product, self.location, self.needed, self.available = product, location, needed, available
         super().__init__(
             f"Not enough {product.name} [{product.sku}] in date at {location.name}: "
-            f"{_fmt(needed)} {product.unit} needed, {_fmt(available)} available."
+            f"{fmt(needed)} {product.unit} needed, {fmt(available)} available."
         )
 
 
-def _fmt(quantity):
+def fmt(quantity):
+    """A quantity as people write it: ``3``, ``2.5`` (no trailing zeros, no exponent)."""
     return format(Decimal(quantity).normalize(), "f")
 
 
@@ -165,8 +166,8 @@ def _take(*, product, location, quantity, user, treatment, reason, today, lot, n
         lots = db.session.execute(query).all()
         if not partial and sum((q for _, q in lots), Decimal(0)) < remaining:
             if lot is not None:
-                raise StockError(f"Lot {lot.lot_number} of {product.name} holds {_fmt(sum(q for _, q in lots))} "
-                                 f"{product.unit}; {_fmt(remaining)} cannot be taken from it.")
+                raise StockError(f"Lot {lot.lot_number} of {product.name} holds {fmt(sum(q for _, q in lots))} "
+                                 f"{product.unit}; {fmt(remaining)} cannot be taken from it.")
             raise OutOfStock(product, location, remaining + sum(q for _, q in taken), sum(q for _, q in lots))
         contended = False
         for lot_id, on_hand in lots:
@@ -275,7 +276,7 @@ def require_whole(product, quantity):
     """Refuse a fraction of a unit of a product counted in whole units (``Product.whole_units``)."""
     quantity = Decimal(str(quantity))
     if product.whole_units and quantity.is_finite() and quantity != quantity.to_integral_value():
-        raise StockError(f"{product.name} is counted in whole {product.unit}: {_fmt(quantity)} is not a whole "
+        raise StockError(f"{product.name} is counted in whole {product.unit}: {fmt(quantity)} is not a whole "
                          "number.")
 
 
@@ -300,8 +301,8 @@ def _take_from(lot, quantity, *, usable_on=None):
         if usable_on is not None and lot.expires_on is not None and lot.expires_on < usable_on:
             raise StockError(f"Lot {lot.lot_number} of {lot.product.name} expired on {lot.expires_on}; "
                              "an expired lot can only be written off.")
-        raise StockError(f"Lot {lot.lot_number} of {lot.product.name} holds {_fmt(available)} "
-                         f"{lot.product.unit}; {_fmt(quantity)} cannot be taken from it.")
+        raise StockError(f"Lot {lot.lot_number} of {lot.product.name} holds {fmt(available)} "
+                         f"{lot.product.unit}; {fmt(quantity)} cannot be taken from it.")
     db.session.expire(lot, ["quantity"])
 
 
@@ -397,7 +398,7 @@ def reverse_receipt(*, receipt, note, user):
     try:
         _take_from(lot, -movement.quantity)
     except StockError:
-        raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(-movement.quantity)} "
+        raise StockError(f"Lot {lot.lot_number} holds {fmt(_on_hand(lot))} of the {fmt(-movement.quantity)} "
                          "received, so the receipt cannot be reversed; adjust or write off instead.") from None
     return movement
 
@@ -460,6 +461,6 @@ def apply_stocktake(*, location, counts, user, note=None):
                                          note=stocktake.note, user=user, stocktake_id=stocktake.id))
         if not changed:
             raise StockError(f"Lot {lot.lot_number} of {lot.product.name} changed while it was counted (the sheet "
-                             f"said {_fmt(expected)}, the ledger now says {_fmt(_on_hand(lot))}); count it again.")
+                             f"said {fmt(expected)}, the ledger now says {fmt(_on_hand(lot))}); count it again.")
         db.session.expire(lot, ["quantity"])
     return stocktake

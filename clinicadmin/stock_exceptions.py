@@ -1,8 +1,8 @@
 """Stock exceptions: what a recorded treatment used that the stock on file could not give, kept open for the stock
 clerk instead of refusing the clinical record.
 
-Recording opens one (:func:`open_shortfall`), in the recording's transaction, for each product it could not take in full; the
-clerk resolves it (:func:`resolve`) by assigning stock from a lot, after receiving or adjusting it: the same stock
+Recording opens one (:func:`open_shortfall`), in the recording's transaction, for each product it could not take
+in full; the clerk resolves it (:func:`resolve`) by assigning stock from a lot, after receiving or adjusting it: the same stock
 service takes it (a conditional UPDATE, never below zero, never an expired or held lot) and writes the ledger rows
 against the treatment. Resolving happens once, by :func:`clinicadmin.transitions.change_once`.
 """
@@ -13,7 +13,7 @@ from .audit import audit
 from .extensions import db
 from .models import Location, Product, StockException, StockLot, Treatment
 from .models.types import Quantity
-from .stock import StockError, _fmt, consume, usable_lots
+from .stock import StockError, fmt, consume, usable_lots
 from .transitions import change_once, when
 
 
@@ -50,7 +50,7 @@ def resolve(exception, *, lot, user):
         raise
     audit("stock.exception.resolve", obj=exception,
           detail={"treatment": exception.treatment_id, "lot": lot.lot_number, "lot_id": lot.id,
-                  "quantity": _fmt(exception.quantity)})
+                  "quantity": fmt(exception.quantity)})
     db.session.commit()
 
 
@@ -65,6 +65,14 @@ def open_exceptions(limit=None):
     if limit is not None:
         query = query.limit(limit)
     return db.session.execute(query).scalars().all()
+
+
+def owed_by(treatment):
+    """The open exceptions of ``treatment``: what it used that the ledger does not show yet."""
+    return db.session.execute(db.select(StockException).options(joinedload(StockException.product))
+                              .where(StockException.treatment_id == treatment.id,
+                                     StockException.resolved_at.is_(None))
+                              .order_by(StockException.id)).scalars().all()
 
 
 def open_count():

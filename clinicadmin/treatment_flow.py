@@ -21,7 +21,7 @@ from .models import StockLot, Treatment
 from .plugin_api import Consumption
 from .plugins import registry
 from .screening import screen, summarise
-from .stock import StockError, _fmt, consume_available
+from .stock import StockError, consume_available, fmt
 from .stock_exceptions import open_shortfall
 from .transitions import change_once, when
 
@@ -180,7 +180,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
 
     ``lots`` are the ids of the lots the practitioner opened (at most one per product); a product without one is
     taken first expiry first. What the usable stock cannot give is recorded as an open stock exception rather than
-    refusing the session. Raises :class:`TreatmentRejected` (after rolling back) if screening leaves a block not
+    refusing the session; returns those exceptions (none when stock sufficed). Raises :class:`TreatmentRejected` (after rolling back) if screening leaves a block not
     overridden or a warning not acknowledged, if a plugin's consumables cannot be worked out, or if a chosen lot is
     not usable (held, expired, of another product or location).
     """
@@ -224,7 +224,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         for exception in exceptions:
             audit("stock.exception.open", obj=exception,
                   detail={"treatment": treatment.id, "product": exception.product_id,
-                          "location": exception.location_id, "quantity": _fmt(exception.quantity),
+                          "location": exception.location_id, "quantity": fmt(exception.quantity),
                           "lot": exception.lot_id})
         db.session.commit()
         return exceptions

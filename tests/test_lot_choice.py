@@ -9,6 +9,7 @@ import pytest
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Location, StockException, StockLot, StockMovement, Treatment
+from clinicadmin.stock import hold
 
 KEY = "testmod"
 
@@ -50,7 +51,7 @@ def shelf(core):
     core.lot(core.supply, "EXPIRED", 10, expires_in_days=-1)
     core.held = core.lot(core.supply, "HELD", 10, expires_in_days=200)
     core.lot(core.supply, "EMPTY", 0, expires_in_days=100)
-    core.held.held_at, core.held.hold_reason = datetime(2026, 1, 1), "recall"
+    hold(lot_number="HELD", reason="recall", user=core.staff["manager"], product_id=core.supply.id)
     core.needle = core.product("NEEDLE", category="needle", unit="needle")
     core.lot(core.needle, "NEEDLES", 100)
     home, core.location = core.location, annex

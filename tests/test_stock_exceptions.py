@@ -62,6 +62,8 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
                                                            core.staff["practitioner"].id, None)
     assert exception.is_open and exception.created_at.tzinfo is not None
     assert _audits("stock.exception.open") == 1
+    shown = login("practitioner").get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
+    assert "Used, but not on file when recorded" in shown and "3 mL of Product SUP-1" in shown
 
     # The stock clerk's dashboard shows it, without the client.
     clerk = login("stock_clerk")

@@ -14,6 +14,7 @@ from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment
 from ..booking_window import recording_window_problem
 from ..clock import local_today
 from ..stock import usable_lots
+from ..stock_exceptions import owed_by
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (TreatmentRejected, acknowledge, archive, archive_many, book, cancel, override, record,
@@ -195,6 +196,7 @@ class TreatmentDeskView(SecuredView):
             earlier_runs=_earlier_runs(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
             can_record=clinical and treatment.status == "booked" and treatment.modality in registry().modalities,
+            owed=owed_by(treatment) if treatment.status == "performed" else [],
         )
 
     @expose("/<int:treatment_id>/screen", methods=("POST",))
