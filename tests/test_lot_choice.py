@@ -142,3 +142,38 @@ def test_a_lot_put_on_hold_after_the_form_was_opened_is_refused(shelf, login):
     db.session.expire_all()
     assert db.session.get(Treatment, treatment.id).status == "booked"
     assert _lots()[("Test Clinic", "LATER")] == 10
+
+
+def test_two_sessions_racing_for_the_last_unit_of_the_chosen_lot_take_it_once(shelf):
+    """The lot is emptied between the form and the recording: one session takes the unit, the other's becomes an
+    exception naming the lot; the lot never goes below zero."""
+    import threading
+
+    from clinicadmin.treatment_flow import record
+
+    last = shelf.lot(shelf.supply, "LAST", 1, expires_in_days=400)
+    treatments = [shelf.booked(shelf.client(first=f"Race{i}", consents=[KEY]), KEY).id for i in range(2)]
+    barrier, outcomes, app = threading.Barrier(2), [], shelf.app
+
+    def worker(treatment_id):
+        with app.app_context():
+            treatment = db.session.get(Treatment, treatment_id)
+            practitioner = db.session.merge(shelf.staff["practitioner"])
+            barrier.wait()
+            try:
+                short = record(treatment, details={"product": shelf.supply.id, "amount": "1"},
+                               performed_at=treatment.scheduled_at, notes="raced", user=practitioner, lots=[last.id])
+                outcomes.append(len(short))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in treatments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == [0, 1]
+    assert _lots()[("Test Clinic", "LAST")] == 0 and _lots()[("Test Clinic", "SOON")] == 10
+    [owed] = db.session.execute(db.select(StockException)).scalars().all()
+    assert (owed.quantity, owed.lot_id) == (1, last.id)
+    assert sorted(db.session.execute(db.select(Treatment.status)).scalars()) == ["performed", "performed"]
