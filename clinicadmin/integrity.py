@@ -3,7 +3,7 @@ from .extensions import db
 from decimal import Decimal
 from itertools import groupby, islice
 
-from .models import AuditChain, AuditEvent, Product, StockLot, StockMovement, StockUsage, Treatment
+from .models import AuditChain, AuditEvent, Product, StockException, StockLot, StockMovement, StockUsage, Treatment
 from .models.audit import GENESIS
 from .models.types import Quantity
 
@@ -43,16 +43,21 @@ def usage_problems():
 
 
 def consumption_problems():
-    """Treatments whose consumption in the ledger differs from what recording stored with them
-    (``Treatment.consumed``): a session whose stock was taken twice, or stock taken for a session not performed.
-    Sessions recorded before the consumption was stored with them (``consumed`` empty) are compared only for the
-    second."""
-    ledger = (db.select(StockMovement.treatment_id, StockLot.product_id,
-                        db.func.sum(-StockMovement.quantity, type_=Quantity()).label("quantity"))
-              .join(StockLot, StockLot.id == StockMovement.lot_id)
-              .where(StockMovement.reason == "consumption", StockMovement.treatment_id.is_not(None))
-              .group_by(StockMovement.treatment_id, StockLot.product_id)
-              .order_by(StockMovement.treatment_id, StockLot.product_id))
+    """Treatments whose consumption in the ledger, with what is still open as stock exceptions, differs from what
+    recording stored with them (``Treatment.consumed``): a session whose stock was taken twice, or stock taken for a
+    session not performed. Sessions recorded before the consumption was stored with them (``consumed`` empty) are
+    compared only for the second."""
+    taken = db.select(StockMovement.treatment_id.label("treatment_id"), StockLot.product_id.label("product_id"),
+                      (-StockMovement.quantity).label("quantity")) \
+        .join(StockLot, StockLot.id == StockMovement.lot_id) \
+        .where(StockMovement.reason == "consumption", StockMovement.treatment_id.is_not(None))
+    owed = db.select(StockException.treatment_id, StockException.product_id, StockException.quantity) \
+        .where(StockException.resolved_at.is_(None))
+    used = db.union_all(taken, owed).subquery()
+    ledger = (db.select(used.c.treatment_id, used.c.product_id,
+                        db.func.sum(used.c.quantity, type_=Quantity()).label("quantity"))
+              .group_by(used.c.treatment_id, used.c.product_id)
+              .order_by(used.c.treatment_id, used.c.product_id))
     problems = []
     rows = db.session.execute(ledger.execution_options(yield_per=2000))
     per_treatment = ((tid, {str(r.product_id): r.quantity for r in used})
@@ -67,12 +72,21 @@ def consumption_problems():
             taken = batch[treatment.id]
             stored = {k: Decimal(v) for k, v in (treatment.consumed or {}).items()}
             if treatment.status != "performed":
-                problems.append(f"treatment {treatment.id} is {treatment.status} but the ledger shows stock used "
-                                "for it")
+                problems.append(f"treatment {treatment.id} is {treatment.status} but the ledger (or an open stock "
+                                "exception) shows stock used for it")
             elif treatment.consumed is not None and stored != taken:
                 problems.append(f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took "
-                                f"{_amounts(taken)}")
+                                f"{_amounts(taken)} (open stock exceptions counted as taken)")
     return problems[:MAX_REPORTED]
+
+
+def open_exceptions():
+    """The open stock exceptions: one line per product and location (units owed, in how many), and their count."""
+    from .stock_exceptions import open_totals
+
+    totals = open_totals()
+    return ([f"{units.normalize():f} {product.unit} of {product.sku} at {location.name}, in {count}"
+             for product, location, units, count in totals], sum(count for *_, count in totals))
 
 
 def _amounts(by_product):

@@ -126,7 +126,7 @@ def ready(app, staff, clinic):
 ''')
 
 TESTS = Template('''"""$label: the example rules and a recorded session. Change them with the plugin."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -160,14 +160,14 @@ def test_a_session_is_recorded_and_uses_stock(ready, login):
     treatment = ready.booked(ready.client(consents=[KEY]), KEY)
     http = login("practitioner")
     response = http.post(f"/admin/desk/{treatment.id}/record", data={
-        "performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": ready.supply.id,
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": ready.supply.id,
         "details-quantity": "2.5", "details-minutes": "30"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 7.5
     assert "Drink plenty of water today." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
     report = login("manager").get("/admin/reports/$name-sessions").get_data(as_text=True)
-    assert f"<td>{datetime.now():%Y-%m}</td><td>1</td><td>30</td>" in report
+    assert f"<td>{datetime.now(UTC):%Y-%m}</td><td>1</td><td>30</td>" in report
 ''')
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")

@@ -12,11 +12,12 @@ from sqlalchemy import and_, bindparam, case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from .clock import local_today, now
 from .extensions import db
 from .input_policy import real_text
-from .models import StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
+from .models import Product, StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage, Treatment
 from .models.types import Quantity
 from .reporting import month_key
 
@@ -33,11 +34,12 @@ class OutOfStock(StockError):
         self.product, self.location, self.needed, self.available = product, location, needed, available
         super().__init__(
             f"Not enough {product.name} [{product.sku}] in date at {location.name}: "
-            f"{_fmt(needed)} {product.unit} needed, {_fmt(available)} available."
+            f"{fmt(needed)} {product.unit} needed, {fmt(available)} available."
         )
 
 
-def _fmt(quantity):
+def fmt(quantity):
+    """A quantity as people write it: ``3``, ``2.5`` (no trailing zeros, no exponent)."""
     return format(Decimal(quantity).normalize(), "f")
 
 
@@ -121,12 +123,32 @@ def _expire_loaded_lots(lot_ids, attributes=("quantity",)):
             db.session.expire(obj, list(attributes))
 
 
-def consume(*, product, location, quantity, user, treatment=None, reason="consumption", today=None):
-    """Take ``quantity`` units of ``product`` at ``location``, first-expiry-first-out, never from an expired lot.
+def consume(*, product, location, quantity, user, treatment=None, reason="consumption", today=None, lot=None,
+            note=None):
+    """Take ``quantity`` units of ``product`` at ``location``, first-expiry-first-out (or from ``lot`` alone, the lot
+    the user chose), never from an expired or held lot.
 
-    Returns [(lot id, quantity taken)]. Raises :class:`OutOfStock` when the usable lots do not hold enough; the caller
-    rolls back. A lot emptied by a concurrent request between our read and our update is simply read again.
+    Returns [(lot id, quantity taken)]. Raises :class:`OutOfStock` when the usable lots do not hold enough, and
+    :class:`StockError` when the chosen lot is not usable; the caller rolls back. A lot emptied by a concurrent
+    request between our read and our update is simply read again.
     """
+    taken, short = _take(product=product, location=location, quantity=quantity, user=user, treatment=treatment,
+                         reason=reason, today=today, lot=lot, note=note, partial=False)
+    return taken
+
+
+def consume_available(*, product, location, quantity, user, treatment=None, today=None, lot=None):
+    """Take what there is, up to ``quantity``, as :func:`consume` does (FEFO, or from the chosen ``lot`` alone), and
+    return ``(taken, short)``: [(lot id, quantity taken)] and the units the usable stock could not give. Never takes
+    a unit the lots do not hold; a chosen lot that is held, expired, or of another product or location raises
+    :class:`StockError`."""
+    return _take(product=product, location=location, quantity=quantity, user=user, treatment=treatment,
+                 reason="consumption", today=today, lot=lot, note=None, partial=True)
+
+
+def _take(*, product, location, quantity, user, treatment, reason, today, lot, note, partial):
+    """Consumption's one loop: read the usable lots, take from each with a conditional UPDATE checked by its row
+    count, write a ledger row per lot; read again when a concurrent request got there first."""
     today = today or local_today(location)
     remaining = Decimal(str(quantity))
     if not remaining.is_finite() or remaining <= 0:
@@ -134,15 +156,18 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
     table = StockLot.__table__
     taken = []
     for _ in range(MAX_CONTENTION_RETRIES):
-        lots = db.session.execute(
-            db.select(StockLot.id, StockLot.quantity)
-            .where(
-                StockLot.product_id == product.id, StockLot.location_id == location.id,
-                StockLot.quantity > 0, _usable(today),
-            )
-            .order_by(case((StockLot.expires_on.is_(None), 1), else_=0), StockLot.expires_on, StockLot.id)
-        ).all()
-        if sum((q for _, q in lots), Decimal(0)) < remaining:
+        query = (db.select(StockLot.id, StockLot.quantity)
+                 .where(StockLot.product_id == product.id, StockLot.location_id == location.id,
+                        StockLot.quantity > 0, _usable(today))
+                 .order_by(case((StockLot.expires_on.is_(None), 1), else_=0), StockLot.expires_on, StockLot.id))
+        if lot is not None:
+            _require_choosable(lot, product, location, today)
+            query = query.where(StockLot.id == lot.id)
+        lots = db.session.execute(query).all()
+        if not partial and sum((q for _, q in lots), Decimal(0)) < remaining:
+            if lot is not None:
+                raise StockError(f"Lot {lot.lot_number} of {product.name} holds {fmt(sum(q for _, q in lots))} "
+                                 f"{product.unit}; {fmt(remaining)} cannot be taken from it.")
             raise OutOfStock(product, location, remaining + sum(q for _, q in taken), sum(q for _, q in lots))
         contended = False
         for lot_id, on_hand in lots:
@@ -156,7 +181,7 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
                 contended = True
                 break
             db.session.add(StockMovement(
-                lot_id=lot_id, quantity=-take, reason=reason, treatment=treatment, user=user,
+                lot_id=lot_id, quantity=-take, reason=reason, treatment=treatment, user=user, note=note,
             ))
             taken.append((lot_id, take))
             remaining -= take
@@ -164,10 +189,39 @@ def consume(*, product, location, quantity, user, treatment=None, reason="consum
                 break
         if not contended:
             _expire_loaded_lots({lot_id for lot_id, _ in taken})
-            if reason == "consumption" and treatment is not None and treatment.performed_at is not None:
+            if taken and reason == "consumption" and treatment is not None and treatment.performed_at is not None:
                 _count_usage(treatment, product, location, sum(q for _, q in taken))
-            return taken
+            return taken, remaining
     raise StockError(f"{product.name}: stock is changing too fast to consume safely; try again.")
+
+
+def _require_choosable(lot, product, location, today):
+    """Refuse, with a message for the user, a chosen lot that is not of ``product`` at ``location``, or that is on
+    hold or expired (read as stored now, so a hold placed a moment ago counts)."""
+    if lot.product_id != product.id or lot.location_id != location.id:
+        raise StockError(f"Lot {lot.lot_number} is not a lot of {product.name} at {location.name}; choose one that "
+                         "is.")
+    db.session.expire(lot, ["quantity", *HOLD_FIELDS])
+    if lot.held_at is not None:
+        raise StockError(f"Lot {lot.lot_number} of {product.name} is on hold ({lot.hold_reason}): it cannot be "
+                         "used. Choose the lot you opened again, and tell a manager if it was this one.")
+    if lot.expires_on is not None and lot.expires_on < today:
+        raise StockError(f"Lot {lot.lot_number} of {product.name} expired on {lot.expires_on}: it cannot be used.")
+
+
+def usable_lots(location, today, categories=None, product=None):
+    """The lots that may be chosen for use at ``location`` on ``today``: in date, not held, with stock, of an active
+    product (of ``categories``, or ``product``, when given), by product name and then first-expiry-first."""
+    query = (db.select(StockLot).join(StockLot.product).options(contains_eager(StockLot.product))
+             .where(StockLot.location_id == location.id, StockLot.quantity > 0, _usable(today),
+                    Product.active.is_(True))
+             .order_by(Product.name, Product.id, case((StockLot.expires_on.is_(None), 1), else_=0),
+                       StockLot.expires_on, StockLot.id))
+    if categories:
+        query = query.where(Product.category.in_(categories))
+    if product is not None:
+        query = query.where(StockLot.product_id == product.id)
+    return db.session.execute(query).scalars().all()
 
 
 @functools.cache
@@ -222,7 +276,7 @@ def require_whole(product, quantity):
     """Refuse a fraction of a unit of a product counted in whole units (``Product.whole_units``)."""
     quantity = Decimal(str(quantity))
     if product.whole_units and quantity.is_finite() and quantity != quantity.to_integral_value():
-        raise StockError(f"{product.name} is counted in whole {product.unit}: {_fmt(quantity)} is not a whole "
+        raise StockError(f"{product.name} is counted in whole {product.unit}: {fmt(quantity)} is not a whole "
                          "number.")
 
 
@@ -247,8 +301,8 @@ def _take_from(lot, quantity, *, usable_on=None):
         if usable_on is not None and lot.expires_on is not None and lot.expires_on < usable_on:
             raise StockError(f"Lot {lot.lot_number} of {lot.product.name} expired on {lot.expires_on}; "
                              "an expired lot can only be written off.")
-        raise StockError(f"Lot {lot.lot_number} of {lot.product.name} holds {_fmt(available)} "
-                         f"{lot.product.unit}; {_fmt(quantity)} cannot be taken from it.")
+        raise StockError(f"Lot {lot.lot_number} of {lot.product.name} holds {fmt(available)} "
+                         f"{lot.product.unit}; {fmt(quantity)} cannot be taken from it.")
     db.session.expire(lot, ["quantity"])
 
 
@@ -344,7 +398,7 @@ def reverse_receipt(*, receipt, note, user):
     try:
         _take_from(lot, -movement.quantity)
     except StockError:
-        raise StockError(f"Lot {lot.lot_number} holds {_fmt(_on_hand(lot))} of the {_fmt(-movement.quantity)} "
+        raise StockError(f"Lot {lot.lot_number} holds {fmt(_on_hand(lot))} of the {fmt(-movement.quantity)} "
                          "received, so the receipt cannot be reversed; adjust or write off instead.") from None
     return movement
 
@@ -407,6 +461,6 @@ def apply_stocktake(*, location, counts, user, note=None):
                                          note=stocktake.note, user=user, stocktake_id=stocktake.id))
         if not changed:
             raise StockError(f"Lot {lot.lot_number} of {lot.product.name} changed while it was counted (the sheet "
-                             f"said {_fmt(expected)}, the ledger now says {_fmt(_on_hand(lot))}); count it again.")
+                             f"said {fmt(expected)}, the ledger now says {fmt(_on_hand(lot))}); count it again.")
         db.session.expire(lot, ["quantity"])
     return stocktake

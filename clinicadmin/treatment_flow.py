@@ -1,7 +1,9 @@
 """Booking, reviewing and recording a treatment: each step one transaction, screened, audited.
 
 Recording stores the plugin's details, screens again, requires every warning acknowledged and every block overridden
-by a manager, then consumes what the plugin says the treatment uses. Any failure rolls the whole step back.
+by a manager, then consumes what the plugin says the treatment uses, from the lots the practitioner chose or first
+expiry first. Stock never blocks the clinical record: what the stock on file cannot give becomes a stock exception
+for the stock clerk (:mod:`clinicadmin.stock_exceptions`). Any other failure rolls the whole step back.
 
 Every step that changes a treatment's or a finding's state starts with a conditional UPDATE on the state it expects
 (:func:`clinicadmin.transitions.change_once`): a second, concurrent or replayed run of the same step finds the state
@@ -10,6 +12,7 @@ changed, writes nothing, and is told who changed it first.
 from datetime import timedelta
 from decimal import Decimal
 
+from . import clock
 from .audit import audit
 from .booking_window import LATE_CANCEL_HOURS, booking_window_problem
 from .clinic_settings import effective_settings
@@ -17,11 +20,12 @@ from .clock import now, shown
 from .extensions import db
 from .first_session import note_performed, recompute
 from .input_policy import real_text
-from .models import Treatment
+from .models import StockLot, Treatment
 from .plugin_api import Consumption
 from .plugins import registry
 from .screening import screen, summarise
-from .stock import StockError, consume
+from .stock import StockError, consume_available, fmt
+from .stock_exceptions import open_shortfall
 from .transitions import change_once, when
 
 OVERRIDE_ROLES = {"admin", "manager"}
@@ -257,11 +261,14 @@ def attendance(client_id, since=None):
     return {"late": late, "no_show": no_show}
 
 
-def record(treatment, *, details, performed_at, notes, user, acknowledgement_note=None):
+def record(treatment, *, details, performed_at, notes, user, acknowledgement_note=None, lots=()):
     """Record a booked treatment as performed with its plugin ``details``; one transaction, committed or nothing.
 
-    Raises :class:`TreatmentRejected` (after rolling back) if screening leaves a block not overridden or a warning
-    not acknowledged, if a plugin's consumables cannot be worked out, or if stock is short.
+    ``lots`` are the ids of the lots the practitioner opened (at most one per product); a product without one is
+    taken first expiry first. What the usable stock cannot give is recorded as an open stock exception rather than
+    refusing the session; returns those exceptions (none when stock sufficed). Raises :class:`TreatmentRejected` (after rolling back) if screening leaves a block not
+    overridden or a warning not acknowledged, if a plugin's consumables cannot be worked out, or if a chosen lot is
+    not usable (held, expired, of another product or location).
     """
     _require_booked(treatment)
     if treatment.modality not in registry().modalities:
@@ -290,18 +297,23 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
         open_findings = [f for f in findings if not f.resolved]
         if open_findings:
             raise TreatmentRejected(*(_why(f) for f in open_findings))
-        consumed = {}
-        for product, quantity in _consumables(treatment):
-            consume(product=product, location=treatment.location, quantity=quantity, user=user, treatment=treatment)
-            consumed[str(product.id)] = format(quantity.normalize(), "f")
+        consumed, exceptions = _consume(treatment, user, _chosen_lots(lots))
         treatment.consumed = consumed
         _tell_plugins_recorded(treatment)
         note_performed(treatment)
         detail = {"modality": treatment.modality, "consumed": len(treatment.stock_movements)}
+        if exceptions:
+            detail["stock_exceptions"] = [e.id for e in exceptions]
         if performer.id != booked_with.id:
             detail["booked_with"], detail["performed_by"] = str(booked_with), str(performer)
         audit("treatment.record", obj=treatment, client_id=treatment.client_id, detail=detail)
+        for exception in exceptions:
+            audit("stock.exception.open", obj=exception,
+                  detail={"treatment": treatment.id, "product": exception.product_id,
+                          "location": exception.location_id, "quantity": fmt(exception.quantity),
+                          "lot": exception.lot_id})
         db.session.commit()
+        return exceptions
     except TreatmentRejected:
         db.session.rollback()
         raise
@@ -311,6 +323,40 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _chosen_lots(lot_ids):
+    """{product id: lot} of the lots the practitioner chose; refuses a lot not on file or two lots of one product."""
+    chosen = {}
+    for lot_id in lot_ids or ():
+        lot = db.session.get(StockLot, lot_id)
+        if lot is None:
+            raise TreatmentRejected("A lot chosen is no longer on file; choose the lot you opened again.")
+        other = chosen.setdefault(lot.product_id, lot)
+        if other.id != lot.id:
+            raise TreatmentRejected(f"Lots {other.lot_number} and {lot.lot_number} of {lot.product.name} were both "
+                                    "chosen; choose the one lot of it that was opened.")
+    return chosen
+
+
+def _consume(treatment, user, chosen):
+    """Take each product the plugins say the treatment used, from its chosen lot or first expiry first; open a stock
+    exception for what the usable stock could not give. Returns (``consumed`` as stored, the exceptions)."""
+    consumed, exceptions = {}, []
+    location, today = treatment.location, clock.local_today(treatment.location)
+    for product, quantity in _consumables(treatment):
+        lot = chosen.pop(product.id, None)
+        _taken, short = consume_available(product=product, location=location, quantity=quantity, user=user,
+                                          treatment=treatment, lot=lot, today=today)
+        consumed[str(product.id)] = format(quantity.normalize(), "f")
+        if short > 0:
+            exceptions.append(open_shortfall(treatment=treatment, product=product, location=location,
+                                             quantity=short, user=user, lot=lot))
+    if chosen:
+        raise TreatmentRejected(*(f"Lot {lot.lot_number} of {lot.product.name} was chosen, but this record uses no "
+                                  f"{lot.product.name}; clear that lot or record the product."
+                                  for lot in chosen.values()))
+    return consumed, exceptions
 
 
 def _why(finding):

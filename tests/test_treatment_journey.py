@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from clinicadmin.extensions import db
-from clinicadmin.models import AuditEvent, ScreeningFinding, StockLot, StockMovement, Treatment
+from clinicadmin.models import AuditEvent, ScreeningFinding, StockException, StockLot, StockMovement, Treatment
 
 KEY = "testmod"
 
@@ -115,21 +115,24 @@ def test_recording_consumes_fefo_records_lots_and_shows_them(core, login):
     assert "SOON" in page and "LATE" in page and "EXPIRED" not in page
 
 
-def test_not_enough_stock_is_a_form_error_and_writes_nothing(core, login):
+def test_not_enough_stock_never_blocks_the_record_it_becomes_a_stock_exception(core, login):
     client = core.client(consents=[KEY])
     core.lot(core.supply, "L1", 1)
     core.lot(core.supply, "OLD", 9, expires_in_days=-3)
     treatment = core.booked(client, KEY)
-    before = db.session.execute(db.select(db.func.count()).select_from(ScreeningFinding)).scalar()
     http = login("practitioner")
-    response = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "2"))
+    response = http.post(f"/admin/desk/{treatment.id}/record",
+                         data={**_record_form(core.supply.id, "2"), "notes": "Findings: mild erythema."},
+                         follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "2 mL needed, 1 available" in page
+    assert response.status_code == 200 and "1 mL of Product SUP-1 used is a stock exception" in page
     db.session.expire_all()
-    assert db.session.get(Treatment, treatment.id).status == "booked"
-    assert db.session.execute(db.select(StockLot.quantity).where(StockLot.lot_number == "L1")).scalar_one() == 1
-    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 2
-    assert db.session.execute(db.select(db.func.count()).select_from(ScreeningFinding)).scalar() == before
+    recorded = db.session.get(Treatment, treatment.id)
+    assert recorded.status == "performed" and recorded.notes == "Findings: mild erythema."
+    # The unit in date is taken, the expired lot never; the missing unit is owed, not taken below zero.
+    assert dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all()) == {"L1": 0, "OLD": 9}
+    assert db.session.execute(db.select(StockException.quantity, StockException.treatment_id)).all() == [
+        (1, treatment.id)]
 
 
 def test_plugin_form_validation_rejects_bad_details(core, login):

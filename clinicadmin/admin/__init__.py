@@ -14,6 +14,7 @@ from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
 from .lots import LotView
+from .stock_exceptions import StockExceptionView
 from .merge import ClientMergeView
 from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
@@ -60,6 +61,8 @@ def init_admin(app, registry):
     admin.add_view(StockMovementView(StockMovement, s, name="Ledger", endpoint="ledger", category="Stock"))
     admin.add_view(SupplierView(Supplier, s, name="Suppliers", endpoint="supplier", category="Stock"))
     admin.add_view(LotView(name="Lot", endpoint="lot", url="/admin/lot"))
+    admin.add_view(StockExceptionView(name="Stock exceptions", endpoint="stock_exception",
+                                      url="/admin/stock-exceptions", category="Stock"))
     admin.add_view(StocktakeView(name="Stocktake", endpoint="stocktake", url="/admin/stocktake", category="Stock"))
     admin.add_view(RecallView(name="Recall a lot", endpoint="recall", url="/admin/recall", category="Stock"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))

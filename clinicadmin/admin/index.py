@@ -1,5 +1,6 @@
 """The admin home page, per role: today's and tomorrow's treatments with their screening status, what needs
-attention (blocked bookings waiting for a manager, consents about to expire, low and expiring stock), the last 12
+attention (blocked bookings waiting for a manager, consents about to expire, low and expiring stock, open stock
+exceptions), the last 12
 weeks as small charts, and quick actions."""
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from ..extensions import db
 from ..models import Client, Consent, StockMovement, Treatment
 from ..plugin_api import Chart
 from ..plugins import registry
+from ..stock_exceptions import open_count, open_exceptions
 from .base import SecuredIndexView, acting_roles, user_has_role
 
 DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
@@ -85,7 +87,7 @@ class HomeView(SecuredIndexView):
         here = current_user.location
         today = local_today(here)
         page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],
-                "modality_label": registry().modality_label}
+                "exceptions": [], "exceptions_open": 0, "modality_label": registry().modality_label}
         if user_has_role(*DESK_ROLES):
             page["treatments"] = upcoming_treatments(today, here)
             page["consents"] = consents_expiring(today)
@@ -98,6 +100,9 @@ class HomeView(SecuredIndexView):
             report = registry().reports.get("stock-on-hand")
             if report is not None:
                 page["stock_alerts"] = [row for row in report.run({"today": today}).rows if row[-1]]
+            page["exceptions"] = open_exceptions(ALERT_ROWS)
+            page["exceptions_open"] = open_count() if len(page["exceptions"]) == ALERT_ROWS else len(
+                page["exceptions"])
             chart = weekly(StockMovement.created_at, (StockMovement.reason == "consumption",), today, "Lots used",
                            here)
             page["charts"].append(("Stock taken by treatments (lot movements) per week",

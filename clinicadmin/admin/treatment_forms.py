@@ -11,7 +11,7 @@ from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, S
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..booking_window import within_booking_window
-from ..forms import ClientField
+from ..forms import ClientField, ProductField
 from ..input_policy import PolicyFlaskForm, PolicyPlainForm
 from ..plugins import registry
 from .once import OnceForm
@@ -66,9 +66,65 @@ def details_form_class(modality):
     return type("DetailsForm", (PolicyPlainForm,), fields)
 
 
+def _product_fields(modality):
+    """{name: categories} of the product fields in the modality's plugin form (the products a session may use)."""
+    found = {}
+    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
+        for name, unbound in (answer or {}).items():
+            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField):
+                found[name] = tuple(unbound.kwargs.get("categories") or ())
+    return found
+
+
+def _lot_id(value):
+    """A chosen lot's id; empty means the first to expire."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+LOT_HELP = ("The lot you opened. Unless you choose one, the first to expire is used. Expired lots and lots on hold "
+            "are not listed.")
+
+
+def lots_form_class(modality):
+    """One "lot opened" select for each product field of the plugin's form, under the same name; the view fills in
+    the lots usable at the treatment's location (:func:`fill_lot_choices`)."""
+    fields = {name: SelectField("Lot opened", coerce=_lot_id, validate_choice=False, validators=[Optional()],
+                                description=LOT_HELP)
+              for name in _product_fields(modality)}
+    return type("LotsForm", (PolicyPlainForm,), fields)
+
+
+def fill_lot_choices(form, modality, lots):
+    """Offer, in each "lot opened" select, the ``lots`` of the categories its product field picks from (they come
+    usable and first-expiry-first per product): the first to expire is the default."""
+    categories = _product_fields(modality)
+    for name, field in form.lots.form._fields.items():
+        wanted = categories.get(name) or ()
+        choices, firsts = [("", "The first to expire")], set()
+        for lot in lots:
+            if wanted and lot.product.category not in wanted:
+                continue
+            first = lot.product_id not in firsts
+            firsts.add(lot.product_id)
+            expiry = f"expires {lot.expires_on.isoformat()}" if lot.expires_on else "no expiry"
+            choices.append((lot.id, f"{lot.product.name}: lot {lot.lot_number}, {expiry}, "
+                                    f"{lot.quantity.normalize():f} {lot.product.unit} on hand"
+                                    + (" (first to expire)" if first else "")))
+        field.choices = choices
+
+
+def chosen_lot_ids(form):
+    """The ids of the lots chosen in the record form (none for "the first to expire")."""
+    return [field.data for field in form.lots.form._fields.values() if field.data is not None]
+
+
 def record_form_class(modality):
-    """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields."""
-    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details_form_class(modality), label="")})
+    """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields, and under
+    ``lots`` a "lot opened" choice for each of its product fields."""
+    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details_form_class(modality), label=""),
+                                                  "lots": FormField(lots_form_class(modality), label="")})
 
 
 def details_from_form(subform):

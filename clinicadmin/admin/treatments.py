@@ -13,6 +13,9 @@ from ..extensions import db
 from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
 from ..booking_window import recording_window_problem
+from ..clock import local_today
+from ..stock import usable_lots
+from ..stock_exceptions import owed_by
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
@@ -20,7 +23,8 @@ from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, arch
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
-from .treatment_forms import BookForm, RescheduleForm, details_for_display, details_from_form, record_form_class
+from .treatment_forms import (BookForm, RescheduleForm, chosen_lot_ids, details_for_display, details_from_form,
+                              fill_lot_choices, record_form_class)
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +203,7 @@ class TreatmentDeskView(SecuredView):
             can_record=clinical and treatment.status == "booked" and treatment.modality in registry().modalities,
             attendance=attendance(treatment.client_id), cancelled_by=CANCELLED_BY,
             has_begun=now() >= treatment.scheduled_at,
+            owed=owed_by(treatment) if treatment.status == "performed" else [],
         )
 
     @expose("/<int:treatment_id>/screen", methods=("POST",))
@@ -329,6 +334,7 @@ class TreatmentDeskView(SecuredView):
             flash(f"No loaded plugin provides {treatment.modality!r}: it cannot be recorded.", "error")
             return redirect(url_for(".show", treatment_id=treatment_id))
         form = record_form_class(treatment.modality)()
+        fill_lot_choices(form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location)))
         if request.method == "GET":
             audit_read("treatment.view", obj=treatment, client_id=treatment.client_id, detail={"form": "record"})
             form.performed_at.data = local(now(), treatment.location).replace(second=0, microsecond=0, tzinfo=None)
@@ -340,15 +346,22 @@ class TreatmentDeskView(SecuredView):
                 form.performed_at.errors = [problem]
             else:
                 try:
-                    record(treatment, details=details_from_form(form.details.form),
-                           performed_at=performed_at, notes=form.notes.data or None,
-                           user=current_user._get_current_object(),
-                           acknowledgement_note=form.acknowledgement_note.data)
+                    exceptions = record(treatment, details=details_from_form(form.details.form),
+                                        performed_at=performed_at, notes=form.notes.data or None,
+                                        user=current_user._get_current_object(),
+                                        acknowledgement_note=form.acknowledgement_note.data,
+                                        lots=chosen_lot_ids(form))
                 except TreatmentRejected as exc:
                     rejected = exc.messages
                     treatment = self._treatment(treatment_id)
+                    fill_lot_choices(form, treatment.modality,
+                                     usable_lots(treatment.location, local_today(treatment.location)))
                 else:
                     flash("Treatment recorded; stock was deducted.", "success")
+                    for exception in exceptions:
+                        flash(f"Stock on file was short: {exception.quantity.normalize():f} {exception.product.unit}"
+                              f" of {exception.product.name} used is a stock exception for the stock clerk to "
+                              "resolve. The treatment and its notes are recorded.", "warning")
                     return redirect(url_for(".show", treatment_id=treatment_id))
         return self.render("admin/treatment_record.html", form=form, treatment=treatment, rejected=rejected,
                            modality_label=registry().modality_label(treatment.modality),

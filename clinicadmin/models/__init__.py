@@ -1,8 +1,8 @@
 """The core's models, one module per aggregate."""
 from .audit import AuditChain, AuditEvent
 from .clients import Client, Consent, HealthEntry
-from .inventory import (MOVEMENT_REASONS, Product, StockLot, StockMovement, Stocktake, StocktakeLine, StockUsage,
-                        Supplier)
+from .inventory import (MOVEMENT_REASONS, Product, StockException, StockLot, StockMovement, Stocktake, StocktakeLine,
+                        StockUsage, Supplier)
 from .locations import Location
 from .settings import Setting
 from .submissions import FormSubmission
@@ -10,7 +10,8 @@ from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
+    "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockException", "StockLot",
+    "StockMovement", "Stocktake",
     "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "FormSubmission", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

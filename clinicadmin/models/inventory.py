@@ -150,6 +150,44 @@ class StockUsage(db.Model):
     quantity = db.Column(Quantity, nullable=False)
 
 
+class StockException(db.Model):
+    """Stock a recorded treatment used that the system did not show: which product, at which location, how much, for
+    which treatment, found when and by whom. It stays open until a stock clerk assigns it stock from a lot (the
+    consumption then reaches the ledger, pointing at the treatment); it is resolved once."""
+
+    __tablename__ = "stock_exception"
+    __table_args__ = (
+        db.CheckConstraint("quantity > 0", name="quantity_positive"),
+        # The clerk's dashboard lists the open ones, oldest first.
+        db.Index("ix_stock_exception_open", "resolved_at", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)
+    treatment = db.relationship("Treatment")
+    product_id = db.Column(db.Integer, db.ForeignKey("product.id"), nullable=False, index=True)
+    product = db.relationship("Product")
+    location_id = db.Column(db.Integer, db.ForeignKey("location.id"), nullable=False, index=True)
+    location = db.relationship("Location")
+    #: the lot the practitioner said was opened, when they chose one
+    lot_id = db.Column(db.Integer, db.ForeignKey("stock_lot.id"))
+    lot = db.relationship("StockLot", foreign_keys=[lot_id])
+    quantity = db.Column(Quantity, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    resolved_at = db.Column(UTCDateTime)
+    resolved_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    resolved_by = db.relationship("User", foreign_keys=[resolved_by_id])
+    #: the lot the stock clerk assigned to it
+    resolved_lot_id = db.Column(db.Integer, db.ForeignKey("stock_lot.id"))
+    resolved_lot = db.relationship("StockLot", foreign_keys=[resolved_lot_id])
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+
 class Stocktake(db.Model):
     """A count of the lots at one location; each difference became a ``stocktake`` ledger row when it was applied."""
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from clinicadmin.extensions import db
-from clinicadmin.models import Client, StockLot, StockMovement, Treatment
+from clinicadmin.models import Client, StockException, StockLot, StockMovement, Treatment
 
 KEY = "microneedling"
 
@@ -120,13 +120,18 @@ def test_serum_needs_its_amount(mn, login):
     assert "Give the amount of serum used." in response.get_data(as_text=True)
 
 
-def test_no_cartridge_in_date_is_a_clear_error(mn, login):
+def test_no_cartridge_in_date_still_records_the_session_and_opens_a_stock_exception(mn, login):
     mn.lot(mn.cartridge, "OLD", 10, expires_in_days=-2)
     treatment = mn.booked(mn.client(consents=[KEY]), KEY)
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(mn.cartridge))
-    assert "Not enough Product CART [CART] in date" in response.get_data(as_text=True)
+    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(mn.cartridge),
+                                          follow_redirects=True)
+    assert "1 cartridge of Product CART used is a stock exception" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 1
+    recorded = db.session.get(Treatment, treatment.id)
+    assert recorded.status == "performed" and recorded.notes == "Went well"
+    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 1  # the receipt
+    assert db.session.execute(db.select(StockException.quantity, StockException.product_id)).all() == [
+        (1, mn.cartridge.id)]
 
 
 def test_aftercare_never_tells_clients_to_avoid_sunscreen(mn, login):

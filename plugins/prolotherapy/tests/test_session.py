@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from clinicadmin.extensions import db
-from clinicadmin.models import StockLot, Treatment
+from clinicadmin.models import StockException, StockLot, Treatment
 
 KEY = "prolotherapy"
 
@@ -53,10 +53,17 @@ def test_the_form_refuses_bad_details_and_writes_nothing(pt, login, bad, message
     assert _stock() == {"D1": 50, "N1": 100} and db.session.get(Treatment, treatment.id).status == "booked"
 
 
-def test_too_little_solution_is_a_clear_error(pt, login):
+def test_too_little_solution_still_records_the_session_and_the_rest_is_a_stock_exception(pt, login):
     pt.lot(pt.dextrose, "D1", 5)
     pt.lot(pt.needle, "N1", 100)
+    pt.lot(pt.needle, "N2", 100)
     treatment = pt.booked(pt.client(consents=[KEY]), KEY)
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(pt))
-    assert "10 mL needed, 5 available" in response.get_data(as_text=True)
-    assert _stock() == {"D1": 5, "N1": 100}
+    n2 = db.session.execute(db.select(StockLot.id).where(StockLot.lot_number == "N2")).scalar_one()
+    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record",
+                                          data=_record(pt, **{"lots-needle_product": n2}), follow_redirects=True)
+    assert "5 mL of " in response.get_data(as_text=True) and "is a stock exception" in response.get_data(as_text=True)
+    # The 5 mL on file are taken, the needles from the lot the practitioner opened; 5 mL are owed.
+    assert _stock() == {"D1": 0, "N1": 100, "N2": 98}
+    assert db.session.get(Treatment, treatment.id).status == "performed"
+    assert db.session.execute(db.select(StockException.product_id, StockException.quantity)).all() == [
+        (pt.dextrose.id, 5)]
