@@ -228,9 +228,10 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
 
 
 def _why(finding):
+    source = registry().plugin_label(finding.plugin)
     if finding.severity == "block":
-        return f"Blocked ({finding.plugin}): {finding.message} A manager must override it with a reason."
-    return f"Warning to acknowledge ({finding.plugin}): {finding.message}"
+        return f"Blocked ({source}): {finding.message} A manager must override it with a reason."
+    return f"Warning to acknowledge ({source}): {finding.message}"
 
 
 def _consumables(treatment):

@@ -11,6 +11,9 @@ from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
+#: The name a finding of this check shows as its source.
+LABEL = "Course and interval"
+
 
 def _minimum_days(treatment, modality, settings):
     if treatment.course is not None and treatment.course.min_interval_days is not None:

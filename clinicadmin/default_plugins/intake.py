@@ -1,6 +1,9 @@
 """Screening is only as good as the health history: warn when it was never reviewed, or not recently."""
 from clinicadmin.plugin_api import Finding, SettingSpec, hookimpl
 
+#: The name a finding of this check shows as its source.
+LABEL = "Health history review"
+
 SETTING = "core.intake_review_valid_days"
 
 
