@@ -76,7 +76,8 @@ class HomeView(SecuredIndexView):
     def index(self):
         today = date.today()
         page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],
-                "modality_label": registry().modality_label}
+                "modality_label": registry().modality_label,
+                "heading": "Today and tomorrow" if user_has_role(*DESK_ROLES) else "Stock: what needs attention"}
         if user_has_role(*DESK_ROLES):
             page["treatments"] = upcoming_treatments(today)
             page["consents"] = consents_expiring(today)
