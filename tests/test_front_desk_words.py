@@ -151,6 +151,16 @@ def test_every_generated_sentence_is_grammatical_for_every_registered_condition(
             "An isotretinoin course ended 30 days ago; the clinic waits 180 days."
 
 
+def test_the_cores_own_findings_count_days_in_words(core, login):
+    client = core.client(consents=[KEY])
+    first = (datetime.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    core.booked(client, KEY, when=first)
+    second = core.booked(client, KEY, when=first + timedelta(days=1))
+    page = _text(login("practitioner").get(f"/admin/desk/{second.id}"))
+    assert "Another test modality session is 1 day before this one" in page and "1 days" not in page
+    assert "Course and interval" in page  # the check's name, as its source
+
+
 @pytest.mark.parametrize("phrase, article", [
     ("isotretinoin course", "an"), ("dermal filler", "a"), ("hour", "an"), ("unit", "a"), ("MRI scan", "an"),
     ("PRP injection", "a"), ("European peel", "a"), ("one-off peel", "a"), ("uncontrolled hypertension", "an")])

@@ -7,6 +7,7 @@ made too close to another is flagged as well as one recorded too soon after the 
 from datetime import timedelta
 
 from clinicadmin.extensions import db
+from clinicadmin.wording import days as in_days, in_sentence
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
@@ -52,8 +53,8 @@ def _interval_finding(treatment, modality, settings):
     gap, other = nearest
     side = "before" if other <= when else "after"
     return Finding("course-interval-too-short", "warn",
-                   f"Another {modality.label} session is {gap} days {side} this one ({other:%Y-%m-%d}); "
-                   f"the minimum interval is {days} days.")
+                   f"Another {in_sentence(modality.label)} session is {in_days(gap)} {side} this one "
+                   f"({other:%Y-%m-%d}); the minimum interval is {in_days(days)}.")
 
 
 def _course_finding(treatment):
