@@ -18,9 +18,10 @@ from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
 from .input_policy import init_input_guard
+from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
-from .plugins import Registry, load_plugins
+from .plugins import Registry, load_plugins, registry
 from .schema import compared_by_alembic
 from .sessions import configure_https, init_sessions
 from .two_factor import OneTimeTotp, init_two_factor
@@ -120,6 +121,8 @@ def _register_pages(app):
     app.jinja_env.globals["has_role"] = user_has_role
     # {{ instant|local(location, "%Y-%m-%d %H:%M") }}: an instant as the wall-clock time at a location
     app.jinja_env.filters["local"] = shown
+    app.jinja_env.globals["clinic_identity"] = clinic_identity
+    app.jinja_env.globals["finding_source"] = lambda finding: registry().plugin_label(finding.plugin)
 
     @app.route("/")
     def root():

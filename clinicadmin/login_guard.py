@@ -42,6 +42,11 @@ NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setu
                  "security.tf_select"}
 
 
+#: What an account that is not active is told once it has given the right password (a wrong one hears the generic
+#: message, whether or not the account exists or is active).
+INACTIVE_MESSAGE = "This account is not active. Ask a manager to activate it."
+
+
 class ClinicLoginForm(PolicyForm, LoginForm):
     """Flask-Security's login form, which says when it refused an attempt before checking any credential, and offers
     "Remember me" only when the clinic allows it (``sessions.offer_remember_me``)."""
@@ -59,6 +64,13 @@ class ClinicLoginForm(PolicyForm, LoginForm):
         # Flask-Security looks the account up (and then checks the password) only once every field is valid, and it
         # names the identity field (`ifield`) when it does: without one, no credential was checked.
         g.login_unchecked = not valid and self.ifield is None
+        if not valid and getattr(self, "user_authenticated", False) and self.user is not None \
+                and not self.user.is_active:
+            # The password was right, so saying the account is not active tells nothing to someone guessing; the
+            # field's own error would be turned into the generic message, so it is said at the form's level.
+            self.ifield.errors = []
+            self.form_errors.append(INACTIVE_MESSAGE)
+            g.login_inactive = True
         return valid
 
 
@@ -196,6 +208,10 @@ def init_login_guard(app):
         elif g.get("login_unchecked"):
             audit("login.refused", object_type="User", object_id=account, outcome="refused",
                   detail={"reason": "incomplete form or a refused next= (no credential checked)"})
+        elif g.get("login_inactive"):
+            # Counted like a failure: the account is not let in, and the throttle must not learn otherwise.
+            audit("login.failure", object_type="User", object_id=account, outcome="failed",
+                  detail={"refused": "account not active"})
         else:
             audit("login.failure", object_type="User", object_id=account, outcome="failed", detail={"wrong": proof})
         db.session.commit()

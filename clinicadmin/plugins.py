@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.sign_in",
     "clinicadmin.default_plugins.booking_window",
     "clinicadmin.default_plugins.clinic_time",
+    "clinicadmin.default_plugins.clinic_identity",
 )
 
 
@@ -257,6 +258,21 @@ class Registry:
     def modality_label(self, key):
         modality = self.modalities.get(key)
         return modality.label if modality else f"{key} (plugin not loaded)"
+
+    def plugin_label(self, name):
+        """What a person reads as the source of a plugin's finding: the modality's name for a modality's plugin, the
+        check's ``LABEL`` for any other, "ClinicAdmin" for the core itself; never the plugin's code name."""
+        if name == "core":
+            return "ClinicAdmin"
+        modalities = [self.modalities[key].label for key, plugin in self.modality_plugin.items() if plugin == name]
+        if modalities:
+            return ", ".join(modalities)
+        loaded = next((p for p in self.loaded if p.name == name), None)
+        label = getattr(loaded.module, "LABEL", None) if loaded else None
+        if isinstance(label, str) and label.strip():
+            return label.strip()
+        words = name.rsplit(".", 1)[-1].replace("_", " ").replace("-", " ").strip()
+        return words[:1].upper() + words[1:] if loaded else f"{words[:1].upper() + words[1:]} (plugin not loaded)"
 
     def condition_label(self, code):
         condition = self.conditions.get(code)

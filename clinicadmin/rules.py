@@ -6,7 +6,8 @@ forbidden in pregnancy, neck work with a thyroid condition) stay ordinary code i
 """
 from dataclasses import dataclass
 
-from .plugin_api import Finding, SettingSpec
+from . import wording
+from .plugin_api import CONDITION_KINDS, Finding, SettingSpec
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class WaitingRule:
     The days count from the entry's end date when it has one (a medication stopped, a course of radiotherapy
     finished), else from its date (a filler, a peel): ``HealthHistory.days_since``. An entry without a date, or one
     still going on on the treatment's day, counts as today: screening fails closed.
+
+    ``label`` names one entry ("Isotretinoin", "Dermal filler") and ``kind`` is the code's registered kind, which
+    decides how the setting and the finding say it (:mod:`clinicadmin.wording`: "an isotretinoin course ended").
     """
 
     code: str
@@ -37,19 +41,21 @@ class WaitingRule:
     days: int
     severity: str
     label: str
+    kind: str = "procedure"
+
+    def __post_init__(self):
+        if self.kind not in CONDITION_KINDS:
+            raise ValueError(f"waiting rule {self.code!r}: kind must be one of {CONDITION_KINDS}")
 
     def apply(self, history, settings):
         wait = settings[self.setting]
         if not history.within(self.code, wait):
             return None
-        since = history.days_since(self.code)
-        when = f"{since} days ago" if since else "today, still ongoing, or on an unrecorded date"
-        return f"{self.label} {when}; the clinic waits {wait} days."
+        return wording.waiting_message(self.label, self.kind, history.days_since(self.code), wait)
 
     def setting_spec(self, modality_label):
-        return SettingSpec(self.setting, f"{modality_label}: wait after {self.label.lower()} (days)", self.days,
-                           help=f"A {self.label.lower()} fewer days ago than this gives a {self.severity} finding.",
-                           minimum=0, maximum=3650)
+        return SettingSpec(self.setting, wording.waiting_label(modality_label, self.label, self.kind), self.days,
+                           help=wording.waiting_help(self.label, self.kind, self.severity), minimum=0, maximum=3650)
 
 
 def rule_code(prefix, rule):

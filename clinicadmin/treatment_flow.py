@@ -360,9 +360,10 @@ def _consume(treatment, user, chosen):
 
 
 def _why(finding):
+    source = registry().plugin_label(finding.plugin)
     if finding.severity == "block":
-        return f"Blocked ({finding.plugin}): {finding.message} A manager must override it with a reason."
-    return f"Warning to acknowledge ({finding.plugin}): {finding.message}"
+        return f"Blocked ({source}): {finding.message} A manager must override it with a reason."
+    return f"Warning to acknowledge ({source}): {finding.message}"
 
 
 def _consumables(treatment):

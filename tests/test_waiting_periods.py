@@ -12,7 +12,7 @@ from clinicadmin.models import Client
 from clinicadmin.plugin_api import hookimpl
 from clinicadmin.rules import WaitingRule, evaluate, waiting_settings
 
-RULES = [WaitingRule("isotretinoin", "waits.isotretinoin_days", 180, "warn", "Isotretinoin"),
+RULES = [WaitingRule("isotretinoin", "waits.isotretinoin_days", 180, "warn", "Isotretinoin", "medication"),
          WaitingRule("dermal_filler", "waits.dermal_filler_days", 14, "block", "Dermal filler")]
 
 
@@ -58,13 +58,13 @@ def _entered(login, code, started, ended, in_error=False):
 
 @pytest.mark.parametrize("code, started, ended, in_days, finding", [
     # The case: a course started long ago, stopped 60 days ago: 60 days, within a 180-day wait.
-    ("isotretinoin", 300, 60, 0, ("waits.recent_isotretinoin", "warn", "Isotretinoin 60 days ago")),
+    ("isotretinoin", 300, 60, 0, ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 60 days ago")),
     ("isotretinoin", 400, 180, 0, None),  # stopped 180 days ago: the wait is over on that day
-    ("isotretinoin", 400, 179, 0, ("waits.recent_isotretinoin", "warn", "Isotretinoin 179 days ago")),
+    ("isotretinoin", 400, 179, 0, ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 179 days ago")),
     ("isotretinoin", 300, 60, 130, None),  # a treatment booked for 130 days ahead: 190 days after it stopped
-    ("isotretinoin", 300, -10, 0, ("waits.recent_isotretinoin", "warn", "still ongoing")),  # ends in 10 days
-    ("dermal_filler", 20, 10, 0, ("waits.recent_dermal_filler", "block", "Dermal filler 10 days ago")),
-    ("dermal_filler", 10, None, 0, ("waits.recent_dermal_filler", "block", "Dermal filler 10 days ago")),
+    ("isotretinoin", 300, -10, 0, ("waits.recent_isotretinoin", "warn", "ongoing")),  # ends in 10 days
+    ("dermal_filler", 20, 10, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
+    ("dermal_filler", 10, None, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
     ("dermal_filler", 30, None, 0, None),  # a one-day procedure, no end date: counts from its date
 ])
 def test_a_waiting_period_counts_from_the_end_date_when_there_is_one(app, clinic, login, code, started, ended,

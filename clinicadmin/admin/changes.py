@@ -24,6 +24,11 @@ def _text(value):
     return None if value is None else str(value)
 
 
+def _stored_key(value):
+    """A many-to-many member as stored (a role's code, not its name for people), so the log outlives renamings."""
+    return str(getattr(value, "name", None) or value)
+
+
 def _history(model):
     """{attribute: [old, new]} of what changed on ``model`` since its last flush."""
     state = inspect(model)
@@ -51,8 +56,8 @@ def _history(model):
             if old != new:
                 changed[key] = [changed.get(key, [old])[0], new]
         elif rel.secondary is not None:
-            before = sorted(str(v) for v in (*hist.unchanged, *hist.deleted))
-            after = sorted(str(v) for v in (*hist.unchanged, *hist.added))
+            before = sorted(_stored_key(v) for v in (*hist.unchanged, *hist.deleted))
+            after = sorted(_stored_key(v) for v in (*hist.unchanged, *hist.added))
             if before != after:
                 changed[rel.key] = [before, after]
     return changed

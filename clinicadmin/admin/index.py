@@ -87,7 +87,8 @@ class HomeView(SecuredIndexView):
         here = current_user.location
         today = local_today(here)
         page = {"treatments": [], "blocked": [], "consents": [], "stock_alerts": [], "charts": [],
-                "exceptions": [], "exceptions_open": 0, "modality_label": registry().modality_label}
+                "exceptions": [], "exceptions_open": 0, "modality_label": registry().modality_label,
+                "heading": "Today and tomorrow" if user_has_role(*DESK_ROLES) else "Stock: what needs attention"}
         if user_has_role(*DESK_ROLES):
             page["treatments"] = upcoming_treatments(today, here)
             page["consents"] = consents_expiring(today)

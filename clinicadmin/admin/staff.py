@@ -13,6 +13,7 @@ from ..clock import ZONE_NAMES, is_time_zone
 from ..extensions import db
 from ..passwords import password_problem
 from ..models import Location, Role, User
+from ..models.staff import role_label
 from ..plugins import registry
 from ..two_factor import is_set_up, reset
 from .base import SecuredModelView, acting_roles, user_has_role
@@ -31,7 +32,8 @@ class UserView(SecuredModelView):
     can_view_details = False
     column_list = ("email", "full_name", "roles", "location", "active", "two_factor", "last_login_at")
     column_labels = {"two_factor": "Two-factor"}
-    column_formatters = {"two_factor": lambda v, c, m, n: "on" if is_set_up(m) else "off"}
+    column_formatters = {"two_factor": lambda v, c, m, n: "on" if is_set_up(m) else "off",
+                         "roles": lambda v, c, m, n: m.role_labels}
     column_searchable_list = ("email", "full_name")
     column_sortable_list = ("email",)
     column_default_sort = ("email", False)
@@ -45,7 +47,10 @@ class UserView(SecuredModelView):
     }
     form_args = {"email": {"validators": [DataRequired(), Length(max=254),
                                           Email(message="Enter a valid e-mail address.")]},
-                 "full_name": {"validators": [Length(max=120)]}}
+                 "full_name": {"validators": [Length(max=120)]},
+                 # A new account can sign in unless the manager unticks it.
+                 "active": {"default": True, "description": "Untick to keep this person from signing in."},
+                 "roles": {"get_label": "label"}}
 
     def on_model_change(self, form, model, is_created):
         before, after = check_role_change(model, is_created)
@@ -114,7 +119,8 @@ def check_role_change(model, is_created):
         if not model.active:
             raise ValidationError("You cannot deactivate your own account.")
     if "admin" in before | after and "admin" not in acting:
-        raise ValidationError("Only an administrator can grant the admin role or change an administrator's account.")
+        raise ValidationError(f"Only an administrator can grant the {role_label('admin')} role or change an "
+                              "administrator's account.")
     if "admin" in before and was_active and ("admin" not in after or not model.active):
         # Take the admin role's row first, so two administrators demoting each other at once are decided in turn.
         db.session.execute(update(Role.__table__).where(Role.__table__.c.name == "admin")
@@ -186,6 +192,8 @@ class RoleView(SecuredModelView):
     allowed_roles = MANAGERS
     can_view_details = False
     column_list = ("name", "description")
+    column_labels = {"name": "Role", "description": "What it may do"}
+    column_formatters = {"name": lambda v, c, m, n: m.label}
 
 
 __all__ = ["UserView", "CertificationView", "LocationView", "RoleView", "Role", "Location"]

@@ -17,10 +17,19 @@ from ..plugins import registry
 from .once import OnceForm
 
 
+def _id_or_none(value):
+    """A select's id, or None for its empty "choose ..." option (so "nobody yet" is a choice, not a coercion error)."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
 class BookForm(OnceForm):
     client = ClientField("Client", validators=[DataRequired()])
-    modality = SelectField("Modality", validators=[DataRequired()])
-    practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
+    modality = SelectField("Modality", validators=[DataRequired(message="Choose a modality.")])
+    practitioner = SelectField("Practitioner", coerce=_id_or_none,
+                               validators=[DataRequired(message="Choose a practitioner certified for the modality.")],
+                               description="Only practitioners certified for the modality on the booking's day.")
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
     # InputRequired, not DataRequired: a time that cannot be read keeps its own message ("Not a valid datetime").
     scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M",

@@ -11,11 +11,12 @@ from ..audit import audit_read
 from ..clock import from_local, local, now, shown
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
-from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
+from ..models import Client, Course, Location, ScreeningFinding, Treatment, User
 from ..booking_window import recording_window_problem
 from ..clock import local_today
 from ..stock import usable_lots
 from ..stock_exceptions import owed_by
+from ..certified import certified_for, certified_ids, not_certified, practitioners
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
@@ -111,10 +112,18 @@ def _active_locations():
         db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
 
 
-def _practitioners():
-    query = (db.select(User).join(User.roles).where(Role.name == "practitioner", User.active.is_(True))
-             .order_by(User.full_name))
-    return [(u.id, str(u)) for u in db.session.execute(query).scalars().unique()]
+def _practitioner_choices(modality, day):
+    """The practitioner select: when the modality is known, only those certified for it on ``day``; otherwise
+    everyone, each with the modalities they are certified for on ``day``. The first choice is "nobody yet"."""
+    people = practitioners()
+    if modality:
+        allowed = certified_ids(modality, day)
+        choices = [(u.id, str(u)) for u in people if u.id in allowed]
+    else:
+        held, label = certified_for(day), registry().modality_label
+        choices = [(u.id, f"{u} ({', '.join(label(k) for k in held[u.id])})" if held.get(u.id)
+                    else f"{u} (no valid certification)") for u in people]
+    return [("", "Choose a practitioner")] + choices
 
 
 class TreatmentDeskView(SecuredView):
@@ -131,9 +140,11 @@ class TreatmentDeskView(SecuredView):
             abort(404)
         return treatment
 
-    @expose("/")
+    @expose("/", methods=("GET", "POST"))
+    @policy_form_view
     def index(self):
-        return redirect(url_for("treatment.index_view"))
+        """The menu's "Book a treatment": the booking form itself."""
+        return self.book()
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):
@@ -142,15 +153,21 @@ class TreatmentDeskView(SecuredView):
     @expose("/book", methods=("GET", "POST"))
     @policy_form_view
     def book(self):
+        """The booking form. Practitioners are offered, preselected and accepted only when certified for the chosen
+        modality on the booking's day; "Show certified practitioners" narrows the list without booking (no script
+        needed). An appointment book's empty slot fills in the practitioner, location and time."""
         form = BookForm()
-        form.modality.choices = registry().modality_choices()
-        form.practitioner.choices = _practitioners()
+        reg = registry()
+        form.modality.choices = [("", "Choose a modality")] + reg.modality_choices()
         form.location.choices = _active_locations()
+        # Every practitioner is a valid answer to the select itself; certification is checked below, in words.
+        form.practitioner.choices = [("", "")] + [(u.id, str(u)) for u in practitioners()]
+        course = None
         if request.method == "GET":
             if current_user.location_id:
                 form.location.data = current_user.location_id
-            if "practitioner" in acting_roles():
-                form.practitioner.data = current_user.id
+            if request.args.get("modality") in reg.modalities:
+                form.modality.data = request.args["modality"]
             _prefill(form, request.args)  # an empty slot of the appointment book
             if form.scheduled_at.data is None:
                 here = db.session.get(Location, form.location.data) if form.location.data else None
@@ -164,13 +181,31 @@ class TreatmentDeskView(SecuredView):
             course = _course(request.args.get("course_id"))
             if course is not None and form.client.data is course.client:  # "Book next session" of a course
                 form.course.data, form.modality.data = str(course.id), course.modality
+        modality = form.modality.data if form.modality.data in reg.modalities else None
+        here = db.session.get(Location, form.location.data) if isinstance(form.location.data, int) else None
+        day = (form.scheduled_at.data or local(now(), here)).date()  # the wall-clock day at the location
+        if request.method == "GET" and not form.practitioner.data and "practitioner" in acting_roles() and (
+                current_user.id in certified_ids(modality, day) if modality
+                else certified_for(day).get(current_user.id)):
+            form.practitioner.data = current_user.id
         course = _course(form.course.data)
+        if request.method == "POST" and request.form.get("refresh"):
+            form.practitioner.choices = _practitioner_choices(modality, day)
+            if modality and form.practitioner.data not in certified_ids(modality, day):
+                form.practitioner.data = None
+            return self._book_page(form, course, modality, day)
         if form.validate_on_submit() and (scheduled_at := _instant(form.scheduled_at, form.location.data)):
+            practitioner = db.session.get(User, form.practitioner.data)
+            problem = not_certified(practitioner, form.modality.data, form.scheduled_at.data.date())
+            if problem:
+                form.practitioner.errors = [*form.practitioner.errors, problem]
+                form.practitioner.data = None
+                form.practitioner.choices = _practitioner_choices(modality, day)
+                return self._book_page(form, course, modality, day)
             try:
                 claim(form.once.data, "treatment.book", current_user)
                 treatment = book(
-                    client=form.client.data, modality=form.modality.data,
-                    practitioner=db.session.get(User, form.practitioner.data),
+                    client=form.client.data, modality=form.modality.data, practitioner=practitioner,
                     location=db.session.get(Location, form.location.data), scheduled_at=scheduled_at,
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
                 )
@@ -184,8 +219,13 @@ class TreatmentDeskView(SecuredView):
                 flash(f"Booked. Screening: {treatment.screening_status}.",
                       "success" if treatment.screening_status == "clear" else "warning")
                 return redirect(url_for(".show", treatment_id=treatment.id))
+        form.practitioner.choices = _practitioner_choices(modality, day)
+        return self._book_page(form, course, modality, day)
+
+    def _book_page(self, form, course, modality, day):
+        nobody = modality is not None and len(form.practitioner.choices) == 1
         return self.render("admin/treatment_book.html", form=form, course=course,
-                           modality_label=registry().modality_label)
+                           modality_label=registry().modality_label, modality=modality, day=day, nobody=nobody)
 
     @expose("/<int:treatment_id>")
     def show(self, treatment_id):
@@ -281,7 +321,7 @@ class TreatmentDeskView(SecuredView):
             flash(why_not_booked(treatment), "error")
             return redirect(back)
         form = RescheduleForm()
-        form.practitioner.choices = _practitioners()
+        form.practitioner.choices = [(u.id, str(u)) for u in practitioners()]
         form.location.choices = _active_locations()
         if request.method == "GET":
             form.scheduled_at.data = local(treatment.scheduled_at, treatment.location).replace(tzinfo=None)

@@ -3,6 +3,9 @@
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
+#: The name a finding of this check shows as its source.
+LABEL = "Practitioner's certification"
+
 
 def _finding(practitioner, scope, label, day):
     certs = [c for c in practitioner.certifications if c.scope == scope]

@@ -11,6 +11,7 @@ from clinicadmin.plugin_api import Chart, Report, ReportResult, hookimpl
 from clinicadmin.plugins import registry
 from clinicadmin.reporting import (PERFORMED, month_group, month_key, months, performed_in_period, period,
                                    treatment_filters)
+from clinicadmin.wording import days as in_days
 
 CLINICAL = ("admin", "manager")
 STOCK = ("admin", "manager", "stock_clerk")
@@ -122,7 +123,7 @@ def lots_expiring(params):
     rows, weeks = [], defaultdict(int)
     for expires, product, lot, location, quantity, unit, cost in db.session.execute(query):
         days = (expires - today).days
-        status = "EXPIRED: write off" if days < 0 else ("today" if days == 0 else f"in {days} days")
+        status = "EXPIRED: write off" if days < 0 else ("today" if days == 0 else f"in {in_days(days)}")
         value = "" if cost is None else _money(quantity * cost)
         rows.append((expires.isoformat(), product, lot, location, f"{quantity.normalize():f} {unit}", value, status))
         weeks[max(days, -1) // 7] += 1

@@ -1,6 +1,9 @@
 """A client must have signed, unexpired, unwithdrawn consent for the modality on the treatment's day."""
 from clinicadmin.plugin_api import Finding, hookimpl
 
+#: The name a finding of this check shows as its source.
+LABEL = "Client's consent"
+
 
 def _why_not(consents, day):
     if all(c.signed_on > day for c in consents):

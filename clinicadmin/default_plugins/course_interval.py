@@ -8,10 +8,14 @@ from datetime import timedelta
 
 from clinicadmin.clock import local_date
 from clinicadmin.extensions import db
+from clinicadmin.wording import days as in_days, in_sentence
 from clinicadmin.models import Treatment
 from clinicadmin.models.types import UTCDateTime
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
+
+#: The name a finding of this check shows as its source.
+LABEL = "Course and interval"
 
 
 def _minimum_days(treatment, modality, settings):
@@ -54,9 +58,8 @@ def _interval_finding(treatment, modality, settings):
     gap, other = nearest
     side = "before" if other <= when else "after"
     return Finding("course-interval-too-short", "warn",
-                   f"Another {modality.label} session is {gap} days {side} this one "
-                   f"({local_date(other, treatment.location).isoformat()}); "
-                   f"the minimum interval is {days} days.")
+                   f"Another {in_sentence(modality.label)} session is {in_days(gap)} {side} this one "
+                   f"({local_date(other, treatment.location).isoformat()}); the minimum interval is {in_days(days)}.")
 
 
 def _course_finding(treatment):

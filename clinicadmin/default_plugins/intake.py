@@ -1,5 +1,9 @@
 """Screening is only as good as the health history: warn when it was never reviewed, or not recently."""
 from clinicadmin.plugin_api import Finding, SettingSpec, hookimpl
+from clinicadmin.wording import days
+
+#: The name a finding of this check shows as its source.
+LABEL = "Health history review"
 
 SETTING = "core.intake_review_valid_days"
 
@@ -20,5 +24,5 @@ def check_contraindications(treatment, history, settings):
     age = (treatment.day - reviewed).days
     if age > settings[SETTING]:
         return [Finding("intake-out-of-date", "warn",
-                        f"The client's health history was last reviewed {age} days ago; confirm it is current.")]
+                        f"The client's health history was last reviewed {days(age)} ago; confirm it is current.")]
     return []

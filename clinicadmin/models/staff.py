@@ -5,6 +5,15 @@ from ..extensions import db
 
 fsqla.FsModels.set_db_info(db, user_table_name="user", role_table_name="role")
 
+#: What each role is called wherever a person reads it; the codes above are what is stored and checked.
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "manager": "Manager",
+    "practitioner": "Practitioner",
+    "front_desk": "Front desk",
+    "stock_clerk": "Stock clerk",
+}
+
 ROLES = {
     "admin": "Administrator: everything, including staff accounts",
     "manager": "Clinic manager: records, overrides, settings, stock and reports",
@@ -14,11 +23,22 @@ ROLES = {
 }
 
 
+def role_label(code):
+    """The role's name for people ("Front desk"); a code no release knows is shown as stored."""
+    return ROLE_LABELS.get(code, code)
+
+
 class Role(db.Model, fsqla.FsRoleMixin):
+    """A role; ``name`` is the stored code that access checks use, ``str()`` its name for people."""
+
     __tablename__ = "role"
 
+    @property
+    def label(self):
+        return role_label(self.name)
+
     def __str__(self):
-        return self.name
+        return self.label
 
 
 class User(db.Model, fsqla.FsUserMixin):
@@ -51,6 +71,11 @@ class User(db.Model, fsqla.FsUserMixin):
     @property
     def role_names(self):
         return {role.name for role in self.roles}
+
+    @property
+    def role_labels(self):
+        """The person's roles as people call them, in a stable order ("Front desk, Practitioner")."""
+        return ", ".join(sorted(role_label(name) for name in self.role_names))
 
 
 class Certification(db.Model):

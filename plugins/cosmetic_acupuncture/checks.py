@@ -28,7 +28,7 @@ RULES = [
     warn("diabetes", "Diabetes: slower healing and higher infection risk; take care with skin preparation."),
     warn("migraine", "Migraine: avoid strong stimulation; stop if a migraine starts."),
     WaitingRule("botulinum_toxin", "cosmetic_acupuncture.wait_after_botulinum_toxin_days", 90, "warn",
-                "Botulinum toxin"),
+                "Botulinum toxin injection"),
     WaitingRule("dermal_filler", "cosmetic_acupuncture.wait_after_dermal_filler_days", 90, "warn", "Dermal filler"),
     WaitingRule("chemical_peel", "cosmetic_acupuncture.wait_after_chemical_peel_days", 30, "warn",
                 "Chemical peel / microdermabrasion"),
@@ -39,7 +39,7 @@ RULES = [
 
 SETTINGS = [
     SettingSpec("cosmetic_acupuncture.min_interval_days", "Cosmetic acupuncture: minimum days between sessions", 7,
-                help="No authoritative number; many practitioners treat once or twice a week.", minimum=0,
+                help="Many practitioners treat once or twice a week.", minimum=0,
                 maximum=365),
     SettingSpec(FIRST_TRIMESTER_SETTING, "Cosmetic acupuncture: first trimester lasts (days since pregnancy began)",
                 91, minimum=1, maximum=140),

@@ -35,15 +35,17 @@ RULES = [
     warn("autoimmune_disease", "Autoimmune disease: discuss with the client's physician."),
     warn("immunosuppression", "Immune suppression: higher infection risk."),
     warn("anticoagulants", "Anticoagulant medication: expect more bleeding and bruising."),
-    WaitingRule("isotretinoin", "microneedling.wait_after_isotretinoin_days", 180, "warn", "Isotretinoin"),
-    WaitingRule("botulinum_toxin", "microneedling.wait_after_botulinum_toxin_days", 90, "warn", "Botulinum toxin"),
+    WaitingRule("isotretinoin", "microneedling.wait_after_isotretinoin_days", 180, "warn", "Isotretinoin",
+                "medication"),
+    WaitingRule("botulinum_toxin", "microneedling.wait_after_botulinum_toxin_days", 90, "warn",
+                "Botulinum toxin injection"),
     WaitingRule("dermal_filler", "microneedling.wait_after_dermal_filler_days", 180, "warn", "Dermal filler"),
     WaitingRule("chemical_peel", "microneedling.wait_after_chemical_peel_days", 30, "warn", "Chemical peel"),
 ]
 
 SETTINGS = [
     SettingSpec("microneedling.min_interval_days", "Microneedling: minimum days between sessions", 7,
-                help="Seed 004 says weekly; deeper needling is often spaced 4 to 6 weeks.", minimum=0,
+                help="Weekly is usual; deeper needling is often spaced 4 to 6 weeks.", minimum=0,
                 maximum=365),
     *waiting_settings("Microneedling", RULES),
 ]

@@ -15,7 +15,7 @@ RULES = [
     block("acute_infection", "Acute infection or illness: postpone the injections."),
     block("joint_infection", "Joint infection: never inject an infected joint."),
     block("unexplained_swelling", "Unexplained swelling: have it diagnosed before injecting."),
-    WaitingRule("fracture", "prolotherapy.wait_after_fracture_days", 90, "block", "Fracture"),
+    WaitingRule("fracture", "prolotherapy.wait_after_fracture_days", 90, "block", "Fracture", "condition"),
     warn("anticoagulants", "Anticoagulant medication: it must be paused before the injections, as the prescriber "
                            "agrees; record that it was."),
     warn("pregnancy", "Pregnancy: discuss with the client's physician; avoid the lower back and pelvis."),
@@ -24,7 +24,7 @@ RULES = [
 
 SETTINGS = [
     SettingSpec("prolotherapy.min_interval_days", "Prolotherapy: minimum days between sessions", 21,
-                help="Seed 002: a course of 3 to 6 sessions, 3 to 6 weeks apart.", minimum=0, maximum=365),
+                help="A course is usually 3 to 6 sessions, 3 to 6 weeks apart.", minimum=0, maximum=365),
     *waiting_settings("Prolotherapy", RULES),
 ]
 
