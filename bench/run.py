@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,6 +281,67 @@ def run_screening(app):
     return _summary("screening one treatment (every plugin)", times, [], note="in-process call")
 
 
+BUSY_DAY = date(2027, 3, 3)  # a Wednesday ahead of the seeded data: the appointment book's busy day
+BUSY_PRACTITIONERS, BUSY_BOOKINGS = 30, 300
+
+
+def _busy_day(app):
+    """Clinic 00 with ``BUSY_PRACTITIONERS`` practitioners at home there and ``BUSY_BOOKINGS`` bookings on
+    ``BUSY_DAY`` (ten each, 08:00 to 18:00, with a few screening results of each kind); made once and kept."""
+    from flask_security import hash_password
+
+    from clinicadmin.clock import day_bounds
+    from clinicadmin.extensions import db
+    from clinicadmin.models import Location, Role, Treatment, User
+
+    with app.app_context():
+        location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
+        start, end = day_bounds(BUSY_DAY, location)
+        there = db.session.execute(db.select(db.func.count()).select_from(Treatment).where(
+            Treatment.location_id == location.id, Treatment.scheduled_at >= start,
+            Treatment.scheduled_at < end)).scalar()
+        if there >= BUSY_BOOKINGS:
+            return location.id
+        role = db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()
+        staff = db.session.execute(db.select(User).join(User.roles).where(
+            Role.name == "practitioner", User.location_id == location.id)).scalars().unique().all()
+        hashed = hash_password(PASSWORD)
+        for i in range(len(staff), BUSY_PRACTITIONERS):
+            staff.append(app.security.datastore.create_user(
+                email=f"busy{i:02d}@bench.example", full_name=f"Busy Practitioner {i:02d}", password=hashed,
+                roles=[role], location=location))
+        db.session.flush()
+        statuses = ("clear", "clear", "clear", "warnings", "blocked")
+        for k in range(BUSY_BOOKINGS):
+            practitioner = staff[k % BUSY_PRACTITIONERS]
+            slot = k // BUSY_PRACTITIONERS  # ten an hour apart for each practitioner
+            db.session.add(Treatment(
+                client_id=1 + (k * 7) % counts(SCALE)["clients"], practitioner_id=practitioner.id, location_id=location.id,
+                modality=MODALITIES_FOR_DAY[k % len(MODALITIES_FOR_DAY)], status="booked", details={},
+                scheduled_at=start + timedelta(hours=8 + slot), screening_status=statuses[k % len(statuses)],
+                screening_run=1))
+        db.session.commit()
+        return location.id
+
+
+MODALITIES_FOR_DAY = ("microneedling", "cosmetic_acupuncture", "facial_massage", "dry_needling", "prolotherapy")
+
+
+def run_appointment_book(app):
+    """The day view of a location with 30 practitioners and 300 bookings, through HTTP as the front desk reads it."""
+    from clinicadmin.extensions import db
+
+    location_id = _busy_day(app)
+    http = app.test_client()
+    with app.app_context():
+        counter = Counter(db.engine)
+        http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
+        times, statements = timed(app, counter, http, "GET",
+                                  f"/admin/calendar/?location={location_id}&day={BUSY_DAY.isoformat()}")
+    return _summary(f"appointment book: a day, {BUSY_PRACTITIONERS} practitioners, {BUSY_BOOKINGS} bookings", times,
+                    statements, note="HTTP GET; target 50 ms")
+
+
 def _bookings(app, workers, each, first_client):
     """Facial-massage bookings, ``each`` per worker, for clients from ``first_client`` on, each given a consent;
     returns [[treatment ids] per worker], the details to record them with, and the practitioner's id."""
@@ -302,7 +363,7 @@ def _bookings(app, workers, each, first_client):
                 if not any(c.modality == "facial_massage" for c in client.consents):
                     client.consents.append(Consent(modality="facial_massage", signed_on=date.today() - timedelta(days=9)))
                 treatment = book(client=client, modality="facial_massage", practitioner=practitioner,
-                                 location=location, scheduled_at=datetime.now().replace(microsecond=0), user=manager)
+                                 location=location, scheduled_at=datetime.now(UTC).replace(microsecond=0), user=manager)
                 mine.append(treatment.id)
             ids.append(mine)
         details = {"techniques": ["lymphatic_drainage"], "areas": ["face"], "duration_minutes": 30,
@@ -321,7 +382,7 @@ def run_recording(app):
         http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
     times, statements = [], []
     for i, treatment_id in enumerate(ids[0]):
-        form = {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "notes": "",
+        form = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "notes": "",
                 "acknowledgement_note": "Bench: reviewed", "details-techniques": "lymphatic_drainage", "details-areas": "face",
                 "details-duration_minutes": "30", "details-pressure": "light",
                 "details-product": str(details["product"]), "details-product_ml": "1.0"}
@@ -351,7 +412,7 @@ def run_throughput(app, workers=8, each=40):
             user = db.session.get(User, practitioner_id)
             for treatment_id in mine:
                 try:
-                    record(db.session.get(Treatment, treatment_id), details=details, performed_at=datetime.now(),
+                    record(db.session.get(Treatment, treatment_id), details=details, performed_at=datetime.now(UTC),
                            notes=None, user=user, acknowledgement_note="Bench: reviewed")
                 except Exception as exc:  # counted and reported, never hidden
                     errors.append(f"{type(exc).__name__}: {exc}")
@@ -397,6 +458,7 @@ def bench(label, app):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     rows = run_pages(app, baseline_app(uri))
     for name, run in (("screening", lambda: run_screening(app)), ("record", lambda: run_recording(app)),
+                      ("appointment book", lambda: run_appointment_book(app)),
                       ("start-up", lambda: run_startup(uri))):
         if wanted(name):
             rows.append(run())

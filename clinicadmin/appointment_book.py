@@ -7,14 +7,16 @@ Times are the location's wall clock. The grid is made of ``SLOT_MINUTES`` rows f
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy.orm import joinedload
+from markupsafe import Markup
+from sqlalchemy.orm import defer, joinedload
 
 from .clock import day_bounds, local
 from .extensions import db
 from .models import Client, Location, Role, Treatment, User
 from .plugins import registry
 
-SLOT_MINUTES = 15
+SLOT_MINUTES = 15  # a grid row
+BOOKABLE_MINUTES = 30  # an empty slot's link covers this much (a drag may land on either quarter of it)
 USUAL_HOURS = (8, 20)
 FALLBACK_MINUTES = 60
 
@@ -59,22 +61,29 @@ class Column:
 
 @dataclass
 class Grid:
-    """Columns over the same rows of time; ``slots`` is [(row, wall-clock time)] from the first hour shown."""
+    """Columns over the same rows of ``SLOT_MINUTES``; ``slots`` is [(row, wall-clock time)] of each bookable slot
+    (every ``BOOKABLE_MINUTES``) from the first hour shown, ``hours`` the same for each full hour."""
 
     location: Location
     first: time
     slots: list
     columns: list
+    rows: int
 
     @property
-    def rows(self):
-        return len(self.slots)
+    def hours(self):
+        return [(row, t) for row, t in self.slots if t.minute == 0]
+
+    @property
+    def slot_rows(self):
+        return BOOKABLE_MINUTES // SLOT_MINUTES
 
 
 def _treatments(*conditions):
     return db.session.execute(
         db.select(Treatment)
-        .options(joinedload(Treatment.client), joinedload(Treatment.practitioner), joinedload(Treatment.location))
+        .options(joinedload(Treatment.client), joinedload(Treatment.practitioner), joinedload(Treatment.location),
+                 defer(Treatment.details), defer(Treatment.consumed))
         .join(Client, Client.id == Treatment.client_id)
         .where(Treatment.archived_at.is_(None), Client.archived_at.is_(None), *conditions)
         .order_by(Treatment.scheduled_at, Treatment.id)).scalars().all()
@@ -92,16 +101,17 @@ def _hours(spans):
 def _grid(location, columns, placed):
     """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES``."""
     first, last = _hours([(start, end) for _, _, start, end in placed])
-    slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60))
-             for i in range((last - first) * 60 // SLOT_MINUTES)]
+    total = (last - first) * 60 // SLOT_MINUTES
+    step = BOOKABLE_MINUTES // SLOT_MINUTES
+    slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60)) for i in range(0, total, step)]
     for index, treatment, start, end in placed:
         offset = (start.hour - first) * 60 + start.minute
         end_minutes = (end.hour - first) * 60 + end.minute if end.date() == start.date() else (last - first) * 60
         row = offset // SLOT_MINUTES + 1
         rows = max(1, -(-(end_minutes - offset) // SLOT_MINUTES))
-        columns[index].blocks.append(Block(treatment, start, end, row, min(rows, len(slots) - row + 1),
+        columns[index].blocks.append(Block(treatment, start, end, row, min(rows, total - row + 1),
                                            tone_of(treatment)))
-    return Grid(location, time(first), slots, columns)
+    return Grid(location, time(first), slots, columns, total)
 
 
 def practitioners_at(location):
@@ -147,3 +157,18 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
         begins = local(treatment.scheduled_at, location)
         placed.append(((begins.date() - monday).days, treatment, begins, begins + length_of(treatment)))
     return _grid(location, columns, placed)
+
+
+def slot_links(grid, book_url):
+    """Each column's empty-slot links as one piece of HTML: a link per ``BOOKABLE_MINUTES`` to ``book_url`` filled
+    in with the practitioner, location and time. Built here rather than in the template because a busy day has
+    hundreds of them and every value is a number, a date or a time (nothing to escape)."""
+    span = BOOKABLE_MINUTES // SLOT_MINUTES
+    pieces = []
+    for column in grid.columns:
+        day = column.day.isoformat()
+        base = f"{book_url}?practitioner={column.practitioner_id}&amp;location={column.location_id}&amp;at={day}T"
+        pieces.append(Markup("".join(
+            f'<a class="cal-slot cal-r-{row} cal-s-{span}" href="{base}{t:%H:%M}" data-at="{day}T{t:%H:%M}">'
+            f"{t:%H:%M}</a>" for row, t in grid.slots)))
+    return pieces

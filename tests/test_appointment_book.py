@@ -44,7 +44,7 @@ def _text(response):
 
 def _blocks(page):
     return re.findall(r'class="cal-block cal-r-(\d+) cal-s-(\d+) cal-([a-z-]+)"[^>]*>\s*<span class="cal-when">'
-                      r"([^<]+)</span>\s*([^<]+)<", page)
+                      r'([^<]+)</span>\s*<span class="cal-who">([^<]+)<', page)
 
 
 def test_the_day_shows_each_practitioner_with_bookings_placed_by_local_time_and_length(app, desk, login):
@@ -74,10 +74,10 @@ def test_a_booking_early_or_late_in_the_day_widens_the_hours_shown(app, desk, lo
 def test_an_empty_slot_opens_the_booking_form_filled_in(app, desk, login, staff):
     http = login("front_desk")
     page = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"))
-    at = f"{desk.tomorrow.isoformat()}T14:15"
+    at = f"{desk.tomorrow.isoformat()}T14:30"
     link = re.search(rf'href="(/admin/desk/book\?practitioner={staff["practitioner"].id}&location='
                      rf'{desk.location.id}&at={at})"', page)
-    assert link, "no slot at 14:15 for the practitioner"
+    assert link, "no slot at 14:30 for the practitioner"
     form = _text(http.get(link.group(1)))
     assert f'value="{at}"' in form
     assert re.search(rf'<option selected value="{staff["practitioner"].id}">|<option value="{staff["practitioner"].id}"'
@@ -90,7 +90,7 @@ def test_an_empty_slot_opens_the_booking_form_filled_in(app, desk, login, staff)
                                                   "location": str(desk.location.id)})
     assert booked.status_code == 302
     treatment = db.session.execute(db.select(Treatment).where(Treatment.client_id == client.id)).scalar_one()
-    assert treatment.scheduled_at == _at(desk, 14, 15)
+    assert treatment.scheduled_at == _at(desk, 14, 30)
 
 
 def test_the_week_shows_a_practitioners_bookings_by_day(app, desk, login, staff):

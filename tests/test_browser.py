@@ -254,7 +254,9 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     assert "18:30" in block.inner_text()
     shot(page, "appointment-book.png")
     page.once("dialog", lambda dialog: dialog.accept())
-    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{tomorrow}T19:15']"))
+    # Onto the lower half of Sam Okafor's 19:00 slot: a quarter past.
+    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{tomorrow}T19:00']"),
+                  target_position={"x": 10, "y": 35})
     page.wait_for_selector("text=Moved to")
     moved = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
     assert "19:15" in moved.inner_text()

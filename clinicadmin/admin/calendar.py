@@ -7,7 +7,7 @@ from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 
-from ..appointment_book import location_day, practitioner_week
+from ..appointment_book import location_day, practitioner_week, slot_links
 from ..audit import audit_read
 from ..clock import local_today, zone_of
 from ..extensions import db
@@ -55,8 +55,10 @@ class CalendarView(SecuredView):
     allowed_roles = BOOKING_ROLES
 
     def _page(self, template, grid, **context):
-        return self.render(template, grid=grid, modality_label=registry().modality_label,
-                           can_book=user_has_role(*BOOKING_ROLES), locations=_locations(),
+        can_book = user_has_role(*BOOKING_ROLES)
+        return self.render(template, grid=grid, modality_label=registry().modality_label, can_book=can_book,
+                           slot_links=slot_links(grid, url_for("treatment_desk.book")) if can_book else [],
+                           locations=_locations(),
                            show_cancelled=bool(request.args.get("cancelled")), zone_name=zone_of(grid.location).key,
                            **context)
 

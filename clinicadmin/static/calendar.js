@@ -8,6 +8,15 @@
   if (!form) { return; }
   var dragged = null;
 
+  // A slot is half an hour: a drop on its lower half is a quarter past its time.
+  function quarterOf(slot, event) {
+    var at = slot.dataset.at;
+    var box = slot.getBoundingClientRect();
+    if (event.clientY - box.top < box.height / 2) { return at; }
+    var hour = parseInt(at.slice(11, 13), 10), minute = parseInt(at.slice(14, 16), 10) + 15;
+    return at.slice(0, 11) + String(hour).padStart(2, "0") + ":" + String(minute).padStart(2, "0");
+  }
+
   function slotFrom(target) {
     return target && target.closest ? target.closest(".cal-slot") : null;
   }
@@ -17,7 +26,7 @@
     if (!block) { return; }
     dragged = block;
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", block.dataset.label || "");
+    event.dataTransfer.setData("text/plain", block.dataset.from || "");
   });
   document.addEventListener("dragend", function () {
     dragged = null;
@@ -44,14 +53,17 @@
     slot.classList.remove("cal-drop");
     var column = slot.closest(".cal-col");
     var who = column ? column.getAttribute("aria-label") : "";
-    var when = slot.dataset.at.replace("T", " ");
-    if (!window.confirm("Move " + (block.dataset.label || "this booking") + " to " + when + " (" + who + ")?")) {
+    var at = quarterOf(slot, event);
+    var name = block.querySelector(".cal-who");
+    if (!window.confirm("Move " + (name ? name.textContent : "this booking") + " to " + at.replace("T", " ") +
+                        " (" + who + ")?")) {
       return;
     }
+    var target = new URL(slot.href, window.location.href).searchParams;
     form.action = block.dataset.move;
-    form.elements.scheduled_at.value = slot.dataset.at;
-    form.elements.practitioner.value = slot.dataset.practitioner;
-    form.elements.location.value = slot.dataset.location;
+    form.elements.scheduled_at.value = at;
+    form.elements.practitioner.value = target.get("practitioner");
+    form.elements.location.value = target.get("location");
     form.elements.expected_at.value = block.dataset.from;
     form.submit();
   });
