@@ -10,7 +10,7 @@ from markupsafe import Markup
 from ..audit import audit_read
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
-from ..models import Client, Course, Location, Role, ScreeningFinding, Treatment, User
+from ..models import Client, Course, Location, Resource, Role, ScreeningFinding, Treatment, User
 from ..booking_window import recording_window_problem
 from ..plugins import registry
 from ..transitions import AlreadyDone, claim
@@ -106,6 +106,13 @@ def _active_locations():
         db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
 
 
+def _resources():
+    query = (db.select(Resource, Location.name).join(Location, Location.id == Resource.location_id)
+             .where(Resource.active.is_(True), Location.active.is_(True)).order_by(Location.name, Resource.name))
+    label = registry().resource_kind_label
+    return [(r.id, f"{r.name} ({label(r.kind)}, {where})") for r, where in db.session.execute(query)]
+
+
 def _practitioners():
     query = (db.select(User).join(User.roles).where(Role.name == "practitioner", User.active.is_(True))
              .order_by(User.full_name))
@@ -141,6 +148,7 @@ class TreatmentDeskView(SecuredView):
         form.modality.choices = registry().modality_choices()
         form.practitioner.choices = _practitioners()
         form.location.choices = _active_locations()
+        form.resources.choices = _resources()
         if request.method == "GET":
             if current_user.location_id:
                 form.location.data = current_user.location_id
@@ -164,6 +172,9 @@ class TreatmentDeskView(SecuredView):
                     practitioner=db.session.get(User, form.practitioner.data),
                     location=db.session.get(Location, form.location.data), scheduled_at=form.scheduled_at.data,
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
+                    duration_minutes=form.duration_minutes.data,
+                    resources=[db.session.get(Resource, i) for i in form.resources.data or ()],
+                    confirm_outside_hours=form.confirm_outside_hours.data,
                 )
             except AlreadyDone as exc:
                 flash(str(exc), "warning")

@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
+from .types import UTCDateTime
 
 STATUSES = ("booked", "performed", "cancelled")
 SEVERITIES = ("block", "warn", "info")
@@ -64,6 +65,11 @@ class Treatment(db.Model):
     course = db.relationship("Course", back_populates="treatments")
     scheduled_at = db.Column(db.DateTime, nullable=False, index=True)
     performed_at = db.Column(db.DateTime, index=True)
+    #: when the session ends (its start plus the booked duration), and the span its practitioner, rooms and devices
+    #: are taken, with the modality's preparation before and clean-up after
+    ends_at = db.Column(UTCDateTime)
+    busy_from = db.Column(UTCDateTime)
+    busy_until = db.Column(UTCDateTime)
     status = db.Column(db.String(20), nullable=False, default="booked", index=True)
     screening_status = db.Column(db.String(20), index=True)
     #: the number of the latest screening run (a run may find nothing, so it cannot be read off the findings)
@@ -93,6 +99,7 @@ class Treatment(db.Model):
         "ScreeningFinding", back_populates="treatment", order_by="ScreeningFinding.id", cascade="all, delete-orphan"
     )
     stock_movements = db.relationship("StockMovement", back_populates="treatment", order_by="StockMovement.id")
+    resources = db.relationship("TreatmentResource", order_by="TreatmentResource.kind", cascade="all")
 
     @property
     def day(self):
