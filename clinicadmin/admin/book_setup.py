@@ -34,9 +34,9 @@ class ResourceView(_Audited):
     can_view_details = False
     audit_noun = "resource"
     column_list = ("location", "kind", "name", "active")
-    column_filters = ("kind", "active", "location.name")
-    column_sortable_list = ("name",)
-    column_default_sort = ("name", False)
+    column_filters = ("location.name",)
+    column_sortable_list = ()
+    column_default_sort = ("location_id", False)
     column_formatters = {"kind": lambda v, c, m, n: registry().resource_kind_label(m.kind)}
     form_columns = ("location", "kind", "name", "active")
     form_overrides = {"kind": RegisteredChoiceField}
@@ -62,9 +62,9 @@ class WorkingHoursView(_Audited):
     audit_noun = "working_hours"
     column_list = ("user", "location", "weekday", "starts", "ends")
     column_labels = {"user": "Practitioner"}
-    column_filters = ("user.email", "location.name", "weekday")
-    column_sortable_list = ("weekday",)
-    column_default_sort = ("weekday", False)
+    column_filters = ("user.email", "location.name")
+    column_sortable_list = ()
+    column_default_sort = ("user_id", False)
     column_formatters = {"weekday": lambda v, c, m, n: WEEKDAYS[m.weekday]}
     form_columns = ("user", "location", "weekday", "starts", "ends")
     form_overrides = {"weekday": SelectField}
@@ -85,7 +85,7 @@ class TimeOffView(_Audited):
     audit_noun = "time_off"
     column_list = ("user", "first_day", "last_day", "reason")
     column_labels = {"user": "Practitioner"}
-    column_filters = ("user.email", "first_day", "last_day")
+    column_filters = ("user.email", "first_day")
     column_sortable_list = ("first_day",)
     column_default_sort = ("first_day", True)
     form_columns = ("user", "first_day", "last_day", "reason")

@@ -99,6 +99,6 @@ class TimeOff(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
     user = db.relationship("User")
-    first_day = db.Column(db.Date, nullable=False)
+    first_day = db.Column(db.Date, nullable=False, index=True)
     last_day = db.Column(db.Date, nullable=False)
     reason = db.Column(db.String(255))

@@ -108,9 +108,11 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_time_off')),
     )
     op.create_index('ix_time_off_user_days', 'time_off', ['user_id', 'last_day', 'first_day'], unique=False)
+    op.create_index(op.f('ix_time_off_first_day'), 'time_off', ['first_day'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_time_off_first_day'), table_name='time_off')
     op.drop_index('ix_time_off_user_days', table_name='time_off')
     op.drop_table('time_off')
     op.drop_index('ix_working_hours_user_location_day', table_name='working_hours')
