@@ -54,6 +54,11 @@ def span_of(modality, scheduled_at, duration_minutes=None):
                 ends + timedelta(minutes=spec.cleanup_minutes))
 
 
+def times_of(span):
+    """The treatment columns that store ``span``."""
+    return {"ends_at": span.ends, "busy_from": span.busy_from, "busy_until": span.busy_until}
+
+
 def hold_the_book():
     """SQLite: take the database's write lock now (a no-op UPDATE of the audit chain's head, which the booking's audit
     row takes anyway), so that the check and the booking's rows are one step no other booking interleaves with.
@@ -154,17 +159,18 @@ def _times(start, end, location):
 
 
 def take(treatment, *, span, resources):
-    """Write ``treatment``'s times, its resources and its slots (one per holder) in the caller's transaction.
+    """Write ``treatment``'s resources and its slots (one per holder) in the caller's transaction; the treatment
+    carries ``span``'s times already (:func:`times_of`).
 
     On PostgreSQL a concurrent booking of the same holder and time makes the exclusion constraint refuse the slots;
     the transaction is rolled back and :class:`BookingConflict` names the booking that won."""
-    treatment.ends_at, treatment.busy_from, treatment.busy_until = span.ends, span.busy_from, span.busy_until
     slots = [BookingSlot(treatment_id=treatment.id, practitioner_id=treatment.practitioner_id,
                          busy_from=span.busy_from, busy_until=span.busy_until),
              BookingSlot(treatment_id=treatment.id, client_id=treatment.client_id,
                          busy_from=span.starts, busy_until=span.ends)]
     for kind, resource in sorted(resources.items()):
-        treatment.resources.append(TreatmentResource(resource_id=resource.id, kind=kind))
+        # Added to the session, not to ``treatment.resources``: appending would load the (empty) collection first.
+        slots.append(TreatmentResource(treatment_id=treatment.id, resource_id=resource.id, kind=kind))
         slots.append(BookingSlot(treatment_id=treatment.id, resource_id=resource.id,
                                  busy_from=span.busy_from, busy_until=span.busy_until))
     db.session.add_all(slots)

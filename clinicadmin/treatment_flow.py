@@ -75,7 +75,7 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         treatment = Treatment(
             client=client, modality=modality, practitioner=practitioner, location=location,
             scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked",
-            created_by_id=user.id,
+            created_by_id=user.id, **booking.times_of(span),
         )
         db.session.add(treatment)
         db.session.flush()

@@ -24,13 +24,12 @@ def outside_hours(practitioner, location, busy_from, busy_until):
         why = f" ({off.reason})" if off.reason else ""
         return (f"{practitioner} is off from {off.first_day.isoformat()} to {off.last_day.isoformat()}{why}, "
                 f"so {start:%H:%M}–{end:%H:%M} on {day.isoformat()} is outside their working hours.")
-    has_hours = db.session.execute(db.select(WorkingHours.id).where(
-        WorkingHours.user_id == practitioner.id).limit(1)).first() is not None
-    if not has_hours:
+    # One read of the practitioner's week everywhere (a few dozen rows at most): none at all means not held to hours.
+    rows = db.session.execute(db.select(WorkingHours).where(WorkingHours.user_id == practitioner.id)
+                              .order_by(WorkingHours.starts)).scalars().all()
+    if not rows:
         return None
-    stretches = db.session.execute(db.select(WorkingHours).where(
-        WorkingHours.user_id == practitioner.id, WorkingHours.location_id == location.id,
-        WorkingHours.weekday == day.weekday()).order_by(WorkingHours.starts)).scalars().all()
+    stretches = [s for s in rows if s.location_id == location.id and s.weekday == day.weekday()]
     if end.date() == day and any(s.starts <= start.time() and end.time() <= s.ends for s in stretches):
         return None
     hours = ", ".join(f"{s.starts:%H:%M}–{s.ends:%H:%M}" for s in stretches) or "none"
