@@ -195,6 +195,23 @@ def _named_after_the_fact(practitioner_id, client_id, location_id, resource_ids,
     return found or ["Another booking took this time a moment ago; choose another time."]
 
 
+def clients_overlap(keep, duplicate):
+    """Sentences naming the bookings of ``duplicate`` that overlap one of ``keep``'s ([] if none): merging the two
+    records would put one client in two places at once."""
+    mine, theirs = db.aliased(BookingSlot), db.aliased(BookingSlot)
+    rows = db.session.execute(
+        db.select(mine.treatment_id, theirs.treatment_id).join(theirs, db.and_(
+            theirs.client_id == keep.id, theirs.busy_from < mine.busy_until, theirs.busy_until > mine.busy_from))
+        .where(mine.client_id == duplicate.id).limit(3)).all()
+    found = []
+    for duplicate_id, kept_id in rows:
+        one, other = db.session.get(Treatment, duplicate_id), db.session.get(Treatment, kept_id)
+        found.append(f"{duplicate} is booked {_times(clock.aware(one.scheduled_at), one.ends_at, one.location)} at "
+                     f"{one.location}, and {keep} {_times(clock.aware(other.scheduled_at), other.ends_at, other.location)}"
+                     f" at {other.location}.")
+    return found
+
+
 def release(treatment):
     """Free the time ``treatment`` held (it was cancelled or archived), in the caller's transaction."""
     db.session.execute(db.delete(BookingSlot).where(BookingSlot.treatment_id == treatment.id))

@@ -257,3 +257,19 @@ def test_managers_keep_rooms_hours_and_time_off_and_others_cannot(core, login):
         http = login(role)
         for url in ("/admin/resource/", "/admin/working_hours/", "/admin/time_off/"):
             assert http.get(url).status_code == 403, (role, url)
+
+
+def test_two_records_booked_at_overlapping_times_are_not_merged(core, colleague, login, day):
+    keep = core.client(first="Ada", last="Lovelace")
+    duplicate = core.client(first="Ada", last="Lovelace")
+    core.booked(keep, KEY, when=day)
+    core.booked(duplicate, KEY, practitioner="colleague", when=day + timedelta(minutes=30))
+    page = _text(login("manager").post("/admin/client-merge/", data={
+        "keep": keep.id, "merge": duplicate.id, "reason": "Same person, booked twice"}, follow_redirects=True))
+    assert "The two records have bookings at overlapping times" in page
+    assert (f"Lovelace, Ada (b. 1985-05-05) is booked {_hm(day + timedelta(minutes=30))}–{_hm(day + timedelta(minutes=90))} on "
+            f"{day:%Y-%m-%d} at Test Clinic") in page
+    db.session.expire_all()
+    assert db.session.get(type(duplicate), duplicate.id).archived_at is None
+    assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot).where(
+        BookingSlot.client_id == keep.id)).scalar() == 1
