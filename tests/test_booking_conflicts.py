@@ -131,6 +131,9 @@ def test_a_room_is_never_in_two_bookings(core, colleague, login, day):
     first = core.client(first="Ada", last="Byron")
     assert http.post("/admin/desk/book", data=_book_form(core, first, day, ROOMED)).status_code == 302
     assert [r.resource_id for r in _bookings()[0].resources] == [room.id]
+    shown = _text(http.get(f"/admin/desk/{_bookings()[0].id}"))
+    assert f"{day:%Y-%m-%d %H:%M}–{day + timedelta(minutes=45):%H:%M}" in shown  # as stored (UTC) until the zones
+    assert "Test treatment room" in shown
     other = core.client(first="Other")
     later = day + timedelta(minutes=30)
     chosen = _text(http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED, practitioner="colleague",
