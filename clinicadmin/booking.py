@@ -179,7 +179,8 @@ def take(treatment, *, span, resources):
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        ids = (treatment.practitioner_id, treatment.client_id, treatment.location_id, [r.id for r in resources.values()])
+        ids = (treatment.practitioner_id, treatment.client_id, treatment.location_id,
+               [r.id for r in resources.values()])
         db.session.rollback()
         raise BookingConflict(*_named_after_the_fact(*ids, span)) from None
 
@@ -206,9 +207,10 @@ def clients_overlap(keep, duplicate):
     found = []
     for duplicate_id, kept_id in rows:
         one, other = db.session.get(Treatment, duplicate_id), db.session.get(Treatment, kept_id)
-        found.append(f"{duplicate} is booked {_times(clock.aware(one.scheduled_at), one.ends_at, one.location)} at "
-                     f"{one.location}, and {keep} {_times(clock.aware(other.scheduled_at), other.ends_at, other.location)}"
-                     f" at {other.location}.")
+        theirs_then = _times(clock.aware(one.scheduled_at), one.ends_at, one.location)
+        mine_then = _times(clock.aware(other.scheduled_at), other.ends_at, other.location)
+        found.append(f"{duplicate} is booked {theirs_then} at {one.location}, and {keep} {mine_then} at "
+                     f"{other.location}.")
     return found
 
 

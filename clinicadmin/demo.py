@@ -14,7 +14,7 @@ from flask_security import hash_password
 
 from .extensions import db
 from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Resource, Role, StockLot,
-                     Supplier, Treatment, WorkingHours)
+                     Supplier, TimeOff, Treatment, WorkingHours)
 from .models.staff import ROLES
 from .plugins import registry
 from .stock import receive
@@ -241,6 +241,10 @@ def load_demo(today=None):
             demo.resource("treatment_room", name)
     for practitioner in practitioners:
         _working_week(practitioner, location)
+    if len(practitioners) > 1 and db.session.execute(db.select(TimeOff.id).where(
+            TimeOff.user_id == practitioners[1].id).limit(1)).first() is None:
+        db.session.add(TimeOff(user=practitioners[1], first_day=today + timedelta(days=8),
+                               last_day=today + timedelta(days=10), reason="Training course"))
     reg.pm.hook.demo_data(demo=demo)
     db.session.commit()
     return created

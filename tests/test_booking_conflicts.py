@@ -270,8 +270,8 @@ def test_two_records_booked_at_overlapping_times_are_not_merged(core, colleague,
     page = _text(login("manager").post("/admin/client-merge/", data={
         "keep": keep.id, "merge": duplicate.id, "reason": "Same person, booked twice"}, follow_redirects=True))
     assert "The two records have bookings at overlapping times" in page
-    assert (f"Lovelace, Ada (b. 1985-05-05) is booked {_hm(day + timedelta(minutes=30))}–{_hm(day + timedelta(minutes=90))} on "
-            f"{day:%Y-%m-%d} at Test Clinic") in page
+    assert (f"Lovelace, Ada (b. 1985-05-05) is booked {_hm(day + timedelta(minutes=30))}–"
+            f"{_hm(day + timedelta(minutes=90))} on {day:%Y-%m-%d} at Test Clinic") in page
     db.session.expire_all()
     assert db.session.get(type(duplicate), duplicate.id).archived_at is None
     assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot).where(

@@ -11,7 +11,8 @@ from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditChain", "AuditEvent", "BookingSlot", "Resource", "TimeOff", "TreatmentResource", "WorkingHours", "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
+    "AuditChain", "AuditEvent", "BookingSlot", "Resource", "TimeOff", "TreatmentResource", "WorkingHours",
+    "Client", "Consent", "HealthEntry", "Product", "StockLot", "StockMovement", "Stocktake",
     "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "FormSubmission", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

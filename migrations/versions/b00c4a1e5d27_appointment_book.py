@@ -43,7 +43,8 @@ def upgrade():
         sa.Column('treatment_id', sa.Integer(), nullable=False),
         sa.Column('resource_id', sa.Integer(), nullable=False),
         sa.Column('kind', sa.String(length=60), nullable=False),
-        sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_treatment_resource_resource_id_resource')),
+        sa.ForeignKeyConstraint(['resource_id'], ['resource.id'],
+                                name=op.f('fk_treatment_resource_resource_id_resource')),
         sa.ForeignKeyConstraint(['treatment_id'], ['treatment.id'],
                                 name=op.f('fk_treatment_resource_treatment_id_treatment')),
         sa.PrimaryKeyConstraint('treatment_id', 'resource_id', name=op.f('pk_treatment_resource')),
@@ -66,7 +67,8 @@ def upgrade():
         sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_booking_slot_client_id_client')),
         sa.ForeignKeyConstraint(['practitioner_id'], ['user.id'], name=op.f('fk_booking_slot_practitioner_id_user')),
         sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_booking_slot_resource_id_resource')),
-        sa.ForeignKeyConstraint(['treatment_id'], ['treatment.id'], name=op.f('fk_booking_slot_treatment_id_treatment')),
+        sa.ForeignKeyConstraint(['treatment_id'], ['treatment.id'],
+                                name=op.f('fk_booking_slot_treatment_id_treatment')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_slot')),
     )
     op.create_index(op.f('ix_booking_slot_treatment_id'), 'booking_slot', ['treatment_id'], unique=False)
