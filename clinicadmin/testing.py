@@ -316,9 +316,9 @@ class Clinic:
             self._now_offset += step
             when = self._now_base - timedelta(minutes=self._now_offset)
             minutes = minutes or 1
+        options.setdefault("user", self.staff["manager"])
         return book(client=client, modality=modality, practitioner=self.staff[practitioner],
-                    location=self.location, scheduled_at=when, duration_minutes=minutes,
-                    user=self.staff["manager"], **options)
+                    location=self.location, scheduled_at=when, duration_minutes=minutes, **options)
 
 
 @pytest.fixture

@@ -220,8 +220,13 @@ def test_outside_working_hours_only_a_managers_confirmation_books(core, login, d
     hours = f"{wall - timedelta(hours=6):%H:%M}–{wall - timedelta(hours=3):%H:%M}"
     assert f"Test practitioner's working hours at Test Clinic on {wall:%A}s are {hours}" in refused
     assert "A manager may confirm a booking outside working hours." in refused
-    not_theirs = _text(login("front_desk").post("/admin/desk/book", data={**form, "confirm_outside_hours": "y"}))
-    assert "Only a manager can confirm a booking outside working hours." in not_theirs
+    desk = login("front_desk")
+    assert 'name="confirm_outside_hours"' not in desk.get("/admin/desk/book").get_data(as_text=True)
+    not_theirs = _text(desk.post("/admin/desk/book", data={**form, "confirm_outside_hours": "y"}))
+    assert "A manager may confirm a booking outside working hours." in not_theirs
+    assert 'name="confirm_outside_hours"' in login("manager").get("/admin/desk/book").get_data(as_text=True)
+    with pytest.raises(TreatmentRejected, match="Only a manager can confirm a booking outside working hours."):
+        core.booked(client, KEY, when=day, confirm_outside_hours=True, user=core.staff["front_desk"])
     assert _bookings() == []
     assert login("manager").post("/admin/desk/book", data={**form, "confirm_outside_hours": "y"}).status_code == 302
     [booked] = _bookings()

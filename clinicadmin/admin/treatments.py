@@ -149,6 +149,8 @@ class TreatmentDeskView(SecuredView):
         form.practitioner.choices = _practitioners()
         form.location.choices = _active_locations()
         form.resources.choices = _resources()
+        if not user_has_role("admin", "manager"):
+            del form.confirm_outside_hours  # a manager's confirmation: nobody else is offered it
         if request.method == "GET":
             if current_user.location_id:
                 form.location.data = current_user.location_id
@@ -174,7 +176,7 @@ class TreatmentDeskView(SecuredView):
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
                     duration_minutes=form.duration_minutes.data,
                     resources=[db.session.get(Resource, i) for i in form.resources.data or ()],
-                    confirm_outside_hours=form.confirm_outside_hours.data,
+                    confirm_outside_hours="confirm_outside_hours" in form and form.confirm_outside_hours.data,
                 )
             except AlreadyDone as exc:
                 flash(str(exc), "warning")
