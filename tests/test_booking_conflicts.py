@@ -281,3 +281,21 @@ def test_two_records_booked_at_overlapping_times_are_not_merged(core, colleague,
     assert db.session.get(type(duplicate), duplicate.id).archived_at is None
     assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot).where(
         BookingSlot.client_id == keep.id)).scalar() == 1
+
+
+class NeedsAnUnknownDevice:
+    @hookimpl
+    def register_modality(self):
+        return Modality("odd", "Odd session", resources=("teleporter",))
+
+
+def test_a_modality_must_say_its_minutes_and_take_only_registered_kinds(app_factory):
+    from clinicadmin.plugins import PluginError
+
+    for minutes in (0, 1441, 30.5, True):
+        with pytest.raises(ValueError, match="duration_minutes must be whole minutes"):
+            Modality("odd", "Odd session", duration_minutes=minutes)
+    with pytest.raises(ValueError, match="prep_minutes"):
+        Modality("odd", "Odd session", prep_minutes=-5)
+    with pytest.raises(PluginError, match="takes a resource of kind 'teleporter', which no plugin registers"):
+        app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("odd", NeedsAnUnknownDevice())])
