@@ -10,13 +10,14 @@ Environment: ``BENCH_SCALE`` (1.0 = 100,000 clients and 1,000,000 treatments; de
 ``clinicadmin_bench`` database; skipped when unreachable). Seeded databases are kept in ``bench/results/`` and reused.
 """
 import os
+import re
 import platform
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,7 +356,11 @@ def _bookings(app, workers, each, first_client):
         practitioner = db.session.execute(db.select(User).where(User.email == "practitioner00@bench.example")
                                           ).scalar_one()
         manager = db.session.execute(db.select(User).where(User.email == "manager@bench.example")).scalar_one()
+        _a_room_at(location)
         ids = []
+        # One practitioner is never booked twice at once: each booking a minute long, after the one before it
+        # (with the modality's preparation and clean-up between).
+        start = _free_from(datetime.now().replace(second=0, microsecond=0) - timedelta(days=3))
         for w in range(workers):
             mine = []
             for k in range(each):
@@ -363,12 +368,73 @@ def _bookings(app, workers, each, first_client):
                 if not any(c.modality == "facial_massage" for c in client.consents):
                     client.consents.append(Consent(modality="facial_massage", signed_on=date.today() - timedelta(days=9)))
                 treatment = book(client=client, modality="facial_massage", practitioner=practitioner,
-                                 location=location, scheduled_at=datetime.now(UTC).replace(microsecond=0), user=manager)
+                                 location=location, scheduled_at=start + timedelta(minutes=20 * (w * each + k)),
+                                 duration_minutes=1, user=manager)
                 mine.append(treatment.id)
             ids.append(mine)
         details = {"techniques": ["lymphatic_drainage"], "areas": ["face"], "duration_minutes": 30,
                    "pressure": "light", "product": oil.id, "product_ml": "1.0"}
         return ids, details, practitioner.id
+
+
+def _a_room_at(location):
+    """A treatment room at ``location`` (the seeded chain's clinics have none), for modalities that take one."""
+    from clinicadmin.extensions import db
+    from clinicadmin.models import Resource
+
+    if db.session.execute(db.select(Resource.id).where(Resource.location_id == location.id)).first() is None:
+        db.session.add(Resource(location=location, kind="treatment_room", name="Bench room"))
+        db.session.commit()
+
+
+def _free_from(earliest):
+    """``earliest``, or an hour after the last time any booking holds (a reused bench database keeps earlier runs'
+    bookings), as a naive UTC time."""
+    from clinicadmin.extensions import db
+    from clinicadmin.models import BookingSlot
+
+    last = db.session.execute(db.select(db.func.max(BookingSlot.busy_until))).scalar()
+    if last is None:
+        return earliest
+    last = last.replace(tzinfo=None) if last.tzinfo is None else last.astimezone(timezone.utc).replace(tzinfo=None)
+    return max(earliest, last.replace(second=0, microsecond=0) + timedelta(hours=1))
+
+
+def run_booking(app):
+    """Booking through the HTTP form, with its conflict check (practitioner, room, client) and screening."""
+    import secrets
+
+    from clinicadmin.extensions import db
+    from clinicadmin.models import Client, Location, User
+
+    with app.app_context():
+        location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
+        _a_room_at(location)
+        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner01@bench.example")
+                                          ).scalar_one()
+        form = {"modality": "facial_massage", "practitioner": str(practitioner.id), "location": str(location.id)}
+        clients = db.session.execute(db.select(Client.id).where(Client.archived_at.is_(None)).order_by(Client.id.desc())
+                                     .limit(REPEAT + 3)).scalars().all()
+        counter = Counter(db.engine)
+    http = app.test_client()
+    with app.app_context():
+        http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
+    with app.app_context():
+        start = _free_from(datetime.now().replace(second=0, microsecond=0) + timedelta(days=2))
+    times, statements = [], []
+    for i in range(REPEAT + 3):
+        when = start + timedelta(minutes=90 * i)
+        data = {**form, "client": str(clients[i]), "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+                "once": secrets.token_urlsafe(24)}
+        with app.app_context():
+            before, started = counter.count, time.perf_counter()
+            response = http.post("/admin/desk/book", data=data)
+            elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 302, re.findall(r"<li>([^<]*)</li>", response.get_data(as_text=True))[-5:]
+        if i >= 3:
+            times.append(elapsed)
+            statements.append(counter.count - before)
+    return _summary("booking with its conflict check", times, statements, note="HTTP POST")
 
 
 def run_recording(app):
@@ -457,7 +523,8 @@ def bench(label, app):
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     rows = run_pages(app, baseline_app(uri))
-    for name, run in (("screening", lambda: run_screening(app)), ("record", lambda: run_recording(app)),
+    for name, run in (("screening", lambda: run_screening(app)), ("booking", lambda: run_booking(app)),
+                      ("record", lambda: run_recording(app)),
                       ("appointment book", lambda: run_appointment_book(app)),
                       ("start-up", lambda: run_startup(uri))):
         if wanted(name):

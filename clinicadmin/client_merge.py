@@ -7,8 +7,10 @@ which the merge's own audit rows name on both records.
 """
 
 from sqlalchemy import column, inspect, table, update
+from sqlalchemy.exc import IntegrityError
 
 from .clock import now
+from . import booking
 from .audit import audit
 from .extensions import db
 from .first_session import recompute
@@ -52,6 +54,10 @@ def merge(*, keep, duplicate, user, reason, roles):
         raise MergeRefused("Choose two different records.")
     if not 5 <= len(reason) <= 200:
         raise MergeRefused("Say why the records are the same person (5 to 200 characters).")
+    clash = booking.clients_overlap(keep, duplicate)
+    if clash:
+        raise MergeRefused("The two records have bookings at overlapping times; cancel or move one of each pair, "
+                           "then merge. " + " ".join(clash))
     try:
         moved = {}
         # Lock order as everywhere: treatments (and the other rows that reference the client), then the clients.
@@ -82,6 +88,12 @@ def merge(*, keep, duplicate, user, reason, roles):
         audit("client.merged_into", obj=duplicate, client_id=duplicate.id, detail={"into": keep.id, "reason": reason})
         db.session.commit()
     except MergeRefused:
+        raise
+    except IntegrityError as exc:
+        db.session.rollback()
+        if getattr(exc.orig, "sqlstate", None) == booking.EXCLUSION_VIOLATION:
+            raise MergeRefused("The two records have bookings at overlapping times (booked a moment ago); cancel "
+                               "or move one of them, then merge. Nothing was changed.") from None
         raise
     except BaseException:
         db.session.rollback()

@@ -14,8 +14,8 @@ from flask_security import hash_password
 
 from .clock import from_local, local_today
 from .extensions import db
-from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Role, StockLot, Supplier,
-                     Treatment)
+from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Resource, Role, StockLot,
+                     Supplier, TimeOff, Treatment, WorkingHours)
 from .models.staff import ROLES
 from .plugins import registry
 from .stock import receive
@@ -94,13 +94,37 @@ class DemoContext:
         """The instant of ``hour`` o'clock, ``days_ago`` days before today, at the demo location."""
         return from_local(datetime.combine(self.today - timedelta(days=days_ago), time(hour, 0)), self.location)
 
+    def resource(self, kind, name):
+        """The room or device called ``name`` at the demo location, created (of ``kind``) if missing."""
+        found = db.session.execute(db.select(Resource).where(
+            Resource.location_id == self.location.id, Resource.name == name)).scalar_one_or_none()
+        if found is None:
+            found = Resource(location=self.location, kind=kind, name=name, active=True)
+            db.session.add(found)
+            db.session.flush()
+        return found
+
     def booking(self, client, modality, when, practitioner=None):
-        """Book and screen a treatment as the booking page does."""
-        from .treatment_flow import book
+        """Book and screen a treatment as the booking page does, at ``when`` or the next time the book allows: half
+        an hour later while someone or something is taken, the day before (or after, for a future booking) at
+        opening time when the practitioner does not work then."""
+        from .treatment_flow import TreatmentRejected, book
 
         practitioner = practitioner or self.practitioners[0]
-        return book(client=client, modality=modality, practitioner=practitioner, location=self.location,
-                    scheduled_at=when, user=practitioner)
+        past = when.date() <= self.today
+        for _ in range(80):
+            try:
+                return book(client=client, modality=modality, practitioner=practitioner, location=self.location,
+                            scheduled_at=when, user=practitioner)
+            except TreatmentRejected as exc:
+                text = str(exc)
+                if "working hours" in text:
+                    when = datetime.combine(when.date() + timedelta(days=-1 if past else 1), time(10, 0))
+                elif any(taken in text for taken in ("is booked", "already has a booking", "is free")):
+                    when += timedelta(minutes=30)
+                else:
+                    raise
+        raise RuntimeError(f"no free time for a demo booking of {modality} near {when}")
 
     def past_session(self, client, modality, details, days_ago, practitioner=None):
         """A session recorded as the record page does (screening, stock, plugins' own rows); one that screening
@@ -114,6 +138,22 @@ class DemoContext:
         except TreatmentRejected:
             cancel(treatment, reason="screening stopped it")
         return treatment
+
+
+#: the demo practitioners' week at the demo location: (weekday, starts, ends), Monday 0; a lunch break on weekdays
+DEMO_HOURS = [*((day, time(9, 0), time(13, 0)) for day in range(5)), *((day, time(13, 30), time(19, 0))
+                                                                        for day in range(5)),
+              (5, time(9, 30), time(16, 0))]
+
+
+def _working_week(practitioner, location):
+    """Give ``practitioner`` the demo week at ``location`` unless they have hours there already."""
+    if db.session.execute(db.select(WorkingHours.id).where(
+            WorkingHours.user_id == practitioner.id, WorkingHours.location_id == location.id).limit(1)).first():
+        return
+    db.session.add_all(WorkingHours(user=practitioner, location=location, weekday=day, starts=starts, ends=ends)
+                       for day, starts, ends in DEMO_HOURS)
+    db.session.flush()
 
 
 def ensure_roles():
@@ -198,6 +238,15 @@ def load_demo(today=None):
     demo.lot(gel, "AN-097", -20, 1)  # expired, still on the shelf
     demo.product("CLN-WIPE", "Alcohol prep pads", "consumable", "pad", 200, single_use=True, tracks_expiry=False,
                  reorder_level=100)
+    if "treatment_room" in reg.resource_kinds:
+        for name in ("Room 1 (Willow)", "Room 2 (Cedar)", "Room 3 (Fern)"):
+            demo.resource("treatment_room", name)
+    for practitioner in practitioners:
+        _working_week(practitioner, location)
+    if len(practitioners) > 1 and db.session.execute(db.select(TimeOff.id).where(
+            TimeOff.user_id == practitioners[1].id).limit(1)).first() is None:
+        db.session.add(TimeOff(user=practitioners[1], first_day=today + timedelta(days=8),
+                               last_day=today + timedelta(days=10), reason="Training course"))
     reg.pm.hook.demo_data(demo=demo)
     db.session.commit()
     return created

@@ -22,6 +22,15 @@ def register_qualifications():
 
 
 @hookspec
+def register_resource_kinds():
+    """Return a list of :class:`~clinicadmin.plugin_api.ResourceKind` (a treatment room, a device).
+
+    Called once at start-up. A modality lists the kinds a session takes in ``Modality.resources``; the clinic maps
+    each kind to its rooms and devices per location. Two plugins may register the same key only with the same label.
+    """
+
+
+@hookspec
 def register_conditions():
     """Return a list of :class:`~clinicadmin.plugin_api.ConditionCode` the plugin's checks read.
 

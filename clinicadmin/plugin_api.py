@@ -26,6 +26,33 @@ class Modality:
     consent_text: str = ""
     #: qualification keys a practitioner must hold besides a certification for the modality itself
     requires: tuple = ()
+    #: how long a session usually takes, in minutes (a booking may change it)
+    duration_minutes: int = 60
+    #: minutes the practitioner and rooms or devices are taken before and after the session (setting up, cleaning)
+    prep_minutes: int = 0
+    cleanup_minutes: int = 0
+    #: kinds of resource a session takes, one of each (keys a plugin registers with ``register_resource_kinds``)
+    resources: tuple = ()
+
+    def __post_init__(self):
+        for name in ("duration_minutes", "prep_minutes", "cleanup_minutes"):
+            value = getattr(self, name)
+            least = 1 if name == "duration_minutes" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= 24 * 60:
+                raise ValueError(f"modality {self.key!r}: {name} must be whole minutes from {least} to 1440, "
+                                 f"not {value!r}")
+        if isinstance(self.resources, str) or len(set(self.resources)) != len(self.resources):
+            raise ValueError(f"modality {self.key!r}: resources must be a tuple of distinct kinds")
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """A kind of room or device a session may need (``treatment_room``, a device); a clinic maps it to its own
+    resources at each location."""
+
+    key: str
+    label: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +189,7 @@ class Report:
 
 
 __all__ = [
-    "hookimpl", "Modality", "Qualification",
+    "hookimpl", "Modality", "Qualification", "ResourceKind",
     "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult", "Chart", "REPORT_PARAMS",
     "SEVERITIES", "CONDITION_KINDS",
 ]

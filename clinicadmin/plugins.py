@@ -16,7 +16,7 @@ import pluggy
 from flask import current_app
 
 from . import hookspecs
-from .plugin_api import ConditionCode, Modality, Qualification, Report, SettingSpec
+from .plugin_api import ConditionCode, Modality, Qualification, Report, ResourceKind, SettingSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.booking_window",
     "clinicadmin.default_plugins.clinic_time",
     "clinicadmin.default_plugins.clinic_identity",
+    "clinicadmin.default_plugins.rooms",
 )
 
 
@@ -166,6 +167,7 @@ class Registry:
         self.modalities = {}
         self.modality_plugin = {}
         self.qualifications = {}
+        self.resource_kinds = {}
         self.conditions = {}
         self.condition_plugins = {}
         self.settings = {}
@@ -191,6 +193,14 @@ class Registry:
                     raise PluginError(f"plugin {plugin!r} registers qualification {qualification.key!r}, "
                                       "which is already a modality or another qualification")
                 self.qualifications[qualification.key] = qualification
+        for plugin, kinds in _per_plugin(self.pm, "register_resource_kinds"):
+            for kind in kinds:
+                _expect(plugin, "register_resource_kinds", kind, ResourceKind)
+                known = self.resource_kinds.get(kind.key)
+                if known and known.label != kind.label:
+                    raise PluginError(f"plugin {plugin!r} registers resource kind {kind.key!r} as {kind.label!r}, "
+                                      f"already registered as {known.label!r}")
+                self.resource_kinds[kind.key] = kind
         for plugin, codes in _per_plugin(self.pm, "register_conditions"):
             for code in codes:
                 _expect(plugin, "register_conditions", code, ConditionCode)
@@ -232,6 +242,10 @@ class Registry:
                 if needed not in self.qualifications:
                     raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} requires "
                                       f"qualification {needed!r}, which no plugin registers")
+            for kind in modality.resources:
+                if kind not in self.resource_kinds:
+                    raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} takes a resource of "
+                                      f"kind {kind!r}, which no plugin registers")
 
     def modality_choices(self):
         return sorted(((m.key, m.label) for m in self.modalities.values()), key=lambda kv: kv[1])
@@ -254,6 +268,14 @@ class Registry:
             if codes:
                 groups[CONDITION_GROUPS[kind]] = [(c.code, c.label + _date_hint(c)) for c in codes]
         return groups
+
+    def resource_kind_choices(self):
+        """Every registered kind of room or device, by label."""
+        return sorted(((k.key, k.label) for k in self.resource_kinds.values()), key=lambda kv: kv[1])
+
+    def resource_kind_label(self, key):
+        kind = self.resource_kinds.get(key)
+        return kind.label if kind else f"{key} (plugin not loaded)"
 
     def modality_label(self, key):
         modality = self.modalities.get(key)

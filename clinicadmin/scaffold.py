@@ -43,6 +43,8 @@ AFTERCARE = [
 def register_modality():
     return Modality(KEY, "$label", description="Describe the modality here.", default_sessions=4,
                     min_interval_setting="$name.min_interval_days",
+                    # The appointment book: how long a session takes, and what it occupies besides the practitioner.
+                    duration_minutes=60, prep_minutes=5, cleanup_minutes=10, resources=("treatment_room",),
                     consent_text="Describe what the client consents to: the treatment, its effects and its risks.")
 
 

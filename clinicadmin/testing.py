@@ -204,16 +204,20 @@ class StaffClient:
 
 @pytest.fixture
 def staff(app):
-    """One active user per role (``staff['manager']`` ...), password ``TEST_PASSWORD``; one location."""
+    """One active user per role (``staff['manager']`` ...), password ``TEST_PASSWORD``; one location, with one room or
+    device of each kind the loaded plugins register."""
     from flask_security import hash_password
 
     from .demo import _role, ensure_roles
     from .extensions import db
-    from .models import Location
+    from .models import Location, Resource
+    from .plugins import registry
 
     ensure_roles()
     location = Location(name="Test Clinic")
     db.session.add(location)
+    db.session.add_all(Resource(location=location, kind=kind.key, name=f"Test {kind.label.lower()}")
+                       for kind in registry().resource_kinds.values())
     users = {}
     for role in ROLES:
         users[role] = app.security.datastore.create_user(
@@ -299,13 +303,24 @@ class Clinic:
         self.db.session.commit()
         return lot
 
-    def booked(self, client, modality, practitioner="practitioner", when=None):
-        """A booked, screened treatment, as the booking form would make it."""
+    def booked(self, client, modality, practitioner="practitioner", when=None, minutes=None, **options):
+        """A booked, screened treatment, as the booking form would make it. Without ``when``, "now": each such
+        booking of this helper a minute long and just before the one before, so that they never overlap."""
         from .treatment_flow import book
 
+        if when is None:
+            from .plugins import registry
+
+            spec = registry().modalities.get(modality)
+            step = 1 + (spec.prep_minutes + spec.cleanup_minutes if spec else 0)
+            if not hasattr(self, "_now_offset"):
+                self._now_base, self._now_offset = now().replace(second=0, microsecond=0), -step
+            self._now_offset += step
+            when = self._now_base - timedelta(minutes=self._now_offset)
+            minutes = minutes or 1
+        options.setdefault("user", self.staff["manager"])
         return book(client=client, modality=modality, practitioner=self.staff[practitioner],
-                    location=self.location, scheduled_at=when or now().replace(microsecond=0),
-                    user=self.staff["manager"])
+                    location=self.location, scheduled_at=when, duration_minutes=minutes, **options)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ changed, writes nothing, and is told who changed it first.
 from datetime import timedelta
 from decimal import Decimal
 
-from . import clock
+from . import booking, clock
 from .audit import audit
 from .booking_window import LATE_CANCEL_HOURS, booking_window_problem
 from .clinic_settings import effective_settings
@@ -27,6 +27,7 @@ from .screening import screen, summarise
 from .stock import StockError, consume_available, fmt
 from .stock_exceptions import open_shortfall
 from .transitions import change_once, when
+from .working_hours import outside_hours
 
 OVERRIDE_ROLES = {"admin", "manager"}
 ACKNOWLEDGE_ROLES = {"admin", "manager", "practitioner"}
@@ -40,8 +41,14 @@ class TreatmentRejected(Exception):
         super().__init__("; ".join(self.messages))
 
 
-def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None):
-    """Create a booked treatment and screen it (stage ``booking``); commits."""
+def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None,
+         duration_minutes=None, resources=(), confirm_outside_hours=False):
+    """Create a booked treatment and screen it (stage ``booking``); commits.
+
+    The session lasts ``duration_minutes`` (else the modality's default) and takes one resource of each kind the
+    modality needs (those in ``resources``, else the first free one). It is refused, naming the conflict, when its
+    practitioner, a resource or the client is booked at an overlapping time; outside the practitioner's working
+    hours it needs ``confirm_outside_hours`` from a manager."""
     if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
         raise TreatmentRejected(outside)
     if client.archived_at is not None:
@@ -50,20 +57,45 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         raise TreatmentRejected(f"No loaded plugin provides the modality {modality!r}.")
     if course is not None and (course.client_id != client.id or course.modality != modality):
         raise TreatmentRejected("That course belongs to another client or modality.")
+    try:
+        span = booking.span_of(modality, scheduled_at, duration_minutes)
+    except booking.BookingConflict as exc:
+        raise TreatmentRejected(*exc.messages) from None
+    off_hours = outside_hours(practitioner, location, span.busy_from, span.busy_until)
+    if off_hours and not confirm_outside_hours:
+        raise TreatmentRejected(off_hours + " A manager may confirm a booking outside working hours.")
+    if off_hours and not user.role_names & OVERRIDE_ROLES:
+        raise TreatmentRejected(off_hours + " Only a manager can confirm a booking outside working hours.")
+    booking.hold_the_book()
     # Hold the client's row as the booking expects it (active): an archive or a merge committed a moment ago refuses
     # the booking instead of leaving it on a record nobody sees.
     if not change_once(client, lambda c: (c.archived_at.is_(None),), archived_at=None):
         db.session.rollback()
         raise TreatmentRejected("This client's record was archived or merged a moment ago; open the client again.")
-    treatment = Treatment(
-        client=client, modality=modality, practitioner=practitioner, location=location,
-        scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked", created_by_id=user.id,
-    )
-    db.session.add(treatment)
-    db.session.flush()
+    try:
+        taken = booking.resources_for(modality, location, resources, span)
+        found = booking.conflicts(practitioner=practitioner, client=client, resources=taken.values(), span=span,
+                                  location=location)
+        if found:
+            raise booking.BookingConflict(*found)
+        treatment = Treatment(
+            client=client, modality=modality, practitioner=practitioner, location=location,
+            scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked",
+            created_by_id=user.id, **booking.times_of(span),
+        )
+        db.session.add(treatment)
+        db.session.flush()
+        booking.take(treatment, span=span, resources=taken)
+    except booking.BookingConflict as exc:
+        db.session.rollback()
+        raise TreatmentRejected(*exc.messages) from None
     findings = screen(treatment, "booking")
-    audit("treatment.book", obj=treatment, client_id=client.id,
-          detail={"modality": modality, "screening": treatment.screening_status, "findings": len(findings)})
+    detail = {"modality": modality, "screening": treatment.screening_status, "findings": len(findings),
+              "minutes": int((span.ends - span.starts).total_seconds() // 60),
+              "resources": {kind: r.id for kind, r in sorted(taken.items())}}
+    if off_hours:
+        detail["outside_hours_confirmed"] = off_hours
+    audit("treatment.book", obj=treatment, client_id=client.id, detail=detail)
     db.session.commit()
     return treatment
 
@@ -154,6 +186,8 @@ def archive_many(treatments, *, user, reason):
             db.session.rollback()
             raise TreatmentRejected(f"Archived already: {_label(treatment)} (by {treatment.archived_by} at "
                                     f"{when(treatment.archived_at)}). Nothing was archived.")
+    for treatment in treatments:
+        booking.release(treatment)
     # Before the audit rows: every writer takes the treatment, then the client, then the audit chain's head.
     recompute({t.client_id for t in treatments if t.status == "performed"})
     for treatment in treatments:
@@ -227,6 +261,7 @@ def cancel(treatment, *, reason, user=None, by="clinic"):
                        cancel_reason=reason):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
+    booking.release(treatment)
     audit("treatment.cancel", obj=treatment, client_id=treatment.client_id,
           detail={"reason": reason, "by": by, "late": late})
     db.session.commit()

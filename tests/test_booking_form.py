@@ -2,7 +2,7 @@
 only practitioners certified for the chosen modality on the booking's day, with or without JavaScript."""
 import html
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_security import hash_password
@@ -50,7 +50,7 @@ def test_the_menus_book_a_treatment_opens_the_booking_form(core, login):
     text = page.get_data(as_text=True)
     assert "Book and screen" in text and 'name="client"' in text and 'name="practitioner"' in text
     client = core.client(consents=[KEY])
-    when = (datetime.now() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    when = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
     response = desk.post(link.group(1), data=_form(client, core.staff["practitioner"], core.location, when))
     assert response.status_code == 302 and _booked() == 1
 
@@ -71,7 +71,7 @@ def test_nobody_uncertified_is_offered_or_preselected(core, uncertified):
 
 def test_booking_an_uncertified_practitioner_is_refused_in_words_and_writes_nothing(core, login, uncertified):
     client = core.client(consents=[KEY])
-    when = (datetime.now() + timedelta(days=2)).replace(hour=11, minute=0, second=0, microsecond=0)
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(hour=11, minute=0, second=0, microsecond=0)
     response = login("front_desk").post("/admin/desk/book", data=_form(client, uncertified, core.location, when))
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
@@ -86,7 +86,7 @@ def test_certification_is_judged_on_the_bookings_day(core, login):
     practitioner = core.staff["practitioner"]  # certified for 365 days from today
     client = core.client(consents=[KEY])
     desk = login("front_desk")
-    later = (datetime.now() + timedelta(days=400)).replace(hour=9, minute=0, second=0, microsecond=0)
+    later = (datetime.now(UTC) + timedelta(days=400)).replace(hour=9, minute=0, second=0, microsecond=0)
     refused = desk.post("/admin/desk/book", data=_form(client, practitioner, core.location, later))
     assert refused.status_code == 200 and "holds no certification for Test modality valid on" in html.unescape(
         refused.get_data(as_text=True))
@@ -98,7 +98,7 @@ def test_certification_is_judged_on_the_bookings_day(core, login):
 
 def test_without_javascript_the_form_narrows_the_list_to_the_certified(core, login, uncertified):
     client = core.client(consents=[KEY])
-    when = (datetime.now() + timedelta(days=3)).replace(hour=14, minute=0, second=0, microsecond=0)
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(hour=14, minute=0, second=0, microsecond=0)
     data = _form(client, uncertified, core.location, when, refresh="1")
     response = login("front_desk").post("/admin/desk/book", data=data)
     page = response.get_data(as_text=True)

@@ -83,7 +83,7 @@ def test_the_courses_own_interval_overrides_the_setting(core, login):
     from clinicadmin.treatment_flow import book
 
     in_course = book(client=client, modality=KEY, practitioner=core.staff["practitioner"], location=core.location,
-                     scheduled_at=datetime.now(UTC), user=core.staff["manager"], course=course)
+                     scheduled_at=datetime.now(UTC) + timedelta(hours=1), user=core.staff["manager"], course=course)
     finding = next(f for f in in_course.current_findings() if f.code == "course-interval-too-short")
     assert "9 days before this one" in finding.message and "minimum interval is 21 days" in finding.message
 

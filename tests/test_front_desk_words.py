@@ -4,7 +4,7 @@ clinic's name, address and phone on its paper, a new account active by default, 
 password is right, and a weekday always with its date."""
 import html
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -153,7 +153,7 @@ def test_every_generated_sentence_is_grammatical_for_every_registered_condition(
 
 def test_the_cores_own_findings_count_days_in_words(core, login):
     client = core.client(consents=[KEY])
-    first = (datetime.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    first = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     core.booked(client, KEY, when=first)
     second = core.booked(client, KEY, when=first + timedelta(days=1))
     page = _text(login("practitioner").get(f"/admin/desk/{second.id}"))
@@ -289,7 +289,7 @@ def test_an_inactive_account_is_told_so_only_with_the_right_password(core):
 
 def test_rows_that_show_a_weekday_also_show_the_date(core, login):
     client = core.client(consents=[KEY])
-    tomorrow = (datetime.now() + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
     core.booked(client, KEY, when=tomorrow)
     for role in ("front_desk", "manager", "practitioner"):
         page = login(role).get("/admin/").get_data(as_text=True)

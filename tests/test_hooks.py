@@ -13,7 +13,8 @@ from clinicadmin import hookspecs
 from clinicadmin.admin.base import SecuredView
 from clinicadmin.config import PROJECT_ROOT
 from clinicadmin.extensions import db
-from clinicadmin.plugin_api import Consumption, Finding, Qualification, Report, ReportResult, SettingSpec, hookimpl
+from clinicadmin.plugin_api import (Consumption, Finding, Modality, Qualification, Report, ReportResult, ResourceKind,
+                                   SettingSpec, hookimpl)
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
 from fake_modality import KEY, FakeModality
@@ -230,6 +231,40 @@ def test_hook_register_qualifications(core, login):
         "user": core.staff["practitioner"].id, "scope": "injections", "licence_number": "INJ-7",
         "valid_until": date.today().replace(year=date.today().year + 1).isoformat()}).status_code == 302
     assert "Injections (licensed injector)" in manager.get("/admin/certification/").get_data(as_text=True)
+
+
+class NeedsALaser:
+    """A modality that takes a room and a laser, and the laser kind it registers."""
+
+    @hookimpl
+    def register_resource_kinds(self):
+        return [ResourceKind("laser", "Laser", "A laser device.")]
+
+    @hookimpl
+    def register_modality(self):
+        return Modality("lasered", "Laser session", duration_minutes=20, resources=("treatment_room", "laser"))
+
+
+@pytest.mark.parametrize("app_config", [_with(("laser", NeedsALaser()))])
+def test_hook_register_resource_kinds(core, login):
+    manager = login("manager")
+    assert '<option value="laser">Laser</option>' in manager.get("/admin/resource/new/").get_data(as_text=True)
+    from clinicadmin.models import Resource
+
+    db.session.execute(db.update(Resource).where(Resource.kind == "laser").values(active=False))  # out of use
+    db.session.commit()
+    client = core.client(consents=["lasered"])
+    when = datetime.now().replace(second=0, microsecond=0)
+    refused = manager.post("/admin/desk/book", data={
+        "client": client.id, "modality": "lasered", "practitioner": core.staff["practitioner"].id,
+        "location": core.location.id, "scheduled_at": when.strftime("%Y-%m-%dT%H:%M")}).get_data(as_text=True)
+    assert "Test Clinic has no laser on file" in refused
+    assert manager.post("/admin/resource/new/", data={"location": core.location.id, "kind": "laser",
+                                                      "name": "Laser 2", "active": "y"}).status_code == 302
+    booked = core.booked(client, "lasered", when=when)
+    assert sorted((r.kind, r.resource.name) for r in booked.resources) == [
+        ("laser", "Laser 2"), ("treatment_room", "Test treatment room")]
+    assert (booked.ends_at - booked.busy_from).total_seconds() == 20 * 60
 
 
 class Keeps:

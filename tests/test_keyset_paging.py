@@ -33,11 +33,15 @@ def _walk(http, url, rel):
 
 
 def _schedule(core, how_many):
-    """``how_many`` treatments, three booked at each minute (ties on the sort column)."""
+    """``how_many`` treatments, three at each minute (ties on the sort column): three clients, each with one of three
+    practitioners, a minute long (nobody booked twice at once)."""
     start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
-    client = core.client(consents=[KEY])
+    clients = [core.client(first=f"Tie{n}", consents=[KEY]) for n in range(3)]
+    for role in ("manager", "admin"):
+        core.certify(role, KEY)
     for i in range(how_many):
-        core.booked(client, KEY, when=start + timedelta(minutes=i // 3))
+        core.booked(clients[i % 3], KEY, practitioner=("practitioner", "manager", "admin")[i % 3],
+                    when=start + timedelta(minutes=i // 3), minutes=1)
     return db.session.execute(db.select(Treatment.id).order_by(Treatment.scheduled_at.desc(), Treatment.id.desc())
                               ).scalars().all()
 

@@ -3,7 +3,7 @@ field of the plugin's form, the lots usable at the treatment's location, first t
 the one the stock service takes from, with the same guarantees, so recall lists the truth. Through HTTP, on SQLite
 and PostgreSQL, with the core's fake modality (the core names no modality)."""
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount, lot="", notes="Opened a fresh box."):
-    return {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
             "details-amount": str(amount), "lots-product": str(lot), "notes": notes, "acknowledgement_note": ""}
 
 

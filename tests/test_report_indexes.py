@@ -55,7 +55,7 @@ def _performed(core, first, *times):
     for consent in client.consents:
         consent.signed_on = date(2025, 12, 1)
     for when in times:
-        record(core.booked(client, KEY, when=when), details={"product": core.supply.id, "amount": "1"},
+        record(core.booked(client, KEY, when=when, minutes=1), details={"product": core.supply.id, "amount": "1"},
                performed_at=when, notes=None, user=core.staff["practitioner"], acknowledgement_note="checked")
     db.session.commit()
     return client

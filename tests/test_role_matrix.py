@@ -25,6 +25,9 @@ MATRIX = {
     "staff": (MANAGERS, MANAGERS),
     "certification": (MANAGERS, MANAGERS),
     "location": (MANAGERS, MANAGERS),
+    "resource": (MANAGERS, MANAGERS),
+    "working_hours": (MANAGERS, MANAGERS),
+    "time_off": (MANAGERS, MANAGERS),
     "role": (MANAGERS, set()),
     "audit": (MANAGERS, set()),
 }

@@ -23,8 +23,10 @@ def _fill(core, first, how_many):
     for i in range(first, first + how_many):
         client = core.client(first=f"Row{i}", last="Count", consents=[KEY])
         db.session.add(Course(client=client, modality=KEY, planned_sessions=3))
-        core.booked(client, KEY, when=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1))
-        done = core.booked(client, KEY, when=datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+        # A minute each, one after another: the practitioner is never booked twice at once.
+        soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1, minutes=i)
+        core.booked(client, KEY, when=soon, minutes=1)
+        done = core.booked(client, KEY, when=soon - timedelta(days=1), minutes=1)
         record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
                user=core.staff["practitioner"], acknowledgement_note="second session this week, as planned")
     db.session.commit()

@@ -2,7 +2,7 @@
 recorded with its notes, what could be taken is taken, the rest is a stock exception on the stock clerk's dashboard
 and in ``clinicadmin check``; the clerk receives stock and assigns it, once, and the ledger and check agree again.
 Everything through HTTP, on SQLite and PostgreSQL."""
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, StockException, StockLot, StockMovement, StockUsage, Treatment
@@ -12,7 +12,7 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount, notes="Calm session; mild redness after."):
-    return {"performed_at": datetime.now().strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
+    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
             "details-amount": str(amount), "notes": notes, "acknowledgement_note": ""}
 
 

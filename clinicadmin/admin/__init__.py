@@ -4,11 +4,12 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..headers import csp_nonce
-from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Role,
-                      StockLot, StockMovement, Supplier, Treatment, User)
+from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Resource,
+                      Role, StockLot, StockMovement, Supplier, TimeOff, Treatment, User, WorkingHours)
 from ..plugins import PluginError
 from .base import RoleRequired
 from .calendar import CalendarView
+from .book_setup import ResourceView, TimeOffView, WorkingHoursView
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
@@ -70,6 +71,10 @@ def init_admin(app, registry):
     admin.add_view(CertificationView(Certification, s, name="Certifications", endpoint="certification",
                                      category="Clinic"))
     admin.add_view(LocationView(Location, s, name="Locations", endpoint="location", category="Clinic"))
+    admin.add_view(ResourceView(Resource, s, name="Rooms and devices", endpoint="resource", category="Clinic"))
+    admin.add_view(WorkingHoursView(WorkingHours, s, name="Working hours", endpoint="working_hours",
+                                    category="Clinic"))
+    admin.add_view(TimeOffView(TimeOff, s, name="Time off", endpoint="time_off", category="Clinic"))
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
-from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, SelectField, SelectFieldBase,
-                     TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, IntegerField, SelectField,
+                     SelectFieldBase, SelectMultipleField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..booking_window import within_booking_window
 from ..forms import ClientField, ProductField
@@ -34,6 +34,16 @@ class BookForm(OnceForm):
     # InputRequired, not DataRequired: a time that cannot be read keeps its own message ("Not a valid datetime").
     scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M",
                                       validators=[InputRequired(), within_booking_window])
+    duration_minutes = IntegerField(
+        "Minutes", validators=[Optional(), NumberRange(min=1, max=24 * 60)],
+        description="How long the session lasts; leave empty for the modality's usual length.")
+    resources = SelectMultipleField(
+        "Rooms and devices", coerce=int, validators=[Optional()],
+        description="Leave empty to take the first free room (and device) the modality needs.")
+    confirm_outside_hours = BooleanField(
+        "Confirm outside working hours (managers)",
+        description="A booking outside the practitioner's working hours or on their time off needs a manager's "
+                    "confirmation; it is audited.")
     notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000)])
     course = HiddenField()
 

@@ -11,7 +11,7 @@ from ..audit import audit_read
 from ..clock import from_local, local, now, shown
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
-from ..models import Client, Course, Location, ScreeningFinding, Treatment, User
+from ..models import Client, Course, Location, Resource, ScreeningFinding, Treatment, User
 from ..booking_window import recording_window_problem
 from ..clock import local_today
 from ..stock import usable_lots
@@ -126,6 +126,13 @@ def _practitioner_choices(modality, day):
     return [("", "Choose a practitioner")] + choices
 
 
+def _resources():
+    query = (db.select(Resource, Location.name).join(Location, Location.id == Resource.location_id)
+             .where(Resource.active.is_(True), Location.active.is_(True)).order_by(Location.name, Resource.name))
+    label = registry().resource_kind_label
+    return [(r.id, f"{r.name} ({label(r.kind)}, {where})") for r, where in db.session.execute(query)]
+
+
 class TreatmentDeskView(SecuredView):
     """Book a treatment, see its screening, acknowledge or override findings, record it, print its aftercare."""
 
@@ -163,6 +170,9 @@ class TreatmentDeskView(SecuredView):
         # Every practitioner is a valid answer to the select itself; certification is checked below, in words.
         form.practitioner.choices = [("", "")] + [(u.id, str(u)) for u in practitioners()]
         course = None
+        form.resources.choices = _resources()
+        if not user_has_role("admin", "manager"):
+            del form.confirm_outside_hours  # a manager's confirmation: nobody else is offered it
         if request.method == "GET":
             if current_user.location_id:
                 form.location.data = current_user.location_id
@@ -208,6 +218,9 @@ class TreatmentDeskView(SecuredView):
                     client=form.client.data, modality=form.modality.data, practitioner=practitioner,
                     location=db.session.get(Location, form.location.data), scheduled_at=scheduled_at,
                     notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
+                    duration_minutes=form.duration_minutes.data,
+                    resources=[db.session.get(Resource, i) for i in form.resources.data or ()],
+                    confirm_outside_hours="confirm_outside_hours" in form and form.confirm_outside_hours.data,
                 )
             except AlreadyDone as exc:
                 flash(str(exc), "warning")

@@ -1,5 +1,6 @@
 """The core's models, one module per aggregate."""
 from .audit import AuditChain, AuditEvent
+from .booking import BookingSlot, Resource, TimeOff, TreatmentResource, WorkingHours
 from .clients import Client, Consent, HealthEntry
 from .inventory import (MOVEMENT_REASONS, Product, StockException, StockLot, StockMovement, Stocktake, StocktakeLine,
                         StockUsage, Supplier)
@@ -10,8 +11,8 @@ from .staff import ROLES, Certification, Role, User
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditChain", "AuditEvent", "Client", "Consent", "HealthEntry", "Product", "StockException", "StockLot",
-    "StockMovement", "Stocktake",
+    "AuditChain", "AuditEvent", "BookingSlot", "Resource", "TimeOff", "TreatmentResource", "WorkingHours",
+    "Client", "Consent", "HealthEntry", "Product", "StockException", "StockLot", "StockMovement", "Stocktake",
     "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
     "Setting", "FormSubmission", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
 ]

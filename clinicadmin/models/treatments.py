@@ -67,6 +67,11 @@ class Treatment(db.Model):
     course = db.relationship("Course", back_populates="treatments")
     scheduled_at = db.Column(UTCDateTime, nullable=False, index=True)
     performed_at = db.Column(UTCDateTime, index=True)
+    #: when the session ends (its start plus the booked duration), and the span its practitioner, rooms and devices
+    #: are taken, with the modality's preparation before and clean-up after
+    ends_at = db.Column(UTCDateTime)
+    busy_from = db.Column(UTCDateTime)
+    busy_until = db.Column(UTCDateTime)
     status = db.Column(db.String(20), nullable=False, default="booked", index=True)
     screening_status = db.Column(db.String(20), index=True)
     #: the number of the latest screening run (a run may find nothing, so it cannot be read off the findings)
@@ -100,6 +105,7 @@ class Treatment(db.Model):
         "ScreeningFinding", back_populates="treatment", order_by="ScreeningFinding.id", cascade="all, delete-orphan"
     )
     stock_movements = db.relationship("StockMovement", back_populates="treatment", order_by="StockMovement.id")
+    resources = db.relationship("TreatmentResource", order_by="TreatmentResource.kind", cascade="all")
 
     @property
     def state_label(self):

@@ -33,6 +33,7 @@ def register_modality():
         key=KEY, label="Cosmetic acupuncture",
         description="Body acupuncture followed by face needling with fine facial needles; usually a course.",
         default_sessions=10, min_interval_setting="cosmetic_acupuncture.min_interval_days",
+        duration_minutes=75, prep_minutes=5, cleanup_minutes=10, resources=("treatment_room",),
         consent_text=(
             "I understand that cosmetic acupuncture places fine sterile single-use needles in the body and face; that "
             "slight bleeding, bruising or soreness where a needle was are common and pass; that fainting, infection "

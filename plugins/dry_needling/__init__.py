@@ -24,6 +24,7 @@ def register_modality():
         key=KEY, label="Dry needling",
         description="Fine needles into myofascial trigger points to release muscle tension.",
         default_sessions=4, min_interval_setting="dry_needling.min_interval_days",
+        duration_minutes=45, prep_minutes=5, cleanup_minutes=5, resources=("treatment_room",),
         consent_text=(
             "I understand that dry needling places fine sterile single-use needles into muscles; that a brief twitch, "
             "soreness for a day or two and small bruises are common; that fainting and infection are rare, and that a "

@@ -24,6 +24,7 @@ def register_modality():
         description="Lymphatic drainage, sinus pressure points and sculpting of face, neck, shoulders, head, arms "
                     "and hands.",
         default_sessions=6, min_interval_setting="facial_massage.min_interval_days",
+        duration_minutes=60, prep_minutes=5, cleanup_minutes=10, resources=("treatment_room",),
         consent_text=(
             "I understand that facial massage and lymphatic drainage work the skin and muscles of the face and neck "
             "by hand; that brief redness is common; and that I must tell the practitioner about fillers, botulinum "

@@ -2,7 +2,7 @@
 
 Sources: shared/domain/MODALITIES.md (seeds 002 and 004, plus clinical sources). Waiting periods are settings.
 """
-from clinicadmin.plugin_api import Consumption, Modality, hookimpl
+from clinicadmin.plugin_api import Consumption, Modality, ResourceKind, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
 from .demo import add_demo
@@ -27,12 +27,20 @@ def register_modality():
         key=KEY, label="Microneedling",
         description="Collagen induction with a pen, roller or mesoscooter; 3 to 5 sessions.",
         default_sessions=4, min_interval_setting="microneedling.min_interval_days",
+        duration_minutes=60, prep_minutes=10, cleanup_minutes=15,
+        resources=("treatment_room", "microneedling_pen"),
         consent_text=(
             "I understand that microneedling makes many small punctures in the skin to stimulate collagen, that "
             "redness and slight swelling for a few days are expected, and that infection, pigment change or "
             "scarring are rare risks. I have disclosed my health history, medications and recent procedures."
         ),
     )
+
+
+@hookimpl
+def register_resource_kinds():
+    return [ResourceKind("microneedling_pen", "Microneedling pen",
+                         "An automated pen; cleaned and reassembled with a new cartridge between clients.")]
 
 
 @hookimpl

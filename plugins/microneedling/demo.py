@@ -13,6 +13,8 @@ def add_demo(demo, key):
     roller = demo.product("MN-ROLL-05", "Derma roller 0.5 mm", "roller", "roller", 1, single_use=True,
                           reorder_level=2, unit_cost="12.00")
     demo.lot(roller, "R-0915", 500, 4)
+    for name in ("Pen A (Dermapen)", "Pen B (Dermapen)"):
+        demo.resource("microneedling_pen", name)
     if demo.has_treatments(key):
         return
     serum = db.session.execute(db.select(Product).where(Product.sku == "SER-HA-30")).scalar_one_or_none()

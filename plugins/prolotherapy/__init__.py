@@ -31,6 +31,7 @@ def register_modality():
         key=KEY, label="Prolotherapy",
         description="Dextrose injections to stimulate collagen and strengthen tissue; a course of 3 to 6 sessions.",
         default_sessions=4, min_interval_setting="prolotherapy.min_interval_days", requires=("injections",),
+        duration_minutes=30, prep_minutes=10, cleanup_minutes=10, resources=("treatment_room",),
         consent_text=(
             "I understand that prolotherapy injects a dextrose solution to cause a controlled healing reaction; that "
             "pain, stiffness and swelling for a few days are expected; that bruising, infection, nerve irritation and "
