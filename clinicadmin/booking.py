@@ -173,14 +173,14 @@ def take(treatment, *, span, resources):
         slots.append(TreatmentResource(treatment_id=treatment.id, resource_id=resource.id, kind=kind))
         slots.append(BookingSlot(treatment_id=treatment.id, resource_id=resource.id,
                                  busy_from=span.busy_from, busy_until=span.busy_until))
+    # Read before the flush: after a refused flush the session must be rolled back before it reads anything.
+    ids = (treatment.practitioner_id, treatment.client_id, treatment.location_id, [r.id for r in resources.values()])
     db.session.add_all(slots)
     try:
         db.session.flush()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        ids = (treatment.practitioner_id, treatment.client_id, treatment.location_id,
-               [r.id for r in resources.values()])
         db.session.rollback()
         raise BookingConflict(*_named_after_the_fact(*ids, span)) from None
 

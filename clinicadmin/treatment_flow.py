@@ -20,7 +20,7 @@ from .clock import now, shown
 from .extensions import db
 from .first_session import note_performed, recompute
 from .input_policy import real_text
-from .models import StockLot, Treatment
+from .models import BookingSlot, StockLot, Treatment, TreatmentResource
 from .plugin_api import Consumption
 from .plugins import registry
 from .screening import screen, summarise
@@ -200,22 +200,37 @@ def _label(treatment):
     return f"{treatment.client} on {shown(treatment.scheduled_at, treatment.location)}"
 
 
-def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=None, expected_at=None):
-    """Move a booked treatment to another time, practitioner or location (any of them); screening runs again as
-    of the new day, and the move is audited with before and after. ``expected_at`` is the time the person moving it
-    saw (a calendar's drag): a booking moved by someone else meanwhile is refused, not moved twice. Commits."""
+def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=None, expected_at=None,
+               confirm_outside_hours=False):
+    """Move a booked treatment to another time, practitioner or location (any of them), keeping its length; it is
+    checked as a new booking is (the booking window, working hours, conflicts, a room or device of each kind it needs
+    at the new location) and screened again as of the new day, and the move is audited with before and after.
+    ``expected_at`` is the time the person moving it saw (a calendar's drag): a booking moved by someone else
+    meanwhile is refused, not moved twice. Commits."""
     _require_booked(treatment)
     if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
         raise TreatmentRejected(outside)
-    before = _placement(treatment)
-    seen_at = expected_at or treatment.scheduled_at
     if (scheduled_at, practitioner.id, location.id) == (treatment.scheduled_at, treatment.practitioner_id,
                                                          treatment.location_id):
         raise TreatmentRejected("That is where the booking is already; nothing was changed.")
+    minutes = (int((treatment.ends_at - treatment.scheduled_at).total_seconds() // 60) if treatment.ends_at
+               else None)
+    try:
+        span = booking.span_of(treatment.modality, scheduled_at, minutes)
+    except booking.BookingConflict as exc:
+        raise TreatmentRejected(*exc.messages) from None
+    off_hours = outside_hours(practitioner, location, span.busy_from, span.busy_until)
+    if off_hours and not (confirm_outside_hours and user.role_names & OVERRIDE_ROLES):
+        raise TreatmentRejected(off_hours + " A manager may confirm a booking outside working hours.")
+    before = _placement(treatment)
+    seen_at = expected_at or treatment.scheduled_at
     old_practitioner, old_location = treatment.practitioner_id, treatment.location_id
+    kept = [taken.resource for taken in treatment.resources if taken.resource.location_id == location.id]
+    booking.hold_the_book()
     if not change_once(treatment, lambda c: (*_booked(c), c.scheduled_at == seen_at,
                                              c.practitioner_id == old_practitioner, c.location_id == old_location),
-                       scheduled_at=scheduled_at, practitioner_id=practitioner.id, location_id=location.id):
+                       scheduled_at=scheduled_at, practitioner_id=practitioner.id, location_id=location.id,
+                       **booking.times_of(span)):
         db.session.rollback()
         db.session.refresh(treatment)
         if treatment.status == "booked" and treatment.archived_at is None:
@@ -225,10 +240,31 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
                                     "if it still needs to move.")
         raise TreatmentRejected(why_not_booked(treatment))
     treatment.practitioner, treatment.location = practitioner, location
+    try:
+        # Its own time is given up first, so that it does not conflict with itself; the rooms it had at this
+        # location are kept where they are still free.
+        booking.release(treatment)
+        db.session.execute(db.delete(TreatmentResource).where(TreatmentResource.treatment_id == treatment.id))
+        db.session.expire(treatment, ["resources"])
+        busy = set(db.session.execute(db.select(BookingSlot.resource_id).where(
+            BookingSlot.resource_id.in_([r.id for r in kept]), BookingSlot.busy_from < span.busy_until,
+            BookingSlot.busy_until > span.busy_from)).scalars()) if kept else set()
+        taken = booking.resources_for(treatment.modality, location, [r for r in kept if r.id not in busy], span)
+        found = booking.conflicts(practitioner=practitioner, client=treatment.client, resources=taken.values(),
+                                  span=span, location=location)
+        if found:
+            raise booking.BookingConflict(*found)
+        booking.take(treatment, span=span, resources=taken)
+    except booking.BookingConflict as exc:
+        db.session.rollback()
+        raise TreatmentRejected(*exc.messages) from None
     screen(treatment, "booking")
-    audit("treatment.reschedule", obj=treatment, client_id=treatment.client_id,
-          detail={"before": before, "after": _placement(treatment), "reason": (reason or "").strip()[:255] or None,
-                  "screening": treatment.screening_status})
+    detail = {"before": before, "after": _placement(treatment), "reason": (reason or "").strip()[:255] or None,
+              "screening": treatment.screening_status,
+              "resources": {kind: r.id for kind, r in sorted(taken.items())}}
+    if off_hours:
+        detail["outside_hours_confirmed"] = off_hours
+    audit("treatment.reschedule", obj=treatment, client_id=treatment.client_id, detail=detail)
     db.session.commit()
     return treatment
 

@@ -86,8 +86,10 @@ class Session:
         return self.request("GET", path, params=params)
 
     def token(self, page="/admin/"):
-        """The CSRF token of this session, read from ``page``."""
+        """The CSRF token of this session, read from ``page`` (or the page it redirects to: a role's home)."""
         response = self.get(page)
+        if response.status in (301, 302, 303) and response.headers.get("Location", "").startswith(("/", self.base_url)):
+            response = self.get(response.headers["Location"].removeprefix(self.base_url))
         match = CSRF_RE.search(response.text)
         assert match, f"no CSRF token on {page} ({response.status})"
         return match.group(1) or match.group(2)

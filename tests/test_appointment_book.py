@@ -213,3 +213,53 @@ def test_a_location_without_a_zone_uses_the_clinics(app, desk, login):
     page = _text(login("front_desk").get(f"/admin/calendar/?location={desk.location.id}"))
     assert "America/Sao_Paulo" in page
     assert db.session.get(Location, desk.location.id).time_zone is None
+
+
+def test_a_move_onto_a_taken_time_is_refused_naming_it_and_the_old_time_is_freed(app, desk, login, staff):
+    moving = desk.booked(desk.client(first="Mover", consents=[KEY]), KEY, when=_at(desk, 9), minutes=45)
+    desk.booked(desk.client(first="Holder", last="Stays", consents=[KEY]), KEY, when=_at(desk, 11))
+    http = login("front_desk")
+    form = {"practitioner": str(staff["practitioner"].id), "location": str(desk.location.id)}
+    refused = http.post(f"/admin/desk/{moving.id}/move",
+                        data={**form, "scheduled_at": f"{desk.tomorrow.isoformat()}T10:30"})
+    assert refused.status_code == 200
+    assert "Test practitioner is booked 11:00–12:00" in _text(refused) and "for H.S." in _text(refused)
+    db.session.expire_all()
+    assert db.session.get(Treatment, moving.id).scheduled_at == _at(desk, 9)
+    # Moved later in the day: it keeps its 45 minutes, and its old time is free for someone else.
+    assert http.post(f"/admin/desk/{moving.id}/move",
+                     data={**form, "scheduled_at": f"{desk.tomorrow.isoformat()}T14:00"}).status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Treatment, moving.id)
+    assert (moved.scheduled_at, moved.ends_at) == (_at(desk, 14), _at(desk, 14, 45))
+    other = desk.booked(desk.client(first="Takes", consents=[KEY]), KEY, when=_at(desk, 9))
+    assert other.status == "booked"
+
+
+def test_two_moves_into_one_time_at_once_move_one(app, desk, login, staff):
+    import threading
+
+    from concurrency import same_browser
+
+    first = desk.booked(desk.client(first="Uno", consents=[KEY]), KEY, when=_at(desk, 9))
+    second = desk.booked(desk.client(first="Dos", consents=[KEY]), KEY, when=_at(desk, 10))
+    http = login("front_desk")
+    target = {"scheduled_at": f"{desk.tomorrow.isoformat()}T15:00", "practitioner": str(staff["practitioner"].id),
+              "location": str(desk.location.id), "csrf_token": http.token()}
+    twins, answers, start = [same_browser(http), same_browser(http)], [None, None], threading.Barrier(2)
+
+    def move(i, treatment_id):
+        start.wait()
+        answers[i] = twins[i].post(f"/admin/desk/{treatment_id}/move", data=dict(target))
+
+    threads = [threading.Thread(target=move, args=(i, t.id)) for i, t in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(a.status_code for a in answers) == [200, 302]
+    assert "Test practitioner is booked 15:00–16:00" in _text(next(a for a in answers if a.status_code == 200))
+    db.session.expire_all()
+    at_three = [t for t in (db.session.get(Treatment, first.id), db.session.get(Treatment, second.id))
+                if t.scheduled_at == _at(desk, 15)]
+    assert len(at_three) == 1

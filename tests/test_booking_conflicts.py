@@ -109,6 +109,7 @@ def test_twenty_front_desks_booking_one_practitioner_and_slot_book_once(core, lo
 
 
 def test_a_booking_lasts_the_modalitys_time_or_the_one_booked(core, login, day):
+    core.certify("practitioner", ROOMED)
     http = login("front_desk")
     assert http.post("/admin/desk/book", data=_book_form(core, core.client(), day, ROOMED)).status_code == 302
     assert http.post("/admin/desk/book", data=_book_form(core, core.client(first="Two"), day + timedelta(hours=2),
@@ -195,7 +196,8 @@ def test_cancelled_and_archived_bookings_free_their_time(core, login, day):
     first = core.booked(core.client(first="Gone"), KEY, when=day)
     with pytest.raises(TreatmentRejected, match="Test practitioner is booked"):
         core.booked(core.client(first="Wait"), KEY, when=day)
-    assert http.post(f"/admin/desk/{first.id}/cancel", data={"reason": "client rang"}).status_code == 302
+    assert http.post(f"/admin/desk/{first.id}/cancel", data={"reason": "client rang", "by": "client"}
+                     ).status_code == 302
     second = core.booked(core.client(first="Wait"), KEY, when=day)
     archive(second, user=core.staff["manager"], reason="entered in error")
     third = core.booked(core.client(first="Third"), KEY, when=day)

@@ -43,7 +43,7 @@ def _booked():
 
 def test_the_menus_book_a_treatment_opens_the_booking_form(core, login):
     desk = login("front_desk")
-    home = desk.get("/admin/").get_data(as_text=True)
+    home = desk.get("/admin/", follow_redirects=True).get_data(as_text=True)  # the front desk's home
     link = re.search(r'<a class="dropdown-item[^"]*" href="([^"]+)">\s*Book a treatment</a>', home)  # the menu
     page = desk.get(link.group(1))
     assert page.status_code == 200, link.group(1)

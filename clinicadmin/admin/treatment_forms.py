@@ -57,6 +57,10 @@ class RescheduleForm(PolicyFlaskForm):
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
     reason = TextAreaField("Why it moves", validators=[Optional(), Length(max=255)],
                            description="Optional: the client asked, the practitioner is away ...")
+    confirm_outside_hours = BooleanField(
+        "Confirm outside working hours (managers)",
+        description="A move outside the practitioner's working hours or onto their time off needs a manager's "
+                    "confirmation; it is audited.")
     expected_at = HiddenField()
     next = HiddenField()
 

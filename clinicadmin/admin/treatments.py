@@ -336,6 +336,8 @@ class TreatmentDeskView(SecuredView):
         form = RescheduleForm()
         form.practitioner.choices = [(u.id, str(u)) for u in practitioners()]
         form.location.choices = _active_locations()
+        if not user_has_role("admin", "manager"):
+            del form.confirm_outside_hours  # a manager's confirmation: nobody else is offered it
         if request.method == "GET":
             form.scheduled_at.data = local(treatment.scheduled_at, treatment.location).replace(tzinfo=None)
             form.practitioner.data, form.location.data = treatment.practitioner_id, treatment.location_id
@@ -346,7 +348,9 @@ class TreatmentDeskView(SecuredView):
                            practitioner=db.session.get(User, form.practitioner.data),
                            location=db.session.get(Location, form.location.data),
                            user=current_user._get_current_object(), reason=form.reason.data,
-                           expected_at=_expected(form.expected_at.data))
+                           expected_at=_expected(form.expected_at.data),
+                           confirm_outside_hours=bool(getattr(form, "confirm_outside_hours", None) and
+                                                      form.confirm_outside_hours.data))
             except TreatmentRejected as exc:
                 db.session.rollback()
                 if request.form.get("next"):  # from the calendar: say why there
