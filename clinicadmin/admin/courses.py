@@ -17,8 +17,9 @@ CLINICAL_ROLES = ("admin", "manager", "practitioner")
 def _book_next(view, context, model, name):
     if model.sessions_remaining <= 0:
         return "complete"
-    return Markup('<a href="{}">Book next session</a>').format(
-        url_for("treatment_desk.book", client_id=model.client_id, course_id=model.id))
+    return Markup('<a href="{}">Book next session</a> · <a href="{}">find a time</a>').format(
+        url_for("treatment_desk.book", client_id=model.client_id, course_id=model.id),
+        url_for("treatment_desk.find_time", client_id=model.client_id, course_id=model.id, modality=model.modality))
 
 
 class CourseView(AuditedClientViewMixin, SecuredModelView):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
-from wtforms import (BooleanField, DateTimeLocalField, FormField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FormField, HiddenField, IntegerField, SelectField,
                      SelectFieldBase, SelectMultipleField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -63,6 +63,15 @@ class RescheduleForm(PolicyFlaskForm):
                     "confirmation; it is audited.")
     expected_at = HiddenField()
     next = HiddenField()
+
+
+class FindTimeForm(PolicyPlainForm):
+    """Find a time (read from the query string): for whom, what, where, from which day."""
+
+    client = ClientField("Client", validators=[DataRequired()])
+    modality = SelectField("Modality", validators=[DataRequired()])
+    location = SelectField("Location", coerce=int, validators=[DataRequired()])
+    first_day = DateField("From", validators=[Optional()], description="The next 14 days from this day (today if empty).")
 
 
 class RecordBaseForm(PolicyFlaskForm):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from ..audit import audit_read
 from ..clock import from_local, local, now, shown
+from ..find_time import openings
 from ..extensions import db
 from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Resource, ScreeningFinding, Treatment, User
@@ -24,8 +25,8 @@ from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, arch
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
-from .treatment_forms import (BookForm, RescheduleForm, chosen_lot_ids, details_for_display, details_from_form,
-                              fill_lot_choices, record_form_class)
+from .treatment_forms import (BookForm, FindTimeForm, RescheduleForm, chosen_lot_ids, details_for_display,
+                              details_from_form, fill_lot_choices, record_form_class)
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +324,33 @@ class TreatmentDeskView(SecuredView):
         return self._step(treatment_id, lambda: cancel(
             treatment, reason=self._text("reason", 255), by=request.form.get("by", ""),
             user=current_user._get_current_object()), "Booking cancelled; it stays on record.")
+
+    @expose("/find")
+    def find_time(self):
+        """Find a time: the next openings for a client and a modality (certified practitioner, rooms and devices,
+        the client free, within hours, the course's interval kept), each a link to the booking form filled in."""
+        form = FindTimeForm(request.args)
+        reg = registry()
+        form.modality.choices = [("", "Choose a modality")] + reg.modality_choices()
+        form.location.choices = _active_locations()
+        if not request.args.get("location") and current_user.location_id:
+            form.location.data = current_user.location_id
+        if request.args.get("client_id") and not request.args.get("client"):
+            form.client.data = form.client.loader.get_one(request.args["client_id"])
+        found, searched = [], False
+        course = _course(request.args.get("course_id"))
+        if request.args.get("client") and form.validate() and form.modality.data in reg.modalities:
+            location = db.session.get(Location, form.location.data)
+            client = form.client.data
+            if course is not None and (course.client_id != client.id or course.modality != form.modality.data):
+                course = None
+            found = openings(client, form.modality.data, locations=[location], first_day=form.first_day.data,
+                             course=course)
+            searched = True
+            audit_read("client.view", obj=client, client_id=client.id,
+                       detail={"form": "find a time", "modality": form.modality.data, "openings": len(found)})
+        return self.render("admin/find_time.html", form=form, found=found, searched=searched, course=course,
+                           modality_label=reg.modality_label, resource_label=reg.resource_kind_label)
 
     @expose("/<int:treatment_id>/move", methods=("GET", "POST"))
     @policy_form_view
