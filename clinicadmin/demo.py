@@ -12,7 +12,8 @@ from pathlib import Path
 from flask import current_app
 from flask_security import hash_password
 
-from .clock import from_local, local_today
+from .certified import scopes_needed
+from .clock import day_bounds, from_local, local_date, local_today
 from .extensions import db
 from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Resource, Role, StockLot,
                      Supplier, TimeOff, Treatment, WorkingHours)
@@ -25,6 +26,7 @@ DEMO_STAFF = [
     ("manager@example.com", "Morgan Reyes", ["manager"]),
     ("practitioner@example.com", "Mei Lin, R.Ac.", ["practitioner"]),
     ("practitioner2@example.com", "Sam Okafor", ["practitioner"]),
+    ("practitioner3@example.com", "Noor Haddad", ["practitioner"]),
     ("frontdesk@example.com", "Priya Shah", ["front_desk"]),
     ("stock@example.com", "Jordan Blake", ["stock_clerk"]),
 ]
@@ -104,22 +106,24 @@ class DemoContext:
             db.session.flush()
         return found
 
-    def booking(self, client, modality, when, practitioner=None):
+    def booking(self, client, modality, when, practitioner=None, location=None):
         """Book and screen a treatment as the booking page does, at ``when`` or the next time the book allows: half
         an hour later while someone or something is taken, the day before (or after, for a future booking) at
         opening time when the practitioner does not work then."""
         from .treatment_flow import TreatmentRejected, book
 
         practitioner = practitioner or self.practitioners[0]
-        past = when.date() <= self.today
+        location = location or self.location
+        past = local_date(when, location) <= self.today
         for _ in range(80):
             try:
-                return book(client=client, modality=modality, practitioner=practitioner, location=self.location,
+                return book(client=client, modality=modality, practitioner=practitioner, location=location,
                             scheduled_at=when, user=practitioner)
             except TreatmentRejected as exc:
                 text = str(exc)
                 if "working hours" in text:
-                    when = datetime.combine(when.date() + timedelta(days=-1 if past else 1), time(10, 0))
+                    day = local_date(when, location) + timedelta(days=-1 if past else 1)
+                    when = from_local(datetime.combine(day, time(10, 0)), location)
                 elif any(taken in text for taken in ("is booked", "already has a booking", "is free")):
                     when += timedelta(minutes=30)
                 else:
@@ -248,8 +252,63 @@ def load_demo(today=None):
         db.session.add(TimeOff(user=practitioners[1], first_day=today + timedelta(days=8),
                                last_day=today + timedelta(days=10), reason="Training course"))
     reg.pm.hook.demo_data(demo=demo)
+    harbour = _second_location(demo, practitioners)
+    db.session.commit()  # a booking refused below rolls its own transaction back, and must not take these with it
+    _a_week_ahead(demo, [(location, practitioners[:2]), (harbour, practitioners[2:])])
     db.session.commit()
     return created
+
+
+#: the second demo location, an ocean away: its days, hours and times are New York's
+HARBOUR = ("Harbour Street Clinic", "88 Harbour Street, Brooklyn", "America/New_York")
+
+
+def _second_location(demo, practitioners):
+    """Harbour Street, in New York: two rooms, and the third practitioner at home there with the demo week."""
+    name, address, zone_name = HARBOUR
+    harbour = db.session.execute(db.select(Location).where(Location.name == name)).scalar_one_or_none()
+    if harbour is None:
+        harbour = Location(name=name, address=address, time_zone=zone_name)
+        db.session.add(harbour)
+        db.session.flush()
+    # One of each kind of room and device the plugins register, and a second treatment room.
+    wanted = [(kind, f"Harbour {spec.label.lower()}") for kind, spec in sorted(registry().resource_kinds.items())]
+    if "treatment_room" in registry().resource_kinds:
+        wanted.append(("treatment_room", "Harbour treatment room 2"))
+    for kind, room in wanted:
+        if db.session.execute(db.select(Resource.id).where(Resource.location_id == harbour.id,
+                                                           Resource.name == room)).first() is None:
+            db.session.add(Resource(location=harbour, kind=kind, name=room, active=True))
+    for practitioner in practitioners[2:]:
+        practitioner.location = harbour
+        _working_week(practitioner, harbour)
+    db.session.flush()
+    return harbour
+
+
+def _a_week_ahead(demo, teams):
+    """A realistic week from tomorrow: at each location, each practitioner's day holds a few sessions of the
+    modalities they are certified for, with the demo's clients (made once: skipped when the week is booked)."""
+    start, _ = day_bounds(demo.today + timedelta(days=1), demo.location)
+    _, end = day_bounds(demo.today + timedelta(days=6), demo.location)
+    if db.session.execute(db.select(db.func.count(Treatment.id)).where(
+            Treatment.scheduled_at >= start, Treatment.scheduled_at < end)).scalar() >= 20:
+        return
+    rng = random.Random(2026)
+    keys = sorted(registry().modalities)
+    clients = iter(rng.sample(demo.clients, len(demo.clients)) * 4)
+    for location, team in teams:
+        for offset in range(1, 6):
+            day = demo.today + timedelta(days=offset)
+            for practitioner in team:
+                held = {c.scope for c in practitioner.certifications}
+                mine = [key for key in keys if set(scopes_needed(key)) <= held] or keys
+                for hour in rng.sample((9, 10, 11, 14, 15, 16, 17), 3):
+                    when = from_local(datetime.combine(day, time(hour, rng.choice((0, 30)))), location)
+                    try:
+                        demo.booking(next(clients), rng.choice(mine), when, practitioner, location=location)
+                    except RuntimeError:
+                        continue  # no free time near it: the week has enough without it
 
 
 def write_logins(instance_path, created):
