@@ -12,7 +12,7 @@ from sqlalchemy.orm import defer, joinedload
 
 from .clock import day_bounds, local
 from .extensions import db
-from .models import Client, Location, Role, Treatment, User
+from .models import Client, Location, Resource, Role, Treatment, TreatmentResource, User
 from .plugins import registry
 
 SLOT_MINUTES = 15  # a grid row
@@ -56,6 +56,7 @@ class Column:
     day: date
     practitioner_id: int | None
     location_id: int | None
+    resource_id: int | None = None
     blocks: list = field(default_factory=list)
 
 
@@ -142,6 +143,36 @@ def location_day(location, day, show_cancelled=False):
     return _grid(location, columns, placed)
 
 
+def location_rooms(location, day, show_cancelled=False):
+    """The day at ``location`` by room and device: a column per active one (a booking that takes a room and a device
+    is in both), and one for bookings that take none."""
+    start, end = day_bounds(day, location)
+    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    if not show_cancelled:
+        conditions.append(Treatment.status != "cancelled")
+    treatments = _treatments(*conditions)
+    held = {}
+    if treatments:
+        for treatment_id, resource_id in db.session.execute(
+                db.select(TreatmentResource.treatment_id, TreatmentResource.resource_id)
+                .where(TreatmentResource.treatment_id.in_([t.id for t in treatments]))):
+            held.setdefault(treatment_id, []).append(resource_id)
+    rooms = db.session.execute(db.select(Resource).where(Resource.location_id == location.id,
+                                                         Resource.active.is_(True))
+                               .order_by(Resource.kind, Resource.name, Resource.id)).scalars().all()
+    label = registry().resource_kind_label
+    columns = [Column(f"{r.name} ({label(r.kind).lower()})", day, None, location.id, resource_id=r.id) for r in rooms]
+    index = {r.id: i for i, r in enumerate(rooms)}
+    if any(not held.get(t.id) or not any(r in index for r in held[t.id]) for t in treatments):
+        columns.append(Column("No room or device", day, None, location.id))
+    placed = []
+    for treatment in treatments:
+        begins = local(treatment.scheduled_at, location)
+        where = [index[r] for r in held.get(treatment.id, ()) if r in index] or [len(columns) - 1]
+        placed += [(i, treatment, begins, begins + length_of(treatment)) for i in where]
+    return _grid(location, columns, placed)
+
+
 def practitioner_week(practitioner, location, monday, show_cancelled=False):
     """The week from ``monday`` of ``practitioner``'s bookings at every location, read in ``location``'s zone."""
     start, _ = day_bounds(monday, location)
@@ -167,7 +198,9 @@ def slot_links(grid, book_url):
     pieces = []
     for column in grid.columns:
         day = column.day.isoformat()
-        base = f"{book_url}?practitioner={column.practitioner_id}&amp;location={column.location_id}&amp;at={day}T"
+        who = (f"practitioner={column.practitioner_id}" if column.practitioner_id is not None
+               else f"resource={column.resource_id}" if column.resource_id is not None else "")
+        base = f"{book_url}?{who}&amp;location={column.location_id}&amp;at={day}T"
         pieces.append(Markup("".join(
             f'<a class="cal-slot cal-r-{row} cal-s-{span}" href="{base}{t:%H:%M}" data-at="{day}T{t:%H:%M}">'
             f"{t:%H:%M}</a>" for row, t in grid.slots)))

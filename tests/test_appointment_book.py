@@ -263,3 +263,20 @@ def test_two_moves_into_one_time_at_once_move_one(app, desk, login, staff):
     at_three = [t for t in (db.session.get(Treatment, first.id), db.session.get(Treatment, second.id))
                 if t.scheduled_at == _at(desk, 15)]
     assert len(at_three) == 1
+
+
+def test_the_day_by_room_shows_each_room_and_device_with_what_takes_it(app, desk, login):
+    from clinicadmin.models import Resource
+
+    room = db.session.execute(db.select(Resource).where(Resource.location_id == desk.location.id)).scalars().first()
+    desk.booked(desk.client(first="Roomless", consents=[KEY]), KEY, when=_at(desk, 9))
+    http = login("front_desk")
+    page = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}&by=room"))
+    columns = re.findall(r'<section class="cal-col" aria-label="([^"]+)">', page)
+    assert columns[0].startswith(room.name) and columns[-1] == "No room or device"
+    # The fake modality takes no room: its booking is in the last column, and a room's empty slot books that room.
+    last = page.split('aria-label="No room or device"')[1]
+    assert "Roomless" in last
+    link = re.search(rf'href="(/admin/desk/book\?resource={room.id}&location={desk.location.id}&at=[^"]+)"', page)
+    form = _text(http.get(link.group(1)))
+    assert re.search(rf'<option selected value="{room.id}">|<option value="{room.id}" selected>', form)

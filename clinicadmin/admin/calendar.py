@@ -7,7 +7,7 @@ from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 
-from ..appointment_book import location_day, practitioner_week, slot_links
+from ..appointment_book import location_day, location_rooms, practitioner_week, slot_links
 from ..audit import audit_read
 from ..clock import local_today, zone_of
 from ..extensions import db
@@ -68,9 +68,11 @@ class CalendarView(SecuredView):
         location = _chosen_location(locations)
         today = local_today(location)
         day = _day(request.args.get("day"), today)
-        grid = location_day(location, day, show_cancelled=bool(request.args.get("cancelled")))
-        _audit(grid, {"view": "day", "location": location.id, "day": day.isoformat()})
-        return self._page("admin/calendar_day.html", grid, day=day, today=today,
+        by_room = request.args.get("by") == "room"
+        grid = (location_rooms if by_room else location_day)(location, day,
+                                                             show_cancelled=bool(request.args.get("cancelled")))
+        _audit(grid, {"view": "rooms" if by_room else "day", "location": location.id, "day": day.isoformat()})
+        return self._page("admin/calendar_day.html", grid, day=day, today=today, by_room=by_room,
                           previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
     @expose("/week")

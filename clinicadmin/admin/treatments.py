@@ -488,6 +488,9 @@ def _prefill(form, args):
         value = args.get(name, type=int)
         if value is not None and value in {key for key, _ in getattr(form, name).choices}:
             getattr(form, name).data = value
+    resource = args.get("resource", type=int)
+    if resource is not None and hasattr(form, "resources") and resource in {k for k, _ in form.resources.choices}:
+        form.resources.data = [resource]
     if args.get("at"):
         try:
             form.scheduled_at.data = datetime.strptime(args["at"], "%Y-%m-%dT%H:%M")  # noqa: DTZ007 - a wall time

@@ -62,7 +62,8 @@
     var target = new URL(slot.href, window.location.href).searchParams;
     form.action = block.dataset.move;
     form.elements.scheduled_at.value = at;
-    form.elements.practitioner.value = target.get("practitioner");
+    // A room's column keeps the booking's practitioner; a practitioner's column gives it to them.
+    form.elements.practitioner.value = target.get("practitioner") || block.dataset.practitioner;
     form.elements.location.value = target.get("location");
     form.elements.expected_at.value = block.dataset.from;
     form.submit();
