@@ -293,7 +293,7 @@ def _busy_day(app):
 
     from clinicadmin.clock import day_bounds
     from clinicadmin.extensions import db
-    from clinicadmin.models import Location, Role, Treatment, User
+    from clinicadmin.models import BookingSlot, Certification, Location, Role, Treatment, User
 
     with app.app_context():
         location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
@@ -308,19 +308,31 @@ def _busy_day(app):
             Role.name == "practitioner", User.location_id == location.id)).scalars().unique().all()
         hashed = hash_password(PASSWORD)
         for i in range(len(staff), BUSY_PRACTITIONERS):
-            staff.append(app.security.datastore.create_user(
+            user = app.security.datastore.create_user(
                 email=f"busy{i:02d}@bench.example", full_name=f"Busy Practitioner {i:02d}", password=hashed,
-                roles=[role], location=location))
+                roles=[role], location=location)
+            user.certifications = [Certification(scope=key, valid_from=BUSY_DAY - timedelta(days=900))
+                                   for key in (*MODALITIES_FOR_DAY, "injections")]
+            staff.append(user)
         db.session.flush()
         statuses = ("clear", "clear", "clear", "warnings", "blocked")
         for k in range(BUSY_BOOKINGS):
             practitioner = staff[k % BUSY_PRACTITIONERS]
             slot = k // BUSY_PRACTITIONERS  # ten an hour apart for each practitioner
-            db.session.add(Treatment(
-                client_id=1 + (k * 7) % counts(SCALE)["clients"], practitioner_id=practitioner.id, location_id=location.id,
-                modality=MODALITIES_FOR_DAY[k % len(MODALITIES_FOR_DAY)], status="booked", details={},
-                scheduled_at=start + timedelta(hours=8 + slot), screening_status=statuses[k % len(statuses)],
-                screening_run=1))
+            starts = start + timedelta(hours=8 + slot)
+            treatment = Treatment(
+                client_id=1 + (k * 7) % counts(SCALE)["clients"], practitioner_id=practitioner.id,
+                location_id=location.id, modality=MODALITIES_FOR_DAY[k % len(MODALITIES_FOR_DAY)], status="booked",
+                details={}, scheduled_at=starts, ends_at=starts + timedelta(minutes=50), busy_from=starts,
+                busy_until=starts + timedelta(minutes=50), screening_status=statuses[k % len(statuses)],
+                screening_run=1)
+            db.session.add(treatment)
+            db.session.flush()
+            # The time it holds, as a booking through the form writes it.
+            db.session.add_all([BookingSlot(treatment_id=treatment.id, practitioner_id=practitioner.id,
+                                            busy_from=starts, busy_until=starts + timedelta(minutes=50)),
+                                BookingSlot(treatment_id=treatment.id, client_id=treatment.client_id,
+                                            busy_from=starts, busy_until=starts + timedelta(minutes=50))])
         db.session.commit()
         return location.id
 
@@ -341,6 +353,23 @@ def run_appointment_book(app):
                                   f"/admin/calendar/?location={location_id}&day={BUSY_DAY.isoformat()}")
     return _summary(f"appointment book: a day, {BUSY_PRACTITIONERS} practitioners, {BUSY_BOOKINGS} bookings", times,
                     statements, note="HTTP GET; target 50 ms")
+
+
+def run_find_a_time(app):
+    """Find a time over the next 14 days at the busy location, through HTTP: every certified practitioner's hours
+    against the chain's booked slots."""
+    from clinicadmin.extensions import db
+
+    location_id = _busy_day(app)
+    http = app.test_client()
+    with app.app_context():
+        counter = Counter(db.engine)
+        http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
+        first = (BUSY_DAY - timedelta(days=7)).isoformat()
+        times, statements = timed(app, counter, http, "GET",
+                                  f"/admin/desk/find?client=11&modality=facial_massage&location={location_id}"
+                                  f"&first_day={first}")
+    return _summary("find a time: 14 days at the busy location", times, statements, note="HTTP GET; target 100 ms")
 
 
 def _bookings(app, workers, each, first_client):
@@ -526,6 +555,7 @@ def bench(label, app):
     for name, run in (("screening", lambda: run_screening(app)), ("booking", lambda: run_booking(app)),
                       ("record", lambda: run_recording(app)),
                       ("appointment book", lambda: run_appointment_book(app)),
+                      ("find a time", lambda: run_find_a_time(app)),
                       ("start-up", lambda: run_startup(uri))):
         if wanted(name):
             rows.append(run())
