@@ -105,11 +105,13 @@ def test_the_week_shows_a_practitioners_bookings_by_day(app, desk, login, staff)
 
 
 def test_the_day_sheet_prints_every_booking_and_is_audited(app, desk, login):
+    login("manager").post("/admin/settings/", data={"core.clinic_phone": "+81 3 5555 0100"})
     client = desk.client(first="Sheet", last="Reader", consents=[KEY])
     desk.booked(client, KEY, when=_at(desk, 13))
     page = _text(login("front_desk").get(f"/admin/calendar/sheet?location={desk.location.id}"
                                          f"&day={desk.tomorrow.isoformat()}"))
     assert "Day sheet" in page and "13:00–14:00" in page and "Sheet Reader" in page and 'id="print-button"' in page
+    assert "+81 3 5555 0100" in page  # under the clinic's letterhead
     viewed = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "calendar.view")).scalars().all()
     assert viewed and client.id in viewed[-1].detail["clients"]
 
