@@ -15,32 +15,26 @@ def _names(databases):
         return {name for (name,) in conn.execute("SELECT datname FROM pg_database")}
 
 
-def test_each_session_makes_databases_of_its_own_and_drops_them(postgres_databases):
-    one, other = PostgresDatabases(_pg_url()), PostgresDatabases(_pg_url())
-    assert one.prefix != other.prefix and one.prefix != postgres_databases.prefix
-    url = one.create("check")
-    with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT current_database()").fetchone()[0] == f"{one.prefix}_check"
-    other.create()
-    one.drop_all()
-    names = _names(other)
-    assert f"{one.prefix}_check" not in names and other.prefix in names
-    other.drop_all()
-    assert other.prefix not in _names(other)
-
-
-def test_databases_a_crashed_run_left_are_dropped_once_stale(postgres_databases):
+def test_each_session_makes_databases_of_its_own_drops_them_and_those_a_crashed_run_left(postgres_databases):
+    """(One test: each DROP DATABASE waits for a checkpoint of the server, seconds on a busy disk.)"""
+    one, other = PostgresDatabases(_pg_url()), PostgresDatabases(_pg_url())  # two runs, or two workers, at once
     crashed = PostgresDatabases(_pg_url(), started=time.time() - 7 * 3600)
-    running = PostgresDatabases(_pg_url())  # another run, going on now: not touched
+    assert len({one.prefix, other.prefix, postgres_databases.prefix}) == 3
+    url = one.create("check")
+    other.create()
     crashed.create()
-    running.create()
     try:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == f"{one.prefix}_check"
+            assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+        one.drop_all()
         PostgresDatabases(_pg_url()).drop_stale()
-        names = _names(running)
-        assert crashed.prefix not in names and running.prefix in names
+        names = _names(other)
+        assert f"{one.prefix}_check" not in names and crashed.prefix not in names
+        assert other.prefix in names  # another run's, going on now: not touched
     finally:
-        crashed.drop_all()
-        running.drop_all()
+        for databases in (one, other, crashed):
+            databases.drop_all(wait=False)
 
 
 def test_the_warning_filters_come_with_the_plugin(pytester):
