@@ -25,9 +25,11 @@ run: install
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
 	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
-## Install and run every test (PostgreSQL tests skip with a reason when it is unreachable, except in CI)
+## Install and run every test, on TEST_WORKERS processes (PostgreSQL tests skip with a reason when it is
+## unreachable, except in CI). Tests marked xdist_group share a worker (loadgroup).
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin; prints the table
 bench: install

@@ -7,6 +7,7 @@ load stops start-up with an error naming it, unless ``PLUGINS_FAIL_FAST`` is off
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -68,10 +69,12 @@ def _already_imported(init):
     target = init.resolve()
     # Only a package whose folder has the plugin folder's name (as given, or symlinks resolved) can be it: resolving
     # every loaded module's path instead would cost most of start-up.
-    tails = {(init.parent.name, init.name), (target.parent.name, target.name)}
+    tails = {os.path.join(init.parent.name, init.name), os.path.join(target.parent.name, target.name)}
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if file and tuple(Path(file).parts[-2:]) in tails and Path(file).resolve() == target:
+        # string operations: a Path per loaded module would cost more than the rest of the check
+        if (file and os.path.join(os.path.basename(os.path.dirname(file)), os.path.basename(file)) in tails
+                and Path(file).resolve() == target):
             return module
     return None
 

@@ -4,21 +4,15 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy.engine import make_url
 
 from clinicadmin.cli import backup
 from clinicadmin.extensions import db
 
 
-def _restore_postgres(dump, url):
+def _restore_postgres(dump, databases):
     import psycopg
 
-    scratch = make_url(url).set(drivername="postgresql", database="clinicadmin_restore_test")
-    admin_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS clinicadmin_restore_test")
-        conn.execute("CREATE DATABASE clinicadmin_restore_test")
-    target = scratch.render_as_string(hide_password=False)
+    target = databases.create("restore")  # an empty database of this session, beside the test database
     subprocess.run(["pg_restore", "--no-owner", "--dbname", target, str(dump)], check=True, capture_output=True)
     with psycopg.connect(target) as conn:
         return [r[0] for r in conn.execute("SELECT last_name FROM client ORDER BY last_name")]
@@ -30,7 +24,7 @@ def _restore_sqlite(copy):
     return [r[0] for r in sqlite3.connect(copy).execute("SELECT last_name FROM client ORDER BY last_name")]
 
 
-def test_a_backup_restores_with_its_data_and_secrets(core, database_url, tmp_path):
+def test_a_backup_restores_with_its_data_and_secrets(core, database_url, tmp_path, request):
     core.client(first="Kept", last="Safely")
     core.client(first="Also", last="Here")
     folder = tmp_path / "backup-1"
@@ -42,7 +36,7 @@ def test_a_backup_restores_with_its_data_and_secrets(core, database_url, tmp_pat
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
     assert manifest["revisions"] == revisions
     restored = (_restore_sqlite(folder / manifest["database"]) if manifest["backend"] == "sqlite"
-                else _restore_postgres(folder / manifest["database"], database_url))
+                else _restore_postgres(folder / manifest["database"], request.getfixturevalue("postgres_databases")))
     assert restored == ["Here", "Safely"]
 
 

@@ -17,6 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 
+# One browser and one demo clinic serve the whole module: under pytest-xdist its tests share a worker.
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM = os.environ.get("CLINICADMIN_CHROMIUM", "/usr/bin/chromium")
 
 

@@ -13,6 +13,8 @@ from clinicadmin.extensions import db
 
 FIXTURE = Path(__file__).parent / "fixtures" / "led_plugin"
 KEY = "led_therapy"
+# The distribution is built and installed once a session: under pytest-xdist these tests share a worker.
+pytestmark = pytest.mark.xdist_group("led_plugin")
 
 
 @pytest.fixture(scope="session")

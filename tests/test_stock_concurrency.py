@@ -12,8 +12,10 @@ from clinicadmin.models import StockException, StockLot, StockMovement, Treatmen
 
 WORKERS, UNITS = 20, 5
 
-WORKER = """
-import os, sys, time
+# One process imports the app and forks the racers, so that twenty start in the time of one; each racer opens its
+# own connections, says it is ready, and records when every one of them is waiting at the line.
+RACE = """
+import os, sys, time, traceback
 sys.path.insert(0, {tests!r})
 from fake_modality import FakeModality
 from clinicadmin import create_app
@@ -23,17 +25,35 @@ from clinicadmin.treatment_flow import TreatmentRejected, record
 
 app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "INSTANCE_PATH": {instance!r}, "SECRET_KEY": "x",
                   "SECURITY_PASSWORD_SALT": "y", "PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality())]}})
-with app.app_context():
-    treatment = db.session.get(Treatment, {treatment_id})
-    user = db.session.get(User, {user_id})
-    details = {{"product": {product_id}, "amount": "1"}}
-    while not os.path.exists({go!r}):
-        time.sleep(0.01)
+folder = {folder!r}
+racers = []
+for treatment_id in {treatment_ids!r}:
+    pid = os.fork()
+    if pid:
+        racers.append(pid)
+        continue
     try:
-        short = record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None, user=user)
-        print("RECORDED", "SHORT" if short else "TAKEN")
-    except TreatmentRejected as exc:
-        print("REJECTED", exc)
+        with app.app_context():
+            db.engine.dispose(close=False)  # nothing of the parent's connections
+            treatment = db.session.get(Treatment, treatment_id)
+            user = db.session.get(User, {user_id})
+            details = {{"product": {product_id}, "amount": "1"}}
+            open(os.path.join(folder, f"ready-{{treatment_id}}"), "w").close()
+            while not os.path.exists(os.path.join(folder, "go")):
+                time.sleep(0.01)
+            try:
+                short = record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None,
+                               user=user)
+                outcome = "RECORDED SHORT" if short else "RECORDED TAKEN"
+            except TreatmentRejected as exc:
+                outcome = f"REJECTED {{exc}}"
+    except BaseException:
+        outcome = traceback.format_exc()
+    with open(os.path.join(folder, f"result-{{treatment_id}}"), "w") as out:
+        out.write(outcome)
+    os._exit(0)
+for pid in racers:
+    os.waitpid(pid, 0)
 """
 
 
@@ -41,19 +61,23 @@ def test_twenty_processes_race_for_the_last_five_units(core, database_url, tmp_p
     core.lot(core.supply, "LAST", UNITS)
     treatments = [core.booked(core.client(first=f"Racer{i}", consents=["testmod"]), "testmod").id
                   for i in range(WORKERS)]
-    go = tmp_path / "go"
+    folder = tmp_path / "race"
+    folder.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")}
-    workers = [subprocess.Popen(
-        [sys.executable, "-c", WORKER.format(tests=str(Path(__file__).parent), url=database_url,
-                                             instance=str(tmp_path / "instance"), treatment_id=t,
-                                             user_id=core.staff["practitioner"].id, product_id=core.supply.id,
-                                             go=str(go))],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for t in treatments]
-    time.sleep(3)  # let them start up and wait at the line
-    go.touch()
-    outcomes = [w.communicate(timeout=240) for w in workers]
-    results = [out.strip() for out, _ in outcomes]
-    assert all(r.startswith(("RECORDED", "REJECTED")) for r in results), [err[-2000:] for _, err in outcomes]
+    race = subprocess.Popen(
+        [sys.executable, "-c", RACE.format(tests=str(Path(__file__).parent), url=database_url,
+                                           instance=str(tmp_path / "instance"), folder=str(folder),
+                                           treatment_ids=treatments, user_id=core.staff["practitioner"].id,
+                                           product_id=core.supply.id)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while len(list(folder.glob("ready-*"))) < WORKERS and race.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (folder / "go").touch()
+    _, err = race.communicate(timeout=240)
+    assert len(list(folder.glob("ready-*"))) == WORKERS, err[-3000:]
+    results = [(folder / f"result-{t}").read_text().strip() for t in treatments]
+    assert all(r.startswith(("RECORDED", "REJECTED")) for r in results), results
     assert results.count("RECORDED TAKEN") == UNITS, results
     assert results.count("RECORDED SHORT") == WORKERS - UNITS, results
     db.session.expire_all()
