@@ -296,6 +296,8 @@ def _a_week_ahead(demo, teams):
         return
     rng = random.Random(2026)
     keys = sorted(registry().modalities)
+    if not keys:
+        return  # no modality loaded: nothing to book
     clients = iter(rng.sample(demo.clients, len(demo.clients)) * 4)
     for location, team in teams:
         for offset in range(1, 6):

@@ -125,8 +125,21 @@ def new_client(server, first, last, conditions=()):
     return with_db(server, make)
 
 
+def quiet_weekday(weeks=3):
+    """A Monday to Friday some weeks ahead, past the demo's booked week and its practitioners' time off."""
+    day = datetime.now(UTC).date() + timedelta(weeks=weeks)
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return day
+
+
+BOOKED_HOURS = iter([*range(9, 12), *range(14, 18)] * 3)
+
+
 def book(page, client_id, modality):
+    """Book through the form at the next free hour of a quiet day, within the demo's working hours."""
     page.goto(f"{page.server.url}/admin/desk/book?client_id={client_id}")
+    page.fill("#scheduled_at", f"{quiet_weekday().isoformat()}T{next(BOOKED_HOURS):02d}:00")
     page.select_option("#modality", modality)
     # Without a script the form lists who is certified for the modality once asked; the first of them is chosen.
     page.click("button:has-text('Show practitioners certified')")
@@ -228,21 +241,20 @@ def test_a_stock_clerk_cannot_reach_client_pages(page):
 def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointment_book(page):
     """The front desk's day from its home, the appointment book: book from an empty slot, move the booking by
     dragging it, cancel it with who and why; and mark a booking whose time has passed as a no-show."""
-    from zoneinfo import ZoneInfo
-
     from clinicadmin.models import Location, Treatment, User
+    from clinicadmin.treatment_flow import TreatmentRejected
     from clinicadmin.treatment_flow import book as book_flow
 
     client_id = new_client(page.server, "Cora", "Calendar")
-    zone = with_db(page.server, lambda db: db.session.execute(db.select(Location.time_zone)).scalars().first())
-    tomorrow = (datetime.now(ZoneInfo(zone)) + timedelta(days=1)).date().isoformat()
+    # A quiet day (the demo books the week ahead), within the practitioners' hours (09:00-13:00, 13:30-19:00).
+    day = quiet_weekday(weeks=2).isoformat()
     log_in(page, "frontdesk@example.com")
     page.wait_for_url("**/admin/calendar/**")
-    page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    page.goto(f"{page.server.url}/admin/calendar/?day={day}")
     column = page.locator(".cal-col[aria-label='Mei Lin, R.Ac.']")
-    column.locator(f".cal-slot[data-at='{tomorrow}T18:30']").click()
+    column.locator(f".cal-slot[data-at='{day}T16:30']").click()
     page.wait_for_url("**/admin/desk/book?**")
-    assert page.input_value("#scheduled_at") == f"{tomorrow}T18:30"
+    assert page.input_value("#scheduled_at") == f"{day}T16:30"
     page.click("#s2id_client")
     page.keyboard.type("Calendar")
     page.wait_for_selector(".select2-result-selectable")
@@ -252,17 +264,17 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     page.wait_for_url("**/admin/desk/*")
     treatment_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
-    page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    page.goto(f"{page.server.url}/admin/calendar/?day={day}")
     block = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
-    assert "18:30" in block.inner_text()
+    assert "16:30" in block.inner_text()
     shot(page, "appointment-book.png")
     page.once("dialog", lambda dialog: dialog.accept())
-    # Onto the lower half of Sam Okafor's 19:00 slot: a quarter past.
-    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{tomorrow}T19:00']"),
+    # Onto the lower half of Sam Okafor's 15:00 slot: a quarter past.
+    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{day}T15:00']"),
                   target_position={"x": 10, "y": 35})
     page.wait_for_selector("text=Moved to")
     moved = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
-    assert "19:15" in moved.inner_text()
+    assert "15:15" in moved.inner_text()
     assert page.locator(".cal-col[aria-label='Sam Okafor']").locator(f"a[href$='/admin/desk/{treatment_id}']").count()
 
     moved.click()
@@ -274,14 +286,21 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     assert "cancelled by the client" in page.inner_text("dl")
 
     def missed(db):
-        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner@example.com")).scalar_one()
-        location = db.session.execute(db.select(Location)).scalars().first()
+        """A booking a few hours ago (the first free hour going back; a manager confirms it if out of hours)."""
         from clinicadmin.models import Client
 
-        treatment = book_flow(client=db.session.get(Client, client_id), modality="facial_massage",
-                              practitioner=practitioner, location=location, user=practitioner,
-                              scheduled_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
-        return treatment.id
+        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner@example.com")).scalar_one()
+        manager = db.session.execute(db.select(User).where(User.email == "manager@example.com")).scalar_one()
+        location = db.session.execute(db.select(Location)).scalars().first()
+        for hours_ago in range(2, 48):
+            try:
+                return book_flow(client=db.session.get(Client, client_id), modality="facial_massage",
+                                 practitioner=practitioner, location=location, user=manager, confirm_outside_hours=True,
+                                 scheduled_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                                 - timedelta(hours=hours_ago)).id
+            except TreatmentRejected:
+                continue
+        raise AssertionError("no free hour in the last two days")
 
     missed_id = with_db(page.server, missed)
     page.goto(f"{page.server.url}/admin/desk/{missed_id}")

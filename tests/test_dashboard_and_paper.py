@@ -50,8 +50,11 @@ def test_the_manager_sees_the_day_what_needs_attention_and_the_last_12_weeks(cor
 
 def test_each_role_sees_its_own_dashboard(core, login):
     _clinic_day(core)
-    front_desk = login("front_desk").get("/admin/").get_data(as_text=True)
-    assert "Bea Blocked" in front_desk and 'id="alert-consents"' in front_desk
+    # The front desk's home is today's appointment book, with the consents about to expire.
+    front_desk = login("front_desk").get("/admin/", follow_redirects=True).get_data(as_text=True)
+    assert "Appointment book" in front_desk and 'id="alert-consents"' in front_desk
+    consents = front_desk[front_desk.index('id="alert-consents"'):front_desk.index("</details>")]
+    assert "Clara Clear" in consents
     assert 'id="alert-blocked"' not in front_desk and "<svg" not in front_desk and "Receive stock" not in front_desk
     practitioner = login("practitioner").get("/admin/").get_data(as_text=True)
     assert 'id="alert-blocked"' in practitioner and "Treatments per week" in practitioner

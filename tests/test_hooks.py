@@ -254,7 +254,8 @@ def test_hook_register_resource_kinds(core, login):
     db.session.execute(db.update(Resource).where(Resource.kind == "laser").values(active=False))  # out of use
     db.session.commit()
     client = core.client(consents=["lasered"])
-    when = datetime.now().replace(second=0, microsecond=0)
+    core.certify("practitioner", "lasered")  # the booking form offers only certified practitioners
+    when = datetime.now(UTC).replace(second=0, microsecond=0)
     refused = manager.post("/admin/desk/book", data={
         "client": client.id, "modality": "lasered", "practitioner": core.staff["practitioner"].id,
         "location": core.location.id, "scheduled_at": when.strftime("%Y-%m-%dT%H:%M")}).get_data(as_text=True)

@@ -23,7 +23,7 @@ SESSIONS = [
 def sessions(core):
     client = core.client(consents=[KEY])
     for when, details in SESSIONS:
-        treatment = core.booked(client, KEY, when=when)
+        treatment = core.booked(client, KEY, when=when, minutes=1)  # 23:59 and 00:00 must not overlap
         treatment.status, treatment.performed_at, treatment.details = "performed", when, details
     db.session.commit()
     return db.select().select_from(Treatment).where(Treatment.status == "performed")

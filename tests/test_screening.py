@@ -165,7 +165,7 @@ def test_recording_twice_is_refused(core):
     core.lot(core.supply, "L", 5)
     record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
            notes=None, user=core.staff["practitioner"])
-    with pytest.raises(TreatmentRejected, match="only a booked treatment"):
+    with pytest.raises(TreatmentRejected, match="already recorded by"):
         record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
                notes=None, user=core.staff["practitioner"])
 

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Location, User
 from ..plugins import registry
 from .base import SecuredView, user_has_role
+from .index import consents_expiring
 
 BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
 
@@ -43,8 +44,8 @@ def _chosen_location(locations):
     return locations[0]
 
 
-def _audit(grid, detail):
-    clients = sorted({b.treatment.client_id for c in grid.columns for b in c.blocks})
+def _audit(grid, detail, extra_clients=()):
+    clients = sorted({b.treatment.client_id for c in grid.columns for b in c.blocks} | set(extra_clients))
     if clients:
         audit_read("calendar.view", object_type="Client", detail={**detail, "clients": clients})
 
@@ -71,8 +72,12 @@ class CalendarView(SecuredView):
         by_room = request.args.get("by") == "room"
         grid = (location_rooms if by_room else location_day)(location, day,
                                                              show_cancelled=bool(request.args.get("cancelled")))
-        _audit(grid, {"view": "rooms" if by_room else "day", "location": location.id, "day": day.isoformat()})
-        return self._page("admin/calendar_day.html", grid, day=day, today=today, by_room=by_room,
+        # Today's page is the front desk's home: what needs their attention is on it too.
+        consents = consents_expiring(today) if day == today else []
+        _audit(grid, {"view": "rooms" if by_room else "day", "location": location.id, "day": day.isoformat(),
+                      **({"consents": sorted({c.client_id for c in consents})} if consents else {})},
+               extra_clients={c.client_id for c in consents})
+        return self._page("admin/calendar_day.html", grid, day=day, today=today, by_room=by_room, consents=consents,
                           previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
     @expose("/week")

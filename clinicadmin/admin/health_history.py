@@ -153,8 +153,8 @@ def format_history(view, context, model, name):
                 e.entered_in_error_by or "?", shown(e.entered_in_error_at)))
     if not kept and not wrong:
         return "none recorded"
-    shown = Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(kept)) if kept else Markup("none current")
+    page = Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(kept)) if kept else Markup("none current")
     if wrong:
-        shown += Markup("<div class='text-muted'>Entered in error:</div><ul class='mb-0'>{}</ul>").format(
+        page += Markup("<div class='text-muted'>Entered in error:</div><ul class='mb-0'>{}</ul>").format(
             Markup("").join(wrong))
-    return shown
+    return page

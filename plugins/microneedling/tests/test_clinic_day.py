@@ -144,9 +144,17 @@ def test_aftercare_never_tells_clients_to_avoid_sunscreen(mn, login):
 def test_demo_clinic_has_todays_screening_cases(app):
     from clinicadmin.demo import load_demo
 
+    from clinicadmin.demo import FIRST, LAST
+    from clinicadmin.models import Client
+
     load_demo()
-    tomorrow = db.session.execute(db.select(Treatment).where(Treatment.status == "booked", Treatment.modality == KEY)
-                                  .order_by(Treatment.scheduled_at)).scalars().all()
-    assert [t.screening_status for t in tomorrow] == ["blocked", "warnings", "clear"]
+    # This plugin's three cases (the demo's first, fourth and twenty-first clients), among the week the demo books.
+    names = [(FIRST[i], LAST[i]) for i in (0, 3, 20)]
+    tomorrow = db.session.execute(
+        db.select(Treatment).join(Client, Client.id == Treatment.client_id)
+        .where(Treatment.status == "booked", Treatment.modality == KEY,
+               db.tuple_(Client.first_name, Client.last_name).in_(names))
+        .order_by(Treatment.scheduled_at)).scalars().all()
+    assert [t.screening_status for t in tomorrow][:3] == ["blocked", "warnings", "clear"]
     assert db.session.execute(db.select(db.func.count()).select_from(Treatment).where(
         Treatment.status == "performed")).scalar() >= 4
