@@ -282,3 +282,21 @@ def test_the_day_by_room_shows_each_room_and_device_with_what_takes_it(app, desk
     link = re.search(rf'href="(/admin/desk/book\?resource={room.id}&location={desk.location.id}&at=[^"]+)"', page)
     form = _text(http.get(link.group(1)))
     assert re.search(rf'<option selected value="{room.id}">|<option value="{room.id}" selected>', form)
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/phish", "/\n/evil.example/phish", "/\r\n/evil.example",
+                                    "/ /evil.example"])
+def test_a_move_is_not_sent_off_site_by_a_tab_or_line_break_in_its_return_path(app, desk, login, staff, target):
+    # A browser drops tabs and line breaks from a URL: "/\t/evil.example" would be "//evil.example", another site;
+    # a line break cannot go in a header at all (it was a 500).
+    treatment = desk.booked(desk.client(first="Away", consents=[KEY]), KEY, when=_at(desk, 9))
+    http = login("front_desk")
+    response = http.post(f"/admin/desk/{treatment.id}/move", data={
+        "scheduled_at": f"{desk.tomorrow.isoformat()}T10:00", "practitioner": str(staff["practitioner"].id),
+        "location": str(desk.location.id), "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/desk/{treatment.id}")
+    # A booking no longer booked sends its move page back, also on a GET.
+    http.post(f"/admin/desk/{treatment.id}/cancel", data={"by": "client", "reason": "moving away"})
+    again = http.get(f"/admin/desk/{treatment.id}/move", query_string={"next": target})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/desk/{treatment.id}")

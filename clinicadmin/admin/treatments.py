@@ -509,7 +509,10 @@ def _expected(text):
 
 def _local_path(target):
     """``target`` when it is a path on this site (a calendar page to go back to), else None."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and line breaks from a URL ("/\t/evil" is "//evil", another site) and a line break cannot
+    # be sent in a header at all: a path with any control character or space is not one of ours.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c <= " " or c == "\x7f" for c in target)):
         return target
     return None
 
