@@ -300,3 +300,24 @@ def test_a_move_is_not_sent_off_site_by_a_tab_or_line_break_in_its_return_path(a
     http.post(f"/admin/desk/{treatment.id}/cancel", data={"by": "client", "reason": "moving away"})
     again = http.get(f"/admin/desk/{treatment.id}/move", query_string={"next": target})
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/desk/{treatment.id}")
+
+
+def test_in_a_week_only_the_bookings_at_its_location_can_be_dragged(app, desk, login, staff):
+    # The week at one location also shows the practitioner's bookings elsewhere; the week's empty times book at its
+    # own location, so a drop there would quietly move a New York booking to Tokyo. Those are moved from their own
+    # location's book (or the move form).
+    from clinicadmin.treatment_flow import book
+
+    new_york = Location(name="New York", time_zone="America/New_York")
+    db.session.add(new_york)
+    db.session.commit()
+    here = desk.booked(desk.client(first="Here", consents=[KEY]), KEY, when=_at(desk, 10))
+    there = book(client=desk.client(first="There", consents=[KEY]), modality=KEY, practitioner=staff["practitioner"],
+                 location=new_york, scheduled_at=_at(desk, 15), user=staff["manager"])
+    http = login("front_desk")
+    week = _text(http.get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
+                          f"&location={desk.location.id}&week={desk.tomorrow.isoformat()}"))
+    movable = set(re.findall(r'data-move="/admin/desk/(\d+)/move"', week))
+    assert f'href="/admin/desk/{there.id}"' in week and movable == {str(here.id)}
+    new_york_day = _text(http.get(f"/admin/calendar/?location={new_york.id}&day={desk.tomorrow.isoformat()}"))
+    assert f'data-move="/admin/desk/{there.id}/move"' in new_york_day
