@@ -30,6 +30,13 @@ def length_of(treatment):
     return timedelta(minutes=getattr(modality, "duration_minutes", None) or FALLBACK_MINUTES)
 
 
+def wall_span(treatment, location):
+    """When ``treatment`` starts and ends on ``location``'s wall clock. The end is its start plus its length in real
+    time, then read on the wall: on the day the clocks change, a wall time plus an hour is not an hour later."""
+    starts = treatment.scheduled_at
+    return local(starts, location), local(starts + length_of(treatment), location)
+
+
 def tone_of(treatment):
     """The colour a booking is drawn in: its state once it is over, else its screening status."""
     if treatment.status == "cancelled":
@@ -138,8 +145,8 @@ def location_day(location, day, show_cancelled=False):
     columns = [Column(str(p), day, p.id, location.id) for p in order]
     placed = []
     for treatment in treatments:
-        begins = local(treatment.scheduled_at, location)
-        placed.append((index[treatment.practitioner_id], treatment, begins, begins + length_of(treatment)))
+        begins, ends = wall_span(treatment, location)
+        placed.append((index[treatment.practitioner_id], treatment, begins, ends))
     return _grid(location, columns, placed)
 
 
@@ -167,9 +174,9 @@ def location_rooms(location, day, show_cancelled=False):
         columns.append(Column("No room or device", day, None, location.id))
     placed = []
     for treatment in treatments:
-        begins = local(treatment.scheduled_at, location)
+        begins, ends = wall_span(treatment, location)
         where = [index[r] for r in held.get(treatment.id, ()) if r in index] or [len(columns) - 1]
-        placed += [(i, treatment, begins, begins + length_of(treatment)) for i in where]
+        placed += [(i, treatment, begins, ends) for i in where]
     return _grid(location, columns, placed)
 
 
@@ -185,8 +192,8 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
                for day in (monday + timedelta(days=i) for i in range(7))]
     placed = []
     for treatment in _treatments(*conditions):
-        begins = local(treatment.scheduled_at, location)
-        placed.append(((begins.date() - monday).days, treatment, begins, begins + length_of(treatment)))
+        begins, ends = wall_span(treatment, location)
+        placed.append(((begins.date() - monday).days, treatment, begins, ends))
     return _grid(location, columns, placed)
 
 

@@ -321,3 +321,21 @@ def test_in_a_week_only_the_bookings_at_its_location_can_be_dragged(app, desk, l
     assert f'href="/admin/desk/{there.id}"' in week and movable == {str(here.id)}
     new_york_day = _text(http.get(f"/admin/calendar/?location={new_york.id}&day={desk.tomorrow.isoformat()}"))
     assert f'data-move="/admin/desk/{there.id}/move"' in new_york_day
+
+
+@pytest.mark.parametrize("month, ends", [(3, "03:00"), (10, "01:00")])
+def test_on_the_day_the_clocks_change_a_booking_ends_when_it_really_ends(app, desk, login, month, ends):
+    # London, the last Sunday of March (01:00 GMT is 02:00 BST) and of October (02:00 BST is 01:00 GMT): ninety
+    # minutes from 00:30 end at 03:00 in spring and at 01:00 in autumn, not at 02:00 both times.
+    desk.location.time_zone = "Europe/London"
+    db.session.commit()
+    london = ZoneInfo("Europe/London")
+    year = datetime.now(london).year + 1
+    sunday = max(datetime(year, month, d).date() for d in range(25, 32) if datetime(year, month, d).weekday() == 6)
+    starts = datetime.combine(sunday, time(0, 30), tzinfo=london).astimezone(UTC)
+    desk.booked(desk.client(first="Night", last="Owl", consents=[KEY]), KEY, when=starts, minutes=90)
+    http = login("front_desk")
+    day = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={sunday.isoformat()}"))
+    assert [when for _, _, _, when, _ in _blocks(day)] == [f"00:30–{ends}"]
+    sheet = _text(http.get(f"/admin/calendar/sheet?location={desk.location.id}&day={sunday.isoformat()}"))
+    assert f"00:30–{ends}" in sheet
