@@ -315,6 +315,7 @@ def mark_no_show(treatment, *, user, note=None):
                        cancelled_late=None, cancelled_by_id=user.id, cancel_reason=note):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
+    booking.release(treatment)
     audit("treatment.no_show", obj=treatment, client_id=treatment.client_id, detail={"note": note})
     db.session.commit()
 
