@@ -2,7 +2,8 @@
 placed by its local start and sized by its length; and one practitioner's week, a column per day.
 
 Times are the location's wall clock. The grid is made of ``SLOT_MINUTES`` rows from the first hour shown to the last
-(the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone.
+(the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone. A booking that
+runs past midnight is drawn on each day it takes (from the top of the next day's grid).
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from markupsafe import Markup
 from sqlalchemy.orm import defer, joinedload
 
+from .booking import MAX_SPAN
 from .clock import day_bounds, local
 from .extensions import db
 from .models import Client, Location, Resource, Role, Treatment, TreatmentResource, User
@@ -97,29 +99,46 @@ def _treatments(*conditions):
         .order_by(Treatment.scheduled_at, Treatment.id)).scalars().all()
 
 
+def _minute_of(moment, day):
+    """Minutes from the start of ``day`` to the wall-clock time ``moment`` (negative the day before, 1440 and more
+    the day after), clipped to the day."""
+    return min(max((moment.date() - day).days * 1440 + moment.hour * 60 + moment.minute, 0), 1440)
+
+
 def _hours(spans):
-    """The first and last hour to show: the usual hours, widened to every (start, end) in ``spans``."""
+    """The first and last hour to show: the usual hours, widened to every (start, end) in ``spans`` (minutes of
+    their day)."""
     first, last = USUAL_HOURS
     for start, end in spans:
-        first = min(first, start.hour)
-        last = 24 if end.date() > start.date() else max(last, end.hour + (1 if end.minute else 0))
+        first = min(first, start // 60)
+        last = max(last, -(-end // 60))
     return first, last
 
 
 def _grid(location, columns, placed):
-    """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES``."""
-    first, last = _hours([(start, end) for _, _, start, end in placed])
+    """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES`` of the column's
+    day (a booking from the day before starts at the top, one into the day after runs to the bottom)."""
+    minutes = [(_minute_of(start, columns[index].day), _minute_of(end, columns[index].day))
+               for index, _, start, end in placed]
+    first, last = _hours(minutes)
     total = (last - first) * 60 // SLOT_MINUTES
     step = BOOKABLE_MINUTES // SLOT_MINUTES
     slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60)) for i in range(0, total, step)]
-    for index, treatment, start, end in placed:
-        offset = (start.hour - first) * 60 + start.minute
-        end_minutes = (end.hour - first) * 60 + end.minute if end.date() == start.date() else (last - first) * 60
+    for (index, treatment, start, end), (top, bottom) in zip(placed, minutes):
+        offset = top - first * 60
         row = offset // SLOT_MINUTES + 1
-        rows = max(1, -(-(end_minutes - offset) // SLOT_MINUTES))
+        rows = max(1, -(-(bottom - first * 60 - offset) // SLOT_MINUTES))
         columns[index].blocks.append(Block(treatment, start, end, row, min(rows, total - row + 1),
                                            tone_of(treatment)))
     return Grid(location, time(first), slots, columns, total)
+
+
+def _taking(start, end):
+    """Conditions for the bookings that take some of the time from ``start`` to ``end``: those starting in it, and
+    those started before that run into it (no booking is longer than ``MAX_SPAN``)."""
+    return [Treatment.scheduled_at < end,
+            db.or_(Treatment.scheduled_at >= start,
+                   db.and_(Treatment.scheduled_at >= start - MAX_SPAN, Treatment.ends_at > start))]
 
 
 def practitioners_at(location):
@@ -132,8 +151,7 @@ def practitioners_at(location):
 
 def location_day(location, day, show_cancelled=False):
     """The day at ``location``: a column per practitioner who works there or has a booking there that day."""
-    start, end = day_bounds(day, location)
-    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    conditions = [Treatment.location_id == location.id, *_taking(*day_bounds(day, location))]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     treatments = _treatments(*conditions)
@@ -153,8 +171,7 @@ def location_day(location, day, show_cancelled=False):
 def location_rooms(location, day, show_cancelled=False):
     """The day at ``location`` by room and device: a column per active one (a booking that takes a room and a device
     is in both), and one for bookings that take none."""
-    start, end = day_bounds(day, location)
-    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    conditions = [Treatment.location_id == location.id, *_taking(*day_bounds(day, location))]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     treatments = _treatments(*conditions)
@@ -184,8 +201,7 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
     """The week from ``monday`` of ``practitioner``'s bookings at every location, read in ``location``'s zone."""
     start, _ = day_bounds(monday, location)
     _, end = day_bounds(monday + timedelta(days=6), location)
-    conditions = [Treatment.practitioner_id == practitioner.id, Treatment.scheduled_at >= start,
-                  Treatment.scheduled_at < end]
+    conditions = [Treatment.practitioner_id == practitioner.id, *_taking(start, end)]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     columns = [Column(f"{day:%a} {day.isoformat()}", day, practitioner.id, location.id)
@@ -193,7 +209,9 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
     placed = []
     for treatment in _treatments(*conditions):
         begins, ends = wall_span(treatment, location)
-        placed.append(((begins.date() - monday).days, treatment, begins, ends))
+        last = (ends - timedelta(microseconds=1)).date() if ends > begins else begins.date()
+        for day in range(max((begins.date() - monday).days, 0), min((last - monday).days, 6) + 1):
+            placed.append((day, treatment, begins, ends))
     return _grid(location, columns, placed)
 
 

@@ -339,3 +339,25 @@ def test_on_the_day_the_clocks_change_a_booking_ends_when_it_really_ends(app, de
     assert [when for _, _, _, when, _ in _blocks(day)] == [f"00:30–{ends}"]
     sheet = _text(http.get(f"/admin/calendar/sheet?location={desk.location.id}&day={sunday.isoformat()}"))
     assert f"00:30–{ends}" in sheet
+
+
+def test_a_booking_past_midnight_shows_on_the_next_day_too(app, desk, login, staff):
+    monday = desk.tomorrow + timedelta(days=(7 - desk.tomorrow.weekday()) % 7)
+    tuesday = monday + timedelta(days=1)
+    late = desk.booked(desk.client(first="Late", last="Night", consents=[KEY]), KEY, when=_at(desk, 23, day=monday),
+                       minutes=120)
+    http = login("front_desk")
+    url = f"/admin/calendar/?location={desk.location.id}&day="
+    assert [b[2:] for b in _blocks(_text(http.get(url + monday.isoformat())))] == [
+        ("clear", "23:00–01:00", "Late Night")]
+    # The next day starts at midnight, with the booking's last hour at its top.
+    next_day = _text(http.get(url + tuesday.isoformat()))
+    assert _blocks(next_day) == [("1", "4", "clear", "23:00–01:00", "Late Night")]
+    assert ">00:00<" in next_day and f"at={tuesday.isoformat()}T00:00" in next_day  # the grid starts at midnight
+    rooms = _text(http.get(url + tuesday.isoformat() + "&by=room"))
+    assert "Late Night" in rooms
+    sheet = _text(http.get(f"/admin/calendar/sheet?location={desk.location.id}&day={tuesday.isoformat()}"))
+    assert "23:00–01:00" in sheet and "Late Night" in sheet
+    week = _text(http.get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
+                          f"&location={desk.location.id}&week={monday.isoformat()}"))
+    assert week.count(f'href="/admin/desk/{late.id}"') == 2  # Monday's column and Tuesday's
