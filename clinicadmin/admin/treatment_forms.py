@@ -71,7 +71,8 @@ class FindTimeForm(PolicyPlainForm):
     client = ClientField("Client", validators=[DataRequired()])
     modality = SelectField("Modality", validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    first_day = DateField("From", validators=[Optional()], description="The next 14 days from this day (today if empty).")
+    first_day = DateField("From", validators=[Optional(), within_booking_window],
+                          description="The next 14 days from this day (today if empty).")
 
 
 class RecordBaseForm(PolicyFlaskForm):
