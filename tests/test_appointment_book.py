@@ -361,3 +361,13 @@ def test_a_booking_past_midnight_shows_on_the_next_day_too(app, desk, login, sta
     week = _text(http.get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
                           f"&location={desk.location.id}&week={monday.isoformat()}"))
     assert week.count(f'href="/admin/desk/{late.id}"') == 2  # Monday's column and Tuesday's
+
+
+@pytest.mark.parametrize("path", ["/admin/calendar/?day={}", "/admin/calendar/?by=room&day={}",
+                                  "/admin/calendar/sheet?day={}", "/admin/calendar/week?practitioner={p}&week={}"])
+@pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "0001-01-08"])
+def test_a_day_at_the_ends_of_the_calendar_opens_today(app, desk, login, staff, path, far):
+    # The day after 9999-12-31 and the UTC start of 0001-01-01 in Tokyo do not exist: those pages were refused.
+    response = login("front_desk").get(path.format(far, p=staff["practitioner"].id) + f"&location={desk.location.id}")
+    assert response.status_code == 200
+    assert clock.local_today(desk.location).isoformat() in _text(response)
