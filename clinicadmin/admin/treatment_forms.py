@@ -62,6 +62,7 @@ class RescheduleForm(PolicyFlaskForm):
         description="A move outside the practitioner's working hours or onto their time off needs a manager's "
                     "confirmation; it is audited.")
     expected_at = HiddenField()
+    resource = HiddenField()  # a room's or device's column of the calendar, when the booking is dropped on one
     next = HiddenField()
 
 
