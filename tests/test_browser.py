@@ -8,6 +8,7 @@ and every page's database behaviour is tested on both databases through the test
 """
 import importlib.util
 import os
+import re
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
@@ -232,34 +233,38 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
 
     client_id = new_client(page.server, "Cora", "Calendar")
     zone = with_db(page.server, lambda db: db.session.execute(db.select(Location.time_zone)).scalars().first())
-    tomorrow = (datetime.now(ZoneInfo(zone)) + timedelta(days=1)).date().isoformat()
+    today = datetime.now(ZoneInfo(zone)).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    # A Monday past the demo's booked week and its time off, inside the demo's working hours (13:30-19:00).
+    monday = (today + timedelta(days=11 + (7 - (today.weekday() + 11) % 7) % 7)).isoformat()
     log_in(page, "frontdesk@example.com")
     page.wait_for_url("**/admin/calendar/**")
     page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    shot(page, "appointment-book.png")  # the demo's week: a busy day
+    page.goto(f"{page.server.url}/admin/calendar/?day={monday}")
     column = page.locator(".cal-col[aria-label='Mei Lin, R.Ac.']")
-    column.locator(f".cal-slot[data-at='{tomorrow}T18:30']").click()
+    column.locator(f".cal-slot[data-at='{monday}T14:00']").click()
     page.wait_for_url("**/admin/desk/book?**")
-    assert page.input_value("#scheduled_at") == f"{tomorrow}T18:30"
+    assert page.input_value("#scheduled_at") == f"{monday}T14:00"
     page.click("#s2id_client")
     page.keyboard.type("Calendar")
     page.wait_for_selector(".select2-result-selectable")
     page.keyboard.press("Enter")
     page.select_option("#modality", "facial_massage")
     page.click("button:has-text('Book and screen')")
-    page.wait_for_url("**/admin/desk/*")
+    page.wait_for_url(re.compile(r".*/admin/desk/\d+$"))
     treatment_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
-    page.goto(f"{page.server.url}/admin/calendar/?day={tomorrow}")
+    page.goto(f"{page.server.url}/admin/calendar/?day={monday}")
     block = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
-    assert "18:30" in block.inner_text()
-    shot(page, "appointment-book.png")
+    assert "14:00" in block.inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
-    # Onto the lower half of Sam Okafor's 19:00 slot: a quarter past.
-    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{tomorrow}T19:00']"),
+    # Onto the lower half of Sam Okafor's 14:30 slot: a quarter to three.
+    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{monday}T14:30']"),
                   target_position={"x": 10, "y": 35})
     page.wait_for_selector("text=Moved to")
     moved = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
-    assert "19:15" in moved.inner_text()
+    assert "14:45" in moved.inner_text()
     assert page.locator(".cal-col[aria-label='Sam Okafor']").locator(f"a[href$='/admin/desk/{treatment_id}']").count()
 
     moved.click()
@@ -275,8 +280,10 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
         location = db.session.execute(db.select(Location)).scalars().first()
         from clinicadmin.models import Client
 
+        manager = db.session.execute(db.select(User).where(User.email == "manager@example.com")).scalar_one()
+        # Two hours ago may be outside working hours (early in the morning): a manager confirms it.
         treatment = book_flow(client=db.session.get(Client, client_id), modality="facial_massage",
-                              practitioner=practitioner, location=location, user=practitioner,
+                              practitioner=practitioner, location=location, user=manager, confirm_outside_hours=True,
                               scheduled_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
         return treatment.id
 
