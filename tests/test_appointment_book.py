@@ -371,3 +371,14 @@ def test_a_day_at_the_ends_of_the_calendar_opens_today(app, desk, login, staff, 
     response = login("front_desk").get(path.format(far, p=staff["practitioner"].id) + f"&location={desk.location.id}")
     assert response.status_code == 200
     assert clock.local_today(desk.location).isoformat() in _text(response)
+
+
+def test_the_days_neighbours_keep_the_rooms_view_and_the_cancelled_bookings(app, desk, login):
+    # Looking at the rooms, "next day" showed practitioners again (and dropped the cancelled bookings).
+    day = desk.tomorrow.isoformat()
+    page = _text(login("front_desk").get(f"/admin/calendar/?location={desk.location.id}&day={day}&by=room"
+                                         "&cancelled=1"))
+    following = (desk.tomorrow + timedelta(days=1)).isoformat()
+    links = re.findall(r'<a class="btn btn-outline-secondary btn-sm" href="([^"]+)"', page)
+    assert len(links) == 3 and all("by=room" in link and "cancelled=1" in link for link in links)
+    assert f"day={following}" in links[2]
