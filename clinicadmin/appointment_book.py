@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from markupsafe import Markup
 from sqlalchemy.orm import defer, joinedload
 
-from .booking import MAX_SPAN
+from .booking import MAX_MINUTES
 from .clock import day_bounds, local
 from .extensions import db
 from .models import Client, Location, Resource, Role, Treatment, TreatmentResource, User
@@ -135,10 +135,9 @@ def _grid(location, columns, placed):
 
 def _taking(start, end):
     """Conditions for the bookings that take some of the time from ``start`` to ``end``: those starting in it, and
-    those started before that run into it (no booking is longer than ``MAX_SPAN``)."""
-    return [Treatment.scheduled_at < end,
-            db.or_(Treatment.scheduled_at >= start,
-                   db.and_(Treatment.scheduled_at >= start - MAX_SPAN, Treatment.ends_at > start))]
+    those started before that run into it (no session is longer than ``MAX_MINUTES``: one range of the index)."""
+    return [Treatment.scheduled_at >= start - timedelta(minutes=MAX_MINUTES), Treatment.scheduled_at < end,
+            db.or_(Treatment.scheduled_at >= start, Treatment.ends_at > start)]
 
 
 def practitioners_at(location):
