@@ -382,3 +382,13 @@ def test_the_days_neighbours_keep_the_rooms_view_and_the_cancelled_bookings(app,
     links = re.findall(r'<a class="btn btn-outline-secondary btn-sm" href="([^"]+)"', page)
     assert len(links) == 3 and all("by=room" in link and "cancelled=1" in link for link in links)
     assert f"day={following}" in links[2]
+
+
+def test_a_rooms_column_says_who_the_booking_is_with(app, desk, login):
+    # By room, the front desk still needs to see whose session fills the room.
+    desk.booked(desk.client(first="Roomless", consents=[KEY]), KEY, when=_at(desk, 9))
+    http = login("front_desk")
+    url = f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"
+    rooms = _text(http.get(url + "&by=room")).split('aria-label="No room or device"')[1]
+    assert '<span class="cal-with">Test practitioner</span>' in rooms
+    assert 'class="cal-with"' not in _text(http.get(url))  # a practitioner's column is theirs already
