@@ -2,7 +2,8 @@
 placed by its local start and sized by its length; and one practitioner's week, a column per day.
 
 Times are the location's wall clock. The grid is made of ``SLOT_MINUTES`` rows from the first hour shown to the last
-(the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone.
+(the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone. A booking that
+runs past midnight is drawn on each day it takes (from the top of the next day's grid).
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from markupsafe import Markup
 from sqlalchemy.orm import defer, joinedload
 
+from .booking import MAX_MINUTES
 from .clock import day_bounds, local
 from .extensions import db
 from .models import Client, Location, Resource, Role, Treatment, TreatmentResource, User
@@ -28,6 +30,13 @@ def length_of(treatment):
         return max(ends_at - treatment.scheduled_at, timedelta(minutes=SLOT_MINUTES))
     modality = registry().modalities.get(treatment.modality)
     return timedelta(minutes=getattr(modality, "duration_minutes", None) or FALLBACK_MINUTES)
+
+
+def wall_span(treatment, location):
+    """When ``treatment`` starts and ends on ``location``'s wall clock. The end is its start plus its length in real
+    time, then read on the wall: on the day the clocks change, a wall time plus an hour is not an hour later."""
+    starts = treatment.scheduled_at
+    return local(starts, location), local(starts + length_of(treatment), location)
 
 
 def tone_of(treatment):
@@ -90,29 +99,45 @@ def _treatments(*conditions):
         .order_by(Treatment.scheduled_at, Treatment.id)).scalars().all()
 
 
+def _minute_of(moment, day):
+    """Minutes from the start of ``day`` to the wall-clock time ``moment`` (negative the day before, 1440 and more
+    the day after), clipped to the day."""
+    return min(max((moment.date() - day).days * 1440 + moment.hour * 60 + moment.minute, 0), 1440)
+
+
 def _hours(spans):
-    """The first and last hour to show: the usual hours, widened to every (start, end) in ``spans``."""
+    """The first and last hour to show: the usual hours, widened to every (start, end) in ``spans`` (minutes of
+    their day)."""
     first, last = USUAL_HOURS
     for start, end in spans:
-        first = min(first, start.hour)
-        last = 24 if end.date() > start.date() else max(last, end.hour + (1 if end.minute else 0))
+        first = min(first, start // 60)
+        last = max(last, -(-end // 60))
     return first, last
 
 
 def _grid(location, columns, placed):
-    """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES``."""
-    first, last = _hours([(start, end) for _, _, start, end in placed])
+    """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES`` of the column's
+    day (a booking from the day before starts at the top, one into the day after runs to the bottom)."""
+    minutes = [(_minute_of(start, columns[index].day), _minute_of(end, columns[index].day))
+               for index, _, start, end in placed]
+    first, last = _hours(minutes)
     total = (last - first) * 60 // SLOT_MINUTES
     step = BOOKABLE_MINUTES // SLOT_MINUTES
     slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60)) for i in range(0, total, step)]
-    for index, treatment, start, end in placed:
-        offset = (start.hour - first) * 60 + start.minute
-        end_minutes = (end.hour - first) * 60 + end.minute if end.date() == start.date() else (last - first) * 60
+    for (index, treatment, start, end), (top, bottom) in zip(placed, minutes):
+        offset = top - first * 60
         row = offset // SLOT_MINUTES + 1
-        rows = max(1, -(-(end_minutes - offset) // SLOT_MINUTES))
+        rows = max(1, -(-(bottom - first * 60 - offset) // SLOT_MINUTES))
         columns[index].blocks.append(Block(treatment, start, end, row, min(rows, total - row + 1),
                                            tone_of(treatment)))
     return Grid(location, time(first), slots, columns, total)
+
+
+def _taking(start, end):
+    """Conditions for the bookings that take some of the time from ``start`` to ``end``: those starting in it, and
+    those started before that run into it (no session is longer than ``MAX_MINUTES``: one range of the index)."""
+    return [Treatment.scheduled_at >= start - timedelta(minutes=MAX_MINUTES), Treatment.scheduled_at < end,
+            db.or_(Treatment.scheduled_at >= start, Treatment.ends_at > start)]
 
 
 def practitioners_at(location):
@@ -125,8 +150,7 @@ def practitioners_at(location):
 
 def location_day(location, day, show_cancelled=False):
     """The day at ``location``: a column per practitioner who works there or has a booking there that day."""
-    start, end = day_bounds(day, location)
-    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    conditions = [Treatment.location_id == location.id, *_taking(*day_bounds(day, location))]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     treatments = _treatments(*conditions)
@@ -138,16 +162,15 @@ def location_day(location, day, show_cancelled=False):
     columns = [Column(str(p), day, p.id, location.id) for p in order]
     placed = []
     for treatment in treatments:
-        begins = local(treatment.scheduled_at, location)
-        placed.append((index[treatment.practitioner_id], treatment, begins, begins + length_of(treatment)))
+        begins, ends = wall_span(treatment, location)
+        placed.append((index[treatment.practitioner_id], treatment, begins, ends))
     return _grid(location, columns, placed)
 
 
 def location_rooms(location, day, show_cancelled=False):
     """The day at ``location`` by room and device: a column per active one (a booking that takes a room and a device
     is in both), and one for bookings that take none."""
-    start, end = day_bounds(day, location)
-    conditions = [Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end]
+    conditions = [Treatment.location_id == location.id, *_taking(*day_bounds(day, location))]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     treatments = _treatments(*conditions)
@@ -167,9 +190,9 @@ def location_rooms(location, day, show_cancelled=False):
         columns.append(Column("No room or device", day, None, location.id))
     placed = []
     for treatment in treatments:
-        begins = local(treatment.scheduled_at, location)
+        begins, ends = wall_span(treatment, location)
         where = [index[r] for r in held.get(treatment.id, ()) if r in index] or [len(columns) - 1]
-        placed += [(i, treatment, begins, begins + length_of(treatment)) for i in where]
+        placed += [(i, treatment, begins, ends) for i in where]
     return _grid(location, columns, placed)
 
 
@@ -177,16 +200,17 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
     """The week from ``monday`` of ``practitioner``'s bookings at every location, read in ``location``'s zone."""
     start, _ = day_bounds(monday, location)
     _, end = day_bounds(monday + timedelta(days=6), location)
-    conditions = [Treatment.practitioner_id == practitioner.id, Treatment.scheduled_at >= start,
-                  Treatment.scheduled_at < end]
+    conditions = [Treatment.practitioner_id == practitioner.id, *_taking(start, end)]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
     columns = [Column(f"{day:%a} {day.isoformat()}", day, practitioner.id, location.id)
                for day in (monday + timedelta(days=i) for i in range(7))]
     placed = []
     for treatment in _treatments(*conditions):
-        begins = local(treatment.scheduled_at, location)
-        placed.append(((begins.date() - monday).days, treatment, begins, begins + length_of(treatment)))
+        begins, ends = wall_span(treatment, location)
+        last = (ends - timedelta(microseconds=1)).date() if ends > begins else begins.date()
+        for day in range(max((begins.date() - monday).days, 0), min((last - monday).days, 6) + 1):
+            placed.append((day, treatment, begins, ends))
     return _grid(location, columns, placed)
 
 

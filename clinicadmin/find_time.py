@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from . import clock
 from .booking import span_of
+from .booking_window import DAYS_AHEAD
 from .certified import scopes_needed
 from .clinic_settings import effective_settings
 from .extensions import db
@@ -53,8 +54,12 @@ def openings(client, modality, *, locations, first_day=None, days=14, limit=10, 
     spec = registry().modalities[modality]
     locations = list(locations)
     by_id = {loc.id: loc for loc in locations}
-    first_day = first_day or clock.local_today(locations[0])
-    last_day = first_day + timedelta(days=days - 1)
+    today = clock.local_today(locations[0])
+    first_day = first_day or today
+    # No further than the clinic's booking window: an opening there could not be booked.
+    ahead = int(effective_settings()[DAYS_AHEAD])
+    last_day = min(first_day + timedelta(days=days - 1), today + timedelta(days=ahead))
+    days = (last_day - first_day).days + 1
     earliest = clock.now() + LEAD
     window_from, _ = clock.day_bounds(first_day - timedelta(days=1), locations[0])
     _, window_until = clock.day_bounds(last_day + timedelta(days=1), locations[0])

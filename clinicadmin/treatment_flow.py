@@ -201,17 +201,20 @@ def _label(treatment):
 
 
 def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=None, expected_at=None,
-               confirm_outside_hours=False):
+               confirm_outside_hours=False, resources=()):
     """Move a booked treatment to another time, practitioner or location (any of them), keeping its length; it is
     checked as a new booking is (the booking window, working hours, conflicts, a room or device of each kind it needs
     at the new location) and screened again as of the new day, and the move is audited with before and after.
     ``expected_at`` is the time the person moving it saw (a calendar's drag): a booking moved by someone else
-    meanwhile is refused, not moved twice. Commits."""
+    meanwhile is refused, not moved twice. ``resources`` are rooms or devices it moves into (a calendar's room column);
+    it keeps the others it had at the location where they are still free. Commits."""
     _require_booked(treatment)
     if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
         raise TreatmentRejected(outside)
+    resources = list(resources)
     if (scheduled_at, practitioner.id, location.id) == (treatment.scheduled_at, treatment.practitioner_id,
-                                                         treatment.location_id):
+                                                         treatment.location_id) and all(
+            r.id in {taken.resource_id for taken in treatment.resources} for r in resources):
         raise TreatmentRejected("That is where the booking is already; nothing was changed.")
     minutes = (int((treatment.ends_at - treatment.scheduled_at).total_seconds() // 60) if treatment.ends_at
                else None)
@@ -225,7 +228,9 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
     before = _placement(treatment)
     seen_at = expected_at or treatment.scheduled_at
     old_practitioner, old_location = treatment.practitioner_id, treatment.location_id
-    kept = [taken.resource for taken in treatment.resources if taken.resource.location_id == location.id]
+    moved_into = {r.kind for r in resources}
+    kept = [taken.resource for taken in treatment.resources
+            if taken.resource.location_id == location.id and taken.resource.kind not in moved_into]
     booking.hold_the_book()
     if not change_once(treatment, lambda c: (*_booked(c), c.scheduled_at == seen_at,
                                              c.practitioner_id == old_practitioner, c.location_id == old_location),
@@ -249,7 +254,8 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
         busy = set(db.session.execute(db.select(BookingSlot.resource_id).where(
             BookingSlot.resource_id.in_([r.id for r in kept]), BookingSlot.busy_from < span.busy_until,
             BookingSlot.busy_until > span.busy_from)).scalars()) if kept else set()
-        taken = booking.resources_for(treatment.modality, location, [r for r in kept if r.id not in busy], span)
+        taken = booking.resources_for(treatment.modality, location,
+                                      resources + [r for r in kept if r.id not in busy], span)
         found = booking.conflicts(practitioner=practitioner, client=treatment.client, resources=taken.values(),
                                   span=span, location=location)
         if found:
@@ -315,6 +321,7 @@ def mark_no_show(treatment, *, user, note=None):
                        cancelled_late=None, cancelled_by_id=user.id, cancel_reason=note):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
+    booking.release(treatment)
     audit("treatment.no_show", obj=treatment, client_id=treatment.client_id, detail={"note": note})
     db.session.commit()
 

@@ -282,3 +282,113 @@ def test_the_day_by_room_shows_each_room_and_device_with_what_takes_it(app, desk
     link = re.search(rf'href="(/admin/desk/book\?resource={room.id}&location={desk.location.id}&at=[^"]+)"', page)
     form = _text(http.get(link.group(1)))
     assert re.search(rf'<option selected value="{room.id}">|<option value="{room.id}" selected>', form)
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/phish", "/\n/evil.example/phish", "/\r\n/evil.example",
+                                    "/ /evil.example"])
+def test_a_move_is_not_sent_off_site_by_a_tab_or_line_break_in_its_return_path(app, desk, login, staff, target):
+    # A browser drops tabs and line breaks from a URL: "/\t/evil.example" would be "//evil.example", another site;
+    # a line break cannot go in a header at all (it was a 500).
+    treatment = desk.booked(desk.client(first="Away", consents=[KEY]), KEY, when=_at(desk, 9))
+    http = login("front_desk")
+    response = http.post(f"/admin/desk/{treatment.id}/move", data={
+        "scheduled_at": f"{desk.tomorrow.isoformat()}T10:00", "practitioner": str(staff["practitioner"].id),
+        "location": str(desk.location.id), "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/desk/{treatment.id}")
+    # A booking no longer booked sends its move page back, also on a GET.
+    http.post(f"/admin/desk/{treatment.id}/cancel", data={"by": "client", "reason": "moving away"})
+    again = http.get(f"/admin/desk/{treatment.id}/move", query_string={"next": target})
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/desk/{treatment.id}")
+
+
+def test_in_a_week_only_the_bookings_at_its_location_can_be_dragged(app, desk, login, staff):
+    # The week at one location also shows the practitioner's bookings elsewhere; the week's empty times book at its
+    # own location, so a drop there would quietly move a New York booking to Tokyo. Those are moved from their own
+    # location's book (or the move form).
+    from clinicadmin.treatment_flow import book
+
+    new_york = Location(name="New York", time_zone="America/New_York")
+    db.session.add(new_york)
+    db.session.commit()
+    here = desk.booked(desk.client(first="Here", consents=[KEY]), KEY, when=_at(desk, 10))
+    there = book(client=desk.client(first="There", consents=[KEY]), modality=KEY, practitioner=staff["practitioner"],
+                 location=new_york, scheduled_at=_at(desk, 15), user=staff["manager"])
+    http = login("front_desk")
+    week = _text(http.get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
+                          f"&location={desk.location.id}&week={desk.tomorrow.isoformat()}"))
+    movable = set(re.findall(r'data-move="/admin/desk/(\d+)/move"', week))
+    assert f'href="/admin/desk/{there.id}"' in week and movable == {str(here.id)}
+    new_york_day = _text(http.get(f"/admin/calendar/?location={new_york.id}&day={desk.tomorrow.isoformat()}"))
+    assert f'data-move="/admin/desk/{there.id}/move"' in new_york_day
+
+
+@pytest.mark.parametrize("month, ends", [(3, "03:00"), (10, "01:00")])
+def test_on_the_day_the_clocks_change_a_booking_ends_when_it_really_ends(app, desk, login, month, ends):
+    # London, the last Sunday of March (01:00 GMT is 02:00 BST) and of October (02:00 BST is 01:00 GMT): ninety
+    # minutes from 00:30 end at 03:00 in spring and at 01:00 in autumn, not at 02:00 both times.
+    desk.location.time_zone = "Europe/London"
+    db.session.commit()
+    london = ZoneInfo("Europe/London")
+    year = datetime.now(london).year + 1
+    sunday = max(datetime(year, month, d).date() for d in range(25, 32) if datetime(year, month, d).weekday() == 6)
+    starts = datetime.combine(sunday, time(0, 30), tzinfo=london).astimezone(UTC)
+    desk.booked(desk.client(first="Night", last="Owl", consents=[KEY]), KEY, when=starts, minutes=90)
+    http = login("front_desk")
+    day = _text(http.get(f"/admin/calendar/?location={desk.location.id}&day={sunday.isoformat()}"))
+    assert [when for _, _, _, when, _ in _blocks(day)] == [f"00:30–{ends}"]
+    sheet = _text(http.get(f"/admin/calendar/sheet?location={desk.location.id}&day={sunday.isoformat()}"))
+    assert f"00:30–{ends}" in sheet
+
+
+def test_a_booking_past_midnight_shows_on_the_next_day_too(app, desk, login, staff):
+    monday = desk.tomorrow + timedelta(days=(7 - desk.tomorrow.weekday()) % 7)
+    tuesday = monday + timedelta(days=1)
+    late = desk.booked(desk.client(first="Late", last="Night", consents=[KEY]), KEY, when=_at(desk, 23, day=monday),
+                       minutes=120)
+    http = login("front_desk")
+    url = f"/admin/calendar/?location={desk.location.id}&day="
+    assert [b[2:] for b in _blocks(_text(http.get(url + monday.isoformat())))] == [
+        ("clear", "23:00–01:00", "Late Night")]
+    # The next day starts at midnight, with the booking's last hour at its top.
+    next_day = _text(http.get(url + tuesday.isoformat()))
+    assert _blocks(next_day) == [("1", "4", "clear", "23:00–01:00", "Late Night")]
+    assert ">00:00<" in next_day and f"at={tuesday.isoformat()}T00:00" in next_day  # the grid starts at midnight
+    rooms = _text(http.get(url + tuesday.isoformat() + "&by=room"))
+    assert "Late Night" in rooms
+    sheet = _text(http.get(f"/admin/calendar/sheet?location={desk.location.id}&day={tuesday.isoformat()}"))
+    assert "23:00–01:00" in sheet and "Late Night" in sheet
+    week = _text(http.get(f"/admin/calendar/week?practitioner={staff['practitioner'].id}"
+                          f"&location={desk.location.id}&week={monday.isoformat()}"))
+    assert week.count(f'href="/admin/desk/{late.id}"') == 2  # Monday's column and Tuesday's
+
+
+@pytest.mark.parametrize("path", ["/admin/calendar/?day={}", "/admin/calendar/?by=room&day={}",
+                                  "/admin/calendar/sheet?day={}", "/admin/calendar/week?practitioner={p}&week={}"])
+@pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "0001-01-08"])
+def test_a_day_at_the_ends_of_the_calendar_opens_today(app, desk, login, staff, path, far):
+    # The day after 9999-12-31 and the UTC start of 0001-01-01 in Tokyo do not exist: those pages were refused.
+    response = login("front_desk").get(path.format(far, p=staff["practitioner"].id) + f"&location={desk.location.id}")
+    assert response.status_code == 200
+    assert clock.local_today(desk.location).isoformat() in _text(response)
+
+
+def test_the_days_neighbours_keep_the_rooms_view_and_the_cancelled_bookings(app, desk, login):
+    # Looking at the rooms, "next day" showed practitioners again (and dropped the cancelled bookings).
+    day = desk.tomorrow.isoformat()
+    page = _text(login("front_desk").get(f"/admin/calendar/?location={desk.location.id}&day={day}&by=room"
+                                         "&cancelled=1"))
+    following = (desk.tomorrow + timedelta(days=1)).isoformat()
+    links = re.findall(r'<a class="btn btn-outline-secondary btn-sm" href="([^"]+)"', page)
+    assert len(links) == 3 and all("by=room" in link and "cancelled=1" in link for link in links)
+    assert f"day={following}" in links[2]
+
+
+def test_a_rooms_column_says_who_the_booking_is_with(app, desk, login):
+    # By room, the front desk still needs to see whose session fills the room.
+    desk.booked(desk.client(first="Roomless", consents=[KEY]), KEY, when=_at(desk, 9))
+    http = login("front_desk")
+    url = f"/admin/calendar/?location={desk.location.id}&day={desk.tomorrow.isoformat()}"
+    rooms = _text(http.get(url + "&by=room")).split('aria-label="No room or device"')[1]
+    assert '<span class="cal-with">Test practitioner</span>' in rooms
+    assert 'class="cal-with"' not in _text(http.get(url))  # a practitioner's column is theirs already

@@ -301,3 +301,29 @@ def test_a_modality_must_say_its_minutes_and_take_only_registered_kinds(app_fact
         Modality("odd", "Odd session", prep_minutes=-5)
     with pytest.raises(PluginError, match="takes a resource of kind 'teleporter', which no plugin registers"):
         app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("odd", NeedsAnUnknownDevice())])
+
+
+def test_a_booking_dropped_on_a_rooms_column_moves_into_that_room(core, login, day):
+    # The day by rooms: dragging a booking from Test treatment room's column to Room B's moves it there (it stayed
+    # in its room, or was "already there" at the same time), and a room that is taken is named.
+    core.certify("practitioner", ROOMED)
+    room_b = Resource(location=core.location, kind="treatment_room", name="Room B")
+    db.session.add(room_b)
+    db.session.commit()
+    first_room = db.session.execute(db.select(Resource).where(Resource.name == "Test treatment room")).scalar_one()
+    moving = core.booked(core.client(first="Mover"), ROOMED, when=day, resources=[first_room])
+    http = login("front_desk")
+    drop = {"scheduled_at": day.strftime("%Y-%m-%dT%H:%M"), "practitioner": core.staff["practitioner"].id,
+            "location": core.location.id, "expected_at": clock.aware(day).isoformat(), "resource": room_b.id,
+            "next": "/admin/calendar/?by=room"}
+    assert http.post(f"/admin/desk/{moving.id}/move", data=drop).status_code == 302
+    db.session.expire_all()
+    assert [r.resource.name for r in db.session.get(Treatment, moving.id).resources] == ["Room B"]
+    # Room B is taken now: the other booking dropped on it is refused, naming who has it.
+    other = core.booked(core.client(first="Other"), ROOMED, when=day + timedelta(hours=2), resources=[first_room])
+    refused = _text(http.post(f"/admin/desk/{other.id}/move", data={
+        **drop, "expected_at": other.scheduled_at.isoformat(),
+        "scheduled_at": (day + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")}, follow_redirects=True))
+    assert "Room B is booked" in refused
+    db.session.expire_all()
+    assert [r.resource.name for r in db.session.get(Treatment, other.id).resources] == ["Test treatment room"]

@@ -115,3 +115,15 @@ def test_a_cancelled_or_missed_booking_cannot_be_recorded_afterwards(app, clinic
     http.post(f"/admin/desk/{passed}/no-show", data={})
     response = http.get(f"/admin/desk/{passed}/record", follow_redirects=True)
     assert "marked as a no-show" in html.unescape(response.get_data(as_text=True))
+
+
+def test_a_no_show_frees_its_time_for_someone_else(app, clinic, login):
+    # The client is twenty minutes late and marked a no-show: the practitioner's rest of that hour takes a walk-in,
+    # as it would after a cancellation.
+    started = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)
+    missed = clinic.booked(clinic.client(first="Absent", consents=[KEY]), KEY, when=started, minutes=60).id
+    login("front_desk").post(f"/admin/desk/{missed}/no-show", data={})
+    assert _state(missed).cancellation == "no_show"
+    walk_in = clinic.booked(clinic.client(first="Walk", last="In", consents=[KEY]), KEY,
+                            when=started + timedelta(minutes=30), minutes=20)
+    assert walk_in.status == "booked"

@@ -116,3 +116,19 @@ def test_the_page_asks_for_what_it_needs_and_never_fails(app, week, login):
         response = http.get("/admin/desk/find", query_string=args)
         assert response.status_code in (200, 400), args
         assert "Openings" not in response.get_data(as_text=True), args
+
+
+def test_openings_stay_within_the_booking_window_and_a_day_outside_it_is_a_message(app, week, login):
+    # A far "From" day was a page of nothing but "out of range"; days past the window were offered, then refused.
+    login("manager").post("/admin/settings/", data={"core.booking_days_ahead": "3"})
+    http = login("front_desk")
+    client = week.client(first="Seeker", consents=[KEY])
+    today = datetime.now(week.tz).date()
+    page, found = _openings(http, week, client)
+    assert found and {when[4:14] for when, _, _ in found} <= {
+        (today + timedelta(days=d)).isoformat() for d in range(4)}
+    for far in ("9999-12-31", "0001-01-01", (today + timedelta(days=30)).isoformat()):
+        response = http.get("/admin/desk/find", query_string={
+            "client": client.id, "modality": KEY, "location": week.location.id, "first_day": far})
+        text = html.unescape(response.get_data(as_text=True))
+        assert response.status_code == 200 and "booking window" in text and "Openings" not in text, far

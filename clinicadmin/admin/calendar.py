@@ -19,11 +19,17 @@ from .index import consents_expiring
 BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
 
 
+#: the days a calendar opens on: a fortnight from either end of the calendar, so that its neighbours and its start in
+#: any zone are days too (year 9999 or 0001 typed in the address opens today, as an unreadable day does)
+_READABLE = (date.min + timedelta(days=14), date.max - timedelta(days=14))
+
+
 def _day(text, default):
     try:
-        return date.fromisoformat(text) if text else default
+        day = date.fromisoformat(text) if text else default
     except ValueError:
         return default
+    return day if _READABLE[0] <= day <= _READABLE[1] else default
 
 
 def _locations():

@@ -62,6 +62,7 @@ class RescheduleForm(PolicyFlaskForm):
         description="A move outside the practitioner's working hours or onto their time off needs a manager's "
                     "confirmation; it is audited.")
     expected_at = HiddenField()
+    resource = HiddenField()  # a room's or device's column of the calendar, when the booking is dropped on one
     next = HiddenField()
 
 
@@ -71,7 +72,8 @@ class FindTimeForm(PolicyPlainForm):
     client = ClientField("Client", validators=[DataRequired()])
     modality = SelectField("Modality", validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    first_day = DateField("From", validators=[Optional()], description="The next 14 days from this day (today if empty).")
+    first_day = DateField("From", validators=[Optional(), within_booking_window],
+                          description="The next 14 days from this day (today if empty).")
 
 
 class RecordBaseForm(PolicyFlaskForm):

@@ -376,7 +376,7 @@ class TreatmentDeskView(SecuredView):
                            practitioner=db.session.get(User, form.practitioner.data),
                            location=db.session.get(Location, form.location.data),
                            user=current_user._get_current_object(), reason=form.reason.data,
-                           expected_at=_expected(form.expected_at.data),
+                           expected_at=_expected(form.expected_at.data), resources=_resource(form.resource.data),
                            confirm_outside_hours=bool(getattr(form, "confirm_outside_hours", None) and
                                                       form.confirm_outside_hours.data))
             except TreatmentRejected as exc:
@@ -509,7 +509,10 @@ def _expected(text):
 
 def _local_path(target):
     """``target`` when it is a path on this site (a calendar page to go back to), else None."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and line breaks from a URL ("/\t/evil" is "//evil", another site) and a line break cannot
+    # be sent in a header at all: a path with any control character or space is not one of ours.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c <= " " or c == "\x7f" for c in target)):
         return target
     return None
 
@@ -522,6 +525,15 @@ def _instant(field, location):
     except ValueError as exc:
         field.errors = [*field.errors, str(exc)]
         return None
+
+
+def _resource(resource_id):
+    """[the room or device with that id] (text from a calendar's room column), or [] when there is none."""
+    try:
+        found = db.session.get(Resource, int(resource_id)) if resource_id else None
+    except ValueError:
+        return []
+    return [found] if found is not None else []
 
 
 def _course(course_id):

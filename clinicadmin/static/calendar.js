@@ -62,8 +62,10 @@
     var target = new URL(slot.href, window.location.href).searchParams;
     form.action = block.dataset.move;
     form.elements.scheduled_at.value = at;
-    // A room's column keeps the booking's practitioner; a practitioner's column gives it to them.
+    // A room's column keeps the booking's practitioner and moves it into that room; a practitioner's column gives
+    // it to them.
     form.elements.practitioner.value = target.get("practitioner") || block.dataset.practitioner;
+    form.elements.resource.value = target.get("resource") || "";
     form.elements.location.value = target.get("location");
     form.elements.expected_at.value = block.dataset.from;
     form.submit();
