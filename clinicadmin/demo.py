@@ -13,7 +13,7 @@ from flask import current_app
 from flask_security import hash_password
 
 from .certified import scopes_needed
-from .clock import day_bounds, from_local, local_date, local_today
+from .clock import day_bounds, from_local, local_date, local_today, now
 from .extensions import db
 from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Resource, Role, StockLot,
                      Supplier, TimeOff, Treatment, WorkingHours)
@@ -114,7 +114,7 @@ class DemoContext:
 
         practitioner = practitioner or self.practitioners[0]
         location = location or self.location
-        past = local_date(when, location) <= self.today
+        past = when < now()
         for _ in range(80):
             try:
                 return book(client=client, modality=modality, practitioner=practitioner, location=location,
@@ -287,9 +287,9 @@ def _second_location(demo, practitioners):
 
 
 def _a_week_ahead(demo, teams):
-    """A realistic week from tomorrow: at each location, each practitioner's day holds a few sessions of the
+    """A realistic week from today: at each location, each practitioner's day holds a few sessions of the
     modalities they are certified for, with the demo's clients (made once: skipped when the week is booked)."""
-    start, _ = day_bounds(demo.today + timedelta(days=1), demo.location)
+    start, _ = day_bounds(demo.today, demo.location)
     _, end = day_bounds(demo.today + timedelta(days=6), demo.location)
     if db.session.execute(db.select(db.func.count(Treatment.id)).where(
             Treatment.scheduled_at >= start, Treatment.scheduled_at < end)).scalar() >= 20:
@@ -300,13 +300,15 @@ def _a_week_ahead(demo, teams):
         return  # no modality loaded: nothing to book
     clients = iter(rng.sample(demo.clients, len(demo.clients)) * 4)
     for location, team in teams:
-        for offset in range(1, 6):
+        for offset in range(0, 6):
             day = demo.today + timedelta(days=offset)
             for practitioner in team:
                 held = {c.scope for c in practitioner.certifications}
                 mine = [key for key in keys if set(scopes_needed(key)) <= held] or keys
                 for hour in rng.sample((9, 10, 11, 14, 15, 16, 17), 3):
                     when = from_local(datetime.combine(day, time(hour, rng.choice((0, 30)))), location)
+                    if when < now() + timedelta(hours=1):
+                        continue  # today's list starts from the next hour
                     try:
                         demo.booking(next(clients), rng.choice(mine), when, practitioner, location=location)
                     except RuntimeError:

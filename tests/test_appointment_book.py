@@ -118,12 +118,14 @@ def test_the_day_sheet_prints_every_booking_and_is_audited(app, desk, login):
 
 def test_moving_a_booking_screens_it_again_and_audits_before_and_after(app, desk, login, staff):
     client = desk.client(first="Move", consents=[KEY])
+    client.consents[0].expires_on = desk.tomorrow  # in force tomorrow, expired the day after
     treatment = desk.booked(client, KEY, when=_at(desk, 9))
-    first_run = treatment.screening_run
+    first_run, first_status = treatment.screening_run, treatment.screening_status
     other = staff["manager"]
     other.roles.append(db.session.execute(db.select(type(other.roles[0])).where(
         type(other.roles[0]).name == "practitioner")).scalar_one())
     db.session.commit()
+    desk.certify("manager", KEY)
     http = login("front_desk")
     form = _text(http.get(f"/admin/desk/{treatment.id}/move"))
     assert f'value="{desk.tomorrow.isoformat()}T09:00"' in form
@@ -135,13 +137,29 @@ def test_moving_a_booking_screens_it_again_and_audits_before_and_after(app, desk
     db.session.expire_all()
     moved = db.session.get(Treatment, treatment.id)
     assert (moved.scheduled_at, moved.practitioner_id) == (_at(desk, 16, 30, day_after), other.id)
-    assert moved.screening_run == first_run + 1
-    # The manager is not certified for the modality: the new run says so.
-    assert moved.screening_status == "blocked"
+    # Screened again as of the new day: the consent that covered tomorrow has expired by then.
+    assert first_status == "clear" and moved.screening_run == first_run + 1 and moved.screening_status == "blocked"
     event = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "treatment.reschedule")).scalar_one()
     assert event.detail["before"]["local"] == f"{desk.tomorrow.isoformat()} 09:00"
     assert event.detail["after"]["local"] == f"{day_after.isoformat()} 16:30"
     assert event.detail["reason"] == "client asked"
+
+
+def test_a_move_to_a_practitioner_not_certified_for_it_is_refused(app, desk, login, staff):
+    treatment = desk.booked(desk.client(first="Scope", consents=[KEY]), KEY, when=_at(desk, 9))
+    uncertified = staff["admin"]  # a practitioner too, with no certification for the modality
+    uncertified.roles.append(db.session.execute(db.select(type(uncertified.roles[0])).where(
+        type(uncertified.roles[0]).name == "practitioner")).scalar_one())
+    db.session.commit()
+    http = login("front_desk")
+    for data in ({"next": "/admin/calendar/"}, {}):  # dragged on the calendar, or from the form
+        response = http.post(f"/admin/desk/{treatment.id}/move", data={
+            "scheduled_at": f"{desk.tomorrow.isoformat()}T11:00", "practitioner": str(uncertified.id),
+            "location": str(desk.location.id), **data}, follow_redirects=True)
+        assert "holds no certification for Test modality" in _text(response)
+    db.session.expire_all()
+    assert (db.session.get(Treatment, treatment.id).practitioner_id, treatment.scheduled_at) == (
+        staff["practitioner"].id, _at(desk, 9))
 
 
 def test_a_move_from_a_stale_page_is_refused_and_changes_nothing(app, desk, login, staff):

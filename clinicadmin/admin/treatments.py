@@ -371,9 +371,12 @@ class TreatmentDeskView(SecuredView):
             form.practitioner.data, form.location.data = treatment.practitioner_id, treatment.location_id
             form.expected_at.data = treatment.scheduled_at.isoformat()
         elif form.validate_on_submit() and (scheduled_at := _instant(form.scheduled_at, form.location.data)):
+            practitioner = db.session.get(User, form.practitioner.data)
             try:
-                reschedule(treatment, scheduled_at=scheduled_at,
-                           practitioner=db.session.get(User, form.practitioner.data),
+                # The same scope-of-practice rule as the booking form: on the day it moves to, with whom it moves to.
+                if (problem := not_certified(practitioner, treatment.modality, form.scheduled_at.data.date())):
+                    raise TreatmentRejected(problem)
+                reschedule(treatment, scheduled_at=scheduled_at, practitioner=practitioner,
                            location=db.session.get(Location, form.location.data),
                            user=current_user._get_current_object(), reason=form.reason.data,
                            expected_at=_expected(form.expected_at.data), resources=_resource(form.resource.data),
