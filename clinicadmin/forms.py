@@ -20,7 +20,7 @@ from wtforms.validators import StopValidation
 
 from .extensions import db
 from .models import Client, Product
-from .plugins import PluginError
+from .plugins import PluginError, each_implementation
 
 #: The most rows one lookup request returns, whatever it asks for (the select2 widget asks for 10).
 LOOKUP_LIMIT = 20
@@ -251,14 +251,12 @@ def init_lookups(app, registry):
     for form_class in list(_form_classes()):
         found.extend(_declared_lookups(vars(form_class).values()))
     with app.app_context():
-        for impl in registry.pm.hook.treatment_form_fields.get_hookimpls():
-            for modality in registry.modalities:
-                try:
-                    answer = impl.function(**{arg: modality for arg in impl.argnames})
-                    found.extend(_declared_lookups((answer or {}).values()))
-                except Exception as exc:
-                    raise PluginError(f"plugin {impl.plugin_name!r}: treatment_form_fields({modality!r}) raised "
-                                      f"{type(exc).__name__}: {exc}") from exc
+        for modality in registry.modalities:
+            for name, answer, error in each_implementation(registry.pm, "treatment_form_fields", modality=modality):
+                if error is not None:
+                    raise PluginError(f"plugin {name!r}: treatment_form_fields({modality!r}) raised "
+                                      f"{type(error).__name__}: {error}") from error
+                found.extend(_declared_lookups((answer or {}).values()))
     app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
 

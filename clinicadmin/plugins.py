@@ -143,15 +143,36 @@ def load_plugins(config, extra_plugins=()):
     return pm, loaded
 
 
+def each_implementation(pm, hook_name, *, registration_order=False, **kwargs):
+    """Call ``hook_name`` through pluggy one plugin at a time, in pluggy's calling order (``tryfirst`` first), and
+    yield ``(plugin name, answer, error)`` for each: the answer (None when it has none) or the exception it raised.
+
+    Each call is pluggy's own, so an implementation receives only the arguments it names and hook wrappers wrap it;
+    calling one plugin at a time keeps one plugin's failure from hiding another's answer (screening fails closed per
+    plugin). ``registration_order`` walks the plugins in the order they were loaded instead (the core's own first),
+    for start-up registrations, where the first to register a key keeps it."""
+    hook = getattr(pm.hook, hook_name)
+    first = bool(hook.spec and hook.spec.opts.get("firstresult"))
+    ordered = hook.get_hookimpls() if registration_order else reversed(hook.get_hookimpls())
+    impls = [i for i in ordered if not (i.hookwrapper or getattr(i, "wrapper", False))]
+    for impl in impls:
+        others = [i.plugin for i in impls if i.plugin is not impl.plugin]
+        caller = pm.subset_hook_caller(hook_name, remove_plugins=others) if others else hook
+        try:
+            answer = caller(**kwargs)
+        except Exception as exc:
+            yield impl.plugin_name, None, exc
+            continue
+        yield impl.plugin_name, answer if first else (answer[0] if answer else None), None
+
+
 def _per_plugin(pm, hook_name):
     """Yield (plugin name, result) for each implementation of a start-up hook, naming the plugin on error."""
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        try:
-            result = impl.function()
-        except Exception as exc:
-            raise PluginError(f"plugin {impl.plugin_name!r}: {hook_name}() raised {type(exc).__name__}: {exc}") from exc
+    for name, result, error in each_implementation(pm, hook_name, registration_order=True):
+        if error is not None:
+            raise PluginError(f"plugin {name!r}: {hook_name}() raised {type(error).__name__}: {error}") from error
         if result is not None:
-            yield impl.plugin_name, result
+            yield name, result
 
 
 def _expect(plugin, hook_name, value, cls):

@@ -13,7 +13,7 @@ from .clock import now
 from .extensions import db
 from .models import Client, ScreeningFinding, User
 from .plugin_api import Finding
-from .plugins import registry
+from .plugins import each_implementation, registry
 
 log = logging.getLogger(__name__)
 
@@ -111,23 +111,25 @@ def run_checks(treatment):
             f"No loaded plugin provides the modality {treatment.modality!r}, so it cannot be screened.",
             overridable=False,
         )))
-    for impl in reg.pm.hook.check_contraindications.get_hookimpls():
+    for name, found, error in each_implementation(reg.pm, "check_contraindications", treatment=treatment,
+                                                  history=history, settings=settings):
         try:
-            found = impl.function(treatment=treatment, history=history, settings=settings) or []
-            found = list(found)
+            if error is not None:
+                raise error
+            found = list(found or [])
             bad = [f for f in found if not isinstance(f, Finding)]
             if bad:
                 raise TypeError(f"returned {bad[0]!r}, not a Finding")
         except Exception as exc:
-            log.exception("screening plugin %s failed", impl.plugin_name)
-            results.append((impl.plugin_name, Finding(
+            log.error("screening plugin %s failed", name, exc_info=exc)
+            results.append((name, Finding(
                 "screening-failed", "block",
-                f"Screening could not run: {impl.plugin_name} ({type(exc).__name__}). "
+                f"Screening could not run: {name} ({type(exc).__name__}). "
                 "The treatment is blocked until this check runs.",
                 overridable=False,
             )))
             continue
-        results.extend((impl.plugin_name, f) for f in found)
+        results.extend((name, f) for f in found)
     return results
 
 

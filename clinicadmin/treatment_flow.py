@@ -22,7 +22,7 @@ from .first_session import note_performed, recompute
 from .input_policy import real_text
 from .models import BookingSlot, StockLot, Treatment, TreatmentResource
 from .plugin_api import Consumption
-from .plugins import registry
+from .plugins import each_implementation, registry
 from .screening import screen, summarise
 from .stock import StockError, consume_available, fmt
 from .stock_exceptions import open_shortfall
@@ -449,10 +449,11 @@ def _consumables(treatment):
     from .models import Product
 
     wanted = {}
-    for impl in registry().pm.hook.consumables.get_hookimpls():
+    for name, items, error in each_implementation(registry().pm, "consumables", treatment=treatment):
         try:
-            items = impl.function(treatment=treatment) or []
-            for item in items:
+            if error is not None:
+                raise error
+            for item in items or []:
                 if not isinstance(item, Consumption):
                     raise TypeError(f"returned {item!r}, not a Consumption")
                 quantity = Decimal(str(item.quantity))
@@ -461,7 +462,7 @@ def _consumables(treatment):
                 wanted[item.product_id] = wanted.get(item.product_id, Decimal(0)) + quantity
         except Exception as exc:
             raise TreatmentRejected(
-                f"Could not work out what the treatment uses: {impl.plugin_name} ({type(exc).__name__}: {exc})."
+                f"Could not work out what the treatment uses: {name} ({type(exc).__name__}: {exc})."
             ) from exc
     result = []
     for product_id, quantity in sorted(wanted.items()):
@@ -475,13 +476,14 @@ def _consumables(treatment):
 def _tell_plugins_recorded(treatment):
     """Let each plugin store its own rows in this transaction; one that fails refuses the recording, by name."""
     db.session.flush()
-    for impl in registry().pm.hook.treatment_recorded.get_hookimpls():
+    for name, _, error in each_implementation(registry().pm, "treatment_recorded", treatment=treatment):
         try:
-            impl.function(treatment=treatment)
+            if error is not None:
+                raise error
             db.session.flush()
         except Exception as exc:
             raise TreatmentRejected(
-                f"Could not store what {impl.plugin_name} keeps about the treatment ({type(exc).__name__}: {exc})."
+                f"Could not store what {name} keeps about the treatment ({type(exc).__name__}: {exc})."
             ) from exc
 
 

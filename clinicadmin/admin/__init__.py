@@ -6,7 +6,7 @@ from ..extensions import db
 from ..headers import csp_nonce
 from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Resource,
                       Role, StockLot, StockMovement, Supplier, TimeOff, Treatment, User, WorkingHours)
-from ..plugins import PluginError
+from ..plugins import PluginError, each_implementation
 from .base import RoleRequired
 from .calendar import CalendarView
 from .book_setup import ResourceView, TimeOffView, WorkingHoursView
@@ -78,10 +78,13 @@ def init_admin(app, registry):
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
-    for impl in registry.pm.hook.register_admin_views.get_hookimpls():
-        for view in impl.function() or []:
+    for name, views, error in each_implementation(registry.pm, "register_admin_views", registration_order=True):
+        if error is not None:
+            raise PluginError(f"plugin {name!r}: register_admin_views() raised {type(error).__name__}: "
+                              f"{error}") from error
+        for view in views or []:
             if not isinstance(view, RoleRequired):
-                raise PluginError(f"plugin {impl.plugin_name!r}: admin view {view!r} must derive from "
+                raise PluginError(f"plugin {name!r}: admin view {view!r} must derive from "
                                   "clinicadmin.admin.base SecuredView or SecuredModelView")
             admin.add_view(view)
     return admin

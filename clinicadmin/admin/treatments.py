@@ -18,7 +18,7 @@ from ..clock import local_today
 from ..stock import usable_lots
 from ..stock_exceptions import owed_by
 from ..certified import certified_for, certified_ids, not_certified, practitioners
-from ..plugins import registry
+from ..plugins import each_implementation, registry
 from ..transitions import AlreadyDone, claim
 from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
                               cancel, mark_no_show, override, record, reschedule, rescreen, why_not_booked)
@@ -470,17 +470,18 @@ def aftercare_for(treatment):
     """(instructions, None) from the first plugin that answers ``aftercare``, in pluggy's calling order; or
     ([], "<plugin> (<error>)") when a plugin fails or answers with something other than a list of text, so the page
     names the plugin instead of failing as a whole."""
-    for impl in reversed(registry().pm.hook.aftercare.get_hookimpls()):
+    for name, answer, error in each_implementation(registry().pm, "aftercare", treatment=treatment):
         try:
-            answer = impl.function(treatment=treatment)
+            if error is not None:
+                raise error
             if answer is None:
                 continue
             if isinstance(answer, str) or not all(isinstance(line, str) for line in answer):
                 raise TypeError(f"returned {answer!r}, not a list of text")
             return list(answer), None
         except Exception as exc:
-            log.exception("aftercare plugin %s failed", impl.plugin_name)
-            return [], f"{impl.plugin_name} ({type(exc).__name__})"
+            log.error("aftercare plugin %s failed", name, exc_info=exc)
+            return [], f"{name} ({type(exc).__name__})"
     return [], None
 
 
