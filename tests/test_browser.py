@@ -126,6 +126,16 @@ def new_client(server, first, last, conditions=()):
     return with_db(server, make)
 
 
+def choose(page, widget, typed):
+    """Pick the lookup result that starts with ``typed`` in a select2 lookup, once the results for all of it are in
+    (an earlier keystroke's results may still be showing), and wait for the list to close."""
+    page.click(widget)
+    page.keyboard.type(typed)
+    page.wait_for_selector(f".select2-result-selectable:has-text('{typed}')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#select2-drop-mask", state="hidden")
+
+
 def quiet_weekday(weeks=3, later=0):
     """A Monday to Friday some weeks ahead (and ``later`` weekdays after it), past the demo's booked week and its
     practitioners' time off."""
@@ -203,10 +213,7 @@ def test_recording_a_treatment_takes_its_stock(page):
     page.check("input[name='details-techniques'] >> nth=0")
     page.check("input[name='details-areas'] >> nth=0")
     page.fill("input[name='details-duration_minutes']", "30")
-    page.click("#s2id_details-product")
-    page.keyboard.type("Facial massage")  # lookups match the start of a name or SKU
-    page.wait_for_selector(".select2-result-selectable")
-    page.keyboard.press("Enter")
+    choose(page, "#s2id_details-product", "Facial massage")  # lookups match the start of a name or SKU
     page.fill("input[name='details-product_ml']", "2")
     page.click("button:has-text('Record treatment')")
     page.wait_for_selector("text=stock was deducted")
@@ -261,10 +268,7 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     column.locator(f".cal-slot[data-at='{day}T16:30']").click()
     page.wait_for_url("**/admin/desk/book?**")
     assert page.input_value("#scheduled_at") == f"{day}T16:30"
-    page.click("#s2id_client")
-    page.keyboard.type("Calendar")
-    page.wait_for_selector(".select2-result-selectable")
-    page.keyboard.press("Enter")
+    choose(page, "#s2id_client", "Calendar")
     page.select_option("#modality", "facial_massage")
     page.click("button:has-text('Book and screen')")
     page.wait_for_url(re.compile(r".*/admin/desk/\d+$"))
