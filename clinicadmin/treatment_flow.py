@@ -57,15 +57,8 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         raise TreatmentRejected(f"No loaded plugin provides the modality {modality!r}.")
     if course is not None and (course.client_id != client.id or course.modality != modality):
         raise TreatmentRejected("That course belongs to another client or modality.")
-    try:
-        span = booking.span_of(modality, scheduled_at, duration_minutes)
-    except booking.BookingConflict as exc:
-        raise TreatmentRejected(*exc.messages) from None
-    off_hours = outside_hours(practitioner, location, span.busy_from, span.busy_until)
-    if off_hours and not confirm_outside_hours:
-        raise TreatmentRejected(off_hours + " A manager may confirm a booking outside working hours.")
-    if off_hours and not user.role_names & OVERRIDE_ROLES:
-        raise TreatmentRejected(off_hours + " Only a manager can confirm a booking outside working hours.")
+    span, off_hours = _span_in_hours(modality, scheduled_at, duration_minutes, practitioner, location, user,
+                                     confirm_outside_hours)
     booking.hold_the_book()
     # Hold the client's row as the booking expects it (active): an archive or a merge committed a moment ago refuses
     # the booking instead of leaving it on a record nobody sees.
@@ -73,11 +66,7 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         db.session.rollback()
         raise TreatmentRejected("This client's record was archived or merged a moment ago; open the client again.")
     try:
-        taken = booking.resources_for(modality, location, resources, span)
-        found = booking.conflicts(practitioner=practitioner, client=client, resources=taken.values(), span=span,
-                                  location=location)
-        if found:
-            raise booking.BookingConflict(*found)
+        taken = _free_for(modality, location, resources, span, practitioner, client)
         treatment = Treatment(
             client=client, modality=modality, practitioner=practitioner, location=location,
             scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked",
@@ -218,13 +207,8 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
         raise TreatmentRejected("That is where the booking is already; nothing was changed.")
     minutes = (int((treatment.ends_at - treatment.scheduled_at).total_seconds() // 60) if treatment.ends_at
                else None)
-    try:
-        span = booking.span_of(treatment.modality, scheduled_at, minutes)
-    except booking.BookingConflict as exc:
-        raise TreatmentRejected(*exc.messages) from None
-    off_hours = outside_hours(practitioner, location, span.busy_from, span.busy_until)
-    if off_hours and not (confirm_outside_hours and user.role_names & OVERRIDE_ROLES):
-        raise TreatmentRejected(off_hours + " A manager may confirm a booking outside working hours.")
+    span, off_hours = _span_in_hours(treatment.modality, scheduled_at, minutes, practitioner, location, user,
+                                     confirm_outside_hours)
     before = _placement(treatment)
     seen_at = expected_at or treatment.scheduled_at
     old_practitioner, old_location = treatment.practitioner_id, treatment.location_id
@@ -254,12 +238,8 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
         busy = set(db.session.execute(db.select(BookingSlot.resource_id).where(
             BookingSlot.resource_id.in_([r.id for r in kept]), BookingSlot.busy_from < span.busy_until,
             BookingSlot.busy_until > span.busy_from)).scalars()) if kept else set()
-        taken = booking.resources_for(treatment.modality, location,
-                                      resources + [r for r in kept if r.id not in busy], span)
-        found = booking.conflicts(practitioner=practitioner, client=treatment.client, resources=taken.values(),
-                                  span=span, location=location)
-        if found:
-            raise booking.BookingConflict(*found)
+        taken = _free_for(treatment.modality, location, resources + [r for r in kept if r.id not in busy], span,
+                          practitioner, treatment.client)
         booking.take(treatment, span=span, resources=taken)
     except booking.BookingConflict as exc:
         db.session.rollback()
@@ -273,6 +253,32 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
     audit("treatment.reschedule", obj=treatment, client_id=treatment.client_id, detail=detail)
     db.session.commit()
     return treatment
+
+
+def _span_in_hours(modality, scheduled_at, minutes, practitioner, location, user, confirm_outside_hours):
+    """The span a session of ``modality`` at ``scheduled_at`` holds, and the sentence saying it is outside the
+    practitioner's working hours (None when it is within them); refused unless a manager confirms that."""
+    try:
+        span = booking.span_of(modality, scheduled_at, minutes)
+    except booking.BookingConflict as exc:
+        raise TreatmentRejected(*exc.messages) from None
+    off_hours = outside_hours(practitioner, location, span.busy_from, span.busy_until)
+    if off_hours and not confirm_outside_hours:
+        raise TreatmentRejected(off_hours + " A manager may confirm a booking outside working hours.")
+    if off_hours and not user.role_names & OVERRIDE_ROLES:
+        raise TreatmentRejected(off_hours + " Only a manager can confirm a booking outside working hours.")
+    return span, off_hours
+
+
+def _free_for(modality, location, chosen, span, practitioner, client):
+    """{kind: resource} the session takes (``chosen``, else the first free of each kind); raises
+    ``booking.BookingConflict`` naming each booking that holds the practitioner, a resource or the client then."""
+    taken = booking.resources_for(modality, location, chosen, span)
+    found = booking.conflicts(practitioner=practitioner, client=client, resources=taken.values(), span=span,
+                              location=location)
+    if found:
+        raise booking.BookingConflict(*found)
+    return taken
 
 
 def _placement(treatment):
@@ -344,9 +350,10 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
 
     ``lots`` are the ids of the lots the practitioner opened (at most one per product); a product without one is
     taken first expiry first. What the usable stock cannot give is recorded as an open stock exception rather than
-    refusing the session; returns those exceptions (none when stock sufficed). Raises :class:`TreatmentRejected` (after rolling back) if screening leaves a block not
-    overridden or a warning not acknowledged, if a plugin's consumables cannot be worked out, or if a chosen lot is
-    not usable (held, expired, of another product or location).
+    refusing the session; returns those exceptions (none when stock sufficed). Raises :class:`TreatmentRejected`
+    (after rolling back) if screening leaves a block not overridden or a warning not acknowledged, if a plugin's
+    consumables cannot be worked out, or if a chosen lot is not usable (held, expired, of another product or
+    location).
     """
     _require_booked(treatment)
     if treatment.modality not in registry().modalities:

@@ -65,7 +65,7 @@ class CalendarView(SecuredView):
         can_book = user_has_role(*BOOKING_ROLES)
         return self.render(template, grid=grid, modality_label=registry().modality_label, can_book=can_book,
                            slot_links=slot_links(grid, url_for("treatment_desk.book")) if can_book else [],
-                           locations=_locations(),
+                           locations=context.pop("locations"),
                            show_cancelled=bool(request.args.get("cancelled")), zone_name=zone_of(grid.location).key,
                            **context)
 
@@ -83,8 +83,8 @@ class CalendarView(SecuredView):
         _audit(grid, {"view": "rooms" if by_room else "day", "location": location.id, "day": day.isoformat(),
                       **({"consents": sorted({c.client_id for c in consents})} if consents else {})},
                extra_clients={c.client_id for c in consents})
-        return self._page("admin/calendar_day.html", grid, day=day, today=today, by_room=by_room, consents=consents,
-                          previous=day - timedelta(days=1), following=day + timedelta(days=1))
+        return self._page("admin/calendar_day.html", grid, locations=locations, day=day, today=today, by_room=by_room,
+                          consents=consents, previous=day - timedelta(days=1), following=day + timedelta(days=1))
 
     @expose("/week")
     def week(self):
@@ -97,7 +97,8 @@ class CalendarView(SecuredView):
         monday = day - timedelta(days=day.weekday())
         grid = practitioner_week(practitioner, location, monday, show_cancelled=bool(request.args.get("cancelled")))
         _audit(grid, {"view": "week", "practitioner": practitioner.id, "week": monday.isoformat()})
-        return self._page("admin/calendar_week.html", grid, practitioner=practitioner, monday=monday,
+        return self._page("admin/calendar_week.html", grid, locations=locations, practitioner=practitioner,
+                          monday=monday,
                           previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
                           today=local_today(location))
 
@@ -109,4 +110,4 @@ class CalendarView(SecuredView):
         day = _day(request.args.get("day"), local_today(location))
         grid = location_day(location, day)
         _audit(grid, {"view": "sheet", "location": location.id, "day": day.isoformat()})
-        return self._page("admin/day_sheet.html", grid, day=day)
+        return self._page("admin/day_sheet.html", grid, locations=locations, day=day)
