@@ -6,6 +6,8 @@ import math
 
 from markupsafe import Markup
 
+from .plugin_api import Chart
+
 PALETTE = ("#2c7fb8", "#e6550d", "#31a354", "#756bb1", "#d62728", "#636363", "#dd1c77", "#17becf")
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 30
 LEGEND_ROW = 18
@@ -114,3 +116,8 @@ def _lines(series, labels, slot, y):
         for px, py, i, v in points:
             yield Markup('<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"><title>{name}, {label}: {v}</title>'
                          "</circle>").format(x=px, y=py, c=colour, name=name, label=str(labels[i]), v=_number(v))
+
+
+#: What a plugin may import from here: the chart a report returns (the same class as ``plugin_api.Chart``), and
+#: ``svg`` to draw one on a page of its own (docs/plugin-hooks.md).
+__all__ = ["Chart", "svg"]

@@ -325,3 +325,7 @@ def write_logins(instance_path, created):
                 fh.write(f"{email}\t{password}\n")
         path.chmod(0o600)
     return path
+
+
+#: What a plugin may use from here: the ``demo`` its ``demo_data`` hook receives (docs/plugin-hooks.md).
+__all__ = ["DemoContext"]

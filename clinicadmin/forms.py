@@ -292,3 +292,8 @@ class CheckboxListField(SelectMultipleField):
 
     option_widget = widgets.CheckboxInput()
     widget = widgets.ListWidget(prefix_label=False)
+
+
+#: What a plugin may import from here for its forms (docs/plugin-hooks.md documents each).
+__all__ = ["ProductField", "ClientField", "CheckboxListField", "at_least_one", "needed_with", "finite_number",
+           "product_lookup", "client_lookup"]

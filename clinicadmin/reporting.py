@@ -132,6 +132,12 @@ def detail_number(details, key, precision=12, scale=3):
     return db.cast(db.func.nullif(details[key].as_string(), ""), db.Numeric(precision, scale))
 
 
+def detail_text(details, key):
+    """A single text value recorded in the details (a choice such as the device used), as SQL text; NULL when absent
+    or empty, so that grouping by it gives one row for "not recorded"."""
+    return db.func.nullif(details[key].as_string(), "")
+
+
 def detail_flag(details, key):
     """1 where a yes/no detail is true, else 0 (absent counts as no)."""
     return db.case((details[key].as_boolean(), 1), else_=0)
@@ -164,3 +170,8 @@ def counts_per(rows, key, distinct):
                           db.func.count().label("distinct")).group_by(pairs.c.key))
     return rows.add_columns(key.label("key"), db.func.count().label("rows"),
                             db.func.count(db.distinct(distinct)).label("distinct")).group_by(key)
+
+
+#: What a plugin's report may import from here (docs/plugin-hooks.md documents each).
+__all__ = ["performed_sessions", "performed_in_period", "treatment_filters", "period", "months", "month_key",
+           "month_group", "detail_number", "detail_text", "detail_flag", "detail_count", "detail_items", "counts_per"]

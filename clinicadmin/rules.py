@@ -86,3 +86,7 @@ def block(code, message, *more_codes):
 
 def warn(code, message, *more_codes):
     return ConditionRule((code, *more_codes), "warn", message)
+
+
+#: What a plugin may import from here (docs/plugin-hooks.md documents each; tests/test_plugin_reference.py holds it).
+__all__ = ["ConditionRule", "WaitingRule", "block", "warn", "evaluate", "waiting_settings", "rule_code"]

@@ -168,3 +168,7 @@ def screen(treatment, stage):
         stored.append(row)
     treatment.screening_status = summarise(stored)
     return stored
+
+
+#: What a plugin meets from here: the ``history`` its ``check_contraindications`` receives (docs/plugin-hooks.md).
+__all__ = ["HealthHistory"]

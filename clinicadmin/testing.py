@@ -464,3 +464,10 @@ def copy_plugin(name, destination):
 
     shutil.copytree(PROJECT_ROOT / "plugins" / name, destination / name,
                     ignore=shutil.ignore_patterns("tests", "__pycache__"))
+
+
+#: What a plugin's tests may use from here: the fixtures (by name, in a test's arguments) and the helpers they give
+#: (docs/plugin-hooks.md, "Testing a plugin", documents each).
+__all__ = ["app_config", "app", "app_factory", "database_url", "db_session", "postgres_databases", "staff", "login",
+           "clinic", "StaffClient", "Clinic", "PostgresDatabases", "sql_statements", "copy_plugin", "WARNING_FILTERS",
+           "TEST_PASSWORD", "ROLES"]

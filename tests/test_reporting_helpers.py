@@ -8,13 +8,13 @@ from fake_modality import KEY
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.reporting import (counts_per, detail_count, detail_flag, detail_items, detail_number, month_group,
-                                  month_key, performed_sessions)
+from clinicadmin.reporting import (counts_per, detail_count, detail_flag, detail_items, detail_number, detail_text,
+                                  month_group, month_key, performed_sessions)
 
 SESSIONS = [
-    (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), {"amount": "1.50", "items": ["a", "b"], "flag": True}),
-    (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), {"amount": 2, "items": ["a"], "flag": False}),
-    (datetime(2026, 4, 15, 9, 30, tzinfo=UTC), {"amount": None, "items": [], "other": "x"}),
+    (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), {"amount": "1.50", "items": ["a", "b"], "flag": True, "side": "left"}),
+    (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), {"amount": 2, "items": ["a"], "flag": False, "side": "Rücken \"ß\""}),
+    (datetime(2026, 4, 15, 9, 30, tzinfo=UTC), {"amount": None, "items": [], "other": "x", "side": ""}),
     (datetime(2026, 4, 16, 9, 30, tzinfo=UTC), {}),
 ]
 
@@ -57,6 +57,14 @@ def test_detail_items_joins_each_chosen_item_and_detail_count_counts_them(sessio
     assert per_item == {"a": 2, "b": 1}
     lengths = sorted(db.session.execute(sessions.add_columns(detail_count(Treatment.details, "items"))).scalars())
     assert lengths == [0, 0, 1, 2]
+
+
+def test_detail_text_groups_by_a_recorded_choice_and_leaves_out_what_is_missing(sessions):
+    """One text value per session (a choice): grouped as written, quotes and accents included; an empty or absent
+    value is one "not recorded" group (NULL), never an empty label."""
+    side = detail_text(Treatment.details, "side")
+    found = dict(db.session.execute(sessions.add_columns(side, db.func.count()).group_by(side)).all())
+    assert found == {"left": 1, 'Rücken "ß"': 1, None: 2}
 
 
 def test_detail_flag_counts_only_a_recorded_yes(sessions):
