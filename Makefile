@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install demo bench clean
+.PHONY: run test install demo bench clean reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install
 ## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin; prints the table
 bench: install
 	$(BIN)/python bench/run.py
+
+## Rewrite the generated part of docs/plugin-hooks.md (the core's condition vocabulary) from the registry
+reference: install
+	$(BIN)/python -m clinicadmin.reference
 
 clean:
 	rm -rf $(VENV) build *.egg-info
