@@ -7,6 +7,7 @@ import dataclasses
 import importlib
 import inspect
 import re
+import types
 
 import pytest
 
@@ -241,3 +242,25 @@ def test_a_stale_vocabulary_is_caught_and_rewritten(tmp_path, edit):
     assert not reference.is_current(stale)
     stale.write_text(reference.with_table(stale.read_text(), reference.condition_table()))
     assert reference.is_current(stale) and stale.read_text() == text
+
+
+def _quick_start():
+    """The Python blocks of the Quick start section, in order: the plugin, then its test."""
+    section = DOCS.read_text().split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)
+
+
+@pytest.fixture
+def app_config():
+    """The Quick start's plugin, as written, as the only plugin besides the core."""
+    plugin = types.ModuleType("cupping")
+    exec(compile(_quick_start()[0], "docs/plugin-hooks.md (Quick start)", "exec"), plugin.__dict__)
+    return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("cupping", plugin)]}
+
+
+def test_the_quick_start_plugin_and_its_test_work_as_written(app, clinic):
+    plugin_code, test_code = _quick_start()
+    assert "def register_modality" in plugin_code and "def test_" in test_code
+    namespace = {}
+    exec(compile(test_code, "docs/plugin-hooks.md (Quick start)", "exec"), namespace)
+    namespace["test_blocks_a_bleeding_disorder"](app, clinic)
