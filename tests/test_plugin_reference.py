@@ -121,6 +121,13 @@ def _methods(cls):
     return found
 
 
+def _signature(obj):
+    try:
+        return inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+
+
 def expected_entries(module):
     """{entry name: (kind, signature or None)} that ``module``'s section of the docs must hold."""
     expected = {}
@@ -130,10 +137,10 @@ def expected_entries(module):
             expected[name] = ("fixture", None)
         elif inspect.isclass(obj) and obj in HANDED:
             expected[name] = ("class", None)
-        elif callable(obj):
-            expected[name] = ("callable", inspect.signature(obj))
+        elif callable(obj) and (signature := _signature(obj)) is not None:
+            expected[name] = ("callable", signature)
         else:
-            expected[name] = ("value", None)
+            expected[name] = ("value", None)  # a constant, or a type alias such as ``dict[str, Any]``
         if inspect.isclass(obj) and obj.__module__.startswith("clinicadmin"):
             for method, signature in _methods(obj).items():
                 expected[f"{name}.{method}"] = ("method", signature)
