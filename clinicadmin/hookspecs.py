@@ -120,3 +120,25 @@ def demo_data(demo):
 
     Called by ``clinicadmin demo-data`` after the core's demo clinic exists; must be idempotent (look before adding).
     """
+
+
+# --- Vocabularies a plugin grows: product categories and client fields (issue 16, item 4) ---
+
+
+@hookspec
+def register_product_categories():
+    """Return a list of :class:`~clinicadmin.plugin_api.ProductCategory` products may be filed under.
+
+    Called once at start-up. Products are filed under a registered category; a ``ProductField`` names the categories
+    it offers, each one registered or start-up stops naming the plugin. Two plugins may register the same key only
+    with the same label.
+    """
+
+
+@hookspec
+def register_client_fields():
+    """Return a list of :class:`~clinicadmin.plugin_api.ClientField`: facts kept on the client, not on a session.
+
+    Called once at start-up. The fields appear on the client's form and details; checks read them through
+    ``history.client_field(key)``. Two plugins may register the same key only with the same label and choices.
+    """
