@@ -18,14 +18,15 @@ branch_labels = None
 depends_on = None
 
 # "<plugin>.<plugin>.<rest>" becomes "<plugin>.<rest>" (string functions both SQLite and PostgreSQL have)
-DOUBLED = ("substr(code, 1, 2 * length(plugin) + 2) = plugin || '.' || plugin || '.'")
+SPELL_ONCE = ("UPDATE screening_finding SET code = substr(code, length(plugin) + 2) "
+              "WHERE substr(code, 1, 2 * length(plugin) + 2) = plugin || '.' || plugin || '.'")
 
 
 def upgrade():
     # Plain ALTER TABLE (a column with a server default): a batch rebuild on SQLite would lose the client table's
     # expression indexes.
     op.add_column('client', sa.Column('plugin_fields', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
-    op.execute(f"UPDATE screening_finding SET code = substr(code, length(plugin) + 2) WHERE {DOUBLED}")
+    op.execute(SPELL_ONCE)
 
 
 def downgrade():
