@@ -10,7 +10,7 @@ from wtforms.validators import Optional
 from clinicadmin.app import create_app
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, Client, Product
-from clinicadmin.plugin_api import ClientField, ConditionCode, Finding, Modality, ProductCategory, hookimpl
+from clinicadmin.plugin_api import ClientField, ConditionCode, Modality, ProductCategory, hookimpl
 from clinicadmin.plugins import PluginError
 from clinicadmin.rules import WaitingRule, block, evaluate
 from clinicadmin.screening import HealthHistory
@@ -290,3 +290,18 @@ def test_the_migration_spells_doubled_finding_codes_once_and_keeps_others(core):
     db.session.commit()
     codes = db.session.execute(db.select(ScreeningFinding.code).where(ScreeningFinding.message == "m")).scalars()
     assert sorted(codes) == ["fake.recent_fake", "fake.skin_fragility", "fake_other.x", "other.other.x"]
+
+
+def test_a_merge_gives_the_kept_record_the_client_fields_it_lacks(core, login):
+    keep = core.client(first="Ada", last="Lovelace")
+    duplicate = core.client(first="Ada", last="Lovelace")
+    keep.plugin_fields = {"skin.note": "thin"}
+    duplicate.plugin_fields = {"skin.note": "thick", "fitzpatrick_skin_type": "V"}
+    db.session.commit()
+    assert login("manager").post("/admin/client-merge/", data={
+        "keep": keep.id, "merge": duplicate.id, "reason": "Same person: booked twice"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, keep.id).plugin_fields == {"skin.note": "thin", "fitzpatrick_skin_type": "V"}
+    assert db.session.get(Client, duplicate.id).plugin_fields == {"skin.note": "thick", "fitzpatrick_skin_type": "V"}
+    merge = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "client.merge")).scalar_one()
+    assert merge.detail["client_fields_taken"] == {"fitzpatrick_skin_type": "V"}
