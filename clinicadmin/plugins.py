@@ -330,6 +330,12 @@ class Registry:
                 self.client_fields.setdefault(client_field.key, client_field)
                 self.client_field_plugin.setdefault(client_field.key, plugin)
 
+    def client_field_items(self, values):
+        """[(label, value as read)] of the registered client fields among ``values`` (a client's ``plugin_fields``),
+        by label; values whose plugin is not loaded are left out."""
+        known = [(self.client_fields[key], value) for key, value in (values or {}).items() if key in self.client_fields]
+        return sorted(((spec.label, spec.choice_label(value)) for spec, value in known), key=lambda kv: kv[0].lower())
+
     def product_category_choices(self):
         """Every registered product category as (key, label), by label."""
         return sorted(((c.key, c.label) for c in self.product_categories.values()), key=lambda kv: kv[1].lower())

@@ -201,6 +201,17 @@ def test_two_plugins_may_register_a_client_field_only_alike(app_factory):
         ClientField("x", "X", choices=("I", "II"))
 
 
+@pytest.mark.parametrize("app_config", [_with(("skin", Registers(client_fields=[SKIN])))])
+def test_the_record_form_shows_the_clients_fields(core, login):
+    client = core.client(consents=[KEY])
+    client.plugin_fields = {"fitzpatrick_skin_type": "VI", "gone.plugin": "not-for-this-form"}
+    db.session.commit()
+    treatment = core.booked(client, KEY)
+    page = login("practitioner").get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
+    assert "Skin type: <strong>Type VI</strong>" in page
+    assert "not-for-this-form" not in page
+
+
 class Reads:
     """Records what its check read of the client's skin type."""
 
