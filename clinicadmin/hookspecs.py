@@ -34,7 +34,8 @@ def register_resource_kinds():
 def register_conditions():
     """Return a list of :class:`~clinicadmin.plugin_api.ConditionCode` the plugin's checks read.
 
-    Called once at start-up. Two plugins may register the same code only with the same kind and ``dated`` flag.
+    Called once at start-up. A code is the plugin's own unless ``shared=True``; two plugins may register the same code
+    only when both mark it shared and give it the same label, kind and ``dated`` flag.
     """
 
 
