@@ -103,7 +103,7 @@ def create_app(config=None):
     init_two_factor(app)
 
     pm, loaded = load_plugins(app.config, extra_plugins)
-    registry = Registry(pm, loaded)
+    registry = Registry(pm, loaded, app.config.get("PRODUCT_CATEGORIES") or ())
     app.extensions["clinicadmin"] = registry
 
     from .admin import init_admin

@@ -73,7 +73,12 @@ def merge(*, keep, duplicate, user, reason, roles):
             db.session.refresh(duplicate)
             raise MergeRefused(f"{duplicate} was archived or merged already (by {duplicate.archived_by} at "
                                f"{when(duplicate.archived_at)}); nothing was changed.")
-        if not change_once(keep, lambda c: (c.archived_at.is_(None),), merged_into_id=None):
+        # The client fields the kept record lacks come from the duplicate (its own values win), so that screening
+        # the moved bookings reads them; the duplicate keeps its copy.
+        kept_fields = dict(keep.plugin_fields or {})
+        taken = {k: v for k, v in (duplicate.plugin_fields or {}).items() if k not in kept_fields}
+        fields = {"plugin_fields": {**kept_fields, **taken}} if taken else {}
+        if not change_once(keep, lambda c: (c.archived_at.is_(None),), merged_into_id=None, **fields):
             db.session.rollback()
             raise MergeRefused(f"{keep} is archived; restore it or keep the other record. Nothing was changed.")
         db.session.expire_all()
@@ -84,7 +89,8 @@ def merge(*, keep, duplicate, user, reason, roles):
         for treatment in booked:
             screen(treatment, "review")
         audit("client.merge", obj=keep, client_id=keep.id,
-              detail={"merged": duplicate.id, "moved": moved, "reason": reason, "rescreened": len(booked)})
+              detail={"merged": duplicate.id, "moved": moved, "reason": reason, "rescreened": len(booked),
+                      "client_fields_taken": taken})
         audit("client.merged_into", obj=duplicate, client_id=duplicate.id, detail={"into": keep.id, "reason": reason})
         db.session.commit()
     except MergeRefused:

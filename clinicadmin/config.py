@@ -33,9 +33,9 @@ class DefaultConfig:
     MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
 
     CLINIC_NAME = "ClinicAdmin demo clinic"
-    PRODUCT_CATEGORIES = [
-        "needle", "cartridge", "roller", "serum", "gel", "cream", "oil", "solution", "consumable", "other",
-    ]
+    # Product categories the clinic adds to the ones plugins register (register_product_categories), e.g.
+    # ["gift_card"]; each is labelled by its key. Keys already registered are left as the plugin labels them.
+    PRODUCT_CATEGORIES = []
     LIST_PAGE_SIZE = 20
 
     # Security (Flask-Security-Too). Registration is closed: staff accounts are made by admins or the CLI.

@@ -246,7 +246,9 @@ def _form_classes(base=Form):
 
 def init_lookups(app, registry):
     """Register every lookup the app's forms can ask for, in the app: clients, all products, each lookup field that
-    a form class declares, and each one in a loaded plugin's treatment form fields for any modality."""
+    a form class declares, and each one in a loaded plugin's treatment form fields for any modality.
+
+    A plugin's product field that offers a category no plugin registers stops start-up, naming the plugin."""
     found = [ClientLookup(), ProductLookup()]
     for form_class in list(_form_classes()):
         found.extend(_declared_lookups(vars(form_class).values()))
@@ -256,7 +258,11 @@ def init_lookups(app, registry):
                 if error is not None:
                     raise PluginError(f"plugin {name!r}: treatment_form_fields({modality!r}) raised "
                                       f"{type(error).__name__}: {error}") from error
-                found.extend(_declared_lookups((answer or {}).values()))
+                declared = list(_declared_lookups((answer or {}).values()))
+                for lookup in declared:
+                    registry.check_product_categories(f"plugin {name!r}, treatment_form_fields({modality!r})",
+                                                      getattr(lookup, "categories", ()))
+                found.extend(declared)
     app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
 

@@ -34,7 +34,8 @@ def register_resource_kinds():
 def register_conditions():
     """Return a list of :class:`~clinicadmin.plugin_api.ConditionCode` the plugin's checks read.
 
-    Called once at start-up. Two plugins may register the same code only with the same kind and ``dated`` flag.
+    Called once at start-up. A code is the plugin's own unless ``shared=True``; two plugins may register the same code
+    only when both mark it shared and give it the same label, kind and ``dated`` flag.
     """
 
 
@@ -119,4 +120,26 @@ def demo_data(demo):
     """Add the plugin's demo records (its products, lots, past treatments) through ``demo``, a DemoContext.
 
     Called by ``clinicadmin demo-data`` after the core's demo clinic exists; must be idempotent (look before adding).
+    """
+
+
+# --- Vocabularies a plugin grows: product categories and client fields (issue 16, item 4) ---
+
+
+@hookspec
+def register_product_categories():
+    """Return a list of :class:`~clinicadmin.plugin_api.ProductCategory` products may be filed under.
+
+    Called once at start-up. Products are filed under a registered category; a ``ProductField`` names the categories
+    it offers, each one registered or start-up stops naming the plugin. Two plugins may register the same key only
+    with the same label.
+    """
+
+
+@hookspec
+def register_client_fields():
+    """Return a list of :class:`~clinicadmin.plugin_api.ClientField`: facts kept on the client, not on a session.
+
+    Called once at start-up. The fields appear on the client's form and details; checks read them through
+    ``history.client_field(key)``. Two plugins may register the same key only with the same label and choices.
     """

@@ -73,10 +73,15 @@ class ConditionCode:
     kind: str = "condition"
     dated: bool = False
     help: str = ""
+    #: a word of the shared vocabulary (``isotretinoin``) that other plugins may register too, with the same kind,
+    #: ``dated`` flag and label; a code that is not shared belongs to the one plugin that registers it
+    shared: bool = False
 
     def __post_init__(self):
         if self.kind not in CONDITION_KINDS:
             raise ValueError(f"condition {self.code!r}: kind must be one of {CONDITION_KINDS}")
+        if self.shared and "." in self.code:
+            raise ValueError(f"condition {self.code!r}: a shared code has no plugin prefix (no dot)")
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,55 @@ class Report:
             raise ValueError(f"report {self.key!r}: unknown params {sorted(unknown)}; choose from {REPORT_PARAMS}")
 
 
+# --- Vocabularies a plugin grows: product categories and client fields (issue 16, item 4) ---
+
+
+@dataclass(frozen=True)
+class ProductCategory:
+    """A category products are filed under (``needle``, ``peel_solution``). ``key`` is stored on products and named by
+    ``ProductField(categories=[...])``; keep it stable."""
+
+    key: str
+    label: str
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.key, str) or not self.key or len(self.key) > 40 or not self.key.isidentifier():
+            raise ValueError(f"product category {self.key!r}: the key must be a word of letters, digits and "
+                             "underscores, at most 40 characters")
+
+
+@dataclass(frozen=True)
+class ClientField:
+    """A fact about the client, not about a session (a Fitzpatrick skin type), kept on the client's record.
+
+    With ``choices`` (a tuple of (value, label) pairs) it is a select; without, a line of text of at most
+    ``max_length`` characters. Not recording it is always allowed: a check reads None then.
+    """
+
+    key: str
+    label: str
+    choices: tuple = ()
+    help: str = ""
+    max_length: int = 200
+
+    def __post_init__(self):
+        if not isinstance(self.key, str) or not self.key.replace(".", "_").isidentifier() or len(self.key) > 60:
+            raise ValueError(f"client field {self.key!r}: the key must be a word (a dot allowed), at most 60 "
+                             "characters")
+        if isinstance(self.choices, str) or not all(
+                isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], str) and c[0] for c in self.choices):
+            raise ValueError(f"client field {self.key!r}: choices must be a tuple of (value, label) pairs")
+        if not isinstance(self.max_length, int) or not 1 <= self.max_length <= 2000:
+            raise ValueError(f"client field {self.key!r}: max_length must be from 1 to 2000")
+
+    def choice_label(self, value):
+        """What a person reads for a stored ``value``."""
+        return dict(self.choices).get(value, value)
+
+
 __all__ = [
     "hookimpl", "Modality", "Qualification", "ResourceKind",
     "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult", "Chart", "REPORT_PARAMS",
-    "SEVERITIES", "CONDITION_KINDS",
+    "SEVERITIES", "CONDITION_KINDS", "ProductCategory", "ClientField",
 ]

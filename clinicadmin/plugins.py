@@ -17,7 +17,16 @@ import pluggy
 from flask import current_app
 
 from . import hookspecs
-from .plugin_api import ConditionCode, Modality, Qualification, Report, ResourceKind, SettingSpec
+from .plugin_api import (
+    ClientField,
+    ConditionCode,
+    Modality,
+    ProductCategory,
+    Qualification,
+    Report,
+    ResourceKind,
+    SettingSpec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.clinic_time",
     "clinicadmin.default_plugins.clinic_identity",
     "clinicadmin.default_plugins.rooms",
+    "clinicadmin.default_plugins.product_categories",
 )
 
 
@@ -182,10 +192,13 @@ def _expect(plugin, hook_name, value, cls):
 
 
 class Registry:
-    """What the loaded plugins registered: modalities, qualifications, condition codes, settings, reports and
-    migration folders, keyed and checked."""
+    """What the loaded plugins registered: modalities, qualifications, condition codes, product categories, client
+    fields, settings, reports and migration folders, keyed and checked.
 
-    def __init__(self, pm, loaded):
+    ``clinic_categories`` are product categories the clinic's configuration adds (``PRODUCT_CATEGORIES``), labelled
+    by their key, after every plugin's."""
+
+    def __init__(self, pm, loaded, clinic_categories=()):
         self.pm = pm
         self.loaded = loaded
         self.modalities = {}
@@ -194,10 +207,15 @@ class Registry:
         self.resource_kinds = {}
         self.conditions = {}
         self.condition_plugins = {}
+        self.product_categories = {}
+        self.product_category_plugin = {}
+        self.client_fields = {}
+        self.client_field_plugin = {}
         self.settings = {}
         self.reports = {}
         self.migrations = {}
         self._collect()
+        self._collect_vocabularies(clinic_categories)
 
     def _collect(self):
         for plugin, modality in _per_plugin(self.pm, "register_modality"):
@@ -228,12 +246,7 @@ class Registry:
         for plugin, codes in _per_plugin(self.pm, "register_conditions"):
             for code in codes:
                 _expect(plugin, "register_conditions", code, ConditionCode)
-                known = self.conditions.get(code.code)
-                if known is not None and (known.kind, known.dated) != (code.kind, code.dated):
-                    raise PluginError(
-                        f"plugin {plugin!r} registers condition {code.code!r} as {code.kind}, "
-                        f"but {self.condition_plugins[code.code][0]!r} registered it as {known.kind}"
-                    )
+                self._check_shared_condition(plugin, code)
                 self.conditions.setdefault(code.code, code)
                 self.condition_plugins.setdefault(code.code, []).append(plugin)
         for plugin, specs in _per_plugin(self.pm, "register_settings"):
@@ -270,6 +283,73 @@ class Registry:
                 if kind not in self.resource_kinds:
                     raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} takes a resource of "
                                       f"kind {kind!r}, which no plugin registers")
+
+    def _check_shared_condition(self, plugin, code):
+        """A code registered by a second plugin must be shared in both registrations and mean the same there."""
+        known = self.conditions.get(code.code)
+        if known is None:
+            return
+        first = self.condition_plugins[code.code][0]
+        if not (known.shared and code.shared):
+            owner = first if not known.shared else plugin
+            raise PluginError(
+                f"plugins {first!r} and {plugin!r} both register condition {code.code!r}, but {owner!r} registers it "
+                "as its own: a code several plugins use must be ConditionCode(..., shared=True) in each"
+            )
+        if (known.kind, known.dated, known.label) != (code.kind, code.dated, code.label):
+            raise PluginError(
+                f"plugin {plugin!r} registers shared condition {code.code!r} as {code.label!r} ({code.kind}"
+                f"{', dated' if code.dated else ''}), but plugin {first!r} registered it as {known.label!r} "
+                f"({known.kind}{', dated' if known.dated else ''})"
+            )
+
+    def _collect_vocabularies(self, clinic_categories):
+        for plugin, categories in _per_plugin(self.pm, "register_product_categories"):
+            for category in categories:
+                _expect(plugin, "register_product_categories", category, ProductCategory)
+                known = self.product_categories.get(category.key)
+                if known and known.label != category.label:
+                    raise PluginError(
+                        f"plugin {plugin!r} registers product category {category.key!r} as {category.label!r}, but "
+                        f"plugin {self.product_category_plugin[category.key]!r} registered it as {known.label!r}")
+                self.product_categories.setdefault(category.key, category)
+                self.product_category_plugin.setdefault(category.key, plugin)
+        for key in clinic_categories or ():
+            if key not in self.product_categories:
+                self.product_categories[key] = ProductCategory(key, key.replace("_", " "))
+                self.product_category_plugin[key] = "clinic configuration (PRODUCT_CATEGORIES)"
+        for plugin, fields in _per_plugin(self.pm, "register_client_fields"):
+            for client_field in fields:
+                _expect(plugin, "register_client_fields", client_field, ClientField)
+                known = self.client_fields.get(client_field.key)
+                if known and (known.label, known.choices) != (client_field.label, client_field.choices):
+                    raise PluginError(
+                        f"plugin {plugin!r} registers client field {client_field.key!r} differently from plugin "
+                        f"{self.client_field_plugin[client_field.key]!r}: the same key needs the same label and "
+                        "choices")
+                self.client_fields.setdefault(client_field.key, client_field)
+                self.client_field_plugin.setdefault(client_field.key, plugin)
+
+    def client_field_items(self, values):
+        """[(label, value as read)] of the registered client fields among ``values`` (a client's ``plugin_fields``),
+        by label; values whose plugin is not loaded are left out."""
+        known = [(self.client_fields[key], value) for key, value in (values or {}).items() if key in self.client_fields]
+        return sorted(((spec.label, spec.choice_label(value)) for spec, value in known), key=lambda kv: kv[0].lower())
+
+    def product_category_choices(self):
+        """Every registered product category as (key, label), by label."""
+        return sorted(((c.key, c.label) for c in self.product_categories.values()), key=lambda kv: kv[1].lower())
+
+    def product_category_label(self, key):
+        category = self.product_categories.get(key)
+        return category.label if category else f"{key} (plugin not loaded)"
+
+    def check_product_categories(self, owner, categories):
+        """Stop start-up when ``owner`` (a plugin or form) offers products of a category no plugin registers."""
+        unknown = sorted(set(categories or ()) - set(self.product_categories))
+        if unknown:
+            raise PluginError(f"{owner}: a ProductField offers product categories {unknown}, which no plugin "
+                              "registers (register_product_categories)")
 
     def modality_choices(self):
         return sorted(((m.key, m.label) for m in self.modalities.values()), key=lambda kv: kv[1])

@@ -59,10 +59,11 @@ class WaitingRule:
 
 
 def rule_code(prefix, rule):
-    """The finding code of a rule: ``<prefix>.<code>``, or ``<prefix>.recent_<code>`` for a waiting period."""
-    if isinstance(rule, WaitingRule):
-        return f"{prefix}.recent_{rule.code}"
-    return f"{prefix}.{rule.codes[0]}"
+    """The finding code of a rule: ``<prefix>.<code>``, or ``<prefix>.recent_<code>`` for a waiting period. A plugin's
+    own code that carries the prefix already (``cupping.skin_fragility``) is not prefixed twice."""
+    code = rule.code if isinstance(rule, WaitingRule) else rule.codes[0]
+    code = code.removeprefix(f"{prefix}.")
+    return f"{prefix}.recent_{code}" if isinstance(rule, WaitingRule) else f"{prefix}.{code}"
 
 
 def evaluate(prefix, rules, history, settings):

@@ -22,12 +22,18 @@ class HealthHistory:
     """A client's coded health history as of ``day``, in the terms the checks ask about.
 
     Entries marked entered in error are left out: they were never true. An entry counts from its date (``onset``)
-    until its end date (``ended``); a waiting period counts from the end date when there is one.
+    until its end date (``ended``); a waiting period counts from the end date when there is one. ``client_fields``
+    are the facts kept on the client (registered with ``register_client_fields``), read with :meth:`client_field`.
     """
 
-    def __init__(self, entries, day):
+    def __init__(self, entries, day, client_fields=None):
         self.day = day
         self._entries = [e for e in entries if getattr(e, "entered_in_error_at", None) is None]
+        self.client_fields = dict(client_fields or {})
+
+    def client_field(self, key):
+        """The client's value of the client field ``key`` (a registered ClientField), or None when not recorded."""
+        return self.client_fields.get(key)
 
     def _current(self, code):
         return [e for e in self._entries if e.code == code and (e.onset is None or e.onset <= self.day)]
@@ -102,7 +108,7 @@ def run_checks(treatment):
     """Return [(plugin name, Finding)] from every plugin's ``check_contraindications``, each called on its own."""
     reg = registry()
     _load_what_checks_read(treatment)
-    history = HealthHistory(treatment.client.health_entries, treatment.day)
+    history = HealthHistory(treatment.client.health_entries, treatment.day, treatment.client.plugin_fields)
     settings = effective_settings()
     results = []
     if treatment.modality not in reg.modalities:

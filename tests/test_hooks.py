@@ -14,8 +14,8 @@ from clinicadmin import hookspecs
 from clinicadmin.admin.base import SecuredView
 from clinicadmin.config import PROJECT_ROOT
 from clinicadmin.extensions import db
-from clinicadmin.plugin_api import (Consumption, Finding, Modality, Qualification, Report, ReportResult, ResourceKind,
-                                   SettingSpec, hookimpl)
+from clinicadmin.plugin_api import (ClientField, Consumption, Finding, Modality, ProductCategory, Qualification, Report,
+                                   ReportResult, ResourceKind, SettingSpec, hookimpl)
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
 from fake_modality import KEY, FakeModality
@@ -265,6 +265,84 @@ def test_hook_register_resource_kinds(core, login):
     assert sorted((r.kind, r.resource.name) for r in booked.resources) == [
         ("laser", "Laser 2"), ("treatment_room", "Test treatment room")]
     assert (booked.ends_at - booked.busy_from).total_seconds() == 20 * 60
+
+
+class Peels:
+    """A peel modality whose solutions are a category of their own, so that its picker never offers another's."""
+
+    @hookimpl
+    def register_product_categories(self):
+        return [ProductCategory("peel_solution", "Peel solutions", "Acids applied in a chemical peel.")]
+
+    @hookimpl
+    def register_modality(self):
+        return Modality("peel", "Chemical peel")
+
+    @hookimpl
+    def treatment_form_fields(self, modality):
+        from clinicadmin.forms import ProductField
+
+        if modality == "peel":
+            return {"solution": ProductField("Peel solution", categories=["peel_solution"],
+                                             validators=[InputRequired()])}
+
+
+@pytest.mark.parametrize("app_config", [_with(("peels", Peels()))])
+def test_hook_register_product_categories(core, login):
+    clerk = login("stock_clerk")
+    page = clerk.get("/admin/product/new/").get_data(as_text=True)
+    assert '<option value="peel_solution">Peel solutions</option>' in page
+    assert '<option value="solution">Solutions</option>' in page  # the core's general categories stay
+    assert clerk.post("/admin/product/new/", data={
+        "sku": "PEEL-30", "name": "Product glycolic peel 30%", "category": "peel_solution", "unit": "mL",
+        "pack_size": "30", "reorder_level": "0", "active": "y"}).status_code == 302
+    dextrose = core.product("DEX-1", category="solution", unit="mL")  # "Product DEX-1"
+    assert "Peel solutions" in clerk.get("/admin/product/").get_data(as_text=True)
+    # the peel's picker offers the peel solution only, though another solution's name starts the same
+    practitioner = login("practitioner")
+
+    def offered(name):
+        return sorted(label.split(" [")[0] for _, label in practitioner.get("/admin/desk/ajax/lookup/", query_string={
+            "name": name, "query": "Product"}).get_json())
+
+    assert offered("product-peel_solution") == ["Product glycolic peel 30%"]
+    assert dextrose.name in offered("product")
+
+
+class SkinType:
+    """Keeps the client's skin type on the client and warns, when it is dark, from its check."""
+
+    @hookimpl
+    def register_client_fields(self):
+        return [ClientField("skin_type", "Skin type", choices=(("light", "Light"), ("dark", "Dark")),
+                            help="Decides the depth.")]
+
+    @hookimpl
+    def check_contraindications(self, treatment, history):
+        if treatment.modality == KEY and history.client_field("skin_type") == "dark":
+            return [Finding("skin.dark", "warn", "Dark skin: pigmentation risk.")]
+
+
+@pytest.mark.parametrize("app_config", [_with(("skin", SkinType()))])
+def test_hook_register_client_fields(core, login):
+    http = login("practitioner")
+    page = http.get("/admin/client/new/").get_data(as_text=True)
+    assert '<option value="dark">Dark</option>' in page and "Decides the depth." in page
+    assert http.post("/admin/client/new/", data={
+        "first_name": "Ada", "last_name": "Skin", "date_of_birth": "1980-01-01", "client_field-skin_type": "dark",
+        "intake_reviewed_on": core.today.isoformat()}).status_code == 302
+    from clinicadmin.models import Client
+
+    client = db.session.execute(db.select(Client).where(Client.last_name == "Skin")).scalar_one()
+    assert client.plugin_fields == {"skin_type": "dark"} and client.field_value("skin_type") == "dark"
+    assert "Skin type: Dark" in http.get(f"/admin/client/details/?id={client.id}").get_data(as_text=True)
+    from clinicadmin.models import Consent
+
+    db.session.add(Consent(client=client, modality=KEY, signed_on=core.today))
+    db.session.commit()
+    treatment = core.booked(client, KEY)
+    assert [(f.code, f.message) for f in treatment.current_findings() if f.plugin == "skin"] == [
+        ("skin.dark", "Dark skin: pigmentation risk.")]
 
 
 class Keeps:

@@ -194,7 +194,7 @@ def test_a_record_form_field_whose_lookup_was_not_registered_at_start_up_is_refu
 
     from clinicadmin.admin.treatment_forms import record_form_class
     from clinicadmin.forms import ProductField
-    from clinicadmin.plugin_api import Modality, hookimpl
+    from clinicadmin.plugin_api import Modality, ProductCategory, hookimpl
 
     class Shifting:
         calls = 0
@@ -202,6 +202,10 @@ def test_a_record_form_field_whose_lookup_was_not_registered_at_start_up_is_refu
         @hookimpl
         def register_modality(self):
             return Modality("shifting", "Shifting", consent_text="I agree.")
+
+        @hookimpl
+        def register_product_categories(self):
+            return [ProductCategory("kind1", "Kind 1"), ProductCategory("kind2", "Kind 2")]
 
         @hookimpl
         def treatment_form_fields(self, modality):

@@ -8,21 +8,21 @@ from sqlalchemy.orm import selectinload
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
-from ..treatment_flow import attendance
-from ..clock import local_today, now
 from ..audit import audit, audit_read
+from ..clock import local_today, now
 from ..extensions import db
 from ..forms import client_lookup
 from ..input_policy import policy_form_view
 from ..models import Client, ScreeningFinding, Treatment
 from ..plugins import registry
 from ..transitions import change_once
+from ..treatment_flow import attendance
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
-from .duplicate_check import DuplicateWarningMixin
 from .changes import changes_of
-from .health_history import (HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history,
-                             review_entries)
+from .client_fields import ClientFieldsMixin, format_client_fields
+from .duplicate_check import DuplicateWarningMixin
+from .health_history import HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history, review_entries
 from .keyset import KeysetPagerMixin
 from .registered_choices import RegisteredChoiceField
 from .validators import not_in_future
@@ -131,8 +131,8 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixin, AuditedClientViewMixin,
-                 KeysetPagerMixin, SecuredModelView):
+class ClientView(ClientFieldsMixin, DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixin,
+                 AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
     """The clinical client record: demographics, health history and clinical notes."""
 
     archive_noun = "client"
@@ -143,14 +143,15 @@ class ClientView(DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixi
     create_roles = edit_roles = CLINICAL_ROLES
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone", "intake_reviewed_on", "created_at")
     column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
-                           "health_entries", "consents", "clinical_notes", "created_at")
+                           "plugin_fields", "health_entries", "consents", "clinical_notes", "created_at")
     column_labels = {"health_entries": "Health history", "intake_reviewed_on": "History reviewed on",
-                     "date_of_birth": "Born"}
+                     "date_of_birth": "Born", "plugin_fields": "Other details"}
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name", "created_at")
     column_filters = ("last_name", "email", "created_at")
     column_default_sort = [("last_name", False), ("first_name", False)]
-    column_formatters_detail = {"health_entries": format_history, "consents": _format_consents}
+    column_formatters_detail = {"health_entries": format_history, "consents": _format_consents,
+                                "plugin_fields": format_client_fields}
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
                     "clinical_notes", "health_entries")
     form_args = {

@@ -1,31 +1,37 @@
 """Products, lots and the ledger (read-only), and receiving stock."""
 
-from flask import current_app, flash, redirect, request, url_for
-from markupsafe import Markup
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
+from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..clock import local_today
 from ..audit import audit
+from ..clock import local_today
 from ..extensions import db
 from ..forms import ProductField
 from ..input_policy import policy_form_view
 from ..models import Location, Supplier
+from ..plugins import registry
 from ..stock import StockError, receive
 from ..transitions import AlreadyDone, claim
 from .base import SecuredModelView, SecuredView, serve_lookup
 from .clients import changes_of
 from .keyset import KeysetPagerMixin
 from .once import OnceForm
+from .registered_choices import RegisteredChoiceField
 from .validators import finite_quantity, whole_if_counted
 
 STOCK_ROLES = ("admin", "manager", "stock_clerk")
 
 
 def _categories():
-    return [(c, c) for c in current_app.config["PRODUCT_CATEGORIES"]]
+    return registry().product_category_choices()
+
+
+def _category(view, context, model, name):
+    return registry().product_category_label(model.category)
 
 
 def _lot_link(lot):
@@ -49,10 +55,11 @@ class ProductView(SecuredModelView):
     column_filters = ("category", "active")
     column_sortable_list = ("name", "sku", "category")
     column_default_sort = ("name", False)
-    column_formatters = {"pack_size": _qty, "reorder_level": _qty}
+    column_formatters = {"pack_size": _qty, "reorder_level": _qty, "category": _category}
     form_columns = ("sku", "name", "category", "unit", "whole_units", "pack_size", "single_use", "tracks_expiry",
                     "reorder_level", "unit_cost", "active")
-    form_overrides = {"category": SelectField, "pack_size": DecimalField, "reorder_level": DecimalField}
+    # a category whose plugin was removed stays on the product, offered as "... (plugin not loaded)"
+    form_overrides = {"category": RegisteredChoiceField, "pack_size": DecimalField, "reorder_level": DecimalField}
     form_args = {
         "sku": {"validators": [DataRequired(), Length(max=60)]},
         "name": {"validators": [DataRequired(), Length(max=160)]},

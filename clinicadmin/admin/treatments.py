@@ -453,6 +453,7 @@ class TreatmentDeskView(SecuredView):
                     return redirect(url_for(".show", treatment_id=treatment_id))
         return self.render("admin/treatment_record.html", form=form, treatment=treatment, rejected=rejected,
                            modality_label=registry().modality_label(treatment.modality),
+                           client_fields=registry().client_field_items(treatment.client.plugin_fields),
                            findings=treatment.current_findings())
 
     @expose("/<int:treatment_id>/aftercare")

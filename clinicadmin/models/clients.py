@@ -1,9 +1,8 @@
 """Clients, their coded health history and their consents per modality."""
-from ..clock import now
-
 from sqlalchemy import event
 from sqlalchemy.orm import validates
 
+from ..clock import now
 from ..extensions import db
 from .types import UTCDateTime
 
@@ -33,6 +32,8 @@ class Client(db.Model):
     merged_into_id = db.Column(db.Integer, db.ForeignKey("client.id"))
     #: the phone number's last nine digits, so that "+44 7700 900123" and "07700 900123" are found as one
     phone_key = db.Column(db.String(20), index=True)
+    #: the values of the client fields plugins register ({key: value}); a removed plugin's values are kept
+    plugin_fields = db.Column(db.JSON, nullable=False, default=dict, server_default=db.text("'{}'"))
 
     health_entries = db.relationship(
         "HealthEntry", back_populates="client", cascade="all, delete-orphan", order_by="HealthEntry.onset"
@@ -45,6 +46,10 @@ class Client(db.Model):
 
         self.phone_key = phone_key(phone)
         return phone
+
+    def field_value(self, key):
+        """The client's value of the registered client field ``key``, or None when not recorded."""
+        return (self.plugin_fields or {}).get(key)
 
     @property
     def full_name(self):

@@ -2,9 +2,9 @@
 
 Sources: shared/domain/MODALITIES.md (seeds 002 and 004, plus clinical sources). Waiting periods are settings.
 """
-from clinicadmin.plugin_api import Consumption, Modality, ResourceKind, hookimpl
+from clinicadmin.plugin_api import Consumption, Modality, ProductCategory, ResourceKind, hookimpl
 
-from .checks import CONDITIONS, SETTINGS, check
+from .checks import CLIENT_FIELDS, CONDITIONS, SETTINGS, check
 from .demo import add_demo
 from .form import form_fields
 from .report import REPORTS
@@ -41,6 +41,17 @@ def register_modality():
 def register_resource_kinds():
     return [ResourceKind("microneedling_pen", "Microneedling pen",
                          "An automated pen; cleaned and reassembled with a new cartridge between clients.")]
+
+
+@hookimpl
+def register_product_categories():
+    return [ProductCategory("cartridge", "Microneedling cartridges", "Single-use needle cartridges for the pen."),
+            ProductCategory("roller", "Derma rollers", "Single-use rollers and mesoscooters.")]
+
+
+@hookimpl
+def register_client_fields():
+    return CLIENT_FIELDS
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 Day rule for waiting periods: a procedure ``n`` days ago counts while ``n`` is below the setting, so with a 30-day
 wait a peel 29 days ago warns and one 30 days ago does not.
 """
-from clinicadmin.plugin_api import ConditionCode, Finding, SettingSpec
+from clinicadmin.plugin_api import ClientField, ConditionCode, Finding, SettingSpec
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
 
 PREFIX = "microneedling"
@@ -14,6 +14,19 @@ CONDITIONS = [
     ConditionCode("many_moles_area", "Many moles in the area to treat"),
     ConditionCode("chronic_disease_flare", "Chronic disease in an acute flare"),
 ]
+
+# A fact about the client's skin, not about a session: shared, so that any plugin whose treatment injures or heats the
+# skin (a peel, a laser) can read the same record. Darker skin (IV to VI) scars with post-inflammatory
+# hyperpigmentation more readily after needling; the usual precaution is a shallower depth and a test patch.
+FITZPATRICK = "fitzpatrick_skin_type"
+CLIENT_FIELDS = [ClientField(
+    FITZPATRICK, "Fitzpatrick skin type",
+    choices=(("I", "I: always burns, never tans"), ("II", "II: usually burns, tans minimally"),
+             ("III", "III: sometimes burns, tans gradually"), ("IV", "IV: burns minimally, tans well"),
+             ("V", "V: rarely burns, tans deeply"), ("VI", "VI: never burns, deeply pigmented")),
+    help="The client's skin phototype; types IV to VI carry a higher risk of hyperpigmentation after needling.",
+)]
+PIH_RISK_TYPES = ("IV", "V", "VI")
 
 RULES = [
     block("pregnancy", "Pregnancy: microneedling must not be performed."),
@@ -53,6 +66,12 @@ SETTINGS = [
 
 def check(treatment, history, settings):
     findings = evaluate(PREFIX, RULES, history, settings)
+    skin_type = history.client_field(FITZPATRICK)
+    if skin_type in PIH_RISK_TYPES:
+        findings.append(Finding(
+            "microneedling.pigmentation_risk", "warn",
+            f"Fitzpatrick skin type {skin_type}: higher risk of post-inflammatory hyperpigmentation. Consider a "
+            "shallower depth and a test patch first."))
     if history.active("allergy_anesthetic"):
         if (treatment.details or {}).get("anesthetic_product"):
             findings.append(Finding("microneedling.allergy_anesthetic", "block",

@@ -103,3 +103,29 @@ def test_a_waiting_period_counts_from_the_end_date(mn, code, wait):
         found.append((f"microneedling.recent_{code}", "warn") in {
             (f.code, f.severity) for f in mn.booked(client, KEY).current_findings() if f.plugin == KEY})
     assert found == [True, False]
+
+
+@pytest.mark.parametrize("skin_type, warned", [(None, False), ("I", False), ("III", False), ("IV", True),
+                                               ("V", True), ("VI", True)])
+def test_a_darker_fitzpatrick_skin_type_warns_of_pigmentation(mn, skin_type, warned):
+    """Skin types IV to VI carry a higher risk of post-inflammatory hyperpigmentation: a warning to acknowledge."""
+    client = mn.client(consents=[KEY])
+    client.plugin_fields = {"fitzpatrick_skin_type": skin_type} if skin_type else {}
+    db.session.commit()
+    findings = [f for f in mn.booked(client, KEY).current_findings() if f.code == "microneedling.pigmentation_risk"]
+    assert [(f.severity, f"type {skin_type}:" in f.message) for f in findings] == ([("warn", True)] if warned else [])
+
+
+def test_the_fitzpatrick_skin_type_is_kept_on_the_client_form(mn, login):
+    http = login("practitioner")
+    page = http.get("/admin/client/new/").get_data(as_text=True)
+    assert "Fitzpatrick skin type" in page and '<option value="IV">IV: burns minimally, tans well</option>' in page
+    assert http.post("/admin/client/new/", data={
+        "first_name": "Noor", "last_name": "Phototype", "date_of_birth": "1990-01-01",
+        "intake_reviewed_on": mn.today.isoformat(), "client_field-fitzpatrick_skin_type": "V"}).status_code == 302
+    from clinicadmin.models import Client
+
+    client = db.session.execute(db.select(Client).where(Client.last_name == "Phototype")).scalar_one()
+    assert client.field_value("fitzpatrick_skin_type") == "V"
+    assert "Fitzpatrick skin type: V: rarely burns" in http.get(
+        f"/admin/client/details/?id={client.id}").get_data(as_text=True)
