@@ -325,6 +325,6 @@ class Registry:
         return condition.label if condition else f"{code}: unknown code (plugin not loaded)"
 
 
-def registry():
+def registry() -> Registry:
     """The current app's :class:`Registry`."""
     return current_app.extensions["clinicadmin"]

@@ -13,7 +13,7 @@ from clinicadmin.plugin_api import Consumption, Finding, hookimpl
 from clinicadmin.plugins import registry
 from clinicadmin.treatment_flow import record
 
-CALLS = []
+CALLS: list[str] = []
 
 
 class Subset:

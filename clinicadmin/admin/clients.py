@@ -8,26 +8,24 @@ from sqlalchemy.orm import selectinload
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
-from ..treatment_flow import attendance
-from ..clock import local_today, now
 from ..audit import audit, audit_read
+from ..clock import local_today, now
 from ..extensions import db
 from ..forms import client_lookup
 from ..input_policy import policy_form_view
 from ..models import Client, ScreeningFinding, Treatment
 from ..plugins import registry
+from ..roles import CLINICAL_ROLES
 from ..transitions import change_once
+from ..treatment_flow import attendance
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
-from .duplicate_check import DuplicateWarningMixin
 from .changes import changes_of
-from .health_history import (HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history,
-                             review_entries)
+from .duplicate_check import DuplicateWarningMixin
+from .health_history import HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history, review_entries
 from .keyset import KeysetPagerMixin
 from .registered_choices import RegisteredChoiceField
 from .validators import not_in_future
-
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def client_treatments(client_id):

@@ -1,18 +1,19 @@
 """Products, lots and the ledger (read-only), and receiving stock."""
 
 from flask import current_app, flash, redirect, request, url_for
-from markupsafe import Markup
 from flask_admin import expose
 from flask_security import current_user
+from markupsafe import Markup
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..clock import local_today
 from ..audit import audit
+from ..clock import local_today
 from ..extensions import db
 from ..forms import ProductField
 from ..input_policy import policy_form_view
 from ..models import Location, Supplier
+from ..roles import STOCK_ROLES
 from ..stock import StockError, receive
 from ..transitions import AlreadyDone, claim
 from .base import SecuredModelView, SecuredView, serve_lookup
@@ -20,8 +21,6 @@ from .clients import changes_of
 from .keyset import KeysetPagerMixin
 from .once import OnceForm
 from .validators import finite_quantity, whole_if_counted
-
-STOCK_ROLES = ("admin", "manager", "stock_clerk")
 
 
 def _categories():

@@ -5,17 +5,15 @@ from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import joinedload
 
-from ..clock import day_bounds, local_today
 from ..audit import audit_read
+from ..clock import day_bounds, local_today
 from ..extensions import db
 from ..models import Client, Product, StockLot, StockMovement, Treatment
 from ..plugins import registry
 from ..reporting import date_range
+from ..roles import CLINICAL_ROLES, DESK_ROLES
 from .base import SecuredView
 from .treatment_forms import details_for_display
-
-DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def _active_client(client_id):

@@ -6,11 +6,24 @@ from decimal import Decimal
 
 from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FormField, HiddenField, IntegerField, SelectField,
-                     SelectFieldBase, SelectMultipleField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeField,
+    DateTimeLocalField,
+    DecimalField,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectFieldBase,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..booking_window import within_booking_window
+from ..clinic_settings import effective_settings
 from ..forms import ClientField, ProductField
 from ..input_policy import PolicyFlaskForm, PolicyPlainForm
 from ..plugins import registry
@@ -85,29 +98,72 @@ class RecordBaseForm(PolicyFlaskForm):
     )
 
 
-def details_form_class(modality):
-    """A form class of the fields the modality's plugin gives (none if no loaded plugin answers), in its order."""
+def plugin_fields(hook_name, modality, settings=None):
+    """{name: unbound field} from the plugins' answers to a form hook (``treatment_form_fields`` or
+    ``booking_form_fields``) for ``modality``, given the clinic's settings (read when not given)."""
+    settings = effective_settings() if settings is None else settings
     fields = {}
-    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        for name, unbound in (answer or {}).items():
-            # Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written.
-            if unbound.kwargs.get("description"):
-                escaped = unbound.field_class(
-                    *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
-                escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
-                unbound = escaped
-            fields[name] = unbound
-    return type("DetailsForm", (PolicyPlainForm,), fields)
+    for answer in getattr(registry().pm.hook, hook_name)(modality=modality, settings=settings):
+        fields.update(answer or {})
+    return fields
+
+
+def _escaped(unbound):
+    """Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written."""
+    if not unbound.kwargs.get("description"):
+        return unbound
+    escaped = unbound.field_class(
+        *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
+    escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
+    return escaped
+
+
+def details_form_class(modality, settings=None):
+    """A form class of the fields the modality's plugin records (none if no loaded plugin answers), in its order,
+    then any field it asks at booking that the recording form does not repeat (so the answer is kept)."""
+    settings = effective_settings() if settings is None else settings
+    fields = plugin_fields("treatment_form_fields", modality, settings)
+    for name, unbound in plugin_fields("booking_form_fields", modality, settings).items():
+        fields.setdefault(name, unbound)
+    return type("DetailsForm", (PolicyPlainForm,), {name: _escaped(unbound) for name, unbound in fields.items()})
+
+
+def booking_form_class(modality, settings=None):
+    """A form class of the fields the modality's plugin asks when a treatment is booked, or None when it asks none."""
+    fields = plugin_fields("booking_form_fields", modality, settings) if modality in registry().modalities else {}
+    if not fields:
+        return None
+    return type("BookingDetailsForm", (PolicyPlainForm,), {name: _escaped(unbound) for name, unbound in fields.items()})
+
+
+def book_form_class(modality):
+    """The booking form, with the modality's booking fields under ``details`` when its plugin asks any."""
+    details = booking_form_class(modality)
+    return BookForm if details is None else type("BookForm", (BookForm,), {"details": FormField(details, label="")})
+
+
+def fill_details(subform, details):
+    """Show stored ``details`` (as :func:`details_from_form` wrote them) in the form's fields of the same names."""
+    for name, field in subform._fields.items():
+        value = (details or {}).get(name)
+        if value is None:
+            continue
+        if isinstance(field, AjaxSelectField):
+            value = field.loader.get_one(value)
+        elif isinstance(field, DecimalField):
+            value = Decimal(str(value))
+        elif isinstance(field, DateField):
+            value = date.fromisoformat(value)
+        elif isinstance(field, DateTimeField):
+            value = datetime.fromisoformat(value)
+        field.data = value
 
 
 def _product_fields(modality):
     """{name: categories} of the product fields in the modality's plugin form (the products a session may use)."""
-    found = {}
-    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        for name, unbound in (answer or {}).items():
-            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField):
-                found[name] = tuple(unbound.kwargs.get("categories") or ())
-    return found
+    return {name: tuple(unbound.kwargs.get("categories") or ())
+            for name, unbound in plugin_fields("treatment_form_fields", modality).items()
+            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField)}
 
 
 def _lot_id(value):
