@@ -4,16 +4,21 @@ Every type is a frozen dataclass so a registered vocabulary cannot be changed be
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from . import hookimpl
 
 #: a finding's severities (the database allows only these; the core and plugins read them from here)
 SEVERITIES: tuple[str, ...] = ("block", "warn", "info")
-#: the kinds of health-history code
-CONDITION_KINDS: tuple[str, ...] = ("condition", "medication", "procedure", "state", "allergy")
+#: the kinds of health-history code, each with the heading its codes have on the client's form, in the form's order
+CONDITION_KIND_HEADINGS: Mapping[str, str] = MappingProxyType({
+    "state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
+    "medication": "Medications", "procedure": "Recent procedures",
+})
+CONDITION_KINDS: tuple[str, ...] = tuple(CONDITION_KIND_HEADINGS)
 
 
 @dataclass(frozen=True)

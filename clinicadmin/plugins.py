@@ -17,6 +17,7 @@ import pluggy
 from flask import current_app
 
 from . import hookspecs
+from .plugin_api import CONDITION_KIND_HEADINGS as CONDITION_GROUPS
 from .plugin_api import ConditionCode, Modality, Qualification, Report, ResourceKind, SettingSpec
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.clinic_identity",
     "clinicadmin.default_plugins.rooms",
 )
-
-
-CONDITION_GROUPS = {"state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
-                    "medication": "Medications", "procedure": "Recent procedures"}
 
 
 def _date_hint(condition):

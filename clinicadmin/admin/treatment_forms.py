@@ -247,8 +247,9 @@ def _shown(field, value):
     return str(value)
 
 
-def details_for_display(treatment):
-    """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them.
+def details_for_display(treatment, settings=None):
+    """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them (given
+    the clinic's settings, read when not given: a page listing many treatments reads them once).
 
     Keys the loaded plugin's form does not know (a plugin changed since) are still listed, by key; when no loaded
     plugin provides the modality, every key and value is listed exactly as stored.
@@ -257,7 +258,7 @@ def details_for_display(treatment):
     if treatment.modality not in registry().modalities:
         return [(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
                 for key, value in details.items()]
-    form = details_form_class(treatment.modality)()
+    form = details_form_class(treatment.modality, settings)()
     shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
     shown += [(key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
               for key, value in details.items()]
