@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install demo bench clean reference
+.PHONY: run test lint install demo bench clean reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,15 @@ run: install
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
 	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
-## Install and run every test, on TEST_WORKERS processes (PostgreSQL tests skip with a reason when it is
+## Lint (ruff, configured in pyproject.toml) and type-check (mypy, the same file) the whole project
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## Lint, then install and run every test, on TEST_WORKERS processes (PostgreSQL tests skip with a reason when it is
 ## unreachable, except in CI). Tests marked xdist_group share a worker (loadgroup).
 TEST_WORKERS ?= auto
-test: install
+test: install lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin; prints the table

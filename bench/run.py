@@ -10,14 +10,14 @@ Environment: ``BENCH_SCALE`` (1.0 = 100,000 clients and 1,000,000 treatments; de
 ``clinicadmin_bench`` database; skipped when unreachable). Seeded databases are kept in ``bench/results/`` and reused.
 """
 import os
-import re
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,7 +192,7 @@ def _cursor_at(app, endpoint, offset):
     with app.test_request_context():
         keyset = view._keyset_for(None, False)
         query = view.get_query().order_by(*[c.desc() if d else c.asc()
-                                            for c, d in zip(keyset.columns, keyset.descending)])
+                                            for c, d in zip(keyset.columns, keyset.descending, strict=True)])
         return keyset.encode(query.offset(offset).limit(1).one())
 
 
@@ -253,7 +253,7 @@ def run_pages(app, base):
     page("treatment edit (record) form", f"/admin/desk/{booked}/record", f"/base/base_treatment/edit/?id={booked}",
          repeat=10)
     page("home dashboard", "/admin/")
-    today = date.today()
+    today = datetime.now(UTC).date()  # the bench clinic keeps the default zone, UTC
     year = f"date_from={today - timedelta(days=365)}&date_to={today}"
     from clinicadmin.plugins import registry
 
@@ -375,6 +375,7 @@ def run_find_a_time(app):
 def _bookings(app, workers, each, first_client):
     """Facial-massage bookings, ``each`` per worker, for clients from ``first_client`` on, each given a consent;
     returns [[treatment ids] per worker], the details to record them with, and the practitioner's id."""
+    from clinicadmin.clock import local_today
     from clinicadmin.extensions import db
     from clinicadmin.models import Client, Consent, Location, Product, User
     from clinicadmin.treatment_flow import book
@@ -389,13 +390,14 @@ def _bookings(app, workers, each, first_client):
         ids = []
         # One practitioner is never booked twice at once: each booking a minute long, after the one before it
         # (with the modality's preparation and clean-up between).
-        start = _free_from(datetime.now().replace(second=0, microsecond=0) - timedelta(days=3))
+        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=3))
         for w in range(workers):
             mine = []
             for k in range(each):
                 client = db.session.get(Client, first_client + w * each + k)
                 if not any(c.modality == "facial_massage" for c in client.consents):
-                    client.consents.append(Consent(modality="facial_massage", signed_on=date.today() - timedelta(days=9)))
+                    client.consents.append(Consent(modality="facial_massage",
+                                                   signed_on=local_today(location) - timedelta(days=9)))
                 treatment = book(client=client, modality="facial_massage", practitioner=practitioner,
                                  location=location, scheduled_at=start + timedelta(minutes=20 * (w * each + k)),
                                  duration_minutes=1, user=manager)
@@ -425,7 +427,7 @@ def _free_from(earliest):
     last = db.session.execute(db.select(db.func.max(BookingSlot.busy_until))).scalar()
     if last is None:
         return earliest
-    last = last.replace(tzinfo=None) if last.tzinfo is None else last.astimezone(timezone.utc).replace(tzinfo=None)
+    last = last.replace(tzinfo=None) if last.tzinfo is None else last.astimezone(UTC).replace(tzinfo=None)
     return max(earliest, last.replace(second=0, microsecond=0) + timedelta(hours=1))
 
 
@@ -449,7 +451,7 @@ def run_booking(app):
     with app.app_context():
         http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
     with app.app_context():
-        start = _free_from(datetime.now().replace(second=0, microsecond=0) + timedelta(days=2))
+        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) + timedelta(days=2))
     times, statements = [], []
     for i in range(REPEAT + 3):
         when = start + timedelta(minutes=90 * i)
@@ -478,7 +480,8 @@ def run_recording(app):
     times, statements = [], []
     for i, treatment_id in enumerate(ids[0]):
         form = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "notes": "",
-                "acknowledgement_note": "Bench: reviewed", "details-techniques": "lymphatic_drainage", "details-areas": "face",
+                "acknowledgement_note": "Bench: reviewed", "details-techniques": "lymphatic_drainage",
+                "details-areas": "face",
                 "details-duration_minutes": "30", "details-pressure": "light",
                 "details-product": str(details["product"]), "details-product_ml": "1.0"}
         with app.app_context():
@@ -573,7 +576,7 @@ def bench(label, app):
 
 def main():
     machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
-    print(f"ClinicAdmin benchmark, {datetime.now():%Y-%m-%d %H:%M}; {machine}")
+    print(f"ClinicAdmin benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine}")
     reports = []
     if "sqlite" in DATABASES:
         print("SQLite: preparing ...")
@@ -586,7 +589,7 @@ def main():
         print(reports[-1])
     if ONLY or len(DATABASES) < 2:
         return  # a partial run is printed, never written over the full table
-    (RESULTS / "latest.md").write_text(f"Measured {datetime.now():%Y-%m-%d %H:%M} on {machine}.\n\n"
+    (RESULTS / "latest.md").write_text(f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.\n\n"
                                        + "\n\n".join(reports) + "\n")
     print(f"\nWritten to {RESULTS / 'latest.md'}")
 

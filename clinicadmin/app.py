@@ -4,16 +4,18 @@ import logging
 import os
 import sqlite3
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, g, jsonify, redirect, render_template, request
 from flask_security import Security, SQLAlchemyUserDatastore
 from sqlalchemy import event
-from sqlalchemy.exc import DataError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .clock import shown
+from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
@@ -47,7 +49,7 @@ def _sqlite_mmap(size, dbapi_connection, connection_record):
     cursor.close()
 
 
-def create_app(config=None):
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: config from defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment, then ``config``.
 
     ``config`` may also carry ``INSTANCE_PATH`` (where the database and secrets live) and ``EXTRA_PLUGINS``
@@ -83,7 +85,8 @@ def create_app(config=None):
 
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the app in WSGI middleware, which its type stubs do not foresee
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and app.config["SQLITE_MMAP_SIZE"]:
@@ -96,7 +99,9 @@ def create_app(config=None):
     from .models import Role, User
 
     app.config["SECURITY_TOTP_ISSUER"] = app.config["SECURITY_TOTP_ISSUER"] or app.config["CLINIC_NAME"]
-    app.security = Security(app, SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp,
+    # where Flask-Security's documentation keeps it (``current_app.security``); Flask's type does not declare it
+    app.security = Security(app,  # type: ignore[attr-defined]
+                            SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp,
                             login_form=ClinicLoginForm, password_util_cls=PasswordRules)
     init_sessions(app)
     init_login_guard(app)

@@ -124,7 +124,7 @@ def _grid(location, columns, placed):
     total = (last - first) * 60 // SLOT_MINUTES
     step = BOOKABLE_MINUTES // SLOT_MINUTES
     slots = [(i + 1, time(first + (i * SLOT_MINUTES) // 60, (i * SLOT_MINUTES) % 60)) for i in range(0, total, step)]
-    for (index, treatment, start, end), (top, bottom) in zip(placed, minutes):
+    for (index, treatment, start, end), (top, bottom) in zip(placed, minutes, strict=True):
         offset = top - first * 60
         row = offset // SLOT_MINUTES + 1
         rows = max(1, -(-(bottom - first * 60 - offset) // SLOT_MINUTES))

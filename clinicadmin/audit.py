@@ -4,7 +4,7 @@ import json
 
 from flask import has_request_context, request
 from flask_security import current_user
-from sqlalchemy import event, inspect, insert, update
+from sqlalchemy import event, insert, inspect, update
 from sqlalchemy.orm import Session
 
 from .clock import now

@@ -8,7 +8,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -65,7 +65,7 @@ def make_backup(folder):
         shutil.copy2(secrets, folder / "secrets.json")
         (folder / "secrets.json").chmod(0o600)
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
-    manifest = {"made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": database.name,
+    manifest = {"made_at": datetime.now(UTC).isoformat(timespec="seconds"), "database": database.name,
                 "backend": url.get_backend_name(), "revisions": revisions,
                 "secrets": (folder / "secrets.json").exists()}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))

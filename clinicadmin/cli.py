@@ -129,8 +129,15 @@ def check():
     Exits 1, naming each lot, month or audit row that is wrong, if anything is. Open stock exceptions are work for
     the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status."""
     from . import first_session
-    from .integrity import (audit_count, audit_problems, consumption_problems, lot_count, open_exceptions,
-                            stock_problems, usage_problems)
+    from .integrity import (
+        audit_count,
+        audit_problems,
+        consumption_problems,
+        lot_count,
+        open_exceptions,
+        stock_problems,
+        usage_problems,
+    )
 
     problems = ([f"STOCK: {p}" for p in stock_problems()] + [f"USAGE: {p}" for p in usage_problems()]
                 + [f"TREATMENTS: {p}" for p in consumption_problems()]

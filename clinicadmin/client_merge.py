@@ -9,9 +9,9 @@ which the merge's own audit rows name on both records.
 from sqlalchemy import column, inspect, table, update
 from sqlalchemy.exc import IntegrityError
 
-from .clock import now
 from . import booking
 from .audit import audit
+from .clock import now
 from .extensions import db
 from .first_session import recompute
 from .models import Client, Treatment

@@ -1,6 +1,7 @@
 """Time as the clinic keeps it: every instant is stored in UTC and shown, and reasoned about by day, in the zone of
 the location where it happens (a location's ``time_zone``, else the clinic's ``core.time_zone`` setting)."""
 from datetime import UTC, date, datetime, time, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import g, has_app_context
@@ -68,6 +69,14 @@ def zone_of(location=None) -> ZoneInfo:
         location = db.session.get(Location, location)
     name = getattr(location, "time_zone", None)
     return zone(name) if name else clinic_zone()
+
+
+@overload
+def local(instant: datetime, location=None) -> datetime: ...
+
+
+@overload
+def local(instant: None, location=None) -> None: ...
 
 
 def local(instant: datetime | None, location=None) -> datetime | None:

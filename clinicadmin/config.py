@@ -35,7 +35,7 @@ class DefaultConfig:
     CLINIC_NAME = "ClinicAdmin demo clinic"
     # Product categories the clinic adds to the ones plugins register (register_product_categories), e.g.
     # ["gift_card"]; each is labelled by its key. Keys already registered are left as the plugin labels them.
-    PRODUCT_CATEGORIES = []
+    PRODUCT_CATEGORIES: list[str] = []
     LIST_PAGE_SIZE = 20
 
     # Security (Flask-Security-Too). Registration is closed: staff accounts are made by admins or the CLI.

@@ -15,8 +15,21 @@ from flask_security import hash_password
 from .certified import scopes_needed
 from .clock import day_bounds, from_local, local_date, local_today, now
 from .extensions import db
-from .models import (Certification, Client, Consent, HealthEntry, Location, Product, Resource, Role, StockLot,
-                     Supplier, TimeOff, Treatment, WorkingHours)
+from .models import (
+    Certification,
+    Client,
+    Consent,
+    HealthEntry,
+    Location,
+    Product,
+    Resource,
+    Role,
+    StockLot,
+    Supplier,
+    TimeOff,
+    Treatment,
+    WorkingHours,
+)
 from .models.staff import ROLES
 from .plugins import registry
 from .stock import receive
@@ -160,14 +173,14 @@ def _working_week(practitioner, location):
     db.session.flush()
 
 
-def ensure_roles():
+def ensure_roles() -> None:
     for name, description in ROLES.items():
         if db.session.execute(db.select(Role).where(Role.name == name)).scalar_one_or_none() is None:
             db.session.add(Role(name=name, description=description))
     db.session.flush()
 
 
-def _role(name):
+def _role(name: str) -> Role:
     return db.session.execute(db.select(Role).where(Role.name == name)).scalar_one()
 
 
@@ -202,7 +215,7 @@ def load_demo(today=None):
                     scope=key, licence_number=f"LIC-{practitioner.id:03d}-{key.replace('_', '')[:4].upper()}",
                     valid_from=today - timedelta(days=700), valid_until=today + timedelta(days=365)))
     clients = []
-    for i, (first, last) in enumerate(zip(FIRST, LAST)):
+    for i, (first, last) in enumerate(zip(FIRST, LAST, strict=True)):
         client = db.session.execute(db.select(Client).where(
             Client.first_name == first, Client.last_name == last)).scalar_one_or_none()
         if client is None:

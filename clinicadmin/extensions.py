@@ -1,5 +1,6 @@
 """The Flask extensions, created unbound so that models and views can import them before the app exists."""
 import os
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_migrate import Migrate
@@ -17,6 +18,12 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` at run time, which a type checker cannot take as a base class; to it the
+    # models are untyped.
+    Model: Any
+else:
+    Model = db.Model
 migrate = Migrate()
 
 

@@ -15,8 +15,7 @@ from .booking_window import DAYS_AHEAD
 from .certified import scopes_needed
 from .clinic_settings import effective_settings
 from .extensions import db
-from .models import (BookingSlot, Certification, Location, Resource, Role, TimeOff, Treatment, User,
-                     WorkingHours)
+from .models import BookingSlot, Certification, Location, Resource, Role, TimeOff, Treatment, User, WorkingHours
 from .plugins import registry
 
 STEP_MINUTES = 15

@@ -9,6 +9,7 @@ So any process of a multi-process server answers any lookup from its start, whet
 A field whose lookup was not registered at start-up refuses to be built, rather than work in one process only.
 """
 import unicodedata
+from typing import Any
 
 from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -100,7 +101,7 @@ class Lookup(QueryAjaxModelLoader):
     pages hold at most :data:`LOOKUP_LIMIT` rows. ``client_data``: its rows are clients (audited, role-checked)."""
 
     client_data = False
-    search_columns = ()
+    search_columns: tuple[Any, ...] = ()
     placeholder = "Type to search"
 
     def __init__(self, name):
@@ -192,7 +193,7 @@ class LookupField(AjaxSelectField):
     """An ajax pick of a record through a lookup registered at start-up; subclasses say which (``lookup_for``)."""
 
     #: the keyword arguments that choose the lookup, not passed on to the field
-    lookup_arguments = ()
+    lookup_arguments: tuple[str, ...] = ()
 
     @classmethod
     def lookup_for(cls, **kwargs):
@@ -246,23 +247,26 @@ def _form_classes(base=Form):
 
 def init_lookups(app, registry):
     """Register every lookup the app's forms can ask for, in the app: clients, all products, each lookup field that
-    a form class declares, and each one in a loaded plugin's treatment form fields for any modality.
+    a form class declares, and each one in a loaded plugin's treatment or booking form fields for any modality.
 
     A plugin's product field that offers a category no plugin registers stops start-up, naming the plugin."""
     found = [ClientLookup(), ProductLookup()]
     for form_class in list(_form_classes()):
         found.extend(_declared_lookups(vars(form_class).values()))
+    defaults = {key: spec.default for key, spec in registry.settings.items()}  # the database may not exist yet
     with app.app_context():
         for modality in registry.modalities:
-            for name, answer, error in each_implementation(registry.pm, "treatment_form_fields", modality=modality):
-                if error is not None:
-                    raise PluginError(f"plugin {name!r}: treatment_form_fields({modality!r}) raised "
-                                      f"{type(error).__name__}: {error}") from error
-                declared = list(_declared_lookups((answer or {}).values()))
-                for lookup in declared:
-                    registry.check_product_categories(f"plugin {name!r}, treatment_form_fields({modality!r})",
-                                                      getattr(lookup, "categories", ()))
-                found.extend(declared)
+            for hook in ("treatment_form_fields", "booking_form_fields"):
+                for name, answer, error in each_implementation(registry.pm, hook, modality=modality,
+                                                               settings=defaults):
+                    if error is not None:
+                        raise PluginError(f"plugin {name!r}: {hook}({modality!r}) raised "
+                                          f"{type(error).__name__}: {error}") from error
+                    declared = list(_declared_lookups((answer or {}).values()))
+                    for lookup in declared:
+                        registry.check_product_categories(f"plugin {name!r}, {hook}({modality!r})",
+                                                          getattr(lookup, "categories", ()))
+                    found.extend(declared)
     app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
 

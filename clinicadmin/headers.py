@@ -24,8 +24,8 @@ FLASK_ADMIN_HANDLERS = ("javascript:void(0)", "return false;")
 
 def _inline_handler_hashes(admin):
     """Flask-Admin's templates put a few handlers in attributes (no-op links, filter items, "With selected" actions,
-    the "Add <inline record>" buttons that call ``faForm.addInlineField``); each is allowed by its hash ('unsafe-hashes' for exactly these
-    strings), never by allowing inline script."""
+    the "Add <inline record>" buttons that call ``faForm.addInlineField``); each is allowed by its hash
+    ('unsafe-hashes' for exactly these strings), never by allowing inline script."""
     handlers = set(FLASK_ADMIN_HANDLERS)
     for view in admin._views:
         for name in getattr(view, "_actions_data", None) or {}:

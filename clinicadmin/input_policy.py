@@ -14,9 +14,9 @@ import unicodedata
 from flask import abort, current_app, request
 from flask_admin.form import BaseForm as AdminBaseForm
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import Form as PlainForm
 from wtforms import ValidationError
-from werkzeug.datastructures import FileStorage
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 MESSAGE = ("Contains a control character or a text-direction override, which are not allowed; "

@@ -1,8 +1,8 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
-from .extensions import db
 from decimal import Decimal
 from itertools import groupby, islice
 
+from .extensions import db
 from .models import AuditChain, AuditEvent, Product, StockException, StockLot, StockMovement, StockUsage, Treatment
 from .models.audit import GENESIS
 from .models.types import Quantity

@@ -21,8 +21,8 @@ from flask_security import LoginForm, current_user, logout_user
 from flask_security.signals import user_failed_authn
 from werkzeug.datastructures import MultiDict
 
-from .clock import now
 from .audit import audit
+from .clock import now
 from .extensions import db
 from .input_policy import PolicyForm, text_problem
 from .models import AuditChain, AuditEvent, User

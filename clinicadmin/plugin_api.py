@@ -2,13 +2,23 @@
 
 Every type is a frozen dataclass so a registered vocabulary cannot be changed behind the registry's back.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any
 
 from . import hookimpl
 
-SEVERITIES = ("block", "warn", "info")
-CONDITION_KINDS = ("condition", "medication", "procedure", "state", "allergy")
+#: a finding's severities (the database allows only these; the core and plugins read them from here)
+SEVERITIES: tuple[str, ...] = ("block", "warn", "info")
+#: the kinds of health-history code, each with the heading its codes have on the client's form, in the form's order
+CONDITION_KIND_HEADINGS: Mapping[str, str] = MappingProxyType({
+    "state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
+    "medication": "Medications", "procedure": "Recent procedures",
+})
+CONDITION_KINDS: tuple[str, ...] = tuple(CONDITION_KIND_HEADINGS)
 
 
 @dataclass(frozen=True)
@@ -25,16 +35,16 @@ class Modality:
     #: what the client reads and signs before the first session
     consent_text: str = ""
     #: qualification keys a practitioner must hold besides a certification for the modality itself
-    requires: tuple = ()
+    requires: tuple[str, ...] = ()
     #: how long a session usually takes, in minutes (a booking may change it)
     duration_minutes: int = 60
     #: minutes the practitioner and rooms or devices are taken before and after the session (setting up, cleaning)
     prep_minutes: int = 0
     cleanup_minutes: int = 0
     #: kinds of resource a session takes, one of each (keys a plugin registers with ``register_resource_kinds``)
-    resources: tuple = ()
+    resources: tuple[str, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("duration_minutes", "prep_minutes", "cleanup_minutes"):
             value = getattr(self, name)
             least = 1 if name == "duration_minutes" else 0
@@ -77,7 +87,7 @@ class ConditionCode:
     #: ``dated`` flag and label; a code that is not shared belongs to the one plugin that registers it
     shared: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in CONDITION_KINDS:
             raise ValueError(f"condition {self.code!r}: kind must be one of {CONDITION_KINDS}")
         if self.shared and "." in self.code:
@@ -108,9 +118,9 @@ class Finding:
     """One screening result: ``severity`` is block (must not go ahead), warn (acknowledge) or info.
 
     ``overridable=False`` makes it a hard stop: no role can override it, so a blocked treatment cannot be recorded
-    until what caused the block changes (a warning that is a hard stop can still be acknowledged, never overridden). The core uses it for scope of practice (a practitioner
-    without a valid certification) and for a check that could not run; a plugin uses it for an absolute
-    contraindication that no clinical judgement may set aside.
+    until what caused the block changes (a warning that is a hard stop can still be acknowledged, never overridden).
+    The core uses it for scope of practice (a practitioner without a valid certification) and for a check that could
+    not run; a plugin uses it for an absolute contraindication that no clinical judgement may set aside.
     """
 
     code: str
@@ -118,7 +128,7 @@ class Finding:
     message: str
     overridable: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"finding {self.code!r}: severity must be one of {SEVERITIES}")
 
@@ -136,10 +146,10 @@ class ReportResult:
     """Rows of a report: ``columns`` names them in order; ``rows`` are tuples in that order; ``chart``, if given, is
     drawn above the table."""
 
-    columns: tuple
-    rows: list
-    notes: tuple = ()
-    chart: "Chart | None" = None
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    notes: tuple[str, ...] = ()
+    chart: Chart | None = None
 
 
 @dataclass(frozen=True)
@@ -148,19 +158,20 @@ class Chart:
     ``labels`` run along the x axis; ``series`` is a tuple of (name, values) with one number per label."""
 
     kind: str
-    labels: tuple
-    series: tuple
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, tuple[Any, ...]], ...]
     y_label: str = ""
 
     @classmethod
-    def from_table(cls, kind, columns, rows, x, y, y_label="", limit=30):
+    def from_table(cls, kind: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], x: str, y: Sequence[str],
+                   y_label: str = "", limit: int = 30) -> Chart:
         """A chart of a report's own table: column ``x`` gives the labels, each column named in ``y`` a series (at
         most the first ``limit`` rows, so a long ranking stays readable)."""
         rows = list(rows)[:limit]
         labels = tuple(str(row[columns.index(x)]) for row in rows)
         return cls(kind, labels, tuple((name, tuple(row[columns.index(name)] for row in rows)) for name in y), y_label)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in ("bar", "line"):
             raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
         for name, values in self.series:
@@ -169,7 +180,7 @@ class Chart:
 
 
 #: The parameters a report's form can offer; a report lists the ones it uses in ``Report.params``.
-REPORT_PARAMS = ("dates", "location", "practitioner", "modality")
+REPORT_PARAMS: tuple[str, ...] = ("dates", "location", "practitioner", "modality")
 
 
 @dataclass(frozen=True)
@@ -182,12 +193,12 @@ class Report:
 
     key: str
     title: str
-    run: Callable[[dict], ReportResult]
-    roles: tuple = ("admin", "manager")
+    run: Callable[[dict[str, Any]], ReportResult]
+    roles: tuple[str, ...] = ("admin", "manager")
     description: str = ""
-    params: tuple = ("dates", "location")
+    params: tuple[str, ...] = ("dates", "location")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = set(self.params) - set(REPORT_PARAMS)
         if unknown:
             raise ValueError(f"report {self.key!r}: unknown params {sorted(unknown)}; choose from {REPORT_PARAMS}")
@@ -205,7 +216,7 @@ class ProductCategory:
     label: str
     description: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key or len(self.key) > 40 or not self.key.isidentifier():
             raise ValueError(f"product category {self.key!r}: the key must be a word of letters, digits and "
                              "underscores, at most 40 characters")
@@ -221,11 +232,11 @@ class ClientField:
 
     key: str
     label: str
-    choices: tuple = ()
+    choices: tuple[tuple[str, str], ...] = ()
     help: str = ""
     max_length: int = 200
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key.replace(".", "_").isidentifier() or len(self.key) > 60:
             raise ValueError(f"client field {self.key!r}: the key must be a word (a dot allowed), at most 60 "
                              "characters")
@@ -235,7 +246,7 @@ class ClientField:
         if not isinstance(self.max_length, int) or not 1 <= self.max_length <= 2000:
             raise ValueError(f"client field {self.key!r}: max_length must be from 1 to 2000")
 
-    def choice_label(self, value):
+    def choice_label(self, value: str) -> str:
         """What a person reads for a stored ``value``."""
         return dict(self.choices).get(value, value)
 

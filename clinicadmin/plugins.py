@@ -17,6 +17,7 @@ import pluggy
 from flask import current_app
 
 from . import hookspecs
+from .plugin_api import CONDITION_KIND_HEADINGS as CONDITION_GROUPS
 from .plugin_api import (
     ClientField,
     ConditionCode,
@@ -48,10 +49,6 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.rooms",
     "clinicadmin.default_plugins.product_categories",
 )
-
-
-CONDITION_GROUPS = {"state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
-                    "medication": "Medications", "procedure": "Recent procedures"}
 
 
 def _date_hint(condition):
@@ -405,6 +402,6 @@ class Registry:
         return condition.label if condition else f"{code}: unknown code (plugin not loaded)"
 
 
-def registry():
+def registry() -> Registry:
     """The current app's :class:`Registry`."""
     return current_app.extensions["clinicadmin"]

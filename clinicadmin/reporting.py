@@ -9,7 +9,6 @@ from .clock import day_bounds
 from .extensions import db
 from .models import Treatment
 
-
 #: The status of a performed session written into the SQL rather than bound: a database can use a partial index
 #: (``ix_treatment_performed_month``, ``ix_treatment_client_performed``) only when the query's condition is the
 #: index's own literal.
@@ -103,8 +102,9 @@ class month_key(FunctionElement):
 
 class month_group(FunctionElement):
     """The month of a datetime column as ``ix_treatment_performed_month`` keys it, written exactly as that index's
-    expression (``strftime('%Y-%m', ...)`` on SQLite, ``date_trunc('month', ... AT TIME ZONE 'UTC')`` on PostgreSQL, where ``to_char``
-    cannot be indexed): group and order by it, and a year's sessions are read in the index's order, never sorted."""
+    expression (``strftime('%Y-%m', ...)`` on SQLite, ``date_trunc('month', ... AT TIME ZONE 'UTC')`` on PostgreSQL,
+    where ``to_char`` cannot be indexed): group and order by it, and a year's sessions are read in the index's order,
+    never sorted."""
 
     inherit_cache = True
 

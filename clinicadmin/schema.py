@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 from flask_migrate import cli as migrate_cli
 from flask_migrate import upgrade as migrate_upgrade
 
-
 #: Indexes made by migrations on expressions (``lower(column)`` for search, the month for reports): SQLite cannot
 #: reflect them, so Alembic's comparison of models and database leaves them out. A batch migration that rebuilds one
 #: of these tables on SQLite must create them again.
@@ -23,7 +22,7 @@ def compared_by_alembic(obj, name, type_, reflected, compare_to):
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 
 
-def upgrade_all(revision="heads"):
+def upgrade_all(revision: str = "heads") -> None:
     """Apply every pending revision of the core and of each loaded plugin (the programmatic ``db upgrade``)."""
     migrate_upgrade(revision=revision)
 

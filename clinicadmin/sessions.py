@@ -14,7 +14,7 @@
 """
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -64,7 +64,7 @@ class BoundedSessionInterface(SecureCookieSessionInterface):
     def get_expiration_time(self, app, session):
         until = session.get(_REMEMBER_UNTIL)
         if session.permanent and until:
-            return datetime.fromtimestamp(until, timezone.utc)
+            return datetime.fromtimestamp(until, UTC)
         return super().get_expiration_time(app, session)
 
 

@@ -61,7 +61,8 @@ def available(product_id, location_id, today=None):
 
 
 def receive(*, product, location, lot_number, expires_on, packs, user, note=None, today=None, supplier=None):
-    """Receive ``packs`` packs of ``product`` as a lot at ``location``; adds packs x pack size units and a ledger row."""
+    """Receive ``packs`` packs of ``product`` as a lot at ``location``; adds packs x pack size units and a ledger
+    row."""
     today = today or local_today(location)
     lot_number = (lot_number or "").strip()
     packs = Decimal(str(packs))

@@ -2,9 +2,9 @@
 clerk instead of refusing the clinical record.
 
 Recording opens one (:func:`open_shortfall`), in the recording's transaction, for each product it could not take
-in full; the clerk resolves it (:func:`resolve`) by assigning stock from a lot, after receiving or adjusting it: the same stock
-service takes it (a conditional UPDATE, never below zero, never an expired or held lot) and writes the ledger rows
-against the treatment. Resolving happens once, by :func:`clinicadmin.transitions.change_once`.
+in full; the clerk resolves it (:func:`resolve`) by assigning stock from a lot, after receiving or adjusting it: the
+same stock service takes it (a conditional UPDATE, never below zero, never an expired or held lot) and writes the
+ledger rows against the treatment. Resolving happens once, by :func:`clinicadmin.transitions.change_once`.
 """
 from sqlalchemy.orm import joinedload
 
@@ -13,7 +13,7 @@ from .audit import audit
 from .extensions import db
 from .models import Location, Product, StockException, StockLot, Treatment
 from .models.types import Quantity
-from .stock import StockError, fmt, consume, usable_lots
+from .stock import StockError, consume, fmt, usable_lots
 from .transitions import change_once, when
 
 

@@ -12,6 +12,8 @@ Fixtures: ``database_url``, ``postgres_databases``, ``app_factory``, ``app_confi
 ``staff`` (one user per role), ``login`` (a logged-in test client for a role), ``clinic`` (helpers that create
 records). Helper: ``sql_statements()``, the SQL a block of code runs.
 """
+from __future__ import annotations
+
 import contextlib
 import os
 import re
@@ -20,15 +22,28 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .clock import local_today, now
+from .roles import ALL_ROLES
+
+if TYPE_CHECKING:
+    import psycopg
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from flask_sqlalchemy import SQLAlchemy
+    from werkzeug.test import TestResponse
+
+    from .models import Client, Location, Product, StockLot, Supplier, Treatment, User
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
+ROLES = ALL_ROLES
 TEST_PASSWORD = "correct-horse-battery-staple"
 #: a test database left by a run that crashed is dropped by the next run once it is this old (seconds)
 STALE_AFTER = 6 * 3600
@@ -44,7 +59,7 @@ WARNING_FILTERS = (
 )
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     # getini returns the cached list that pytest reads the filters from, so inserting at its head puts these filters
     # under the project's own (later filters win).
     config.getini("filterwarnings")[:0] = WARNING_FILTERS
@@ -52,16 +67,16 @@ def pytest_configure(config):
 
 
 @contextlib.contextmanager
-def sql_statements():
+def sql_statements() -> Iterator[list[tuple[str, Any]]]:
     """Collect the ``(statement, parameters)`` the app's database runs inside the block, to pin statement counts and
     query shapes (no query per row, no OFFSET) in tests."""
     from sqlalchemy import event
 
     from .extensions import db
 
-    seen = []
+    seen: list[tuple[str, Any]] = []
 
-    def record(conn, cursor, statement, parameters, *args):
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
         seen.append((statement, parameters))
 
     engine = db.engine
@@ -75,11 +90,11 @@ def sql_statements():
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-def _pg_url():
+def _pg_url() -> str:
     return os.environ.get("CLINICADMIN_TEST_POSTGRES_URL", DEFAULT_PG_URL)
 
 
-def _pg_reachable(url):
+def _pg_reachable(url: str) -> str | None:
     import psycopg
 
     try:
@@ -89,12 +104,12 @@ def _pg_reachable(url):
         return f"{type(exc).__name__}: {exc}".strip()
 
 
-def _libpq(url):
+def _libpq(url: str) -> str:
     """``url`` as psycopg takes it (no SQLAlchemy driver name)."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _migrate(url, instance_path):
+def _migrate(url: str, instance_path: str | Path) -> None:
     from .app import create_app
     from .schema import upgrade_all
 
@@ -112,22 +127,22 @@ class PostgresDatabases:
     ``<base>_<unix time>_<random>_<worker>[_<suffix>]``: :meth:`create` makes one, :meth:`drop_all` drops them all,
     :meth:`drop_stale` drops those that crashed runs left more than :data:`STALE_AFTER` seconds ago."""
 
-    def __init__(self, base_url, started=None):
+    def __init__(self, base_url: str, started: float | None = None) -> None:
         from sqlalchemy.engine import make_url
 
         self.base_url = _libpq(base_url)
-        self.stem = make_url(self.base_url).database[:24]  # room for the rest within PostgreSQL's 63 characters
+        self.stem = (make_url(self.base_url).database or "")[:24]  # room for the rest within PostgreSQL's 63 characters
         worker = re.sub(r"[^a-z0-9]", "", os.environ.get("PYTEST_XDIST_WORKER", "main").lower())[:8]
         started = int(time.time() if started is None else started)
         self.prefix = f"{self.stem}_{started}_{secrets.token_hex(3)}_{worker}"
-        self.made = []
+        self.made: list[str] = []
 
-    def _admin(self):
+    def _admin(self) -> psycopg.Connection[Any]:
         import psycopg
 
         return psycopg.connect(self.base_url, autocommit=True)
 
-    def create(self, suffix=""):
+    def create(self, suffix: str = "") -> str:
         """A new empty database of this process; returns its URL (``postgresql://``, as the base URL)."""
         from psycopg import sql
         from sqlalchemy.engine import make_url
@@ -141,12 +156,12 @@ class PostgresDatabases:
         self.made.append(name)
         return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
 
-    def drop_all(self, wait=True):
+    def drop_all(self, wait: bool = True) -> None:
         """Drop this process's databases; with ``wait=False`` a process of its own does it (see :func:`_drop`)."""
         names, self.made = list(reversed(self.made)), []
         _drop(self.base_url, names, wait)
 
-    def drop_stale(self, wait=True):
+    def drop_stale(self, wait: bool = True) -> None:
         pattern = re.compile(re.escape(self.stem) + r"_(\d{10})_[0-9a-f]{6}_")
         with self._admin() as conn:
             names = [name for (name,) in conn.execute("SELECT datname FROM pg_database")]
@@ -154,7 +169,7 @@ class PostgresDatabases:
                               and int(found.group(1)) < time.time() - STALE_AFTER], wait)
 
 
-def _drop(base_url, names, wait=True):
+def _drop(base_url: str, names: Sequence[str], wait: bool = True) -> None:
     """DROP DATABASE each of ``names`` (gone already is fine). PostgreSQL makes a checkpoint for each, which takes
     seconds to half a minute on a busy disk; with ``wait=False`` a detached process drops them and the caller goes
     on (a run ends without waiting; a database it fails to drop is stale for the next run)."""
@@ -176,7 +191,7 @@ def _drop(base_url, names, wait=True):
 
 
 @pytest.fixture(scope="session")
-def postgres_databases():
+def postgres_databases() -> Iterator[PostgresDatabases]:
     """This session's :class:`PostgresDatabases` on the server of ``CLINICADMIN_TEST_POSTGRES_URL``; skips (fails
     under ``CLINICADMIN_REQUIRE_POSTGRES``) when it is unreachable. Its databases are dropped when the session ends."""
     url = _pg_url()
@@ -192,7 +207,7 @@ def postgres_databases():
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database per backend, of this pytest process alone; yields its SQLAlchemy URL."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "clinic.sqlite"
@@ -200,13 +215,14 @@ def database_url(request, tmp_path_factory):
         _migrate(url, path.parent)
         yield url
         return
-    url = request.getfixturevalue("postgres_databases").create()
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    url = databases.create()
     sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     _migrate(sa_url, tmp_path_factory.mktemp("pg"))
     yield sa_url
 
 
-def _empty_tables(db):
+def _empty_tables(db: SQLAlchemy) -> None:
     """Empty every table, leaving the database as the migrations leave a new one (the audit chain's head row)."""
     from .models import AuditChain
     from .models.audit import GENESIS
@@ -226,15 +242,15 @@ def _empty_tables(db):
 
 
 @pytest.fixture
-def app_factory(database_url, tmp_path):
+def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test database: ``app_factory(PLUGINS_ENABLED=[...], EXTRA_PLUGINS=[(name, obj)])``."""
     from .app import create_app
     from .extensions import db
 
-    made = []
+    made: list[Flask] = []
 
-    def make(**config):
-        settings = {
+    def make(**config: Any) -> Flask:
+        settings: dict[str, Any] = {
             "SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
             "TESTING": True, "SECRET_KEY": "test-secret", "SECURITY_PASSWORD_SALT": "test-salt",
             # Hashing stays argon2; cheaper parameters keep hundreds of logins fast.
@@ -255,14 +271,14 @@ def app_factory(database_url, tmp_path):
 
 
 @pytest.fixture
-def app_config():
+def app_config() -> dict[str, Any]:
     """Extra config for the ``app`` fixture; override this fixture in a conftest or test module to choose plugins
     (``{"PLUGINS_ENABLED": ["mine"]}``) or register plugin objects (``{"EXTRA_PLUGINS": [("name", obj)]}``)."""
     return {}
 
 
 @pytest.fixture
-def app(app_factory, app_config):
+def app(app_factory: Callable[..., Flask], app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app (every discovered plugin unless ``app_config`` says otherwise) on an empty migrated database,
     inside an app context."""
     app = app_factory(**app_config)
@@ -271,7 +287,7 @@ def app(app_factory, app_config):
 
 
 @pytest.fixture
-def db_session(app):
+def db_session(app: Flask) -> Any:
     from .extensions import db
 
     return db.session
@@ -280,50 +296,54 @@ def db_session(app):
 class StaffClient:
     """A Flask test client logged in as one user, that adds the CSRF token to every form it posts."""
 
-    def __init__(self, app, email, password=TEST_PASSWORD):
+    def __init__(self, app: Flask, email: str, password: str = TEST_PASSWORD) -> None:
         self.app = app
         self.email = email
-        self.http = app.test_client()
-        self._csrf_token = self._csrf_secret = None
+        self.http: FlaskClient = app.test_client()
+        self._csrf_token: str | None = None
+        self._csrf_secret: str | None = None
         response = self.post("/login", data={"email": email, "password": password,
                                              "csrf_token": self.token("/login")})
         assert response.status_code in (302, 303), f"login as {email} failed: {response.status_code}"
 
-    def _request(self, method, url, **kwargs):
+    def _request(self, method: str, url: str, **kwargs: Any) -> TestResponse:
         # A fresh app context per request, as in production: no ``g`` (logged-in user) or session shared with the
         # test's own app context or with another client.
         with self.app.app_context():
             return self.http.open(url, method=method, **kwargs)
 
-    def token(self, page="/admin/"):
+    def token(self, page: str = "/admin/") -> str:
         html = self.get(page, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(html)
         assert match, f"no CSRF token on {page}"
-        return match.group(1) or match.group(2)
+        return str(match.group(1) or match.group(2))
 
-    def _session_secret(self):
+    def _session_secret(self) -> str | None:
         """The CSRF secret held in this client's session cookie, or None when it cannot be read."""
         cookie = self.http.get_cookie(self.app.config["SESSION_COOKIE_NAME"])
         if cookie is None:
             return None
         try:
-            return self.app.session_interface.get_signing_serializer(self.app).loads(cookie.value).get("csrf_token")
+            serializer: Any = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
+            secret = serializer.loads(cookie.value).get("csrf_token")
+            return None if secret is None else str(secret)
         except Exception:  # not readable here: the caller reads a fresh token from a page
             return None
 
-    def csrf_token(self):
+    def csrf_token(self) -> str:
         """A CSRF token for this session: the one last read from a page while the session keeps the same secret (a
         token is good as long as its secret), else a fresh one read from the dashboard."""
         secret = self._session_secret()
         if secret is None or secret != self._csrf_secret:
             self._csrf_token = self.token()
             self._csrf_secret = self._session_secret()
+        assert self._csrf_token is not None
         return self._csrf_token
 
-    def get(self, url, **kwargs):
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
         return self._request("GET", url, **kwargs)
 
-    def post(self, url, data=None, csrf=True, **kwargs):
+    def post(self, url: str, data: dict[str, Any] | None = None, csrf: bool = True, **kwargs: Any) -> TestResponse:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             data["csrf_token"] = self.csrf_token()
@@ -333,7 +353,7 @@ class StaffClient:
 
 
 @pytest.fixture
-def staff(app):
+def staff(app: Flask) -> dict[str, User]:
     """One active user per role (``staff['manager']`` ...), password ``TEST_PASSWORD``; one location, with one room or
     device of each kind the loaded plugins register."""
     from flask_security import hash_password
@@ -350,7 +370,7 @@ def staff(app):
                        for kind in registry().resource_kinds.values())
     users = {}
     for role in ROLES:
-        users[role] = app.security.datastore.create_user(
+        users[role] = app.extensions["security"].datastore.create_user(
             email=f"{role.replace('_', '')}@test.example.com", full_name=f"Test {role}",
             password=hash_password(TEST_PASSWORD), roles=[_role(role)], location=location)
     db.session.commit()
@@ -358,10 +378,10 @@ def staff(app):
 
 
 @pytest.fixture
-def login(app, staff):
+def login(app: Flask, staff: dict[str, User]) -> Callable[[str], StaffClient]:
     """``login('manager')``: a :class:`StaffClient` logged in with that role."""
-    def as_role(role):
-        return StaffClient(app, staff[role].email)
+    def as_role(role: str) -> StaffClient:
+        return StaffClient(app, str(staff[role].email))
 
     return as_role
 
@@ -369,15 +389,18 @@ def login(app, staff):
 class Clinic:
     """Helpers that create records for tests, committing each; dates are relative to today."""
 
-    def __init__(self, app, staff):
+    def __init__(self, app: Flask, staff: dict[str, User]) -> None:
         from .extensions import db
         from .models import Location
 
         self.app, self.staff, self.db = app, staff, db
-        self.location = db.session.execute(db.select(Location)).scalars().first()
+        location = db.session.execute(db.select(Location)).scalars().first()
+        assert location is not None, "the staff fixture makes the clinic's location"
+        self.location: Location = location
         self.today = local_today(self.location)
 
-    def client(self, first="Test", last="Client", history=(), consents=(), reviewed=True):
+    def client(self, first: str = "Test", last: str = "Client", history: Sequence[tuple[str, int | None]] = (),
+               consents: Sequence[str] = (), reviewed: bool = True) -> Client:
         """A client; ``history`` is (code, days ago or None) pairs; ``consents`` modality keys signed today-10."""
         from .models import Client, Consent, HealthEntry
 
@@ -392,7 +415,7 @@ class Clinic:
         self.db.session.commit()
         return c
 
-    def certify(self, role_or_user, scope, valid_days=365):
+    def certify(self, role_or_user: str | User, scope: str, valid_days: int = 365) -> None:
         """Certify a user (or the user of a role) for a modality or qualification key."""
         from .models import Certification
 
@@ -401,7 +424,8 @@ class Clinic:
                                                  valid_until=self.today + timedelta(days=valid_days)))
         self.db.session.commit()
 
-    def product(self, sku, category="consumable", unit="unit", pack_size=1, tracks_expiry=True, reorder_level=0):
+    def product(self, sku: str, category: str = "consumable", unit: str = "unit", pack_size: int = 1,
+                tracks_expiry: bool = True, reorder_level: int = 0) -> Product:
         from .models import Product
 
         p = Product(sku=sku, name=f"Product {sku}", category=category, unit=unit, pack_size=pack_size,
@@ -410,7 +434,7 @@ class Clinic:
         self.db.session.commit()
         return p
 
-    def supplier(self, name="Test Supplies Ltd"):
+    def supplier(self, name: str = "Test Supplies Ltd") -> Supplier:
         """The supplier called ``name``, created if missing."""
         from .models import Supplier
 
@@ -421,7 +445,8 @@ class Clinic:
             self.db.session.commit()
         return found
 
-    def lot(self, product, number, quantity, expires_in_days=365):
+    def lot(self, product: Product, number: str, quantity: int | str | Decimal,
+            expires_in_days: int | None = 365) -> StockLot:
         """A lot put straight on the shelf with a receipt row (``expires_in_days`` may be negative)."""
         from .models import StockLot, StockMovement
 
@@ -433,7 +458,8 @@ class Clinic:
         self.db.session.commit()
         return lot
 
-    def booked(self, client, modality, practitioner="practitioner", when=None, minutes=None, **options):
+    def booked(self, client: Client, modality: str, practitioner: str = "practitioner", when: datetime | None = None,
+               minutes: int | None = None, **options: Any) -> Treatment:
         """A booked, screened treatment, as the booking form would make it. Without ``when``, "now": each such
         booking of this helper a minute long and just before the one before, so that they never overlap."""
         from .treatment_flow import book
@@ -454,11 +480,11 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(app, staff):
+def clinic(app: Flask, staff: dict[str, User]) -> Clinic:
     return Clinic(app, staff)
 
 
-def copy_plugin(name, destination):
+def copy_plugin(name: str, destination: Path) -> None:
     """Copy the shipped plugin ``name`` into ``destination`` (a plugins folder for a test app)."""
     from .config import PROJECT_ROOT
 

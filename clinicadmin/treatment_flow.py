@@ -42,8 +42,11 @@ class TreatmentRejected(Exception):
 
 
 def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None,
-         duration_minutes=None, resources=(), confirm_outside_hours=False):
+         duration_minutes=None, resources=(), confirm_outside_hours=False, details=None) -> Treatment:
     """Create a booked treatment and screen it (stage ``booking``); commits.
+
+    ``details`` are the validated answers to the modality's booking fields (``booking_form_fields``), stored in
+    ``Treatment.details`` so screening sees them now and at review and recording.
 
     The session lasts ``duration_minutes`` (else the modality's default) and takes one resource of each kind the
     modality needs (those in ``resources``, else the first free one). It is refused, naming the conflict, when its
@@ -69,7 +72,7 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         taken = _free_for(modality, location, resources, span, practitioner, client)
         treatment = Treatment(
             client=client, modality=modality, practitioner=practitioner, location=location,
-            scheduled_at=scheduled_at, course=course, notes=notes, details={}, status="booked",
+            scheduled_at=scheduled_at, course=course, notes=notes, details=dict(details or {}), status="booked",
             created_by_id=user.id, **booking.times_of(span),
         )
         db.session.add(treatment)

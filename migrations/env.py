@@ -1,11 +1,9 @@
 import logging
-
-from sqlalchemy.types import TypeDecorator
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
+from sqlalchemy.types import TypeDecorator
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -13,7 +11,8 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+if config.config_file_name is not None:  # None when Alembic is driven from code without an ini file
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

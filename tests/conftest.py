@@ -6,6 +6,7 @@ import threading
 import pytest
 from click.testing import CliRunner
 from fake_modality import KEY, FakeModality
+from live_server import live_server  # noqa: F401 (the real-server fixture, for the tests that take it)
 
 from clinicadmin.cli import main
 from clinicadmin.extensions import db

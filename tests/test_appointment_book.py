@@ -3,7 +3,7 @@ placed by their local time and length, a practitioner's week, the printed day sh
 and moving a booking (a reschedule: screened again, audited with before and after, refused when stale)."""
 import html
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -349,7 +349,7 @@ def test_on_the_day_the_clocks_change_a_booking_ends_when_it_really_ends(app, de
     db.session.commit()
     london = ZoneInfo("Europe/London")
     year = datetime.now(london).year + 1
-    sunday = max(datetime(year, month, d).date() for d in range(25, 32) if datetime(year, month, d).weekday() == 6)
+    sunday = max(date(year, month, d) for d in range(25, 32) if date(year, month, d).weekday() == 6)
     starts = datetime.combine(sunday, time(0, 30), tzinfo=london).astimezone(UTC)
     desk.booked(desk.client(first="Night", last="Owl", consents=[KEY]), KEY, when=starts, minutes=90)
     http = login("front_desk")

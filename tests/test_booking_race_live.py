@@ -5,7 +5,6 @@ import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 
-from live_server import live_server  # noqa: F401
 from test_state_changes_live import KEY, app_config  # noqa: F401  (the fake modality as a plugin folder)
 
 from clinicadmin import clock

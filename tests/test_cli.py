@@ -1,5 +1,4 @@
 """The ``clinicadmin`` command: db upgrade, create-user, demo-data, plugins. (The ``cli`` fixture is in conftest.)"""
-import pytest
 from click.testing import CliRunner
 
 from clinicadmin.cli import main

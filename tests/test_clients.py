@@ -1,17 +1,18 @@
 """Client records: created with a coded health history, validated, archived (never deleted), audited."""
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, Client, Consent, HealthEntry
 
 
 def _client_form(**extra):
     form = {"first_name": "Lena", "last_name": "Berg", "date_of_birth": "1980-03-04", "email": "lena@example.net",
-            "phone": "555-0100", "intake_reviewed_on": date.today().isoformat(), "clinical_notes": ""}
+            "phone": "555-0100", "intake_reviewed_on": local_today().isoformat(), "clinical_notes": ""}
     form.update(extra)
     return form
 
@@ -23,7 +24,7 @@ def _actions():
 
 def test_a_practitioner_adds_a_client_with_a_dated_health_history(core, login):
     http = login("practitioner")
-    ten_days_ago = (date.today() - timedelta(days=10)).isoformat()
+    ten_days_ago = (local_today() - timedelta(days=10)).isoformat()
     response = http.post("/admin/client/new/", data=_client_form(**{
         "health_entries-0-code": "pregnancy", "health_entries-0-onset": "",
         "health_entries-1-code": "dermal_filler", "health_entries-1-onset": ten_days_ago,
@@ -32,7 +33,7 @@ def test_a_practitioner_adds_a_client_with_a_dated_health_history(core, login):
     client = db.session.execute(db.select(Client)).scalar_one()
     entries = {(e.code, e.onset, e.recorded_by_id) for e in client.health_entries}
     assert entries == {("pregnancy", None, core.staff["practitioner"].id),
-                       ("dermal_filler", date.today() - timedelta(days=10), core.staff["practitioner"].id)}
+                       ("dermal_filler", local_today() - timedelta(days=10), core.staff["practitioner"].id)}
     page = http.get(f"/admin/client/details/?id={client.id}").get_data(as_text=True)
     assert "Dermal filler" in page and "Pregnant" in page
     assert {"client.create", "client.view"} <= set(_actions())
@@ -41,7 +42,7 @@ def test_a_practitioner_adds_a_client_with_a_dated_health_history(core, login):
 @pytest.mark.parametrize("bad", [
     {"first_name": ""},
     {"first_name": "x" * 81},
-    {"date_of_birth": (date.today() + timedelta(days=1)).isoformat()},
+    {"date_of_birth": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()},  # the test clinic's zone: UTC
     {"date_of_birth": "2023-02-30"},
     {"last_name": "Evil\u202eman"},
     {"last_name": "Nul\x00l"},
@@ -134,7 +135,7 @@ def test_consent_is_recorded_against_the_text_the_plugin_supplies(core, login):
     page = http.get("/admin/consent/new/").get_data(as_text=True)
     assert "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in page
     assert http.post("/admin/consent/new/", data={"client": client.id, "modality": "testmod",
-                                                  "signed_on": date.today().isoformat()}).status_code == 302
+                                                  "signed_on": local_today().isoformat()}).status_code == 302
     consent = db.session.execute(db.select(Consent)).scalar_one()
     details = http.get(f"/admin/consent/details/?id={consent.id}").get_data(as_text=True)
     assert "What the client consented to" in details and "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in details

@@ -1,6 +1,7 @@
 """The home dashboard per role, and the paper for the client: consent forms and the printable treatment history."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent
 from clinicadmin.treatment_flow import record
@@ -19,7 +20,7 @@ def _clinic_day(core):
     core.lot(core.supply, "LOW-1", 5)
     clear = core.client(first="Clara", last="Clear", consents=[KEY])
     blocked = core.client(first="Bea", last="Blocked", history=[("pregnancy", 30)], consents=[KEY])
-    clear.consents[0].expires_on = date.today() + timedelta(days=5)
+    clear.consents[0].expires_on = local_today() + timedelta(days=5)
     db.session.commit()
     now = datetime.now(UTC).replace(microsecond=0)
     done = core.booked(clear, KEY, when=now - timedelta(minutes=5))
@@ -39,7 +40,7 @@ def test_the_manager_sees_the_day_what_needs_attention_and_the_last_12_weeks(cor
     consents = page[page.index('id="alert-consents"'):]
     assert "Clara Clear" in consents[:consents.index("</section>")]
     assert "LOW" in page[page.index('id="alert-stock"'):]
-    this_week = (date.today() - timedelta(days=date.today().weekday())).strftime("%d %b")
+    this_week = (local_today() - timedelta(days=local_today().weekday())).strftime("%d %b")
     assert f"<title>Treatments, {this_week}: 1</title>" in page  # the treatment performed this week
     assert f"<title>Lots used, {this_week}: 1</title>" in page
     for action in ("New client", "Book a treatment", "Record a treatment", "Receive stock"):
@@ -99,7 +100,7 @@ def test_a_clients_treatment_history_lists_what_was_done_by_whom_with_which_lots
     assert "Test modality" in row and "Test practitioner" in row and "(lot LOT-HIST)" in row
     assert "Tolerated well" in row and "Amount:" in row
     assert _audited("client.history.print")[-1].client_id == client.id
-    earlier = date.today() - timedelta(days=400)
+    earlier = local_today() - timedelta(days=400)
     empty = practitioner.get(f"/admin/client-history/?id={client.id}&date_from={earlier}&date_to={earlier}")
     assert "No treatments performed in this period." in empty.get_data(as_text=True)
     bad = practitioner.get(f"/admin/client-history/?id={client.id}&date_from=2026-13-01").get_data(as_text=True)

@@ -1,7 +1,8 @@
 """Hostile text typed into the records comes back inert on every page that shows it, in flash messages and in
 exports: never markup, never a template expression, never a link that runs script."""
-from datetime import date, timedelta
+from datetime import timedelta
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import StockLot, Supplier
 from clinicadmin.treatment_flow import record
@@ -26,7 +27,7 @@ def test_hostile_text_is_shown_as_text_everywhere(core, login):
     manager = login("manager")
     received = manager.post("/admin/receive/", follow_redirects=True, data={
         "product": core.supply.id, "location": core.location.id, "lot_number": SCRIPT[:60], "packs": "2",
-        "expires_on": (date.today() + timedelta(days=300)).isoformat(),
+        "expires_on": (local_today() + timedelta(days=300)).isoformat(),
         "supplier": db.session.execute(db.select(Supplier.id)).scalar_one(), "note": TEMPLATE})
     assert received.status_code == 200 and _inert(received.get_data(as_text=True))  # the flash message included
     treatment = core.booked(client, "testmod")

@@ -5,6 +5,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+
 from clinicadmin.extensions import db
 from clinicadmin.models import Client
 from clinicadmin.treatment_flow import record
@@ -79,7 +80,8 @@ def test_a_client_new_in_a_month_is_new_only_where_the_filters_saw_them_that_mon
 def test_check_names_a_client_whose_first_session_is_wrong(core, client, cli):
     _perform(core, client, datetime(2026, 3, 10, 10, tzinfo=UTC))
     assert "OK: each client's first session agrees with their treatments." in cli("check").output
-    db.session.execute(db.update(Client).where(Client.id == client.id).values(first_treated_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    db.session.execute(db.update(Client).where(Client.id == client.id)
+                       .values(first_treated_at=datetime(2020, 1, 1, tzinfo=UTC)))
     db.session.commit()
     result = cli("check")
     assert result.exit_code == 1

@@ -57,7 +57,7 @@ def test_every_role_reads_as_its_name_on_every_page_that_shows_roles(core, login
             if "_" in code:
                 assert code not in text, (name, code)
     for name in ("staff list", "new staff form", "roles list"):
-        for code, label in ROLE_LABELS.items():
+        for label in ROLE_LABELS.values():
             assert label in _text(pages[name]), (name, label)
     audit_entry = _text(pages["audit entry"])
     assert "Front desk" in audit_entry and "Stock clerk" in audit_entry
@@ -91,7 +91,8 @@ def test_every_loaded_check_has_a_name_for_people(app_factory):
 
 # --- Settings and generated wording -----------------------------------------------------------------------------------
 
-_VOWEL_SOUND_BY_SPELLING = {}  # a registered name whose sound its first letter does not give would go here
+# a registered name whose sound its first letter does not give would go here
+_VOWEL_SOUND_BY_SPELLING: dict[str, str] = {}
 
 
 def _article_problems(text):

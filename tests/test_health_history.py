@@ -3,7 +3,7 @@ entered in error, never deleted or recoded; every change of an entry, consent, c
 with its before and after values."""
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_modality import KEY
@@ -11,7 +11,7 @@ from fake_modality import KEY
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, Certification, Client, Consent, HealthEntry, Role, User
 
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()  # the test clinic keeps the default zone, UTC
 
 
 def _days_ago(n):

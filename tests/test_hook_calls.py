@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from fake_modality import KEY, FakeModality
+from wtforms import BooleanField
 
 from clinicadmin.extensions import db
 from clinicadmin.models import ScreeningFinding, StockLot
@@ -13,7 +14,7 @@ from clinicadmin.plugin_api import Consumption, Finding, hookimpl
 from clinicadmin.plugins import registry
 from clinicadmin.treatment_flow import record
 
-CALLS = []
+CALLS: list[str] = []
 
 
 class Subset:
@@ -108,3 +109,27 @@ def test_recording_calls_a_subset_a_tryfirst_and_a_wrapped_hook_through_pluggy(a
     assert recorded == ["first recorded", "subset recorded"]  # tryfirst first; the subset got no arguments at all
     lot = db.session.execute(db.select(StockLot)).scalar_one()
     assert lot.quantity == Decimal("7")  # the wrapper doubled 1.5 to 3
+
+
+class Noting:
+    """Wraps the aftercare sheet with a line from the clinic's settings; asks at booking, naming only the modality."""
+
+    @hookimpl(wrapper=True)
+    def aftercare(self, treatment, settings):
+        answer = yield
+        return None if answer is None else [*answer, f"Next session in {settings['testmod.interval_days']} days."]
+
+    @hookimpl
+    def booking_form_fields(self, modality):
+        return {"noted": BooleanField("Noted")} if modality == KEY else None
+
+
+@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [
+    ("fake", FakeModality()), ("noting", Noting())]}])
+def test_the_settings_reach_an_aftercare_wrapper_and_a_form_hook_may_name_only_the_modality(app, core, login):
+    # FakeModality's aftercare names only the treatment; the wrapper around it takes the settings too.
+    treatment = core.booked(core.client(consents=[KEY]), KEY)
+    http = login("practitioner")
+    sheet = http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    assert sheet.index("Drink water.") < sheet.index("Next session in 7 days.")
+    assert 'name="details-noted"' in http.get(f"/admin/desk/book?modality={KEY}").get_data(as_text=True)

@@ -3,24 +3,37 @@ hook in ``hookspecs.py`` has its test here (its section in docs/plugin-hooks.md,
 by tests/test_plugin_reference.py)."""
 import inspect
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fake_modality import KEY, FakeModality
 from flask_admin import expose
-from wtforms import StringField
-from wtforms.validators import InputRequired
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional
 
 from clinicadmin import hookspecs
 from clinicadmin.admin.base import SecuredView
+from clinicadmin.clock import local_today
 from clinicadmin.config import PROJECT_ROOT
 from clinicadmin.extensions import db
-from clinicadmin.plugin_api import (ClientField, Consumption, Finding, Modality, ProductCategory, Qualification, Report,
-                                   ReportResult, ResourceKind, SettingSpec, hookimpl)
+from clinicadmin.models import Treatment
+from clinicadmin.plugin_api import (
+    ClientField,
+    Consumption,
+    Finding,
+    Modality,
+    ProductCategory,
+    Qualification,
+    Report,
+    ReportResult,
+    ResourceKind,
+    SettingSpec,
+    hookimpl,
+)
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
-from fake_modality import KEY, FakeModality
-
-SPECS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "clinicadmin_spec"))
+SPECS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+               if hasattr(fn, "clinicadmin_spec"))
 
 
 def test_every_hook_is_tested():
@@ -90,7 +103,8 @@ def test_hook_treatment_form_fields(core, login):
     core.lot(core.supply, "L", 5)
     data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
             "details-amount": "1", "details-site": ""}
-    assert "This field is required." in http.post(f"/admin/desk/{treatment.id}/record", data=data).get_data(as_text=True)
+    page = http.post(f"/admin/desk/{treatment.id}/record", data=data).get_data(as_text=True)
+    assert "This field is required." in page
     data["details-site"] = "left cheek"
     assert http.post(f"/admin/desk/{treatment.id}/record", data=data).status_code == 302
     db.session.expire_all()
@@ -99,7 +113,7 @@ def test_hook_treatment_form_fields(core, login):
 
 
 class Seen:
-    calls = []
+    calls: list[tuple[str, bool, int]] = []
 
     @hookimpl
     def check_contraindications(self, treatment, history, settings):
@@ -150,6 +164,86 @@ def test_hook_aftercare(core, login):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     page = login("practitioner").get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
     assert page.index("Rest for a day.") < page.index("Drink water.")
+
+
+class Spacing:
+    """Aftercare and a recording field that follow the clinic's interval setting."""
+
+    @hookimpl(tryfirst=True)
+    def aftercare(self, treatment, settings):
+        if treatment.modality == KEY:
+            return [f"Book the next session in {settings['testmod.interval_days']} days or more."]
+
+    @hookimpl
+    def treatment_form_fields(self, modality, settings):
+        if modality == KEY:
+            return {"next_in_days": IntegerField("Next session in (days)", default=settings["testmod.interval_days"],
+                                                 validators=[Optional()])}
+
+
+@pytest.mark.parametrize("app_config", [_with(("spacing", Spacing()))])
+def test_hook_aftercare_and_treatment_form_fields_receive_the_clinics_settings(core, login):
+    treatment = core.booked(core.client(consents=[KEY]), KEY)
+    http = login("practitioner")
+    assert "in 7 days or more." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    assert re.search(r'name="details-next_in_days"[^>]*value="7"',
+                     http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True))
+    assert login("manager").post("/admin/settings/", data={"testmod.interval_days": "21"}).status_code == 302
+    assert "in 21 days or more." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
+    assert re.search(r'name="details-next_in_days"[^>]*value="21"',
+                     http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True))
+
+
+class Sided:
+    """Asks at booking which side is treated, and blocks the left; the question's help follows a setting."""
+
+    @hookimpl
+    def booking_form_fields(self, modality, settings):
+        if modality == KEY:
+            return {"side": SelectField("Side to treat", choices=[("left", "Left"), ("right", "Right")],
+                                        validators=[InputRequired()],
+                                        description=f"<b>Asked</b> {settings['testmod.interval_days']} days ahead")}
+
+    @hookimpl
+    def check_contraindications(self, treatment):
+        if treatment.modality == KEY and (treatment.details or {}).get("side") == "left":
+            return [Finding("sided.left", "block", "The left side is not treated here.")]
+        return []
+
+
+def _book_sided(core, http, hour=11, **extra):
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return http.post("/admin/desk/book", data={
+        "client": str(core.client(consents=[KEY]).id), "modality": KEY,
+        "practitioner": str(core.staff["practitioner"].id), "location": str(core.location.id),
+        "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), **extra})
+
+
+@pytest.mark.parametrize("app_config", [_with(("sided", Sided()))])
+def test_hook_booking_form_fields(core, login):
+    desk = login("front_desk")
+    page = desk.get(f"/admin/desk/book?modality={KEY}").get_data(as_text=True)
+    assert 'name="details-side"' in page and "&lt;b&gt;Asked&lt;/b&gt; 7 days ahead" in page
+    refused = _book_sided(core, desk, **{"details-side": "up"})
+    assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert db.session.execute(db.select(db.func.count()).select_from(Treatment)).scalar() == 0
+    assert _book_sided(core, desk, **{"details-side": "left"}).status_code == 302
+    assert _book_sided(core, desk, hour=14, **{"details-side": "right"}).status_code == 302
+    db.session.expire_all()
+    left, right = db.session.execute(db.select(Treatment).order_by(Treatment.id)).scalars().all()
+    assert (left.screening_status, left.details) == ("blocked", {"side": "left"})
+    assert (right.screening_status, right.details) == ("clear", {"side": "right"})
+    http = login("practitioner")
+    assert "The left side is not treated here." in http.get(f"/admin/desk/{left.id}").get_data(as_text=True)
+    # The recording form has the booking field (the plugin's recording fields do not repeat it), pre-filled and kept.
+    form = http.get(f"/admin/desk/{right.id}/record").get_data(as_text=True)
+    assert re.search(r'<option selected value="right">Right</option>', form)
+    core.lot(core.supply, "L", 5)
+    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
+            "details-amount": "1", "details-side": "right"}
+    assert http.post(f"/admin/desk/{right.id}/record", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Treatment, right.id).details == {"product": core.supply.id, "amount": "1", "side": "right"}
 
 
 def _rows(params):
@@ -224,11 +318,10 @@ def test_hook_register_qualifications(core, login):
     manager = login("manager")
     page = manager.get("/admin/certification/new/").get_data(as_text=True)
     assert '<option value="injections">Injections (licensed injector)</option>' in page
-    from datetime import date
 
     assert manager.post("/admin/certification/new/", data={
         "user": core.staff["practitioner"].id, "scope": "injections", "licence_number": "INJ-7",
-        "valid_until": date.today().replace(year=date.today().year + 1).isoformat()}).status_code == 302
+        "valid_until": local_today().replace(year=local_today().year + 1).isoformat()}).status_code == 302
     assert "Injections (licensed injector)" in manager.get("/admin/certification/").get_data(as_text=True)
 
 
@@ -401,6 +494,7 @@ def register_migrations():
 NOTES_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
+from clinicadmin.clock import local_today
 
 revision = "notes0001"
 down_revision = None

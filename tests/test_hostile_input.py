@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from clinicadmin.admin.keyset import KeysetPagerMixin
 from clinicadmin.extensions import db
-from clinicadmin.models import Client, Location, Product, Setting, StockLot, StockMovement, Treatment
+from clinicadmin.models import Location, Product, Setting, StockLot, StockMovement, Treatment
 from clinicadmin.plugin_api import SettingSpec, hookimpl
 from clinicadmin.plugins import PluginError
 from clinicadmin.treatment_flow import TreatmentRejected, book
@@ -114,7 +114,7 @@ def test_bookings_outside_the_clinics_window_are_refused(core, login):
     core.certify(practitioner, KEY, valid_days=800)  # certified on every day the window allows, so only it decides
     http = login("practitioner")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    for when in (datetime(9999, 12, 31, 10, tzinfo=UTC), datetime(1, 1, 1, 10), now + timedelta(days=731),
+    for when in (datetime(9999, 12, 31, 10, tzinfo=UTC), datetime(1, 1, 1, 10, tzinfo=UTC), now + timedelta(days=731),
                  now - timedelta(days=731)):
         response = _book(http, client, practitioner, location, when)
         assert response.status_code == 200 and "booking window" in response.get_data(as_text=True), when

@@ -42,9 +42,8 @@ def test_a_recalled_lot_received_again_is_on_hold_too(core, login):
     core.lot(core.supply, "R1", 5)
     login("manager").post("/admin/recall/hold?lot=R1", data={"product_id": core.supply.id,
                                                             "reason": "Supplier recall notice 17"})
-    from clinicadmin.stock import receive
-
     from clinicadmin.models import Location
+    from clinicadmin.stock import receive
 
     annex = Location(name="Annex")
     db.session.add(annex)

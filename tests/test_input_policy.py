@@ -11,8 +11,17 @@ from wtforms import StringField
 from clinicadmin.admin.treatment_forms import details_form_class, record_form_class
 from clinicadmin.extensions import db
 from clinicadmin.input_policy import MESSAGE, PolicyForm
-from clinicadmin.models import (AuditEvent, Client, Location, Product, ScreeningFinding, StockMovement, Supplier,
-                                Treatment, User)
+from clinicadmin.models import (
+    AuditEvent,
+    Client,
+    Location,
+    Product,
+    ScreeningFinding,
+    StockMovement,
+    Supplier,
+    Treatment,
+    User,
+)
 from clinicadmin.plugin_api import hookimpl
 
 HOSTILE = ["a\x00b", "a\x07b", "a\x1bb", "abc\u202egnp.exe", "\u2066isolated\u2069", "a\x85b", "a\x7fb"]

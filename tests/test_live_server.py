@@ -4,7 +4,6 @@ import concurrent.futures
 import os
 
 import pytest
-from live_server import live_server  # noqa: F401 (the fixture)
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Supplier

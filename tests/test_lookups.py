@@ -11,7 +11,6 @@ import sys
 import pytest
 from flask_admin.model.fields import AjaxSelectField
 from flask_wtf import FlaskForm
-from live_server import live_server  # noqa: F401 (the fixture)
 
 from clinicadmin.extensions import db
 from clinicadmin.forms import LOOKUP_LIMIT
@@ -72,7 +71,7 @@ def test_the_lookups_walked_include_the_client_and_per_category_product_lookups(
 
     declared = {product_lookup_name(field.kwargs.get("categories"))
                 for key in registry().modalities
-                for answer in registry().pm.hook.treatment_form_fields(modality=key)
+                for answer in registry().pm.hook.treatment_form_fields(modality=key, settings={})
                 for field in (answer or {}).values() if field.field_class is ProductField}
     pairs = lookups_asked_for(app)
     assert {("/admin/desk/ajax/lookup/", "client"), ("/admin/consent/ajax/lookup/", "client"),

@@ -163,7 +163,7 @@ class BrokenCheckPlugin:
     (BrokenCheckPlugin(), "screening-failed", False),
 ])
 def test_a_plugin_declares_hard_stops_and_a_check_that_cannot_run_is_one(app_factory, plugin, code, overridable):
-    from clinicadmin.testing import Clinic, ROLES
+    from clinicadmin.testing import ROLES, Clinic
 
     app = app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("fake", FakeModality()), ("extra", plugin)])
     with app.app_context():

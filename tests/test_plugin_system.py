@@ -1,11 +1,10 @@
 """Plugin discovery, loading and removal, through the app factory and the ``clinicadmin`` command."""
 import pytest
+from fake_modality import FakeModality
 from flask_admin.contrib.sqla import ModelView
 
-from clinicadmin.plugins import PluginError
 from clinicadmin.plugin_api import Modality, hookimpl
-
-from fake_modality import FakeModality
+from clinicadmin.plugins import PluginError
 
 
 def test_a_plugin_folder_package_that_fails_to_import_stops_start_up_naming_it(app_factory, tmp_path):

@@ -6,6 +6,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+
 from clinicadmin.extensions import db
 from clinicadmin.testing import sql_statements
 from clinicadmin.treatment_flow import record

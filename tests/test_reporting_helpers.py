@@ -1,6 +1,6 @@
 """The SQL helpers plugin reports aggregate their details with (``clinicadmin.reporting``) mean the same on SQLite and
 PostgreSQL: numbers stored as text or as JSON numbers, lists of chosen items, yes/no flags, and the month."""
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -8,8 +8,17 @@ from fake_modality import KEY
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Treatment
-from clinicadmin.reporting import (counts_per, detail_count, detail_flag, detail_items, detail_number, detail_text,
-                                  month_group, month_key, performed_sessions)
+from clinicadmin.reporting import (
+    counts_per,
+    detail_count,
+    detail_flag,
+    detail_items,
+    detail_number,
+    detail_text,
+    month_group,
+    month_key,
+    performed_sessions,
+)
 
 SESSIONS = [
     (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), {"amount": "1.50", "items": ["a", "b"], "flag": True, "side": "left"}),
@@ -39,7 +48,7 @@ def test_month_key_labels_a_month_group_on_both_databases(sessions):
     """A plugin groups by ``month_group`` (the month index's expression) and selects ``month_key``: PostgreSQL accepts
     the label only because it is computed from the group."""
     month, group = month_key(Treatment.performed_at), month_group(Treatment.performed_at)
-    params = {"date_from": datetime(2026, 3, 31, tzinfo=UTC).date(), "date_to": datetime(2026, 4, 15, tzinfo=UTC).date()}
+    params = {"date_from": date(2026, 3, 31), "date_to": date(2026, 4, 15)}
     query = performed_sessions(KEY, params, month, db.func.count()).group_by(group).order_by(group)
     assert db.session.execute(query).all() == [("2026-03", 1), ("2026-04", 2)]
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, Course
 from clinicadmin.treatment_flow import record
@@ -84,7 +85,7 @@ def test_course_completion_and_exports_are_neutralised_and_audited(busy, login):
     rows = _csv(manager, "course-completion")
     assert rows[1] == ["Again, Ann", "Test modality", "2026-01-05", "3", "2", "0", "1", "67%"]
     treated = _client(busy, "Cy", "-2+3")
-    db.session.add(Course(client=treated, modality=KEY, planned_sessions=2, started_on=datetime(2026, 2, 1, tzinfo=UTC).date()))
+    db.session.add(Course(client=treated, modality=KEY, planned_sessions=2, started_on=date(2026, 2, 1)))
     db.session.commit()
     cells = [r[0] for r in _csv(manager, "course-completion")]
     assert "'-2+3, Cy" in cells  # a cell that a spreadsheet would compute is shown as text
@@ -97,7 +98,7 @@ def test_course_completion_and_exports_are_neutralised_and_audited(busy, login):
 def test_screening_over_time_counts_current_findings(busy, login):
     client = _client(busy, "Di", "Abetic", history=[("diabetes", 400)])
     busy.booked(client, KEY, when=datetime(2026, 2, 20, 9, tzinfo=UTC))
-    today = date.today()
+    today = local_today()
     rows = _csv(login("manager"), "screening-over-time", date_to=today.isoformat())
     assert rows[0] == ["Month", "Blocks", "Warnings", "Acknowledged", "Overridden"]
     this_month = {r[0]: r for r in rows}[f"{today:%Y-%m}"]  # by the month the screening ran

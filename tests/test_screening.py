@@ -2,13 +2,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fake_modality import KEY, FakeModality
 
 from clinicadmin.extensions import db
 from clinicadmin.models import Consent, ScreeningFinding, Treatment
 from clinicadmin.plugin_api import Modality, Qualification, hookimpl
 from clinicadmin.treatment_flow import TreatmentRejected, record
-
-from fake_modality import KEY, FakeModality
 
 
 class RaisingCheck:
@@ -126,7 +125,8 @@ def test_course_interval_uses_the_modality_setting(core, login):
 def test_settings_reject_bad_values_and_change_nothing(core, login):
     http = login("manager")
     for value in ("-1", "abc", "1e9"):
-        response = http.post("/admin/settings/", data={"testmod.interval_days": value, "core.intake_review_valid_days": "10"})
+        response = http.post("/admin/settings/",
+                             data={"testmod.interval_days": value, "core.intake_review_valid_days": "10"})
         assert "Nothing was saved" in response.get_data(as_text=True)
     from clinicadmin.clinic_settings import effective_settings
 

@@ -5,7 +5,7 @@ any credential was checked never counts, and passwords up to 128 characters work
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -153,7 +153,7 @@ def test_a_manager_offers_remember_me_for_at_most_12_hours(core, login, way, mon
     page = Browser(core.app).open("GET", "/login").get_data(as_text=True)
     assert 'name="remember"' in page and "for 8 hours" in page
     browser = Browser(core.app)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = browser.login(way, core.staff["practitioner"].email, remember="y" if way == "form" else True)
     assert _logged_in(way)(response)
     cookies = _set_cookies(response)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from live_server import live_server  # noqa: F401
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, StockLot, StockMovement, Treatment

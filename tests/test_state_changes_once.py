@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from concurrency import all_at_once
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, ScreeningFinding, StockLot, StockMovement, Stocktake, Treatment
-from concurrency import all_at_once
-
 
 KEY = "testmod"
 TIMES = 20

@@ -3,6 +3,7 @@ of statements for 2 rows as for 20 (no query per row)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from clinicadmin.extensions import db
 from clinicadmin.models import Course
 from clinicadmin.testing import sql_statements

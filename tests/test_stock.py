@@ -1,10 +1,12 @@
 """Receiving and consuming stock: packs to units, FEFO, expired lots, no negative stock, concurrency."""
 import threading
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import StockException, StockLot, StockMovement, Treatment
 from clinicadmin.stock import OutOfStock, StockError, consume, receive
@@ -50,7 +52,7 @@ def test_quantities_are_exact_and_the_database_refuses_negative_stock(core):
         consume(product=core.supply, location=core.location, quantity=Decimal("0.1"), user=None)
     db.session.commit()
     assert _quantities() == {"L": 0}
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):  # the CHECK constraint, on both databases
         db.session.execute(db.update(StockLot).where(StockLot.id == lot.id).values(quantity=-1))
         db.session.flush()
     db.session.rollback()
@@ -58,7 +60,7 @@ def test_quantities_are_exact_and_the_database_refuses_negative_stock(core):
 
 def test_receive_converts_packs_to_units_and_adds_a_ledger_row(core):
     needles = core.product("NDL", category="needle", unit="needle", pack_size=100)
-    lot = receive(product=needles, location=core.location, lot_number="N1", expires_on=date.today() + timedelta(400),
+    lot = receive(product=needles, location=core.location, lot_number="N1", expires_on=local_today() + timedelta(400),
                   packs=3, user=core.staff["stock_clerk"])
     db.session.commit()
     assert lot.quantity == 300
@@ -68,14 +70,14 @@ def test_receive_converts_packs_to_units_and_adds_a_ledger_row(core):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"expires_on": None}, "expiry date is required"),
-    ({"expires_on": date.today() - timedelta(days=1)}, "already expired"),
+    ({"expires_on": datetime.now(UTC).date() - timedelta(days=1)}, "already expired"),  # the test clinic's zone: UTC
     ({"packs": 0}, "whole number above zero"),
     ({"packs": Decimal("1.5")}, "whole number above zero"),
     ({"lot_number": "  "}, "lot number is required"),
 ])
 def test_receive_refuses_bad_deliveries(core, kwargs, message):
     args = {"product": core.supply, "location": core.location, "lot_number": "L9",
-            "expires_on": date.today() + timedelta(days=30), "packs": 1, "user": None, **kwargs}
+            "expires_on": local_today() + timedelta(days=30), "packs": 1, "user": None, **kwargs}
     with pytest.raises(StockError, match=message):
         receive(**args)
     db.session.rollback()
@@ -85,7 +87,7 @@ def test_receive_refuses_bad_deliveries(core, kwargs, message):
 def test_receiving_through_the_page(core, login):
     box = core.product("BOX", category="needle", unit="needle", pack_size=100)
     http = login("stock_clerk")
-    expiry = (date.today() + timedelta(days=365)).isoformat()
+    expiry = (local_today() + timedelta(days=365)).isoformat()
     supplier = core.supplier().id
     response = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
                                                   "lot_number": "LOT-77", "expires_on": expiry, "packs": "2"})

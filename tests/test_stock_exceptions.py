@@ -2,11 +2,13 @@
 recorded with its notes, what could be taken is taken, the rest is a stock exception on the stock clerk's dashboard
 and in ``clinicadmin check``; the clerk receives stock and assigns it, once, and the ledger and check agree again.
 Everything through HTTP, on SQLite and PostgreSQL."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from concurrency import all_at_once
+
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, StockException, StockLot, StockMovement, StockUsage, Treatment
-from concurrency import all_at_once
 
 KEY = "testmod"
 
@@ -84,7 +86,7 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
     # The clerk receives the delivery and assigns it.
     assert clerk.post("/admin/receive/", data={
         "product": core.supply.id, "location": core.location.id, "supplier": core.supplier().id,
-        "lot_number": "NEW", "expires_on": (date.today() + timedelta(days=300)).isoformat(),
+        "lot_number": "NEW", "expires_on": (local_today() + timedelta(days=300)).isoformat(),
         "packs": "10"}).status_code == 302
     form = clerk.get(f"/admin/stock-exceptions/{exception.id}").get_data(as_text=True)
     assert "Lot NEW" in form and "Lot OLD" not in form  # an empty lot is not offered

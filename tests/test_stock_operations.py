@@ -1,10 +1,11 @@
 """A stock clerk's movements on a lot, through its page: transfer, write-off, adjustment, reversal of a receipt;
 each one transaction, refused with a reason and no change when it cannot be done; and ``clinicadmin check``."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import Location, StockLot, StockMovement
 
@@ -45,7 +46,7 @@ def test_a_transfer_moves_stock_to_the_same_lot_at_the_other_location(core, anne
 def test_a_transfer_that_fails_half_way_leaves_both_sides_untouched(core, annex, login):
     lot = core.lot(core.supply, "L1", 10, expires_in_days=100)
     db.session.add(StockLot(product=core.supply, location=annex, lot_number="L1", quantity=0,
-                            expires_on=date.today() + timedelta(days=50)))
+                            expires_on=local_today() + timedelta(days=50)))
     db.session.commit()
     before, ledger = _lots(), _ledger()
     response = login("stock_clerk").post(f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id,
@@ -105,7 +106,7 @@ def test_a_mistaken_receipt_is_reversed_by_a_new_row_once(core, login):
     from clinicadmin.stock import receive
 
     lot = receive(product=core.supply, location=core.location, lot_number="R1",
-                  expires_on=date.today() + timedelta(days=90), packs=3, user=None, supplier=core.supplier())
+                  expires_on=local_today() + timedelta(days=90), packs=3, user=None, supplier=core.supplier())
     db.session.commit()
     receipt = db.session.execute(db.select(StockMovement)).scalar_one()
     http = login("stock_clerk")

@@ -2,6 +2,7 @@
 import re
 from decimal import Decimal
 
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import Location, StockLot
 
@@ -74,7 +75,7 @@ def test_the_home_page_shows_stock_alerts_to_those_who_act_on_them(core, login):
 
 
 def test_alerts_appear_and_disappear_as_stock_changes(core, login):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from clinicadmin.stock import consume, receive
 
@@ -90,7 +91,7 @@ def test_alerts_appear_and_disappear_as_stock_changes(core, login):
     consume(product=gel, location=core.location, quantity=2, user=None)
     db.session.commit()
     assert "Product GEL" in alerts() and "LOW" in alerts()
-    receive(product=gel, location=core.location, lot_number="G2", expires_on=date.today() + timedelta(days=10),
+    receive(product=gel, location=core.location, lot_number="G2", expires_on=local_today() + timedelta(days=10),
             packs=5, user=None)
     db.session.commit()
     assert "LOW" not in alerts() and "EXPIRES" in alerts()  # restocked, but the new lot expires soon
@@ -102,7 +103,6 @@ def test_alerts_appear_and_disappear_as_stock_changes(core, login):
 
 
 def test_usage_per_month_product_and_modality_with_cost(core, login):
-    from datetime import date
 
     from clinicadmin.treatment_flow import record
 
@@ -114,7 +114,7 @@ def test_usage_per_month_product_and_modality_with_cost(core, login):
         record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
                notes=None, user=core.staff["practitioner"])
     page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
-    assert (f"<td>{date.today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
+    assert (f"<td>{local_today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
             in page)
     assert "Total cost of the products with a unit cost: 1.40." in page
 
@@ -122,14 +122,14 @@ def test_usage_per_month_product_and_modality_with_cost(core, login):
 def test_usage_is_summed_per_month_as_stock_is_used_and_agrees_with_the_ledger(core, login):
     """The report reads the monthly usage kept by the stock service: a backdated session counts in its own month,
     the period is whole months, and ``clinicadmin check``'s comparison with the ledger finds nothing wrong."""
-    from datetime import UTC, date, datetime, timedelta
+    from datetime import UTC, datetime, time, timedelta
 
     from clinicadmin.integrity import usage_problems
     from clinicadmin.models import StockUsage
     from clinicadmin.treatment_flow import record
 
     core.lot(core.supply, "L", 20)
-    earlier = datetime.combine(date.today().replace(day=1) - timedelta(days=20), datetime.min.time()).replace(hour=10, tzinfo=UTC)
+    earlier = datetime.combine(local_today().replace(day=1) - timedelta(days=20), time(10), tzinfo=UTC)
     for amount, when in (("1", earlier), ("2", earlier + timedelta(hours=1)), ("4", None)):
         client = core.client(first=f"M{amount}", consents=["testmod"])
         client.consents[0].signed_on = earlier.date() - timedelta(days=1)
@@ -138,15 +138,15 @@ def test_usage_is_summed_per_month_as_stock_is_used_and_agrees_with_the_ledger(c
         record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
                notes=None, user=core.staff["practitioner"])
     stored = {(u.month, u.quantity) for u in db.session.execute(db.select(StockUsage)).scalars()}
-    assert stored == {(f"{earlier:%Y-%m}", 3), (f"{date.today():%Y-%m}", 4)}
+    assert stored == {(f"{earlier:%Y-%m}", 3), (f"{local_today():%Y-%m}", 4)}
     assert usage_problems() == []
 
     http = login("manager")
     both = http.get(f"/admin/reports/stock-usage?date_from={earlier.date() + timedelta(days=5)}").get_data(as_text=True)
     assert f"<td>{earlier:%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3 mL</td>" in both
-    assert f"<td>{date.today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>4 mL</td>" in both
-    assert f"Whole months from {earlier:%Y-%m} to {date.today():%Y-%m}" in both
-    this_month = http.get(f"/admin/reports/stock-usage?date_from={date.today()}").get_data(as_text=True)
+    assert f"<td>{local_today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>4 mL</td>" in both
+    assert f"Whole months from {earlier:%Y-%m} to {local_today():%Y-%m}" in both
+    this_month = http.get(f"/admin/reports/stock-usage?date_from={local_today()}").get_data(as_text=True)
     assert f"<td>{earlier:%Y-%m}</td>" not in this_month and "<td>4 mL</td>" in this_month
 
 

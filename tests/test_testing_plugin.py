@@ -3,7 +3,6 @@ brings the warning filters a plugin's tests need, so a plugin's suite behaves th
 import time
 
 import psycopg
-import pytest
 
 from clinicadmin.testing import PostgresDatabases, _pg_url
 

@@ -6,12 +6,13 @@ record for editing and saves it as a browser would.
 """
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fake_modality import KEY
 
 from clinicadmin.app import create_app
+from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
 from clinicadmin.models import Certification, Client, Consent, Course, HealthEntry, Treatment
 from clinicadmin.testing import StaffClient
@@ -53,7 +54,7 @@ def _fresh(model, id_):
 
 
 def test_a_health_entry_whose_plugin_is_gone_keeps_its_code_through_an_edit(core, login, staff, restarted):
-    ten_days_ago = (date.today() - timedelta(days=10)).isoformat()
+    ten_days_ago = (local_today() - timedelta(days=10)).isoformat()
     login("practitioner").post("/admin/client/new/", data={
         "first_name": "Ida", "last_name": "Kept", "date_of_birth": "1980-01-01", "intake_reviewed_on": ten_days_ago,
         "health_entries-0-code": "test_condition", "health_entries-0-onset": ten_days_ago,
@@ -86,7 +87,7 @@ def test_a_health_entry_whose_plugin_is_gone_keeps_its_code_through_an_edit(core
 def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_modality(core, staff, restarted):
     client = core.client(consents=[KEY])
     consent = client.consents[0]
-    course = Course(client=client, modality=KEY, planned_sessions=4, started_on=date.today())
+    course = Course(client=client, modality=KEY, planned_sessions=4, started_on=local_today())
     db.session.add(course)
     db.session.commit()
     certification = staff["practitioner"].certifications[0]
@@ -94,7 +95,7 @@ def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_
 
     page = http.get(f"/admin/consent/edit/?id={consent.id}").get_data(as_text=True)
     assert _selected(page, "modality") == (KEY, f"{KEY} (plugin not loaded)")
-    withdrawn = date.today().isoformat()
+    withdrawn = local_today().isoformat()
     response = http.post(f"/admin/consent/edit/?id={consent.id}", data={
         "client": str(client.id), "modality": KEY, "signed_on": consent.signed_on.isoformat(), "expires_on": "",
         "withdrawn_on": withdrawn})
@@ -105,7 +106,7 @@ def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_
     page = http.get(f"/admin/course/edit/?id={course.id}").get_data(as_text=True)
     assert _selected(page, "modality") == (KEY, f"{KEY} (plugin not loaded)")
     response = http.post(f"/admin/course/edit/?id={course.id}", data={
-        "client": str(client.id), "modality": KEY, "planned_sessions": "6", "started_on": date.today().isoformat(),
+        "client": str(client.id), "modality": KEY, "planned_sessions": "6", "started_on": local_today().isoformat(),
         "notes": "six after all"})
     assert response.status_code == 302
     kept = _fresh(Course, course.id)
@@ -113,7 +114,7 @@ def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_
 
     page = http.get(f"/admin/certification/edit/?id={certification.id}").get_data(as_text=True)
     assert _selected(page, "scope")[0] == KEY
-    until = (date.today() + timedelta(days=30)).isoformat()
+    until = (local_today() + timedelta(days=30)).isoformat()
     response = http.post(f"/admin/certification/edit/?id={certification.id}", data={
         "user": str(staff["practitioner"].id), "scope": KEY, "licence_number": "T-1", "valid_from": "",
         "valid_until": until})

@@ -215,7 +215,7 @@ def test_the_record_form_shows_the_clients_fields(core, login):
 class Reads:
     """Records what its check read of the client's skin type."""
 
-    seen = []
+    seen: list[str | None] = []
 
     @hookimpl
     def check_contraindications(self, treatment, history):

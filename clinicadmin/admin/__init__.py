@@ -4,25 +4,42 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..headers import csp_nonce
-from ..models import (AuditEvent, Certification, Client, Consent, Course, HealthEntry, Location, Product, Resource,
-                      Role, StockLot, StockMovement, Supplier, TimeOff, Treatment, User, WorkingHours)
+from ..models import (
+    AuditEvent,
+    Certification,
+    Client,
+    Consent,
+    Course,
+    HealthEntry,
+    Location,
+    Product,
+    Resource,
+    Role,
+    StockLot,
+    StockMovement,
+    Supplier,
+    TimeOff,
+    Treatment,
+    User,
+    WorkingHours,
+)
 from ..plugins import PluginError, each_implementation
 from .base import RoleRequired
-from .calendar import CalendarView
 from .book_setup import ResourceView, TimeOffView, WorkingHoursView
+from .calendar import CalendarView
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
+from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .lots import LotView
-from .stock_exceptions import StockExceptionView
 from .merge import ClientMergeView
 from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
-from .stocktakes import StocktakeView
-from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .reports import ReportsView
 from .staff import CertificationView, LocationView, RoleView, UserView
+from .stock_exceptions import StockExceptionView
+from .stocktakes import StocktakeView
 from .treatments import ArchivedTreatmentView, TreatmentDeskView, TreatmentListView
 
 

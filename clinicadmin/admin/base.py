@@ -16,13 +16,13 @@ from ..audit import audit_read
 from ..extensions import db
 from ..forms import Lookup, SearchRefused, lookups, starts_with
 from ..input_policy import PolicyAdminForm, policy_form_view
+from ..roles import ALL_ROLES
+from ..roles import DESK_ROLES as CLIENT_ROLES
 from ..transitions import AlreadyDone, claim
 from .local_time import LocalTimeMixin
 from .once import new_token
 
-ALL_ROLES = ("admin", "manager", "practitioner", "front_desk", "stock_clerk")
 #: the roles that may see clients' names (everyone but stock clerks)
-CLIENT_ROLES = ("admin", "manager", "practitioner", "front_desk")
 
 #: Dates and times as a clinic reads them: to the minute, no microseconds.
 TYPE_FORMATTERS = {
@@ -49,7 +49,7 @@ def user_has_role(*roles):
 class RoleRequired:
     """Grants the view to ``allowed_roles``; anonymous users go to the login page, others get 403."""
 
-    allowed_roles: tuple = ("admin",)
+    allowed_roles: tuple[str, ...] = ("admin",)
 
     def is_accessible(self):
         return user_has_role(*self.allowed_roles)

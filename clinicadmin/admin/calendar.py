@@ -13,11 +13,9 @@ from ..clock import local_today, zone_of
 from ..extensions import db
 from ..models import Location, User
 from ..plugins import registry
+from ..roles import DESK_ROLES as BOOKING_ROLES
 from .base import SecuredView, user_has_role
 from .index import consents_expiring
-
-BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
-
 
 #: the days a calendar opens on: a fortnight from either end of the calendar, so that its neighbours and its start in
 #: any zone are days too (year 9999 or 0001 typed in the address opens today, as an unreadable day does)

@@ -11,7 +11,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from ..models import Certification, Client, Consent, HealthEntry, User
 
-_WATCHED = set()
+_WATCHED: set[type] = set()
 _KEPT = "clinicadmin.changes_before_flush"
 
 

@@ -15,6 +15,7 @@ from ..forms import client_lookup
 from ..input_policy import policy_form_view
 from ..models import Client, ScreeningFinding, Treatment
 from ..plugins import registry
+from ..roles import CLINICAL_ROLES
 from ..transitions import change_once
 from ..treatment_flow import attendance
 from .archiving import ArchiveListActionMixin, ArchiveRefused
@@ -26,8 +27,6 @@ from .health_history import HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entr
 from .keyset import KeysetPagerMixin
 from .registered_choices import RegisteredChoiceField
 from .validators import not_in_future
-
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def client_treatments(client_id):

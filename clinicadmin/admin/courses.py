@@ -7,11 +7,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..forms import client_lookup
 from ..models import Course
 from ..plugins import registry
+from ..roles import CLINICAL_ROLES
 from .base import SecuredModelView
 from .clients import AuditedClientViewMixin
 from .registered_choices import RegisteredChoiceField
-
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def _book_next(view, context, model, name):

@@ -13,8 +13,8 @@ from sqlalchemy import inspect
 from wtforms import ValidationError
 from wtforms.validators import DataRequired, Length
 
-from ..clock import now, shown
 from ..audit import audit
+from ..clock import now, shown
 from ..input_policy import real_text
 from ..models import HealthEntry
 from ..plugins import registry

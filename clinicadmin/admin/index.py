@@ -16,12 +16,10 @@ from ..extensions import db
 from ..models import Client, Consent, StockMovement, Treatment
 from ..plugin_api import Chart
 from ..plugins import registry
+from ..roles import CLINICAL_ROLES, DESK_ROLES, STOCK_ROLES
 from ..stock_exceptions import open_count, open_exceptions
 from .base import SecuredIndexView, acting_roles, user_has_role
 
-DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
-STOCK_ROLES = ("admin", "manager", "stock_clerk")
 CONSENT_WARNING_DAYS = 30
 WEEKS = 12
 ALERT_ROWS = 20

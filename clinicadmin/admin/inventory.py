@@ -14,6 +14,7 @@ from ..forms import ProductField
 from ..input_policy import policy_form_view
 from ..models import Location, Supplier
 from ..plugins import registry
+from ..roles import STOCK_ROLES
 from ..stock import StockError, receive
 from ..transitions import AlreadyDone, claim
 from .base import SecuredModelView, SecuredView, serve_lookup
@@ -22,8 +23,6 @@ from .keyset import KeysetPagerMixin
 from .once import OnceForm
 from .registered_choices import RegisteredChoiceField
 from .validators import finite_quantity, whole_if_counted
-
-STOCK_ROLES = ("admin", "manager", "stock_clerk")
 
 
 def _categories():

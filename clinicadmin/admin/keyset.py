@@ -47,13 +47,13 @@ class Keyset:
             raise BadCursor(str(exc)) from exc
         if not isinstance(values, list) or len(values) != len(self.columns):
             raise BadCursor("the cursor does not match the list's sort")
-        return [_typed(column, value) for column, value in zip(self.columns, values)]
+        return [_typed(column, value) for column, value in zip(self.columns, values, strict=True)]
 
     def beyond(self, values, reverse=False):
         """Rows strictly after ``values`` in this order (before them with ``reverse``), as one SQL condition whose
         first term bounds the leading column, so the database reads a range of its index."""
         terms, equal = [], []
-        for column, desc, value in zip(self.columns, self.descending, values):
+        for column, desc, value in zip(self.columns, self.descending, values, strict=True):
             later = column < value if desc != reverse else column > value
             terms.append(and_(*equal, later))
             equal.append(column == value)
@@ -152,7 +152,7 @@ class KeysetPagerMixin:
         values, reverse = self._cursor(keyset)
         if values is not None:
             query = query.filter(keyset.beyond(values, reverse))
-        order = [c.desc() if d != reverse else c.asc() for c, d in zip(keyset.columns, keyset.descending)]
+        order = [c.desc() if d != reverse else c.asc() for c, d in zip(keyset.columns, keyset.descending, strict=True)]
         g.keyset = (keyset, values, reverse)
         return query.order_by(*order), joins
 

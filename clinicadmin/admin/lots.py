@@ -8,8 +8,8 @@ from flask_security import current_user
 from wtforms import DecimalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..clock import local_today
 from ..audit import audit
+from ..clock import local_today
 from ..extensions import db
 from ..input_policy import policy_form_view, required_reason
 from ..models import Location, StockLot, StockMovement
@@ -66,8 +66,8 @@ class LotView(SecuredView):
         ledger = db.session.execute(db.select(StockMovement).where(StockMovement.lot_id == lot.id)
                                     .order_by(StockMovement.id)).scalars().all()
         reversed_ids = {m.reverses_id for m in ledger if m.reverses_id}
-        return self.render("admin/lot.html", lot=lot, ledger=ledger, reversed_ids=reversed_ids, today=local_today(lot.location),
-                           **forms)
+        return self.render("admin/lot.html", lot=lot, ledger=ledger, reversed_ids=reversed_ids,
+                           today=local_today(lot.location), **forms)
 
     @expose("/")
     def index(self):

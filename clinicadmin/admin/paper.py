@@ -1,21 +1,22 @@
 """Paper for the client: a consent form per modality to print and sign, and a client's treatment history for a date
 range (what was done, by whom, with which lots). Both are printable pages, and both are audited."""
 
+import functools
+
 from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import joinedload
 
-from ..clock import day_bounds, local_today
 from ..audit import audit_read
+from ..clinic_settings import effective_settings
+from ..clock import day_bounds, local_today
 from ..extensions import db
 from ..models import Client, Product, StockLot, StockMovement, Treatment
 from ..plugins import registry
 from ..reporting import date_range
+from ..roles import CLINICAL_ROLES, DESK_ROLES
 from .base import SecuredView
 from .treatment_forms import details_for_display
-
-DESK_ROLES = ("admin", "manager", "practitioner", "front_desk")
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def _active_client(client_id):
@@ -93,4 +94,5 @@ class ClientHistoryView(SecuredView):
                                "treatments": len(treatments)})
         return self.render("admin/client_history.html", client=client, treatments=treatments, errors=errors,
                            date_from=date_from, date_to=date_to, lots=lots_used([t.id for t in treatments]),
-                           details=details_for_display, modality_label=registry().modality_label, today=today)
+                           details=functools.partial(details_for_display, settings=effective_settings()),
+                           modality_label=registry().modality_label, today=today)

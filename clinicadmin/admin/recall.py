@@ -7,8 +7,8 @@ from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy.orm import joinedload
 
-from ..clock import shown
 from ..audit import audit, audit_read
+from ..clock import shown
 from ..export import csv_response
 from ..extensions import db
 from ..models import Client, Location, Product, StockLot, StockMovement, Treatment, User
@@ -23,7 +23,8 @@ COLUMNS = ("Performed", "Client", "Born", "Phone", "Email", "Modality", "Practit
 def recall_rows(lot_number):
     """One row per treatment that used a lot numbered ``lot_number`` (any product, any location), oldest first."""
     rows = db.session.execute(
-        db.select(Treatment.performed_at, Treatment.location_id, Client.id, Client.first_name, Client.last_name, Client.date_of_birth,
+        db.select(Treatment.performed_at, Treatment.location_id, Client.id, Client.first_name, Client.last_name,
+                  Client.date_of_birth,
                   Client.phone, Client.email, Treatment.modality, User.full_name, User.email.label("user_email"),
                   Location.name, Product.name.label("product"), StockLot.lot_number, StockLot.expires_on,
                   StockMovement.quantity)

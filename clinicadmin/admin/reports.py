@@ -5,9 +5,9 @@ from datetime import date
 from flask import abort, request
 from flask_admin import expose
 
-from ..clock import local_today
 from ..audit import audit_read
 from ..charts import svg
+from ..clock import local_today
 from ..export import csv_response
 from ..extensions import db
 from ..models import Location, Role, User

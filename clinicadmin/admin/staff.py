@@ -11,9 +11,9 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..audit import audit
 from ..clock import ZONE_NAMES, is_time_zone
 from ..extensions import db
-from ..passwords import password_problem
 from ..models import Location, Role, User
 from ..models.staff import role_label
+from ..passwords import password_problem
 from ..plugins import registry
 from ..two_factor import is_set_up, reset
 from .base import SecuredModelView, acting_roles, user_has_role

@@ -6,11 +6,24 @@ from decimal import Decimal
 
 from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FormField, HiddenField, IntegerField, SelectField,
-                     SelectFieldBase, SelectMultipleField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeField,
+    DateTimeLocalField,
+    DecimalField,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectFieldBase,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..booking_window import within_booking_window
+from ..clinic_settings import effective_settings
 from ..forms import ClientField, ProductField
 from ..input_policy import PolicyFlaskForm, PolicyPlainForm
 from ..plugins import registry
@@ -85,29 +98,72 @@ class RecordBaseForm(PolicyFlaskForm):
     )
 
 
-def details_form_class(modality):
-    """A form class of the fields the modality's plugin gives (none if no loaded plugin answers), in its order."""
+def plugin_fields(hook_name, modality, settings=None):
+    """{name: unbound field} from the plugins' answers to a form hook (``treatment_form_fields`` or
+    ``booking_form_fields``) for ``modality``, given the clinic's settings (read when not given)."""
+    settings = effective_settings() if settings is None else settings
     fields = {}
-    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        for name, unbound in (answer or {}).items():
-            # Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written.
-            if unbound.kwargs.get("description"):
-                escaped = unbound.field_class(
-                    *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
-                escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
-                unbound = escaped
-            fields[name] = unbound
-    return type("DetailsForm", (PolicyPlainForm,), fields)
+    for answer in getattr(registry().pm.hook, hook_name)(modality=modality, settings=settings):
+        fields.update(answer or {})
+    return fields
+
+
+def _escaped(unbound):
+    """Flask-Admin renders help text with |safe; plugin text is escaped here, so it shows as written."""
+    if not unbound.kwargs.get("description"):
+        return unbound
+    escaped = unbound.field_class(
+        *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
+    escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
+    return escaped
+
+
+def details_form_class(modality, settings=None):
+    """A form class of the fields the modality's plugin records (none if no loaded plugin answers), in its order,
+    then any field it asks at booking that the recording form does not repeat (so the answer is kept)."""
+    settings = effective_settings() if settings is None else settings
+    fields = plugin_fields("treatment_form_fields", modality, settings)
+    for name, unbound in plugin_fields("booking_form_fields", modality, settings).items():
+        fields.setdefault(name, unbound)
+    return type("DetailsForm", (PolicyPlainForm,), {name: _escaped(unbound) for name, unbound in fields.items()})
+
+
+def booking_form_class(modality, settings=None):
+    """A form class of the fields the modality's plugin asks when a treatment is booked, or None when it asks none."""
+    fields = plugin_fields("booking_form_fields", modality, settings) if modality in registry().modalities else {}
+    if not fields:
+        return None
+    return type("BookingDetailsForm", (PolicyPlainForm,), {name: _escaped(unbound) for name, unbound in fields.items()})
+
+
+def book_form_class(modality):
+    """The booking form, with the modality's booking fields under ``details`` when its plugin asks any."""
+    details = booking_form_class(modality)
+    return BookForm if details is None else type("BookForm", (BookForm,), {"details": FormField(details, label="")})
+
+
+def fill_details(subform, details):
+    """Show stored ``details`` (as :func:`details_from_form` wrote them) in the form's fields of the same names."""
+    for name, field in subform._fields.items():
+        value = (details or {}).get(name)
+        if value is None:
+            continue
+        if isinstance(field, AjaxSelectField):
+            value = field.loader.get_one(value)
+        elif isinstance(field, DecimalField):
+            value = Decimal(str(value))
+        elif isinstance(field, DateField):
+            value = date.fromisoformat(value)
+        elif isinstance(field, DateTimeField):
+            value = datetime.fromisoformat(value)
+        field.data = value
 
 
 def _product_fields(modality):
     """{name: categories} of the product fields in the modality's plugin form (the products a session may use)."""
-    found = {}
-    for answer in registry().pm.hook.treatment_form_fields(modality=modality):
-        for name, unbound in (answer or {}).items():
-            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField):
-                found[name] = tuple(unbound.kwargs.get("categories") or ())
-    return found
+    return {name: tuple(unbound.kwargs.get("categories") or ())
+            for name, unbound in plugin_fields("treatment_form_fields", modality).items()
+            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField)}
 
 
 def _lot_id(value):
@@ -191,8 +247,9 @@ def _shown(field, value):
     return str(value)
 
 
-def details_for_display(treatment):
-    """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them.
+def details_for_display(treatment, settings=None):
+    """[(label, text)] of a treatment's stored details, labelled and worded as the plugin's form shows them (given
+    the clinic's settings, read when not given: a page listing many treatments reads them once).
 
     Keys the loaded plugin's form does not know (a plugin changed since) are still listed, by key; when no loaded
     plugin provides the modality, every key and value is listed exactly as stored.
@@ -201,7 +258,7 @@ def details_for_display(treatment):
     if treatment.modality not in registry().modalities:
         return [(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
                 for key, value in details.items()]
-    form = details_form_class(treatment.modality)()
+    form = details_form_class(treatment.modality, settings)()
     shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
     shown += [(key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
               for key, value in details.items()]

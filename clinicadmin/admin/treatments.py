@@ -8,30 +8,53 @@ from flask_security import current_user
 from markupsafe import Markup
 
 from ..audit import audit_read
-from ..clock import from_local, local, now, shown
-from ..find_time import openings
+from ..booking_window import recording_window_problem
+from ..certified import certified_for, certified_ids, not_certified, practitioners
+from ..clinic_settings import effective_settings
+from ..clock import from_local, local, local_today, now, shown
 from ..extensions import db
+from ..find_time import openings
 from ..input_policy import policy_form_view, real_text
 from ..models import Client, Course, Location, Resource, ScreeningFinding, Treatment, User
-from ..booking_window import recording_window_problem
-from ..clock import local_today
+from ..plugins import each_implementation, registry
+from ..roles import CLINICAL_ROLES
+from ..roles import DESK_ROLES as BOOKING_ROLES
 from ..stock import usable_lots
 from ..stock_exceptions import owed_by
-from ..certified import certified_for, certified_ids, not_certified, practitioners
-from ..plugins import each_implementation, registry
 from ..transitions import AlreadyDone, claim
-from ..treatment_flow import (CANCELLED_BY, TreatmentRejected, acknowledge, archive, archive_many, attendance, book,
-                              cancel, mark_no_show, override, record, reschedule, rescreen, why_not_booked)
+from ..treatment_flow import (
+    CANCELLED_BY,
+    TreatmentRejected,
+    acknowledge,
+    archive,
+    archive_many,
+    attendance,
+    book,
+    cancel,
+    mark_no_show,
+    override,
+    record,
+    reschedule,
+    rescreen,
+    why_not_booked,
+)
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
-from .treatment_forms import (BookForm, FindTimeForm, RescheduleForm, chosen_lot_ids, details_for_display,
-                              details_from_form, fill_lot_choices, record_form_class)
+from .treatment_forms import (
+    FindTimeForm,
+    RescheduleForm,
+    book_form_class,
+    chosen_lot_ids,
+    details_for_display,
+    details_from_form,
+    fill_details,
+    fill_lot_choices,
+    record_form_class,
+)
 
 log = logging.getLogger(__name__)
 
-BOOKING_ROLES = ("admin", "manager", "practitioner", "front_desk")
-CLINICAL_ROLES = ("admin", "manager", "practitioner")
 
 
 def _modality(view, context, model, name):
@@ -49,9 +72,11 @@ class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelVi
 
     allowed_roles = BOOKING_ROLES
     can_view_details = False
-    column_list = ("scheduled_at", "client", "modality", "practitioner", "location", "status", "screening_status")
+    column_list: tuple[str, ...] = ("scheduled_at", "client", "modality", "practitioner", "location", "status",
+                                     "screening_status")
     column_labels = {"scheduled_at": "When", "screening_status": "Screening"}
-    column_filters = ("modality", "status", "screening_status", "scheduled_at", "practitioner.email", "location.name")
+    column_filters: tuple[str, ...] = ("modality", "status", "screening_status", "scheduled_at", "practitioner.email",
+                                       "location.name")
     column_sortable_list = ("scheduled_at",)
     column_default_sort = ("scheduled_at", True)
     column_formatters = {"modality": _modality, "scheduled_at": _open_link}
@@ -164,8 +189,11 @@ class TreatmentDeskView(SecuredView):
         """The booking form. Practitioners are offered, preselected and accepted only when certified for the chosen
         modality on the booking's day; "Show certified practitioners" narrows the list without booking (no script
         needed). An appointment book's empty slot fills in the practitioner, location and time."""
-        form = BookForm()
         reg = registry()
+        # The chosen modality's booking fields are part of the form: the posted modality's, or the one to preselect.
+        wanted = request.form.get("modality") if request.method == "POST" else (
+            request.args.get("modality") or getattr(_course(request.args.get("course_id")), "modality", None))
+        form = book_form_class(wanted if wanted in reg.modalities else None)()
         form.modality.choices = [("", "Choose a modality")] + reg.modality_choices()
         form.location.choices = _active_locations()
         # Every practitioner is a valid answer to the select itself; certification is checked below, in words.
@@ -222,6 +250,7 @@ class TreatmentDeskView(SecuredView):
                     duration_minutes=form.duration_minutes.data,
                     resources=[db.session.get(Resource, i) for i in form.resources.data or ()],
                     confirm_outside_hours="confirm_outside_hours" in form and form.confirm_outside_hours.data,
+                    details=details_from_form(form.details.form) if "details" in form else None,
                 )
             except AlreadyDone as exc:
                 flash(str(exc), "warning")
@@ -427,6 +456,7 @@ class TreatmentDeskView(SecuredView):
             audit_read("treatment.view", obj=treatment, client_id=treatment.client_id, detail={"form": "record"})
             form.performed_at.data = local(now(), treatment.location).replace(second=0, microsecond=0, tzinfo=None)
             form.notes.data = treatment.notes
+            fill_details(form.details.form, treatment.details)  # what was asked at booking, pre-filled
         rejected = []
         if form.validate_on_submit() and (performed_at := _instant(form.performed_at, treatment.location)):
             problem = recording_window_problem(treatment.scheduled_at, performed_at)
@@ -471,7 +501,8 @@ def aftercare_for(treatment):
     """(instructions, None) from the first plugin that answers ``aftercare``, in pluggy's calling order; or
     ([], "<plugin> (<error>)") when a plugin fails or answers with something other than a list of text, so the page
     names the plugin instead of failing as a whole."""
-    for name, answer, error in each_implementation(registry().pm, "aftercare", treatment=treatment):
+    for name, answer, error in each_implementation(registry().pm, "aftercare", treatment=treatment,
+                                                  settings=effective_settings()):
         try:
             if error is not None:
                 raise error

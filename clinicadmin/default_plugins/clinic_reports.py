@@ -7,15 +7,21 @@ from decimal import Decimal
 from clinicadmin.extensions import db
 from clinicadmin.models import Client, Course, Location, Product, ScreeningFinding, StockLot, Treatment, User
 from clinicadmin.models.types import Quantity
-from clinicadmin.plugin_api import Chart, Report, ReportResult, hookimpl
+from clinicadmin.plugin_api import REPORT_PARAMS, Chart, Report, ReportResult, hookimpl
 from clinicadmin.plugins import registry
-from clinicadmin.reporting import (PERFORMED, month_group, month_key, months, performed_in_period, period,
-                                   treatment_filters)
+from clinicadmin.reporting import (
+    PERFORMED,
+    month_group,
+    month_key,
+    months,
+    performed_in_period,
+    period,
+    treatment_filters,
+)
+from clinicadmin.roles import STOCK_ROLES as STOCK
 from clinicadmin.wording import days as in_days
 
 CLINICAL = ("admin", "manager")
-STOCK = ("admin", "manager", "stock_clerk")
-ALL_FILTERS = ("dates", "location", "practitioner", "modality")
 
 
 def _money(value):
@@ -200,11 +206,11 @@ def client_retention(params):
 def register_reports():
     return [
         Report("treatments-per-modality", "Treatments per modality per month", treatments_per_modality, CLINICAL,
-               "Performed sessions and clients per modality and month.", ALL_FILTERS),
+               "Performed sessions and clients per modality and month.", REPORT_PARAMS),
         Report("practitioner-activity", "Practitioner activity", practitioner_activity, CLINICAL,
                "Sessions, clients and modalities per practitioner.", ("dates", "location", "modality")),
         Report("screening-over-time", "Screening findings over time", screening_over_time, CLINICAL,
-               "Blocks, warnings, acknowledgements and overrides per month.", ALL_FILTERS),
+               "Blocks, warnings, acknowledgements and overrides per month.", REPORT_PARAMS),
         Report("stock-value", "Stock value per location", stock_value, STOCK,
                "Usable stock at each location, valued at the products' unit cost.", ("location",)),
         Report("lots-expiring", "Lots expiring soon", lots_expiring, STOCK,

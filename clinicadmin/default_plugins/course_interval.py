@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from clinicadmin.clock import local_date
 from clinicadmin.extensions import db
-from clinicadmin.wording import days as in_days, in_sentence
 from clinicadmin.models import Treatment
 from clinicadmin.models.types import UTCDateTime
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
+from clinicadmin.wording import days as in_days
+from clinicadmin.wording import in_sentence
 
 #: The name a finding of this check shows as its source.
 LABEL = "Course and interval"

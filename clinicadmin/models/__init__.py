@@ -2,12 +2,21 @@
 from .audit import AuditChain, AuditEvent
 from .booking import BookingSlot, Resource, TimeOff, TreatmentResource, WorkingHours
 from .clients import Client, Consent, HealthEntry
-from .inventory import (MOVEMENT_REASONS, Product, StockException, StockLot, StockMovement, Stocktake, StocktakeLine,
-                        StockUsage, Supplier)
+from .inventory import (
+                        MOVEMENT_REASONS,
+                        Product,
+                        StockException,
+                        StockLot,
+                        StockMovement,
+                        Stocktake,
+                        StocktakeLine,
+                        StockUsage,
+                        Supplier,
+)
 from .locations import Location
 from .settings import Setting
-from .submissions import FormSubmission
 from .staff import ROLES, Certification, Role, User
+from .submissions import FormSubmission
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [

@@ -11,13 +11,13 @@ from datetime import UTC
 from sqlalchemy import event
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime
 
 GENESIS = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         db.Index("ix_audit_event_client_at", "client_id", "at"),
@@ -52,7 +52,7 @@ class AuditEvent(db.Model):
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-class AuditChain(db.Model):
+class AuditChain(Model):
     """One row: the hash of the newest audit event (the head of the chain)."""
 
     __tablename__ = "audit_chain"

@@ -1,10 +1,10 @@
 """The appointment book's own records: rooms and devices (resources of a location), the time each booking holds,
 and practitioners' working hours and time off."""
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime
 
 
-class Resource(db.Model):
+class Resource(Model):
     """A room or device at a location, of a kind a plugin registers (``treatment_room``, a device). Never deleted:
     one taken out of use is made inactive, so past bookings still name it."""
 
@@ -25,7 +25,7 @@ class Resource(db.Model):
         return self.name
 
 
-class TreatmentResource(db.Model):
+class TreatmentResource(Model):
     """A room or device a booking takes, kept when the booking is cancelled (the record of what was planned)."""
 
     __tablename__ = "treatment_resource"
@@ -36,7 +36,7 @@ class TreatmentResource(db.Model):
     kind = db.Column(db.String(60), nullable=False)
 
 
-class BookingSlot(db.Model):
+class BookingSlot(Model):
     """The time one holder (a practitioner, a resource or a client: exactly one is set) is taken by a booked or
     performed treatment, from ``busy_from`` to ``busy_until`` (half open, so back-to-back bookings do not overlap).
 
@@ -65,7 +65,7 @@ class BookingSlot(db.Model):
     busy_until = db.Column(UTCDateTime, nullable=False)
 
 
-class WorkingHours(db.Model):
+class WorkingHours(Model):
     """One stretch of a practitioner's working day at a location: ``weekday`` (0 is Monday), from ``starts`` to
     ``ends``, wall-clock times in the location's zone. A day may have several stretches (a lunch break between)."""
 
@@ -86,7 +86,7 @@ class WorkingHours(db.Model):
     ends = db.Column(db.Time, nullable=False)
 
 
-class TimeOff(db.Model):
+class TimeOff(Model):
     """Whole days a practitioner does not work (leave, training), from ``first_day`` to ``last_day`` inclusive, as
     dates where the booking is."""
 

@@ -3,11 +3,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import validates
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime
 
 
-class Client(db.Model):
+class Client(Model):
     """A client of the clinic. Never deleted: ``archived_at`` takes a client out of the normal lists."""
 
     __tablename__ = "client"
@@ -60,7 +60,7 @@ class Client(db.Model):
         return f"{self.last_name}, {self.first_name}{born}"
 
 
-class HealthEntry(db.Model):
+class HealthEntry(Model):
     """One coded item of a client's health history: a condition, medication, procedure or state, with dates.
 
     Never deleted and never recoded: an entry that is over gets an ``ended`` date (a waiting period counts from it);
@@ -98,7 +98,7 @@ def _refuse_delete(mapper, connection, target):
     raise PermissionError("a health-history entry is never deleted: end it or mark it entered in error")
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A client's signed consent to one modality; valid from signing until it expires or is withdrawn."""
 
     __tablename__ = "consent"

@@ -1,10 +1,9 @@
 """Suppliers, products, the lots of them on the shelf at each location, the append-only stock ledger, and
 stocktakes."""
-from ..clock import now
-
 from sqlalchemy import event
 
-from ..extensions import db
+from ..clock import now
+from ..extensions import Model, db
 from .types import Quantity, UTCDateTime
 
 #: Why stock moved. Receipts, transfers in and positive adjustments add; the rest take away.
@@ -20,7 +19,7 @@ MOVEMENT_REASONS = {
 }
 
 
-class Supplier(db.Model):
+class Supplier(Model):
     """Who a clinic buys from; a receipt names its supplier."""
 
     __tablename__ = "supplier"
@@ -36,7 +35,7 @@ class Supplier(db.Model):
         return self.name
 
 
-class Product(db.Model):
+class Product(Model):
     """Something the clinic stocks, counted in its unit of use (one needle, one cartridge, one mL)."""
 
     __tablename__ = "product"
@@ -63,7 +62,7 @@ class Product(db.Model):
         return f"{self.name} [{self.sku}]"
 
 
-class StockLot(db.Model):
+class StockLot(Model):
     """A received lot of one product at one location. ``quantity`` changes only by conditional SQL updates."""
 
     __tablename__ = "stock_lot"
@@ -94,7 +93,7 @@ class StockLot(db.Model):
         return f"{self.product.name} lot {self.lot_number} ({expiry})"
 
 
-class StockMovement(db.Model):
+class StockMovement(Model):
     """One ledger row: a signed quantity in or out of a lot, why, by whom, and for which treatment. Never changed:
     a mistake is corrected by a further row (a reversal, an adjustment)."""
 
@@ -135,7 +134,7 @@ def _refuse_rewrite(mapper, connection, target):
     raise PermissionError("the stock ledger is append-only")
 
 
-class StockUsage(db.Model):
+class StockUsage(Model):
     """Units of a product that treatments used, per month of the treatment, location and modality: the ledger's
     consumption rows summed as they are written (by ``stock.consume``, in the same transaction), so that the usage
     report reads a few thousand rows instead of a year of the ledger. ``clinicadmin check`` compares it with the
@@ -150,7 +149,7 @@ class StockUsage(db.Model):
     quantity = db.Column(Quantity, nullable=False)
 
 
-class StockException(db.Model):
+class StockException(Model):
     """Stock a recorded treatment used that the system did not show: which product, at which location, how much, for
     which treatment, found when and by whom. It stays open until a stock clerk assigns it stock from a lot (the
     consumption then reaches the ledger, pointing at the treatment); it is resolved once."""
@@ -188,7 +187,7 @@ class StockException(db.Model):
         return self.resolved_at is None
 
 
-class Stocktake(db.Model):
+class Stocktake(Model):
     """A count of the lots at one location; each difference became a ``stocktake`` ledger row when it was applied."""
 
     __tablename__ = "stocktake"
@@ -203,7 +202,7 @@ class Stocktake(db.Model):
     lines = db.relationship("StocktakeLine", back_populates="stocktake", order_by="StocktakeLine.id")
 
 
-class StocktakeLine(db.Model):
+class StocktakeLine(Model):
     """One lot in a stocktake: what the ledger said, what was counted, and the difference applied."""
 
     __tablename__ = "stocktake_line"

@@ -1,8 +1,8 @@
 """A clinic site: stock lives at a location and treatments happen at one, in its time zone."""
-from ..extensions import db
+from ..extensions import Model, db
 
 
-class Location(db.Model):
+class Location(Model):
     __tablename__ = "location"
 
     id = db.Column(db.Integer, primary_key=True)

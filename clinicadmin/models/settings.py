@@ -1,11 +1,10 @@
 """A clinic's value for a setting that a plugin registered with a default."""
 from ..clock import now
-
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime
 
 
-class Setting(db.Model):
+class Setting(Model):
     __tablename__ = "setting"
 
     key = db.Column(db.String(120), primary_key=True)

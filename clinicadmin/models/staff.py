@@ -1,34 +1,13 @@
 """Staff accounts, their roles, and their certifications: for a modality, or a qualification such as injections."""
 from flask_security.models import fsqla_v3 as fsqla
 
-from ..extensions import db
+from ..extensions import Model, db
+from ..roles import ROLE_LABELS, ROLES, role_label  # noqa: F401 (defined in clinicadmin.roles, imported from here too)
 
 fsqla.FsModels.set_db_info(db, user_table_name="user", role_table_name="role")
 
-#: What each role is called wherever a person reads it; the codes above are what is stored and checked.
-ROLE_LABELS = {
-    "admin": "Administrator",
-    "manager": "Manager",
-    "practitioner": "Practitioner",
-    "front_desk": "Front desk",
-    "stock_clerk": "Stock clerk",
-}
 
-ROLES = {
-    "admin": "Administrator: everything, including staff accounts",
-    "manager": "Clinic manager: records, overrides, settings, stock and reports",
-    "practitioner": "Practitioner: clients' clinical records, screening and treatments",
-    "front_desk": "Front desk: clients' contact details, consents and bookings; no clinical notes",
-    "stock_clerk": "Stock clerk: products, lots and the stock ledger; no client records",
-}
-
-
-def role_label(code):
-    """The role's name for people ("Front desk"); a code no release knows is shown as stored."""
-    return ROLE_LABELS.get(code, code)
-
-
-class Role(db.Model, fsqla.FsRoleMixin):
+class Role(Model, fsqla.FsRoleMixin):
     """A role; ``name`` is the stored code that access checks use, ``str()`` its name for people."""
 
     __tablename__ = "role"
@@ -41,7 +20,7 @@ class Role(db.Model, fsqla.FsRoleMixin):
         return self.label
 
 
-class User(db.Model, fsqla.FsUserMixin):
+class User(Model, fsqla.FsUserMixin):
     __tablename__ = "user"
     __table_args__ = (db.Index("ix_user_active", "active"),)
 
@@ -78,7 +57,7 @@ class User(db.Model, fsqla.FsUserMixin):
         return ", ".join(sorted(role_label(name) for name in self.role_names))
 
 
-class Certification(db.Model):
+class Certification(Model):
     """A practitioner's licence for one scope (a modality key or a qualification key), valid until a date (None: does
     not expire)."""
 

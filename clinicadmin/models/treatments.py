@@ -1,16 +1,15 @@
 """Treatments, the courses they belong to, and the screening findings stored with them."""
-from ..clock import now
-
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ..extensions import db
+from ..clock import now
+from ..extensions import Model, db
+from ..plugin_api import SEVERITIES
 from .types import UTCDateTime
 
 STATUSES = ("booked", "performed", "cancelled")
-SEVERITIES = ("block", "warn", "info")
 
 
-class Course(db.Model):
+class Course(Model):
     """A planned series of sessions of one modality for one client."""
 
     __tablename__ = "course"
@@ -35,7 +34,7 @@ class Course(db.Model):
         return f"{self.planned_sessions} sessions{started}"
 
 
-class Treatment(db.Model):
+class Treatment(Model):
     """One session of one modality for one client: booked, then performed (with details and consumption)."""
 
     __tablename__ = "treatment"
@@ -132,11 +131,12 @@ class Treatment(db.Model):
         return f"{self.modality} for {self.client} on {shown(self.scheduled_at, self.location)}"
 
 
-class ScreeningFinding(db.Model):
+class ScreeningFinding(Model):
     """A finding of one screening run, stored as it was, with its acknowledgement or override."""
 
     __tablename__ = "screening_finding"
-    __table_args__ = (db.CheckConstraint("severity IN ('block', 'warn', 'info')", name="severity_known"),)
+    __table_args__ = (db.CheckConstraint(f"severity IN ({', '.join(repr(s) for s in SEVERITIES)})",
+                                       name="severity_known"),)
 
     id = db.Column(db.Integer, primary_key=True)
     treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)

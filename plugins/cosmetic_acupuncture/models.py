@@ -1,13 +1,12 @@
 """The plugin's own table: each point needled in each recorded session, for the most-used points report."""
-from clinicadmin.extensions import db
+from clinicadmin.extensions import Model, db
 from clinicadmin.models.types import UTCDateTime
-
 
 #: What the points report reads, in the order of its index over the period.
 REPORTED = ("performed_at", "point", "client_id", "location_id", "practitioner_id", "treatment_id")
 
 
-class PointUse(db.Model):
+class PointUse(Model):
     """One point needled in one recorded session (written in the recording's transaction), with the session's time,
     client, location and practitioner: the points report reads this table's index alone, never the treatments."""
 

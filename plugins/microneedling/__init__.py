@@ -4,7 +4,7 @@ Sources: shared/domain/MODALITIES.md (seeds 002 and 004, plus clinical sources).
 """
 from clinicadmin.plugin_api import Consumption, Modality, ProductCategory, ResourceKind, hookimpl
 
-from .checks import CLIENT_FIELDS, CONDITIONS, SETTINGS, check
+from .checks import CLIENT_FIELDS, CONDITIONS, NO_ACTIVES_DAYS, SETTINGS, check
 from .demo import add_demo
 from .form import form_fields
 from .report import REPORTS
@@ -14,7 +14,8 @@ AFTERCARE = [
     "Expect redness like a mild sunburn for 1 to 3 days; this is normal.",
     "No make-up for at least 1 day after the session.",
     "No bath-house or sauna for 5 to 6 days, and no hot baths for 2 to 3 days.",
-    "Avoid sunbathing and direct sun while the skin heals; protect it with a broad-spectrum sunscreen (SPF 30 or more).",
+    "Avoid sunbathing and direct sun while the skin heals; protect it with a broad-spectrum sunscreen "
+    "(SPF 30 or more).",
     "No other facial cosmetic procedures until the skin has fully healed.",
     "No alcohol-based cosmetics for 2 weeks.",
     "Keep the skin clean and moisturised with the products your practitioner recommended; do not pick or scrub.",
@@ -92,10 +93,12 @@ def consumables(treatment):
 
 
 @hookimpl
-def aftercare(treatment):
+def aftercare(treatment, settings):
     if treatment.modality != KEY:
         return None
-    return AFTERCARE
+    days = settings[NO_ACTIVES_DAYS]
+    return [*AFTERCARE, f"No retinoids, acids (AHA, BHA) or vitamin C serums on the treated skin for {days} "
+                        f"day{'s' if days != 1 else ''}."]
 
 
 @hookimpl

@@ -7,6 +7,8 @@ from clinicadmin.plugin_api import ClientField, ConditionCode, Finding, SettingS
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
 
 PREFIX = "microneedling"
+#: the setting the aftercare sheet reads: how long the client keeps retinoids and acids off the treated skin
+NO_ACTIVES_DAYS = "microneedling.no_actives_days"
 
 # Codes only this modality's rules need; the general vocabulary (pregnancy, diabetes, filler...) is the core's.
 CONDITIONS = [
@@ -61,6 +63,9 @@ SETTINGS = [
                 help="Weekly is usual; deeper needling is often spaced 4 to 6 weeks.", minimum=0,
                 maximum=365),
     *waiting_settings("Microneedling", RULES),
+    SettingSpec(NO_ACTIVES_DAYS, "Microneedling: days without retinoids and acids after a session", 7,
+                help="Printed on the aftercare sheet; 5 to 7 days is usual, longer after deep needling.", minimum=1,
+                maximum=60),
 ]
 
 

@@ -4,7 +4,7 @@ sessions 3 to 6 weeks apart. Only practitioners qualified for injections perform
 from clinicadmin.plugin_api import Consumption, Modality, Qualification, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
-from .form import form_fields
+from .form import booking_fields, form_fields
 from .report import REPORTS
 
 KEY = "prolotherapy"
@@ -54,6 +54,11 @@ def register_settings():
 @hookimpl
 def treatment_form_fields(modality):
     return form_fields() if modality == KEY else None
+
+
+@hookimpl
+def booking_form_fields(modality):
+    return booking_fields() if modality == KEY else None
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""The prolotherapy part of a treatment record: injection sites, the solution and its dextrose concentration."""
+"""The prolotherapy part of a treatment record: injection sites, the solution and its dextrose concentration; the
+sites and the anaesthetic are asked already when the session is booked, since screening depends on them."""
 from decimal import Decimal
 
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField
@@ -12,10 +13,24 @@ SITES = [("knee", "Knee"), ("shoulder", "Shoulder"), ("elbow", "Elbow"), ("wrist
 SIDES = [("left", "Left"), ("right", "Right"), ("both", "Both sides"), ("midline", "Midline")]
 
 
+def _sites():
+    return CheckboxListField("Injection sites", choices=SITES,
+                             validators=[at_least_one("Choose at least one injection site.")])
+
+
+def _local_anaesthetic():
+    return BooleanField("Local anaesthetic added to the solution")
+
+
+def booking_fields():
+    """What the front desk asks when a session is booked: pregnancy blocks injections at some sites, and an
+    anaesthetic allergy blocks only a solution with anaesthetic. The recording form has the same fields, pre-filled."""
+    return {"sites": _sites(), "local_anaesthetic": _local_anaesthetic()}
+
+
 def form_fields():
     return {
-        "sites": CheckboxListField("Injection sites", choices=SITES,
-                                   validators=[at_least_one("Choose at least one injection site.")]),
+        "sites": _sites(),
         "side": SelectField("Side", choices=SIDES),
         "solution_product": ProductField("Solution injected", categories=["solution"], validators=[InputRequired()],
                                          description="The dextrose solution; the volume is taken from stock."),
@@ -29,5 +44,5 @@ def form_fields():
                                        allow_blank=True),
         "needles": IntegerField("Number of needles", validators=[needed_with("needle_product", "needles"), Optional(),
                                                                  NumberRange(1, 100)]),
-        "local_anaesthetic": BooleanField("Local anaesthetic added to the solution"),
+        "local_anaesthetic": _local_anaesthetic(),
     }

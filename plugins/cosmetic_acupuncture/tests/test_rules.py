@@ -37,7 +37,8 @@ def test_warning_conditions(ca, code):
 
 
 @pytest.mark.parametrize("code, wait", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
+                         ids=["day-before", "on-day", "after"])
 def test_waiting_periods_and_their_day_boundaries(ca, code, wait, offset, expected):
     assert ((f"{KEY}.recent_{code}", "warn") in _mine(ca, [(code, wait + offset)])) is expected
 

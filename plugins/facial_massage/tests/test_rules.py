@@ -38,7 +38,8 @@ def test_warning_conditions(fm, code):
 
 
 @pytest.mark.parametrize("code, wait, severity", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
+                         ids=["day-before", "on-day", "after"])
 def test_waiting_periods_and_their_day_boundaries(fm, code, wait, severity, offset, expected):
     assert ((f"{KEY}.recent_{code}", severity) in _mine(fm, [(code, wait + offset)])) is expected
 

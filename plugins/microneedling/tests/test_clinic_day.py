@@ -36,10 +36,12 @@ def test_a_managers_clinic_day(mn, login):
     # A box of 10 cartridges and a serum, plus an older cartridge lot that expires sooner.
     assert http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
                                               "supplier": mn.supplier().id,
-                                              "lot_number": "C-NEW", "expires_on": expiry, "packs": "1"}).status_code == 302
+                                              "lot_number": "C-NEW", "expires_on": expiry,
+                                              "packs": "1"}).status_code == 302
     http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
                                        "supplier": mn.supplier().id,
-                                       "lot_number": "C-OLD", "expires_on": (datetime.now(UTC).date() + timedelta(20)).isoformat(),
+                                       "lot_number": "C-OLD",
+                                       "expires_on": (datetime.now(UTC).date() + timedelta(20)).isoformat(),
                                        "packs": "1"})
     http.post("/admin/receive/", data={"product": mn.serum.id, "location": mn.location.id,
                                        "supplier": mn.supplier().id, "lot_number": "S-1",
@@ -142,9 +144,7 @@ def test_aftercare_never_tells_clients_to_avoid_sunscreen(mn, login):
 
 @pytest.mark.parametrize("app_config", [{}])
 def test_demo_clinic_has_todays_screening_cases(app):
-    from clinicadmin.demo import load_demo
-
-    from clinicadmin.demo import FIRST, LAST
+    from clinicadmin.demo import FIRST, LAST, load_demo
     from clinicadmin.models import Client
 
     load_demo()

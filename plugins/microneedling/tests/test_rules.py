@@ -49,7 +49,8 @@ def test_a_condition_that_has_ended_no_longer_counts(mn):
 
 
 @pytest.mark.parametrize("code, wait", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
+                         ids=["day-before", "on-day", "after"])
 def test_waiting_periods_and_their_day_boundaries(mn, code, wait, offset, expected):
     found = _mine(mn, [(code, wait + offset)])
     assert ((f"microneedling.recent_{code}", "warn") in found) is expected
