@@ -101,7 +101,34 @@ class DemoContext:
         return receive(product=product, location=self.location, lot_number=lot_number, expires_on=expires,
                        packs=packs, user=None, note="demo data", today=receive_day, supplier=self.supplier)
 
+    def certification(self, practitioner, scope, valid_for_days=365):
+        """``practitioner``'s certification for ``scope`` (a modality or qualification key), added if they hold none:
+        valid from two years ago until ``valid_for_days`` from today (a negative number gives a lapsed one)."""
+        for held in practitioner.certifications:
+            if held.scope == scope:
+                return held
+        held = Certification(scope=scope,
+                             licence_number=f"LIC-{practitioner.id:03d}-{scope.replace('_', '')[:4].upper()}",
+                             valid_from=self.today - timedelta(days=700),
+                             valid_until=self.today + timedelta(days=valid_for_days))
+        practitioner.certifications.append(held)
+        db.session.flush()
+        return held
+
+    def consent(self, client, modality, valid_for_days=365):
+        """``client``'s consent to ``modality``, added if they have none: signed a few months ago, expiring
+        ``valid_for_days`` from today."""
+        for given in client.consents:
+            if given.modality == modality:
+                return given
+        given = Consent(modality=modality, signed_on=self.today - timedelta(days=self.rng.randrange(30, 300)),
+                        expires_on=self.today + timedelta(days=valid_for_days))
+        client.consents.append(given)
+        db.session.flush()
+        return given
+
     def has_treatments(self, modality):
+        """Whether any treatment of ``modality`` is on file (guard a plugin's past sessions with it)."""
         return db.session.execute(
             db.select(db.func.count(Treatment.id)).where(Treatment.modality == modality)).scalar() > 0
 
@@ -128,6 +155,9 @@ class DemoContext:
         practitioner = practitioner or self.practitioners[0]
         location = location or self.location
         past = when < now()
+        # A refused attempt rolls its transaction back: what the demo added before it (products, lots, consents) is
+        # committed first so that it stays.
+        db.session.commit()
         for _ in range(80):
             try:
                 return book(client=client, modality=modality, practitioner=practitioner, location=location,
@@ -206,14 +236,6 @@ def load_demo(today=None):
     db.session.flush()
     reg = registry()
     practitioners = [security.find_user(email=e) for e, _, r in DEMO_STAFF if "practitioner" in r]
-    # The first practitioner holds every certification; the second lacks the qualifications (injections ...),
-    # so screening shows what a missing qualification looks like.
-    for i, practitioner in enumerate(practitioners):
-        for key in [*reg.modalities, *(reg.qualifications if i == 0 else ())]:
-            if not any(c.scope == key for c in practitioner.certifications):
-                practitioner.certifications.append(Certification(
-                    scope=key, licence_number=f"LIC-{practitioner.id:03d}-{key.replace('_', '')[:4].upper()}",
-                    valid_from=today - timedelta(days=700), valid_until=today + timedelta(days=365)))
     clients = []
     for i, (first, last) in enumerate(zip(FIRST, LAST, strict=True)):
         client = db.session.execute(db.select(Client).where(
@@ -229,9 +251,6 @@ def load_demo(today=None):
                 if code in reg.conditions:
                     client.health_entries.append(HealthEntry(
                         code=code, onset=None if days is None else today - timedelta(days=days)))
-            for key in reg.modalities:
-                client.consents.append(Consent(modality=key, signed_on=today - timedelta(days=rng.randrange(30, 300)),
-                                               expires_on=today + timedelta(days=365)))
         clients.append(client)
     db.session.flush()
     suppliers = []
@@ -245,6 +264,15 @@ def load_demo(today=None):
     db.session.flush()
     demo = DemoContext(location=location, practitioners=practitioners, clients=clients, today=today,
                        supplier=suppliers[0])
+    # The first practitioner holds every certification; the second lacks the qualifications (injections ...),
+    # so screening shows what a missing qualification looks like. Every demo client has consented to every modality,
+    # also when a plugin is installed after the demo clinic was made.
+    for i, practitioner in enumerate(practitioners):
+        for key in [*reg.modalities, *(reg.qualifications if i == 0 else ())]:
+            demo.certification(practitioner, key)
+    for client in clients:
+        for key in reg.modalities:
+            demo.consent(client, key)
     serum = demo.product("SER-HA-30", "Hyaluronic acid serum 30 mL", "serum", "mL", 30, reorder_level=60,
                          unit_cost="1.20")
     demo.lot(serum, "HA-2311", 200, 4)

@@ -2,7 +2,7 @@
 warning that only the recorded details raise is acknowledged with the record form's note; a block they raise
 refuses the recording and leaves nothing stored to override; a plugin's demo past sessions are recorded once, and a
 client whose screening stops one ends with a cancelled booking."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,3 +102,46 @@ def test_demo_past_sessions_are_recorded_once_and_a_stopped_one_is_cancelled(app
     assert past == [("performed", None), ("performed", None), ("cancelled", "screening stopped it")]
     lot = db.session.execute(db.select(StockLot).where(StockLot.lot_number == "H-1")).scalar_one()
     assert lot.quantity == 50 - 2 * 2
+
+
+class LateDemo:
+    """A plugin installed after the demo clinic was made: its sessions need the consents the core gives on the next
+    ``demo-data``, and a lapsed certification it asks for."""
+
+    active = False
+
+    @hookimpl
+    def demo_data(self, demo):
+        if not self.active:
+            return
+        product = demo.product("LATE-1", "Late product", "consumable", "unit", 10)
+        demo.lot(product, "L-1", 365, 5)
+        lapsed = demo.certification(demo.practitioners[1], "late_scope", valid_for_days=-5)
+        assert demo.certification(demo.practitioners[1], "late_scope") is lapsed  # looked up, not added twice
+        # active for one run only, so no has_treatments guard (the first run booked the fake modality's week ahead)
+        demo.past_session(demo.clients[12], KEY, {"product": product.id, "amount": "1"}, days_ago=4)
+
+
+@pytest.mark.parametrize("app_config", [_with(("late", LateDemo()))])
+def test_a_plugin_installed_after_the_demo_clinic_gets_consents_and_its_sessions_record(app):
+    from clinicadmin.demo import load_demo
+    from clinicadmin.models import Certification, Client, Consent
+    from clinicadmin.plugins import registry
+
+    late = registry().pm.get_plugin("late")
+    late.active = False  # one object serves both databases' runs
+    load_demo()
+    # The demo clinic as it was before the plugin came: no consent to its modality anywhere.
+    db.session.execute(db.delete(Consent).where(Consent.modality == KEY))
+    db.session.commit()
+    before = set(db.session.execute(db.select(Treatment.id)).scalars())
+    late.active = True
+    load_demo()
+    clients = db.session.execute(db.select(db.func.count(Client.id))).scalar()
+    consents = db.session.execute(db.select(db.func.count(Consent.id)).where(Consent.modality == KEY)).scalar()
+    assert consents == clients == 30
+    added = db.session.execute(db.select(Treatment.status).where(Treatment.id.not_in(before))).scalars().all()
+    from clinicadmin.models import ScreeningFinding
+    assert added == ["performed"]
+    lapsed = db.session.execute(db.select(Certification).where(Certification.scope == "late_scope")).scalar_one()
+    assert lapsed.valid_until < datetime.now(UTC).date() - timedelta(days=3)
