@@ -141,7 +141,6 @@ def test_a_plugin_installed_after_the_demo_clinic_gets_consents_and_its_sessions
     consents = db.session.execute(db.select(db.func.count(Consent.id)).where(Consent.modality == KEY)).scalar()
     assert consents == clients == 30
     added = db.session.execute(db.select(Treatment.status).where(Treatment.id.not_in(before))).scalars().all()
-    from clinicadmin.models import ScreeningFinding
     assert added == ["performed"]
     lapsed = db.session.execute(db.select(Certification).where(Certification.scope == "late_scope")).scalar_one()
     assert lapsed.valid_until < datetime.now(UTC).date() - timedelta(days=3)
