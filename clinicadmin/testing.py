@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -457,10 +456,3 @@ class Clinic:
 def clinic(app, staff):
     return Clinic(app, staff)
 
-
-def copy_plugin(name, destination):
-    """Copy the shipped plugin ``name`` into ``destination`` (a plugins folder for a test app)."""
-    from .config import PROJECT_ROOT
-
-    shutil.copytree(PROJECT_ROOT / "plugins" / name, destination / name,
-                    ignore=shutil.ignore_patterns("tests", "__pycache__"))

@@ -12,6 +12,17 @@ from clinicadmin.extensions import db
 
 
 @pytest.fixture
+def app_factory(app_factory):
+    """The plugin's ``app_factory``, loading no plugin but the core's unless a test names them (``PLUGINS_ENABLED``):
+    another plugin installed in the environment (a clinic's own, the scaffold's) changes nothing here."""
+    def make(**config):
+        config.setdefault("PLUGINS_ENABLED", [])
+        return app_factory(**config)
+
+    return make
+
+
+@pytest.fixture
 def app_config():
     """Core tests run with only the fake modality plugin (no shipped plugins)."""
     return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality())]}

@@ -1,11 +1,11 @@
 """Plugin discovery, loading and removal, through the app factory and the ``clinicadmin`` command."""
 import pytest
-from flask_admin.contrib.sqla import ModelView
-
-from clinicadmin.plugins import PluginError
-from clinicadmin.plugin_api import Modality, hookimpl
-
 from fake_modality import FakeModality
+from flask_admin.contrib.sqla import ModelView
+from shipped_plugins import SHIPPED
+
+from clinicadmin.plugin_api import Modality, hookimpl
+from clinicadmin.plugins import PluginError
 
 
 def test_a_plugin_folder_package_that_fails_to_import_stops_start_up_naming_it(app_factory, tmp_path):
@@ -13,14 +13,14 @@ def test_a_plugin_folder_package_that_fails_to_import_stops_start_up_naming_it(a
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("import does_not_exist\n")
     with pytest.raises(PluginError, match="plugin 'broken_mod' from folder .* failed to load: ModuleNotFoundError"):
-        app_factory(PLUGINS_DIR=str(tmp_path / "plugins"))
+        app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["broken_mod"])
 
 
 def test_fail_fast_can_be_turned_off_for_development(app_factory, tmp_path):
     broken = tmp_path / "plugins" / "broken_mod"
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise RuntimeError('half-written')\n")
-    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_FAIL_FAST=False)
+    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["broken_mod"], PLUGINS_FAIL_FAST=False)
     assert "broken_mod" not in {p.name for p in app.extensions["clinicadmin"].loaded}
 
 
@@ -34,7 +34,7 @@ def test_a_plugin_package_in_the_folder_loads_and_its_modality_appears(app_facto
         "def register_modality():\n"
         "    return Modality('cupping', LABEL)\n")
     (pkg / "labels.py").write_text("LABEL = 'Cupping therapy'\n")
-    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"))
+    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["cupping"])
     registry = app.extensions["clinicadmin"]
     assert registry.modality_plugin == {"cupping": "cupping"}
     assert next(p for p in registry.loaded if p.name == "cupping").source.startswith("folder (")
@@ -79,23 +79,6 @@ def test_a_modality_naming_an_unregistered_interval_setting_is_refused(app_facto
 
     with pytest.raises(PluginError, match="names setting 'nobody.registers.this'"):
         app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("dangling", Dangling())])
-
-
-def _shipped():
-    """{folder name: (modality key, label)} of every plugin shipped in plugins/."""
-    import re
-
-    from clinicadmin.config import PROJECT_ROOT
-
-    found = {}
-    for init in sorted((PROJECT_ROOT / "plugins").glob("*/__init__.py")):
-        text = init.read_text()
-        found[init.parent.name] = (re.search(r'^KEY = "([^"]+)"', text, re.M).group(1),
-                                   re.search(r'label="([^"]+)"', text).group(1))
-    return found
-
-
-SHIPPED = _shipped()
 
 
 @pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [p for p in SHIPPED if p != removed]}
