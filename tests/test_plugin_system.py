@@ -2,7 +2,7 @@
 import pytest
 from fake_modality import FakeModality
 from flask_admin.contrib.sqla import ModelView
-from shipped_plugins import SHIPPED
+from shipped_plugins import ALL_SHIPPED, SHIPPED
 
 from clinicadmin.plugin_api import Modality, hookimpl
 from clinicadmin.plugins import PluginError
@@ -25,19 +25,33 @@ def test_fail_fast_can_be_turned_off_for_development(app_factory, tmp_path):
 
 
 def test_a_plugin_package_in_the_folder_loads_and_its_modality_appears(app_factory, tmp_path):
-    pkg = tmp_path / "plugins" / "cupping"
+    pkg = tmp_path / "plugins" / "trial_cupping"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(
         "from clinicadmin.plugin_api import Modality, hookimpl\n"
         "from .labels import LABEL\n"
         "@hookimpl\n"
         "def register_modality():\n"
-        "    return Modality('cupping', LABEL)\n")
+        "    return Modality('trial_cupping', LABEL)\n")
     (pkg / "labels.py").write_text("LABEL = 'Cupping therapy'\n")
-    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["cupping"])
+    app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["trial_cupping"])
     registry = app.extensions["clinicadmin"]
-    assert registry.modality_plugin == {"cupping": "cupping"}
-    assert next(p for p in registry.loaded if p.name == "cupping").source.startswith("folder (")
+    assert registry.modality_plugin == {"trial_cupping": "trial_cupping"}
+    assert next(p for p in registry.loaded if p.name == "trial_cupping").source.startswith("folder (")
+
+
+def test_the_shipped_plugins_come_by_entry_point_and_a_folder_copy_of_one_is_refused(app_factory, tmp_path):
+    """The shipped plugins are installed distributions; no folder is read unless PLUGINS_DIR names one, and a folder
+    package named like an installed plugin stops start-up rather than load the plugin twice."""
+    app = app_factory(PLUGINS_ENABLED=ALL_SHIPPED)
+    sources = {p.name: p.source for p in app.extensions["clinicadmin"].loaded if not p.name.startswith("core.")}
+    assert sources == {name: f"entry point (clinicadmin-{name.replace('_', '-')})" for name in ALL_SHIPPED}
+    assert app.config["PLUGINS_DIR"] is None
+    copy = tmp_path / "plugins" / "microneedling"
+    copy.mkdir(parents=True)
+    (copy / "__init__.py").write_text("")
+    with pytest.raises(PluginError, match="'microneedling' from folder .* same name as a plugin already loaded"):
+        app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["microneedling"])
 
 
 def test_duplicate_modality_keys_are_refused_naming_both_plugins(app_factory):
