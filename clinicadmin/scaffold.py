@@ -40,13 +40,14 @@ addopts = "--import-mode=importlib"
 
 README = Template('''# clinicadmin-$dist
 
-$label: a modality plugin for ClinicAdmin, written by `clinicadmin new-plugin $name`. Make it yours: the rules,
-form, consumables, aftercare and report in `src/clinicadmin_$name/__init__.py` are examples.
+$label: a modality plugin for ClinicAdmin, written by `clinicadmin new-plugin`.
+Make it yours: the rules, form, consumables, aftercare and report in
+`src/clinicadmin_$name/__init__.py` are examples.
 
 Install it beside ClinicAdmin, in the same environment; it loads at the app's next start:
 
     pip install -e '.[test]'
-    clinicadmin plugins        # lists "$name [entry point (clinicadmin-$dist)]"
+    clinicadmin plugins        # lists $name, loaded from its entry point
 
 Its tests use ClinicAdmin's pytest plugin (`clinicadmin.testing`: the `app`, `staff`, `login` and `clinic` fixtures,
 on SQLite and on PostgreSQL when `CLINICADMIN_TEST_POSTGRES_URL` reaches a server). Run them from this folder:
@@ -61,15 +62,14 @@ INIT = Template('''"""$label: a ClinicAdmin modality plugin (written by `clinica
 
 Every hook is documented in docs/plugin-hooks.md of ClinicAdmin.
 """
-from wtforms import DecimalField, IntegerField
-from wtforms.validators import InputRequired, NumberRange
-
 from clinicadmin.extensions import db
 from clinicadmin.forms import ProductField, finite_number
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import ConditionCode, Consumption, Modality, Report, ReportResult, SettingSpec, hookimpl
 from clinicadmin.reporting import detail_number, month_group, month_key, performed_sessions
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 KEY = "$name"
 
@@ -178,7 +178,6 @@ TESTS = Template('''"""$label: the example rules and a recorded session. Change 
 from datetime import UTC, datetime
 
 import pytest
-
 from clinicadmin.extensions import db
 from clinicadmin.models import StockLot
 
