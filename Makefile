@@ -40,4 +40,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info plugins/*/build plugins/*/src/*.egg-info
