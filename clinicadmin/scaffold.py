@@ -219,6 +219,8 @@ def test_a_session_is_recorded_and_uses_stock(ready, login):
 ''')
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+#: a label goes into Python and TOML strings as written: no double quotes, backslashes or control characters
+LABEL = re.compile(r"^[^\"\\\x00-\x1f\x7f]{1,80}$")
 
 
 class ScaffoldError(ValueError):
@@ -231,6 +233,9 @@ def write_plugin(name, folder, label=None):
     if not NAME.match(name) or keyword.iskeyword(name):
         raise ScaffoldError(f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
                             "starting with a letter.")
+    if label is not None and not (LABEL.match(label) and label.strip()):
+        raise ScaffoldError(f"{label!r} is not a label: use up to 80 characters, without double quotes or "
+                            "backslashes.")
     root = Path(folder) / name
     if root.exists():
         raise ScaffoldError(f"{root} already exists.")

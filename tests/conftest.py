@@ -1,5 +1,5 @@
-"""Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing any
-folder from plugins/ cannot break these tests. App, database, staff and login fixtures come from
+"""Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing a
+shipped plugin, or installing any other, cannot break these tests. App, database, staff and login fixtures come from
 ``clinicadmin.testing`` (loaded through its pytest11 entry point)."""
 import threading
 

@@ -103,6 +103,9 @@ def test_new_plugin_writes_a_distribution_that_installs_loads_and_passes_its_tes
     assert again.returncode != 0 and "already exists" in again.stderr
     bad = run(*command, "Cupping-2", "--path", str(tmp_path / "work"))
     assert bad.returncode != 0 and "is not a plugin name" in bad.stderr
+    quoted = run(*command, "hijama", "--path", str(tmp_path / "work"), "--label", 'Cupping "wet"')
+    assert quoted.returncode != 0 and "is not a label" in quoted.stderr
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["cupping"]  # nothing written for either
     installed = run("-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target",
                     str(tmp_path / "site"), str(root))
     assert installed.returncode == 0, installed.stderr[-3000:]

@@ -3,7 +3,7 @@
 Each test walks every lookup a form of the app can ask for, so a lookup added later is held to the same promises:
 answered by any server process from its start, audited when it returns clients, pages capped, and any term safe.
 The app loads every shipped plugin (their record forms hold the per-category product lookups); the tests enumerate
-what is loaded, so removing a plugin folder does not break them.
+what is loaded, so uninstalling a plugin does not break them.
 """
 import concurrent.futures
 import sys
