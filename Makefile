@@ -11,9 +11,13 @@ PORT ?= 5000
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml constraints.txt
+# The shipped modality plugins are distributions of their own (plugins/<name>/pyproject.toml), installed beside the
+# core and found by their `clinicadmin` entry points.
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS))
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]' $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,4 +49,4 @@ reference: install
 	$(BIN)/python -m clinicadmin.reference
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info plugins/*/build plugins/*/src/*.egg-info

@@ -116,10 +116,8 @@ def _choices(pairs):
 def _detail_makers():
     """For each shipped modality, a function (rng) -> the details a practitioner would record, in the plugin's own
     shape, so that the plugins' reports read as much JSON as they would in a real chain."""
-    from clinicadmin.plugins import FOLDER_MODULE_PREFIX
-
-    def plugin(name):  # the shipped plugins as the app loaded them (never a second copy of their models)
-        return importlib.import_module(f"{FOLDER_MODULE_PREFIX}.{name}")
+    def plugin(name):  # the shipped plugins' modules, as their entry points load them
+        return importlib.import_module(f"clinicadmin_{name}")
 
     FACE, BODY = plugin("cosmetic_acupuncture.points").FACE, plugin("cosmetic_acupuncture.points").BODY
     MUSCLES = plugin("dry_needling.muscles").MUSCLES

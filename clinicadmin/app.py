@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .clock import shown
-from .config import PROJECT_ROOT, SECRET_KEYS, DefaultConfig, database_uri, load_or_create_secrets
+from .config import SECRET_KEYS, DefaultConfig, database_uri, default_instance_path, load_or_create_secrets
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     serving = config is None
     config = dict(config or {})
     instance_path = (config.pop("INSTANCE_PATH", None) or os.environ.get("CLINICADMIN_INSTANCE_PATH")
-                     or str(PROJECT_ROOT / "instance"))
+                     or str(default_instance_path()))
     extra_plugins = config.pop("EXTRA_PLUGINS", ())
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.from_object(DefaultConfig)

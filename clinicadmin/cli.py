@@ -101,21 +101,23 @@ def plugins():
 
 @main.command("new-plugin")
 @click.argument("name")
-@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
-              help="Where to write the package (default: the plugins folder, PLUGINS_DIR).")
+@click.option("--path", "--dir", "folder", type=click.Path(file_okay=False), default=".",
+              help="The folder to write the distribution NAME/ in (default: the current folder).")
 @click.option("--label", default=None, help="The modality's name as users see it (default: from NAME).")
 @with_appcontext
 def new_plugin(name, folder, label):
-    """Write a working modality plugin package NAME, with its tests, to build a new modality from."""
+    """Write an installable plugin distribution NAME/ (pyproject.toml with the entry point, src/, tests/, README),
+    a working modality to build a new one from."""
     from .scaffold import ScaffoldError, write_plugin
 
     if name in current_app.extensions["clinicadmin"].modalities:
         raise click.ClickException(f"a loaded plugin already provides the modality {name!r}")
     try:
-        package = write_plugin(name, folder or current_app.config["PLUGINS_DIR"], label)
+        root = write_plugin(name, folder, label)
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {package}. It loads at the next start; run its tests with: pytest {package}")
+    click.echo(f"Wrote {root}. Install it beside ClinicAdmin with: pip install -e '{root}[test]'\n"
+               f"It then loads at the next start; run its tests from its folder with: cd {root} && pytest")
 
 
 @main.command("check")

@@ -9,10 +9,23 @@ import fcntl
 import json
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+#: the source checkout the code runs from (an editable install), or None for an installed wheel
+CHECKOUT = PROJECT_ROOT if (PROJECT_ROOT / "setup.cfg").is_file() else None
+
+
+def default_instance_path():
+    """The instance folder when ``CLINICADMIN_INSTANCE_PATH`` is not set: the checkout's ``instance/`` when the code
+    runs from a checkout, else ``<prefix>/var/clinicadmin-instance`` of the environment it is installed in (as Flask
+    does for an installed package), never inside site-packages."""
+    if CHECKOUT is not None:
+        return CHECKOUT / "instance"
+    return Path(sys.prefix) / "var" / "clinicadmin-instance"
 
 
 class DefaultConfig:
@@ -26,11 +39,12 @@ class DefaultConfig:
     # (a third off such a report at a chain's scale).
     SQLITE_MMAP_SIZE = 1024 ** 3
 
-    # Plugins
-    PLUGINS_DIR = str(PROJECT_ROOT / "plugins")
+    # Plugins come from installed distributions' ``clinicadmin`` entry points (the shipped ones too). PLUGINS_DIR
+    # names a folder of plain packages to load as well (a drop-in for a quick trial); None: no folder.
+    PLUGINS_DIR = None
     PLUGINS_ENABLED = None  # None: all discovered plugins; else a list of plugin names
     PLUGINS_FAIL_FAST = True  # a plugin that fails to load stops start-up
-    MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
+    MIGRATIONS_DIR = str(PACKAGE_DIR / "migrations")  # package data: there in a checkout and in a wheel
 
     CLINIC_NAME = "ClinicAdmin demo clinic"
     # Product categories the clinic adds to the ones plugins register (register_product_categories), e.g.

@@ -1,7 +1,8 @@
 """Plugin discovery and the registry of what the loaded plugins contribute.
 
-Discovery order: the core's default plugins, installed distributions' ``clinicadmin`` entry points, then the
-packages in the plugins folder. ``PLUGINS_ENABLED`` limits which non-default plugins load. A plugin that fails to
+Discovery order: the core's default plugins, installed distributions' ``clinicadmin`` entry points (the shipped
+modalities too), then the plain packages in the folder ``PLUGINS_DIR`` names, if it names one (a drop-in for a trial;
+a name already loaded stops start-up). ``PLUGINS_ENABLED`` limits which non-default plugins load. A plugin that fails to
 load stops start-up with an error naming it, unless ``PLUGINS_FAIL_FAST`` is off (development).
 """
 import importlib

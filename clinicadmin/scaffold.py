@@ -1,26 +1,75 @@
-"""``clinicadmin new-plugin NAME``: write a working modality plugin package, with its tests, to start from.
+"""``clinicadmin new-plugin NAME``: write an installable plugin distribution, with its tests, to start from.
 
-The package it writes loads, screens, records, consumes stock, prints aftercare and reports, and its tests pass as
-written; a developer then replaces the example rule, form and texts with the modality's own.
+It writes ``NAME/`` with a ``pyproject.toml`` (the ``clinicadmin`` entry point), the package ``src/clinicadmin_NAME/``,
+``tests/`` and a README. Once installed (``pip install -e NAME``) the plugin loads, screens, records, consumes stock,
+prints aftercare and reports, and its tests pass as written, from its own folder, with nothing of ClinicAdmin's
+checkout; a developer then replaces the example rule, form and texts with the modality's own.
 """
 import keyword
 import re
 from pathlib import Path
 from string import Template
 
+PYPROJECT = Template('''[build-system]
+requires = ["setuptools>=69", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "clinicadmin-$dist"
+version = "0.1.0"
+description = "$label: a modality plugin for ClinicAdmin"
+readme = "README.md"
+requires-python = ">=3.11"
+dependencies = ["clinicadmin"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+# ClinicAdmin loads the module this entry point names. Its name ("$name") is the plugin's name: it prefixes the
+# plugin's condition codes and settings in a clinic's database, so keep it once a clinic uses the plugin.
+[project.entry-points.clinicadmin]
+$name = "clinicadmin_$name"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+addopts = "--import-mode=importlib"
+''')
+
+README = Template('''# clinicadmin-$dist
+
+$label: a modality plugin for ClinicAdmin, written by `clinicadmin new-plugin`.
+Make it yours: the rules, form, consumables, aftercare and report in
+`src/clinicadmin_$name/__init__.py` are examples.
+
+Install it beside ClinicAdmin, in the same environment; it loads at the app's next start:
+
+    pip install -e '.[test]'
+    clinicadmin plugins        # lists $name, loaded from its entry point
+
+Its tests use ClinicAdmin's pytest plugin (`clinicadmin.testing`: the `app`, `staff`, `login` and `clinic` fixtures,
+on SQLite and on PostgreSQL when `CLINICADMIN_TEST_POSTGRES_URL` reaches a server). Run them from this folder:
+
+    pytest
+
+Ship it as a wheel (`pip wheel --no-deps .`) and install that wheel where the clinic runs ClinicAdmin. Every hook is
+described in ClinicAdmin's docs/plugin-hooks.md.
+''')
+
 INIT = Template('''"""$label: a ClinicAdmin modality plugin (written by `clinicadmin new-plugin`; make it yours).
 
 Every hook is documented in docs/plugin-hooks.md of ClinicAdmin.
 """
-from wtforms import DecimalField, IntegerField
-from wtforms.validators import InputRequired, NumberRange
-
 from clinicadmin.extensions import db
 from clinicadmin.forms import ProductField, finite_number
 from clinicadmin.models import Treatment
 from clinicadmin.plugin_api import ConditionCode, Consumption, Modality, Report, ReportResult, SettingSpec, hookimpl
 from clinicadmin.reporting import detail_number, month_group, month_key, performed_sessions
 from clinicadmin.rules import WaitingRule, block, evaluate, waiting_settings, warn
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 KEY = "$name"
 
@@ -107,15 +156,13 @@ def register_reports():
                    roles=("admin", "manager", "practitioner"), description="Sessions recorded per month.")]
 ''')
 
-CONFTEST = Template('''from pathlib import Path
-
-import pytest
+CONFTEST = Template('''import pytest
 
 
 @pytest.fixture
 def app_config():
-    """The core plus this plugin only, loaded from the folder this package is in."""
-    return {"PLUGINS_ENABLED": ["$name"], "PLUGINS_DIR": str(Path(__file__).resolve().parents[2])}
+    """The core plus this plugin only (installed: found by its entry point), whatever else is installed."""
+    return {"PLUGINS_ENABLED": ["$name"]}
 
 
 @pytest.fixture
@@ -131,7 +178,6 @@ TESTS = Template('''"""$label: the example rules and a recorded session. Change 
 from datetime import UTC, datetime
 
 import pytest
-
 from clinicadmin.extensions import db
 from clinicadmin.models import StockLot
 
@@ -173,6 +219,8 @@ def test_a_session_is_recorded_and_uses_stock(ready, login):
 ''')
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+#: a label goes into Python and TOML strings as written: no double quotes, backslashes or control characters
+LABEL = re.compile(r"^[^\"\\\x00-\x1f\x7f]{1,80}$")
 
 
 class ScaffoldError(ValueError):
@@ -180,17 +228,26 @@ class ScaffoldError(ValueError):
 
 
 def write_plugin(name, folder, label=None):
-    """Write the package ``folder/name`` (with ``tests/``); returns its path. Refuses a bad or taken name."""
+    """Write the distribution ``folder/name`` (``pyproject.toml``, ``README.md``, ``src/clinicadmin_name/``,
+    ``tests/``); returns its path. Refuses a bad or taken name."""
     if not NAME.match(name) or keyword.iskeyword(name):
         raise ScaffoldError(f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
                             "starting with a letter.")
-    package = Path(folder) / name
-    if package.exists():
-        raise ScaffoldError(f"{package} already exists.")
-    values = {"name": name, "label": label or name.replace("_", " ").capitalize()}
-    (package / "tests").mkdir(parents=True)
-    (package / "__init__.py").write_text(INIT.substitute(values))
-    (package / "tests" / "__init__.py").write_text("")
-    (package / "tests" / "conftest.py").write_text(CONFTEST.substitute(values))
-    (package / "tests" / f"test_{name}.py").write_text(TESTS.substitute(values))
-    return package
+    if label is not None and not (LABEL.match(label) and label.strip()):
+        raise ScaffoldError(f"{label!r} is not a label: use up to 80 characters, without double quotes or "
+                            "backslashes.")
+    root = Path(folder) / name
+    if root.exists():
+        raise ScaffoldError(f"{root} already exists.")
+    values = {"name": name, "dist": name.replace("_", "-"), "label": label or name.replace("_", " ").capitalize()}
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "README.md": README,
+        f"src/clinicadmin_{name}/__init__.py": INIT,
+        "tests/conftest.py": CONFTEST,
+        f"tests/test_{name}.py": TESTS,
+    }
+    for path, template in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(template.substitute(values))
+    return root

@@ -18,7 +18,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
     from werkzeug.test import TestResponse
 
-    from .models import Client, Location, Product, StockLot, Supplier, Treatment, User
+    from .models import Client, Location, Product, ScreeningFinding, StockLot, Supplier, Treatment, User
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ROLES = ALL_ROLES
@@ -352,6 +351,34 @@ class StaffClient:
         return self._request("POST", url, data=data, **kwargs)
 
 
+    def record(self, treatment: Treatment, details: dict[str, Any], *, notes: str = "",
+               acknowledgement_note: str = "", performed_at: datetime | None = None, **form: Any) -> TestResponse:
+        """Post ``treatment``'s record form as a practitioner fills it in: ``details`` by field name (products by id,
+        a list for a checkbox list), performed now unless ``performed_at`` (aware) says when, typed in the
+        treatment's location's time. ``acknowledgement_note`` acknowledges the warnings still open when it is
+        recorded; ``form`` adds other fields (``**{"lots-product": lot.id}`` picks the lot opened)."""
+        from .clock import local
+
+        when = local(performed_at or now(), treatment.location)
+        data: dict[str, Any] = {"performed_at": when.strftime("%Y-%m-%dT%H:%M"), "notes": notes,
+                                "acknowledgement_note": acknowledgement_note}
+        data.update({f"details-{name}": value if isinstance(value, list) else str(value)
+                     for name, value in details.items()})
+        data.update(form)
+        return self.post(f"/admin/desk/{treatment.id}/record", data=data)
+
+    def acknowledge(self, finding: ScreeningFinding, note: str = "") -> TestResponse:
+        """Acknowledge a warning on its treatment's page, with ``note`` (what was checked)."""
+        return self.post(f"/admin/desk/{finding.treatment_id}/acknowledge", data={"finding_id": finding.id,
+                                                                                   "note": note})
+
+    def override(self, finding: ScreeningFinding, reason: str) -> TestResponse:
+        """Override a block on its treatment's page with a written ``reason`` (a manager's step; a hard stop is
+        refused)."""
+        return self.post(f"/admin/desk/{finding.treatment_id}/override", data={"finding_id": finding.id,
+                                                                                "reason": reason})
+
+
 @pytest.fixture
 def staff(app: Flask) -> dict[str, User]:
     """One active user per role (``staff['manager']`` ...), password ``TEST_PASSWORD``; one location, with one room or
@@ -484,16 +511,9 @@ def clinic(app: Flask, staff: dict[str, User]) -> Clinic:
     return Clinic(app, staff)
 
 
-def copy_plugin(name: str, destination: Path) -> None:
-    """Copy the shipped plugin ``name`` into ``destination`` (a plugins folder for a test app)."""
-    from .config import PROJECT_ROOT
-
-    shutil.copytree(PROJECT_ROOT / "plugins" / name, destination / name,
-                    ignore=shutil.ignore_patterns("tests", "__pycache__"))
-
 
 #: What a plugin's tests may use from here: the fixtures (by name, in a test's arguments) and the helpers they give
 #: (docs/plugin-hooks.md, "Testing a plugin", documents each).
 __all__ = ["app_config", "app", "app_factory", "database_url", "db_session", "postgres_databases", "staff", "login",
-           "clinic", "StaffClient", "Clinic", "PostgresDatabases", "sql_statements", "copy_plugin", "WARNING_FILTERS",
+           "clinic", "StaffClient", "Clinic", "PostgresDatabases", "sql_statements", "WARNING_FILTERS",
            "TEST_PASSWORD", "ROLES"]

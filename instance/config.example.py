@@ -11,7 +11,8 @@
 # Load only these plugins (by name, as `clinicadmin plugins` lists them); None loads every plugin found.
 # PLUGINS_ENABLED = ["microneedling"]
 
-# Where modality plugin packages live (default: the project's plugins/ folder).
+# Plugins are installed distributions (found by their `clinicadmin` entry points). A folder of plain packages can be
+# loaded as well, for a quick trial (default: none).
 # PLUGINS_DIR = "/srv/clinicadmin/plugins"
 
 # Serve over plain http on a trusted local machine only.

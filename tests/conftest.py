@@ -1,5 +1,5 @@
-"""Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing any
-folder from plugins/ cannot break these tests. App, database, staff and login fixtures come from
+"""Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing a
+shipped plugin, or installing any other, cannot break these tests. App, database, staff and login fixtures come from
 ``clinicadmin.testing`` (loaded through its pytest11 entry point)."""
 import threading
 
@@ -10,6 +10,17 @@ from live_server import live_server  # noqa: F401 (the real-server fixture, for 
 
 from clinicadmin.cli import main
 from clinicadmin.extensions import db
+
+
+@pytest.fixture
+def app_factory(app_factory):
+    """The plugin's ``app_factory``, loading no plugin but the core's unless a test names them (``PLUGINS_ENABLED``):
+    another plugin installed in the environment (a clinic's own, the scaffold's) changes nothing here."""
+    def make(**config):
+        config.setdefault("PLUGINS_ENABLED", [])
+        return app_factory(**config)
+
+    return make
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from shipped_plugins import ALL_SHIPPED
 
 # One browser and one demo clinic serve the whole module: under pytest-xdist its tests share a worker.
 pytestmark = pytest.mark.xdist_group("browser")
@@ -59,6 +60,7 @@ def server(browser, tmp_path_factory):
 
     instance = tmp_path_factory.mktemp("browser")
     app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/clinic.sqlite",
+                      "PLUGINS_ENABLED": ALL_SHIPPED,
                       "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 1024}})
     with app.app_context():
         upgrade_all()

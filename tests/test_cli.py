@@ -61,7 +61,7 @@ def test_plugins_lists_each_plugin_its_source_and_hooks(cli, tmp_path, monkeypat
         "from clinicadmin.plugin_api import Modality, hookimpl\n"
         "@hookimpl\ndef register_modality():\n    return Modality('hello', 'Hello')\n")
     monkeypatch.setenv("CLINICADMIN_PLUGINS_DIR", str(tmp_path / "more-plugins"))
-    monkeypatch.delenv("CLINICADMIN_PLUGINS_ENABLED")
+    monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", '["hello"]')
     output = cli("plugins").output
     assert "core.consent  [core default]" in output
     assert f"hello  [folder ({pkg})]" in output
@@ -69,13 +69,16 @@ def test_plugins_lists_each_plugin_its_source_and_hooks(cli, tmp_path, monkeypat
     assert "modalities: hello (hello)" in output
 
 
-def test_new_plugin_writes_a_package_that_loads_and_passes_its_tests(tmp_path):
+def test_new_plugin_writes_a_distribution_that_installs_loads_and_passes_its_tests(tmp_path):
+    """``clinicadmin new-plugin`` writes an installable distribution; installed (here into a folder of its own on the
+    path), its entry point loads, and its tests pass run from its own folder, outside this checkout."""
     import os
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")}
-    env["CLINICADMIN_INSTANCE_PATH"] = str(tmp_path / "instance")
+    # The core alone (another plugin installed here, even one called cupping, changes nothing), then the new one.
+    env["CLINICADMIN_INSTANCE_PATH"], env["CLINICADMIN_PLUGINS_ENABLED"] = str(tmp_path / "instance"), "[]"
     from clinicadmin.testing import _pg_reachable, _pg_url
 
     # The generated tests run on PostgreSQL too when it is there, in databases their own run makes and drops.
@@ -87,15 +90,27 @@ def test_new_plugin_writes_a_package_that_loads_and_passes_its_tests(tmp_path):
     def run(*args, cwd=tmp_path):
         return subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
 
-    made = run("-c", "from clinicadmin.cli import main; main()", "new-plugin", "cupping", "--dir",
-               str(tmp_path / "plugins"), "--label", "Cupping therapy")
+    command = ("-c", "from clinicadmin.cli import main; main()", "new-plugin")
+    made = run(*command, "cupping", "--path", str(tmp_path / "work"), "--label", "Cupping therapy")
     assert made.returncode == 0, made.stderr
-    again = run("-c", "from clinicadmin.cli import main; main()", "new-plugin", "cupping", "--dir",
-                str(tmp_path / "plugins"))
+    root = tmp_path / "work" / "cupping"
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == [
+        "README.md", "pyproject.toml", "src/clinicadmin_cupping/__init__.py", "tests/conftest.py",
+        "tests/test_cupping.py"]
+    assert 'cupping = "clinicadmin_cupping"' in (root / "pyproject.toml").read_text()
+    again = run(*command, "cupping", "--path", str(tmp_path / "work"))
     assert again.returncode != 0 and "already exists" in again.stderr
-    bad = run("-c", "from clinicadmin.cli import main; main()", "new-plugin", "Cupping-2", "--dir",
-              str(tmp_path / "plugins"))
+    bad = run(*command, "Cupping-2", "--path", str(tmp_path / "work"))
     assert bad.returncode != 0 and "is not a plugin name" in bad.stderr
-    tested = run("-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "plugins" / "cupping"))
+    quoted = run(*command, "hijama", "--path", str(tmp_path / "work"), "--label", 'Cupping "wet"')
+    assert quoted.returncode != 0 and "is not a label" in quoted.stderr
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["cupping"]  # nothing written for either
+    installed = run("-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target",
+                    str(tmp_path / "site"), str(root))
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    env["PYTHONPATH"], env["CLINICADMIN_PLUGINS_ENABLED"] = str(tmp_path / "site"), '["cupping"]'
+    listed = run(*command[:2], "plugins")
+    assert "cupping  [entry point (clinicadmin-cupping)]" in listed.stdout, listed.stderr[-3000:]
+    tested = run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root)
     assert tested.returncode == 0, tested.stdout[-3000:]
     assert ("12 passed" if on_postgres else "6 passed, 6 skipped") in tested.stdout

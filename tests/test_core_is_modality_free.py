@@ -12,7 +12,7 @@ BRIEF_NAMES = ["microneedling", "acupuncture", "facial massage", "lymphatic", "p
 
 def _shipped_keys():
     keys = set()
-    for init in (PROJECT_ROOT / "plugins").glob("*/__init__.py"):
+    for init in (PROJECT_ROOT / "plugins").glob("*/src/*/__init__.py"):
         keys.update(re.findall(r'^KEY = "([^"]+)"', init.read_text(), flags=re.M))
     return keys
 

@@ -59,3 +59,15 @@ def test_an_installed_distribution_is_a_plugin_like_any_other(app, staff, clinic
     assert "Wear sunscreen today." in practitioner.get(f"/admin/desk/{treatment.id}/aftercare").get_data(
         as_text=True)
     assert "<td>red</td><td>1</td>" in http.get("/admin/reports/led-exposures").get_data(as_text=True)
+
+
+def test_an_installed_plugin_changes_nothing_in_the_core_suite_unless_a_test_names_it(installed_led, monkeypatch,
+                                                                                      app_factory):
+    """The core's tests build apps with only the plugins they name, so a clinic's own plugin installed in the same
+    environment (this distribution, here) cannot change what they see."""
+    monkeypatch.syspath_prepend(str(installed_led))
+    importlib.invalidate_caches()
+    everything = app_factory(PLUGINS_ENABLED=None).extensions["clinicadmin"]
+    assert KEY in everything.modalities  # installed and discoverable ...
+    core = app_factory().extensions["clinicadmin"]
+    assert KEY not in core.modalities and all(p.source == "core default" for p in core.loaded)  # ... and not loaded

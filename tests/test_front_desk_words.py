@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from shipped_plugins import ALL_SHIPPED
 
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, Role, User
@@ -79,7 +80,7 @@ def test_a_findings_source_is_the_name_of_its_check_or_modality(core, login):
 
 
 def test_every_loaded_check_has_a_name_for_people(app_factory):
-    app = app_factory(PLUGINS_ENABLED=None)  # every shipped plugin as well as the core's checks
+    app = app_factory(PLUGINS_ENABLED=ALL_SHIPPED)  # every shipped plugin as well as the core's checks
     with app.app_context():
         reg = registry()
         checks = [impl.plugin_name for impl in reg.pm.hook.check_contraindications.get_hookimpls()]
@@ -125,7 +126,7 @@ def _waiting_rules():
 def test_every_generated_sentence_is_grammatical_for_every_registered_condition(app_factory):
     from clinicadmin import wording
 
-    app = app_factory(PLUGINS_ENABLED=None)
+    app = app_factory(PLUGINS_ENABLED=ALL_SHIPPED)
     with app.app_context():
         reg = registry()
         assert len(reg.conditions) > 30
@@ -187,7 +188,7 @@ def staff_factory_login(app_factory, database_url):
     from clinicadmin.demo import _role, ensure_roles
     from clinicadmin.testing import StaffClient
 
-    app = app_factory(PLUGINS_ENABLED=None)
+    app = app_factory(PLUGINS_ENABLED=ALL_SHIPPED)
 
     def as_role(role):
         with app.app_context():

@@ -523,7 +523,7 @@ def test_hook_register_migrations(tmp_path):
     (package / "migrations" / "notes0001_notes.py").write_text(NOTES_REVISION)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
            "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
-           "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins")}
+           "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins"), "CLINICADMIN_PLUGINS_ENABLED": '["notes"]'}
 
     def clinicadmin(*args):
         return subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", *args], env=env,

@@ -3,7 +3,7 @@
 Each test walks every lookup a form of the app can ask for, so a lookup added later is held to the same promises:
 answered by any server process from its start, audited when it returns clients, pages capped, and any term safe.
 The app loads every shipped plugin (their record forms hold the per-category product lookups); the tests enumerate
-what is loaded, so removing a plugin folder does not break them.
+what is loaded, so uninstalling a plugin does not break them.
 """
 import concurrent.futures
 import sys
@@ -11,17 +11,17 @@ import sys
 import pytest
 from flask_admin.model.fields import AjaxSelectField
 from flask_wtf import FlaskForm
+from shipped_plugins import ALL_SHIPPED
 
 from clinicadmin.extensions import db
 from clinicadmin.forms import LOOKUP_LIMIT
 from clinicadmin.models import AuditEvent
-from clinicadmin.plugins import FOLDER_MODULE_PREFIX
 
 
 @pytest.fixture
 def app_config():
-    """Every discovered plugin: their treatment forms are where the product lookups per category come from."""
-    return {}
+    """Every shipped plugin: their treatment forms are where the product lookups per category come from."""
+    return {"PLUGINS_ENABLED": ALL_SHIPPED}
 
 
 def _subclasses(cls):
@@ -48,7 +48,7 @@ def lookups_asked_for(app):
     with app.test_request_context():
         forms = [record_form_class(key)(meta={"csrf": False}) for key in registry().modalities]
         for form_class in set(_subclasses(FlaskForm)):
-            if form_class.__module__.startswith(("clinicadmin.", FOLDER_MODULE_PREFIX)):
+            if form_class.__module__.startswith(("clinicadmin.", "clinicadmin_")):
                 try:
                     forms.append(form_class(meta={"csrf": False}))
                 except TypeError:  # a form that needs arguments of its page

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from shipped_plugins import ALL_SHIPPED
 
 from clinicadmin.clock import local_today
 from clinicadmin.extensions import db
@@ -165,7 +166,7 @@ def test_every_report_of_every_shipped_plugin_runs_on_the_demo_clinic(app_factor
     from clinicadmin.plugins import registry
     from clinicadmin.testing import StaffClient
 
-    app = app_factory(PLUGINS_ENABLED=None)
+    app = app_factory(PLUGINS_ENABLED=ALL_SHIPPED)
     with app.app_context():
         logins = load_demo()
         reports = registry().reports

@@ -60,3 +60,31 @@ def test_the_warning_filters_come_with_the_plugin(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["FAILED *test_sqlalchemy_warning_fails - sqlalchemy.exc.SAWarnin*"])
+
+
+def test_the_staff_clients_record_acknowledge_and_override_helpers_take_the_pages_steps(core, login):
+    """A plugin's tests record, acknowledge and override through the pages, as staff do, with one call each."""
+    from clinicadmin.extensions import db
+    from clinicadmin.models import StockLot, Treatment
+
+    lot = core.lot(core.supply, "L1", 10)
+    warned = core.booked(core.client("Wendy", "Warned", history=[("diabetes", 400)], consents=["testmod"]), "testmod")
+    blocked = core.booked(core.client("Bea", "Blocked", history=[("pregnancy", 30)], consents=["testmod"]), "testmod")
+    practitioner, manager = login("practitioner"), login("manager")
+
+    warning = next(f for f in warned.current_findings() if f.severity == "warn")
+    assert practitioner.acknowledge(warning, "Glucose checked: 6.1 mmol/L").status_code == 302
+    assert practitioner.record(warned, {"product": core.supply.id, "amount": "2"},
+                               **{"lots-product": lot.id}).status_code == 302
+
+    block = next(f for f in blocked.current_findings() if f.severity == "block")
+    assert practitioner.override(block, "The physician confirmed in writing").status_code == 302
+    assert manager.override(block, "The physician confirmed in writing").status_code == 302
+    assert practitioner.record(blocked, {"product": core.supply.id, "amount": "1"}).status_code == 302
+
+    db.session.expire_all()
+    assert [db.session.get(Treatment, t.id).status for t in (warned, blocked)] == ["performed", "performed"]
+    assert db.session.get(StockLot, lot.id).quantity == 10 - 2 - 1
+    overrides = [(f.overridden_by.email if f.overridden_by else None) for f in
+                 db.session.get(Treatment, blocked.id).current_findings() if f.severity == "block"]
+    assert overrides == [core.staff["manager"].email]

@@ -23,7 +23,7 @@ def _record(ca, **extra):
 
 
 def _point_uses():
-    from ..models import PointUse
+    from clinicadmin_cosmetic_acupuncture.models import PointUse
 
     db.session.expire_all()
     return sorted(db.session.execute(db.select(PointUse.point, PointUse.region)).all())
