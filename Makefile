@@ -32,6 +32,7 @@ run: install
 ## Lint (ruff, configured in pyproject.toml) and type-check (mypy, the same file) the whole project
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 ## Lint, then install and run every test, on TEST_WORKERS processes (PostgreSQL tests skip with a reason when it is

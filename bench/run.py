@@ -9,6 +9,7 @@ Environment: ``BENCH_SCALE`` (1.0 = 100,000 clients and 1,000,000 treatments; de
 (timed requests per scenario, default 30), ``BENCH_POSTGRES_URL`` (default: the local server's
 ``clinicadmin_bench`` database; skipped when unreachable). Seeded databases are kept in ``bench/results/`` and reused.
 """
+
 import os
 import platform
 import re
@@ -37,8 +38,15 @@ CHEAP_HASH = {"argon2__rounds": 1, "argon2__memory_cost": 1024}
 def _app(uri, instance):
     from clinicadmin.app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": str(instance), "WTF_CSRF_ENABLED": False,
-                       "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": CHEAP_HASH, "IDLE_TIMEOUT_MINUTES": 0})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "INSTANCE_PATH": str(instance),
+            "WTF_CSRF_ENABLED": False,
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": CHEAP_HASH,
+            "IDLE_TIMEOUT_MINUTES": 0,
+        }
+    )
 
 
 def _seeded(app):
@@ -103,8 +111,10 @@ def _build(app):
     with app.app_context():
         upgrade_all()
     seeded = seed(app, SCALE)
-    print(f"  seeded {seeded['clients']:,} clients and {seeded['treatments']:,} treatments "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"  seeded {seeded['clients']:,} clients and {seeded['treatments']:,} treatments "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
 
 
 class Counter:
@@ -191,16 +201,24 @@ def _cursor_at(app, endpoint, offset):
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
     with app.test_request_context():
         keyset = view._keyset_for(None, False)
-        query = view.get_query().order_by(*[c.desc() if d else c.asc()
-                                            for c, d in zip(keyset.columns, keyset.descending, strict=True)])
+        query = view.get_query().order_by(
+            *[c.desc() if d else c.asc() for c, d in zip(keyset.columns, keyset.descending, strict=True)]
+        )
         return keyset.encode(query.offset(offset).limit(1).one())
 
 
 def _summary(name, times, statements, base=None, note=""):
     median, p95 = statistics.median(times), sorted(times)[max(0, int(len(times) * 0.95) - 1)]
     base_median = statistics.median(base) if base else None
-    return {"name": name, "median": median, "p95": p95, "statements": statistics.median(statements) if statements
-            else None, "base": base_median, "ratio": base_median / median if base_median else None, "note": note}
+    return {
+        "name": name,
+        "median": median,
+        "p95": p95,
+        "statements": statistics.median(statements) if statements else None,
+        "base": base_median,
+        "ratio": base_median / median if base_median else None,
+        "note": note,
+    }
 
 
 def run_pages(app, base):
@@ -215,8 +233,11 @@ def run_pages(app, base):
     with app.app_context():
         response = http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
         assert response.status_code == 302, "bench login failed"
-        booked = db.session.execute(db.select(Treatment.id).where(Treatment.status == "booked")
-                                    .order_by(Treatment.id)).scalars().first()
+        booked = (
+            db.session.execute(db.select(Treatment.id).where(Treatment.status == "booked").order_by(Treatment.id))
+            .scalars()
+            .first()
+        )
         modality_arg = _filter_arg(app, "treatment", "modality")
         newest = _sort_arg(app, "treatment", "scheduled_at")
         practitioner_arg = _filter_arg(app, "treatment", "email")
@@ -233,25 +254,45 @@ def run_pages(app, base):
         if not wanted(name):
             return
         ours = timed(app, counter, http, "GET", url, repeat=repeat)
-        theirs = (timed(base, base_counter, plain, "GET", base_url, repeat=max(3, repeat // 3), slow_runs=1)[0]
-                  if base_url else None)
+        theirs = (
+            timed(base, base_counter, plain, "GET", base_url, repeat=max(3, repeat // 3), slow_runs=1)[0]
+            if base_url
+            else None
+        )
         rows.append(_summary(name, *ours, base=theirs, note=note))
 
     page("client list, page 1", "/admin/client/", "/base/base_client/")
     page("client search by name", "/admin/client/?search=smi", "/base/base_client/?search=smi")
-    page("client detail with history", f"/admin/client/details/?id={client_id}",
-         f"/base/base_client/details/?id={client_id}")
+    page(
+        "client detail with history",
+        f"/admin/client/details/?id={client_id}",
+        f"/base/base_client/details/?id={client_id}",
+    )
     page("treatment list, page 1", "/admin/treatment/", "/base/base_treatment/")
     page("treatments newest first", f"/admin/treatment/?{newest}", f"/base/base_treatment/?{base_newest}")
-    page(f"treatments, deep page ({deep:,})", f"/admin/treatment/?after={deep_cursor}",
-         f"/base/base_treatment/?page={deep}", note="ours: the Next link's cursor; baseline: ?page=")
-    page("treatments by modality", f"/admin/treatment/?{modality_arg}=microneedling",
-         f"/base/base_treatment/?{base_modality}=microneedling")
-    page("treatments by practitioner", f"/admin/treatment/?{practitioner_arg}=practitioner07@bench.example",
-         f"/base/base_treatment/?{base_practitioner}=practitioner07@bench.example")
+    page(
+        f"treatments, deep page ({deep:,})",
+        f"/admin/treatment/?after={deep_cursor}",
+        f"/base/base_treatment/?page={deep}",
+        note="ours: the Next link's cursor; baseline: ?page=",
+    )
+    page(
+        "treatments by modality",
+        f"/admin/treatment/?{modality_arg}=microneedling",
+        f"/base/base_treatment/?{base_modality}=microneedling",
+    )
+    page(
+        "treatments by practitioner",
+        f"/admin/treatment/?{practitioner_arg}=practitioner07@bench.example",
+        f"/base/base_treatment/?{base_practitioner}=practitioner07@bench.example",
+    )
     page("treatment create form", "/admin/desk/book", "/base/base_treatment/new/", repeat=10)
-    page("treatment edit (record) form", f"/admin/desk/{booked}/record", f"/base/base_treatment/edit/?id={booked}",
-         repeat=10)
+    page(
+        "treatment edit (record) form",
+        f"/admin/desk/{booked}/record",
+        f"/base/base_treatment/edit/?id={booked}",
+        repeat=10,
+    )
     page("home dashboard", "/admin/")
     today = datetime.now(UTC).date()  # the bench clinic keeps the default zone, UTC
     year = f"date_from={today - timedelta(days=365)}&date_to={today}"
@@ -298,21 +339,35 @@ def _busy_day(app):
     with app.app_context():
         location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
         start, end = day_bounds(BUSY_DAY, location)
-        there = db.session.execute(db.select(db.func.count()).select_from(Treatment).where(
-            Treatment.location_id == location.id, Treatment.scheduled_at >= start,
-            Treatment.scheduled_at < end)).scalar()
+        there = db.session.execute(
+            db.select(db.func.count())
+            .select_from(Treatment)
+            .where(Treatment.location_id == location.id, Treatment.scheduled_at >= start, Treatment.scheduled_at < end)
+        ).scalar()
         if there >= BUSY_BOOKINGS:
             return location.id
         role = db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()
-        staff = db.session.execute(db.select(User).join(User.roles).where(
-            Role.name == "practitioner", User.location_id == location.id)).scalars().unique().all()
+        staff = (
+            db.session.execute(
+                db.select(User).join(User.roles).where(Role.name == "practitioner", User.location_id == location.id)
+            )
+            .scalars()
+            .unique()
+            .all()
+        )
         hashed = hash_password(PASSWORD)
         for i in range(len(staff), BUSY_PRACTITIONERS):
             user = app.security.datastore.create_user(
-                email=f"busy{i:02d}@bench.example", full_name=f"Busy Practitioner {i:02d}", password=hashed,
-                roles=[role], location=location)
-            user.certifications = [Certification(scope=key, valid_from=BUSY_DAY - timedelta(days=900))
-                                   for key in (*MODALITIES_FOR_DAY, "injections")]
+                email=f"busy{i:02d}@bench.example",
+                full_name=f"Busy Practitioner {i:02d}",
+                password=hashed,
+                roles=[role],
+                location=location,
+            )
+            user.certifications = [
+                Certification(scope=key, valid_from=BUSY_DAY - timedelta(days=900))
+                for key in (*MODALITIES_FOR_DAY, "injections")
+            ]
             staff.append(user)
         db.session.flush()
         statuses = ("clear", "clear", "clear", "warnings", "blocked")
@@ -321,18 +376,38 @@ def _busy_day(app):
             slot = k // BUSY_PRACTITIONERS  # ten an hour apart for each practitioner
             starts = start + timedelta(hours=8 + slot)
             treatment = Treatment(
-                client_id=1 + (k * 7) % counts(SCALE)["clients"], practitioner_id=practitioner.id,
-                location_id=location.id, modality=MODALITIES_FOR_DAY[k % len(MODALITIES_FOR_DAY)], status="booked",
-                details={}, scheduled_at=starts, ends_at=starts + timedelta(minutes=50), busy_from=starts,
-                busy_until=starts + timedelta(minutes=50), screening_status=statuses[k % len(statuses)],
-                screening_run=1)
+                client_id=1 + (k * 7) % counts(SCALE)["clients"],
+                practitioner_id=practitioner.id,
+                location_id=location.id,
+                modality=MODALITIES_FOR_DAY[k % len(MODALITIES_FOR_DAY)],
+                status="booked",
+                details={},
+                scheduled_at=starts,
+                ends_at=starts + timedelta(minutes=50),
+                busy_from=starts,
+                busy_until=starts + timedelta(minutes=50),
+                screening_status=statuses[k % len(statuses)],
+                screening_run=1,
+            )
             db.session.add(treatment)
             db.session.flush()
             # The time it holds, as a booking through the form writes it.
-            db.session.add_all([BookingSlot(treatment_id=treatment.id, practitioner_id=practitioner.id,
-                                            busy_from=starts, busy_until=starts + timedelta(minutes=50)),
-                                BookingSlot(treatment_id=treatment.id, client_id=treatment.client_id,
-                                            busy_from=starts, busy_until=starts + timedelta(minutes=50))])
+            db.session.add_all(
+                [
+                    BookingSlot(
+                        treatment_id=treatment.id,
+                        practitioner_id=practitioner.id,
+                        busy_from=starts,
+                        busy_until=starts + timedelta(minutes=50),
+                    ),
+                    BookingSlot(
+                        treatment_id=treatment.id,
+                        client_id=treatment.client_id,
+                        busy_from=starts,
+                        busy_until=starts + timedelta(minutes=50),
+                    ),
+                ]
+            )
         db.session.commit()
         return location.id
 
@@ -349,10 +424,15 @@ def run_appointment_book(app):
     with app.app_context():
         counter = Counter(db.engine)
         http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
-        times, statements = timed(app, counter, http, "GET",
-                                  f"/admin/calendar/?location={location_id}&day={BUSY_DAY.isoformat()}")
-    return _summary(f"appointment book: a day, {BUSY_PRACTITIONERS} practitioners, {BUSY_BOOKINGS} bookings", times,
-                    statements, note="HTTP GET; target 50 ms")
+        times, statements = timed(
+            app, counter, http, "GET", f"/admin/calendar/?location={location_id}&day={BUSY_DAY.isoformat()}"
+        )
+    return _summary(
+        f"appointment book: a day, {BUSY_PRACTITIONERS} practitioners, {BUSY_BOOKINGS} bookings",
+        times,
+        statements,
+        note="HTTP GET; target 50 ms",
+    )
 
 
 def run_find_a_time(app):
@@ -366,9 +446,13 @@ def run_find_a_time(app):
         counter = Counter(db.engine)
         http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
         first = (BUSY_DAY - timedelta(days=7)).isoformat()
-        times, statements = timed(app, counter, http, "GET",
-                                  f"/admin/desk/find?client=11&modality=facial_massage&location={location_id}"
-                                  f"&first_day={first}")
+        times, statements = timed(
+            app,
+            counter,
+            http,
+            "GET",
+            f"/admin/desk/find?client=11&modality=facial_massage&location={location_id}&first_day={first}",
+        )
     return _summary("find a time: 14 days at the busy location", times, statements, note="HTTP GET; target 100 ms")
 
 
@@ -383,8 +467,9 @@ def _bookings(app, workers, each, first_client):
     with app.app_context():
         location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
         oil = db.session.execute(db.select(Product).where(Product.category == "oil")).scalars().first()
-        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner00@bench.example")
-                                          ).scalar_one()
+        practitioner = db.session.execute(
+            db.select(User).where(User.email == "practitioner00@bench.example")
+        ).scalar_one()
         manager = db.session.execute(db.select(User).where(User.email == "manager@bench.example")).scalar_one()
         _a_room_at(location)
         ids = []
@@ -396,15 +481,28 @@ def _bookings(app, workers, each, first_client):
             for k in range(each):
                 client = db.session.get(Client, first_client + w * each + k)
                 if not any(c.modality == "facial_massage" for c in client.consents):
-                    client.consents.append(Consent(modality="facial_massage",
-                                                   signed_on=local_today(location) - timedelta(days=9)))
-                treatment = book(client=client, modality="facial_massage", practitioner=practitioner,
-                                 location=location, scheduled_at=start + timedelta(minutes=20 * (w * each + k)),
-                                 duration_minutes=1, user=manager)
+                    client.consents.append(
+                        Consent(modality="facial_massage", signed_on=local_today(location) - timedelta(days=9))
+                    )
+                treatment = book(
+                    client=client,
+                    modality="facial_massage",
+                    practitioner=practitioner,
+                    location=location,
+                    scheduled_at=start + timedelta(minutes=20 * (w * each + k)),
+                    duration_minutes=1,
+                    user=manager,
+                )
                 mine.append(treatment.id)
             ids.append(mine)
-        details = {"techniques": ["lymphatic_drainage"], "areas": ["face"], "duration_minutes": 30,
-                   "pressure": "light", "product": oil.id, "product_ml": "1.0"}
+        details = {
+            "techniques": ["lymphatic_drainage"],
+            "areas": ["face"],
+            "duration_minutes": 30,
+            "pressure": "light",
+            "product": oil.id,
+            "product_ml": "1.0",
+        }
         return ids, details, practitioner.id
 
 
@@ -441,11 +539,17 @@ def run_booking(app):
     with app.app_context():
         location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
         _a_room_at(location)
-        practitioner = db.session.execute(db.select(User).where(User.email == "practitioner01@bench.example")
-                                          ).scalar_one()
+        practitioner = db.session.execute(
+            db.select(User).where(User.email == "practitioner01@bench.example")
+        ).scalar_one()
         form = {"modality": "facial_massage", "practitioner": str(practitioner.id), "location": str(location.id)}
-        clients = db.session.execute(db.select(Client.id).where(Client.archived_at.is_(None)).order_by(Client.id.desc())
-                                     .limit(REPEAT + 3)).scalars().all()
+        clients = (
+            db.session.execute(
+                db.select(Client.id).where(Client.archived_at.is_(None)).order_by(Client.id.desc()).limit(REPEAT + 3)
+            )
+            .scalars()
+            .all()
+        )
         counter = Counter(db.engine)
     http = app.test_client()
     with app.app_context():
@@ -455,8 +559,12 @@ def run_booking(app):
     times, statements = [], []
     for i in range(REPEAT + 3):
         when = start + timedelta(minutes=90 * i)
-        data = {**form, "client": str(clients[i]), "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
-                "once": secrets.token_urlsafe(24)}
+        data = {
+            **form,
+            "client": str(clients[i]),
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "once": secrets.token_urlsafe(24),
+        }
         with app.app_context():
             before, started = counter.count, time.perf_counter()
             response = http.post("/admin/desk/book", data=data)
@@ -479,11 +587,17 @@ def run_recording(app):
         http.post("/login", data={"email": "manager@bench.example", "password": PASSWORD})
     times, statements = [], []
     for i, treatment_id in enumerate(ids[0]):
-        form = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "notes": "",
-                "acknowledgement_note": "Bench: reviewed", "details-techniques": "lymphatic_drainage",
-                "details-areas": "face",
-                "details-duration_minutes": "30", "details-pressure": "light",
-                "details-product": str(details["product"]), "details-product_ml": "1.0"}
+        form = {
+            "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+            "notes": "",
+            "acknowledgement_note": "Bench: reviewed",
+            "details-techniques": "lymphatic_drainage",
+            "details-areas": "face",
+            "details-duration_minutes": "30",
+            "details-pressure": "light",
+            "details-product": str(details["product"]),
+            "details-product_ml": "1.0",
+        }
         with app.app_context():
             before, started = counter.count, time.perf_counter()
             response = http.post(f"/admin/desk/{treatment_id}/record", data=form)
@@ -510,8 +624,14 @@ def run_throughput(app, workers=8, each=40):
             user = db.session.get(User, practitioner_id)
             for treatment_id in mine:
                 try:
-                    record(db.session.get(Treatment, treatment_id), details=details, performed_at=datetime.now(UTC),
-                           notes=None, user=user, acknowledgement_note="Bench: reviewed")
+                    record(
+                        db.session.get(Treatment, treatment_id),
+                        details=details,
+                        performed_at=datetime.now(UTC),
+                        notes=None,
+                        user=user,
+                        acknowledgement_note="Bench: reviewed",
+                    )
                 except Exception as exc:  # counted and reported, never hidden
                     errors.append(f"{type(exc).__name__}: {exc}")
             db.session.remove()
@@ -530,18 +650,29 @@ def run_throughput(app, workers=8, each=40):
 
 
 def run_startup(uri):
-    code = ("import time; t = time.perf_counter(); from clinicadmin.app import create_app; "
-            f"create_app({{'SQLALCHEMY_DATABASE_URI': {uri!r}, 'INSTANCE_PATH': {str(RESULTS)!r}}}); "
-            "print((time.perf_counter() - t) * 1000)")
-    times = [float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                                  cwd=ROOT).stdout.strip().splitlines()[-1]) for _ in range(5)]
+    code = (
+        "import time; t = time.perf_counter(); from clinicadmin.app import create_app; "
+        f"create_app({{'SQLALCHEMY_DATABASE_URI': {uri!r}, 'INSTANCE_PATH': {str(RESULTS)!r}}}); "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    times = [
+        float(
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for _ in range(5)
+    ]
     return _summary("application start-up (new process)", times, [], note="imports included")
 
 
 def table(title, rows):
-    lines = [f"### {title}", "",
-             "| scenario | median ms | p95 ms | SQL/request | baseline median ms | ratio |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"### {title}",
+        "",
+        "| scenario | median ms | p95 ms | SQL/request | baseline median ms | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         base = f"{r['base']:.1f}" if r["base"] is not None else "-"
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "-"
@@ -555,20 +686,30 @@ def bench(label, app):
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     rows = run_pages(app, baseline_app(uri))
-    for name, run in (("screening", lambda: run_screening(app)), ("booking", lambda: run_booking(app)),
-                      ("record", lambda: run_recording(app)),
-                      ("appointment book", lambda: run_appointment_book(app)),
-                      ("find a time", lambda: run_find_a_time(app)),
-                      ("start-up", lambda: run_startup(uri))):
+    for name, run in (
+        ("screening", lambda: run_screening(app)),
+        ("booking", lambda: run_booking(app)),
+        ("record", lambda: run_recording(app)),
+        ("appointment book", lambda: run_appointment_book(app)),
+        ("find a time", lambda: run_find_a_time(app)),
+        ("start-up", lambda: run_startup(uri)),
+    ):
         if wanted(name):
             rows.append(run())
-    out = [table(f"{label}, scale {SCALE:g} ({counts(SCALE)['clients']:,} clients, "
-                 f"{counts(SCALE)['treatments']:,} treatments)", rows)]
+    out = [
+        table(
+            f"{label}, scale {SCALE:g} ({counts(SCALE)['clients']:,} clients, "
+            f"{counts(SCALE)['treatments']:,} treatments)",
+            rows,
+        )
+    ]
     if wanted("consumption"):
         rate, recorded, errors, problems = run_throughput(app)
-        out.append(f"\nConsumption, 8 workers: {rate:.0f} treatments recorded per second ({recorded} recorded, "
-                   f"{len(errors)} refused{': ' + errors[0] if errors else ''}); stock invariant "
-                   f"{'holds' if not problems else 'BROKEN: ' + str(problems[:3])}.")
+        out.append(
+            f"\nConsumption, 8 workers: {rate:.0f} treatments recorded per second ({recorded} recorded, "
+            f"{len(errors)} refused{': ' + errors[0] if errors else ''}); stock invariant "
+            f"{'holds' if not problems else 'BROKEN: ' + str(problems[:3])}."
+        )
     with app.app_context():
         db.engine.dispose()
     return "\n".join(out)
@@ -589,8 +730,9 @@ def main():
         print(reports[-1])
     if ONLY or len(DATABASES) < 2:
         return  # a partial run is printed, never written over the full table
-    (RESULTS / "latest.md").write_text(f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.\n\n"
-                                       + "\n\n".join(reports) + "\n")
+    (RESULTS / "latest.md").write_text(
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.\n\n" + "\n\n".join(reports) + "\n"
+    )
     print(f"\nWritten to {RESULTS / 'latest.md'}")
 
 

@@ -1,4 +1,5 @@
 """ClinicAdmin: an admin panel for aesthetic clinics whose treatment modalities are pluggy plugins."""
+
 import pluggy
 
 #: Decorator for plugin hook implementations (``@hookimpl def register_modality(): ...``).

@@ -1,4 +1,5 @@
 """The application factory."""
+
 import functools
 import logging
 import os
@@ -59,8 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     serving = config is None
     config = dict(config or {})
-    instance_path = (config.pop("INSTANCE_PATH", None) or os.environ.get("CLINICADMIN_INSTANCE_PATH")
-                     or str(default_instance_path()))
+    instance_path = (
+        config.pop("INSTANCE_PATH", None) or os.environ.get("CLINICADMIN_INSTANCE_PATH") or str(default_instance_path())
+    )
     extra_plugins = config.pop("EXTRA_PLUGINS", ())
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.from_object(DefaultConfig)
@@ -74,12 +76,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL"), app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-                                                   "connect_args": {"timeout": 30}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Every session computes in UTC, whatever the server's default: instants are UTC, days are the clock's.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-                                                   "connect_args": {"options": "-c timezone=UTC"}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"options": "-c timezone=UTC"},
+        }
 
     configure_https(app, serving)
 
@@ -92,17 +98,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and app.config["SQLITE_MMAP_SIZE"]:
         with app.app_context():
             event.listen(db.engine, "connect", functools.partial(_sqlite_mmap, int(app.config["SQLITE_MMAP_SIZE"])))
-    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True,
-                     include_object=compared_by_alembic)
+    migrate.init_app(
+        app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, include_object=compared_by_alembic
+    )
     csrf.init_app(app)
     init_input_guard(app)
     from .models import Role, User
 
     app.config["SECURITY_TOTP_ISSUER"] = app.config["SECURITY_TOTP_ISSUER"] or app.config["CLINIC_NAME"]
     # where Flask-Security's documentation keeps it (``current_app.security``); Flask's type does not declare it
-    app.security = Security(app,  # type: ignore[attr-defined]
-                            SQLAlchemyUserDatastore(db, User, Role), totp_cls=OneTimeTotp,
-                            login_form=ClinicLoginForm, password_util_cls=PasswordRules)
+    app.security = Security(  # type: ignore[attr-defined]
+        app,
+        SQLAlchemyUserDatastore(db, User, Role),
+        totp_cls=OneTimeTotp,
+        login_form=ClinicLoginForm,
+        password_util_cls=PasswordRules,
+    )
     init_sessions(app)
     init_login_guard(app)
     init_two_factor(app)
@@ -135,16 +146,14 @@ def _register_pages(app):
 
     @app.errorhandler(400)
     def bad_request(exc):
-        message = (getattr(exc, "description", None)
-                   or "The request could not be understood; nothing was saved.")
+        message = getattr(exc, "description", None) or "The request could not be understood; nothing was saved."
         if request.is_json or "/ajax/" in request.path:  # a script asked: it reads the reason from JSON
             return jsonify({"error": message}), 400
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(403)
     def forbidden(exc):
-        return render_template("error.html", code=403,
-                               message="Your role does not give access to this page."), 403
+        return render_template("error.html", code=403, message="Your role does not give access to this page."), 403
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -153,8 +162,10 @@ def _register_pages(app):
     @app.errorhandler(429)
     def too_many(exc):
         minutes = app.config["LOGIN_LOCKOUT_MINUTES"]
-        message = (f"Too many failed logins for this account or from this address. Try again in {minutes} minutes, "
-                   "or ask a manager.")
+        message = (
+            f"Too many failed logins for this account or from this address. Try again in {minutes} minutes, "
+            "or ask a manager."
+        )
         if request.is_json:  # Flask-Security's JSON shape, for a JSON login
             return jsonify({"meta": {"code": 429}, "response": {"errors": [message]}}), 429
         return render_template("error.html", code=429, message=message), 429
@@ -171,9 +182,14 @@ def _register_pages(app):
         request: refused as bad input, with nothing written, wherever it was read."""
         db.session.rollback()
         log.info("refused a request with an out-of-range value: %s", type(exc).__name__)
-        return render_template("error.html", code=400, message=(
-            "A number or a piece of text in this request is out of range or cannot be read; nothing was changed. "
-            "Check what was typed, or go back and try again.")), 400
+        return render_template(
+            "error.html",
+            code=400,
+            message=(
+                "A number or a piece of text in this request is out of range or cannot be read; nothing was changed. "
+                "Check what was typed, or go back and try again."
+            ),
+        ), 400
 
     @app.errorhandler(500)
     def server_error(exc):
@@ -191,5 +207,8 @@ def _register_pages(app):
             return render_template("error.html", code=500, message=message), 500
         except Exception:
             log.exception("error page for %s failed", reference)
-            return (f"<!DOCTYPE html><title>500 - ClinicAdmin</title><h1>500</h1><p>{message}</p>", 500,
-                    {"Content-Type": "text/html; charset=utf-8"})
+            return (
+                f"<!DOCTYPE html><title>500 - ClinicAdmin</title><h1>500</h1><p>{message}</p>",
+                500,
+                {"Content-Type": "text/html; charset=utf-8"},
+            )

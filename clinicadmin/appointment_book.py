@@ -5,6 +5,7 @@ Times are the location's wall clock. The grid is made of ``SLOT_MINUTES`` rows f
 (the clinic's usual hours, widened to every booking of the day), so a page can draw it with CSS alone. A booking that
 runs past midnight is drawn on each day it takes (from the top of the next day's grid).
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -45,8 +46,9 @@ def tone_of(treatment):
         return "no-show" if treatment.cancellation == "no_show" else "cancelled"
     if treatment.status == "performed":
         return "performed"
-    return {"blocked": "blocked", "warnings": "warnings", "clear": "clear"}.get(treatment.screening_status,
-                                                                             "unscreened")
+    return {"blocked": "blocked", "warnings": "warnings", "clear": "clear"}.get(
+        treatment.screening_status, "unscreened"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,13 +92,23 @@ class Grid:
 
 
 def _treatments(*conditions):
-    return db.session.execute(
-        db.select(Treatment)
-        .options(joinedload(Treatment.client), joinedload(Treatment.practitioner), joinedload(Treatment.location),
-                 defer(Treatment.details), defer(Treatment.consumed))
-        .join(Client, Client.id == Treatment.client_id)
-        .where(Treatment.archived_at.is_(None), Client.archived_at.is_(None), *conditions)
-        .order_by(Treatment.scheduled_at, Treatment.id)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Treatment)
+            .options(
+                joinedload(Treatment.client),
+                joinedload(Treatment.practitioner),
+                joinedload(Treatment.location),
+                defer(Treatment.details),
+                defer(Treatment.consumed),
+            )
+            .join(Client, Client.id == Treatment.client_id)
+            .where(Treatment.archived_at.is_(None), Client.archived_at.is_(None), *conditions)
+            .order_by(Treatment.scheduled_at, Treatment.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _minute_of(moment, day):
@@ -118,8 +130,9 @@ def _hours(spans):
 def _grid(location, columns, placed):
     """Lay ``placed`` [(column index, treatment, local start, local end)] on rows of ``SLOT_MINUTES`` of the column's
     day (a booking from the day before starts at the top, one into the day after runs to the bottom)."""
-    minutes = [(_minute_of(start, columns[index].day), _minute_of(end, columns[index].day))
-               for index, _, start, end in placed]
+    minutes = [
+        (_minute_of(start, columns[index].day), _minute_of(end, columns[index].day)) for index, _, start, end in placed
+    ]
     first, last = _hours(minutes)
     total = (last - first) * 60 // SLOT_MINUTES
     step = BOOKABLE_MINUTES // SLOT_MINUTES
@@ -128,24 +141,33 @@ def _grid(location, columns, placed):
         offset = top - first * 60
         row = offset // SLOT_MINUTES + 1
         rows = max(1, -(-(bottom - first * 60 - offset) // SLOT_MINUTES))
-        columns[index].blocks.append(Block(treatment, start, end, row, min(rows, total - row + 1),
-                                           tone_of(treatment)))
+        columns[index].blocks.append(Block(treatment, start, end, row, min(rows, total - row + 1), tone_of(treatment)))
     return Grid(location, time(first), slots, columns, total)
 
 
 def _taking(start, end):
     """Conditions for the bookings that take some of the time from ``start`` to ``end``: those starting in it, and
     those started before that run into it (no session is longer than ``MAX_MINUTES``: one range of the index)."""
-    return [Treatment.scheduled_at >= start - timedelta(minutes=MAX_MINUTES), Treatment.scheduled_at < end,
-            db.or_(Treatment.scheduled_at >= start, Treatment.ends_at > start)]
+    return [
+        Treatment.scheduled_at >= start - timedelta(minutes=MAX_MINUTES),
+        Treatment.scheduled_at < end,
+        db.or_(Treatment.scheduled_at >= start, Treatment.ends_at > start),
+    ]
 
 
 def practitioners_at(location):
     """Active practitioners whose home is ``location``, by name."""
-    return db.session.execute(
-        db.select(User).join(User.roles)
-        .where(Role.name == "practitioner", User.active.is_(True), User.location_id == location.id)
-        .order_by(User.full_name, User.id)).scalars().unique().all()
+    return (
+        db.session.execute(
+            db.select(User)
+            .join(User.roles)
+            .where(Role.name == "practitioner", User.active.is_(True), User.location_id == location.id)
+            .order_by(User.full_name, User.id)
+        )
+        .scalars()
+        .unique()
+        .all()
+    )
 
 
 def location_day(location, day, show_cancelled=False):
@@ -177,12 +199,20 @@ def location_rooms(location, day, show_cancelled=False):
     held = {}
     if treatments:
         for treatment_id, resource_id in db.session.execute(
-                db.select(TreatmentResource.treatment_id, TreatmentResource.resource_id)
-                .where(TreatmentResource.treatment_id.in_([t.id for t in treatments]))):
+            db.select(TreatmentResource.treatment_id, TreatmentResource.resource_id).where(
+                TreatmentResource.treatment_id.in_([t.id for t in treatments])
+            )
+        ):
             held.setdefault(treatment_id, []).append(resource_id)
-    rooms = db.session.execute(db.select(Resource).where(Resource.location_id == location.id,
-                                                         Resource.active.is_(True))
-                               .order_by(Resource.kind, Resource.name, Resource.id)).scalars().all()
+    rooms = (
+        db.session.execute(
+            db.select(Resource)
+            .where(Resource.location_id == location.id, Resource.active.is_(True))
+            .order_by(Resource.kind, Resource.name, Resource.id)
+        )
+        .scalars()
+        .all()
+    )
     label = registry().resource_kind_label
     columns = [Column(f"{r.name} ({label(r.kind).lower()})", day, None, location.id, resource_id=r.id) for r in rooms]
     index = {r.id: i for i, r in enumerate(rooms)}
@@ -203,8 +233,10 @@ def practitioner_week(practitioner, location, monday, show_cancelled=False):
     conditions = [Treatment.practitioner_id == practitioner.id, *_taking(start, end)]
     if not show_cancelled:
         conditions.append(Treatment.status != "cancelled")
-    columns = [Column(f"{day:%a} {day.isoformat()}", day, practitioner.id, location.id)
-               for day in (monday + timedelta(days=i) for i in range(7))]
+    columns = [
+        Column(f"{day:%a} {day.isoformat()}", day, practitioner.id, location.id)
+        for day in (monday + timedelta(days=i) for i in range(7))
+    ]
     placed = []
     for treatment in _treatments(*conditions):
         begins, ends = wall_span(treatment, location)
@@ -222,10 +254,21 @@ def slot_links(grid, book_url):
     pieces = []
     for column in grid.columns:
         day = column.day.isoformat()
-        who = (f"practitioner={column.practitioner_id}" if column.practitioner_id is not None
-               else f"resource={column.resource_id}" if column.resource_id is not None else "")
+        who = (
+            f"practitioner={column.practitioner_id}"
+            if column.practitioner_id is not None
+            else f"resource={column.resource_id}"
+            if column.resource_id is not None
+            else ""
+        )
         base = f"{book_url}?{who}&amp;location={column.location_id}&amp;at={day}T"
-        pieces.append(Markup("".join(
-            f'<a class="cal-slot cal-r-{row} cal-s-{span}" href="{base}{t:%H:%M}" data-at="{day}T{t:%H:%M}">'
-            f"{t:%H:%M}</a>" for row, t in grid.slots)))
+        pieces.append(
+            Markup(
+                "".join(
+                    f'<a class="cal-slot cal-r-{row} cal-s-{span}" href="{base}{t:%H:%M}" data-at="{day}T{t:%H:%M}">'
+                    f"{t:%H:%M}</a>"
+                    for row, t in grid.slots
+                )
+            )
+        )
     return pieces

@@ -1,5 +1,6 @@
 """Writing the audit log. Every read or write of a client's record, login, override and setting change goes through
 here; each row is chained to the one before it when it is flushed."""
+
 import json
 
 from flask import has_request_context, request
@@ -13,8 +14,7 @@ from .models import AuditChain, AuditEvent
 from .models.audit import GENESIS
 
 
-def audit(action, *, obj=None, object_type=None, object_id=None, client_id=None, outcome="ok", detail=None,
-          user=None):
+def audit(action, *, obj=None, object_type=None, object_id=None, client_id=None, outcome="ok", detail=None, user=None):
     """Add an audit row to the current transaction (the caller commits it with the change it describes).
 
     ``user`` defaults to the logged-in user of the request, if any.
@@ -60,16 +60,21 @@ def audit_read(action, **kwargs):
 def _chain_new_rows(session, flush_context, instances):
     """Give each new audit row its place and hashes, holding the chain head's row lock until the commit, so that
     concurrent writers append one after the other and the chain never forks."""
-    new = sorted((o for o in session.new if isinstance(o, AuditEvent) and o.hash is None),
-                 key=lambda o: inspect(o).insert_order)
+    new = sorted(
+        (o for o in session.new if isinstance(o, AuditEvent) and o.hash is None), key=lambda o: inspect(o).insert_order
+    )
     if not new:
         return
     chain = AuditChain.__table__
     connection = session.connection()
     # A no-op UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) and reads the head in the
     # same statement.
-    head = connection.execute(update(chain).where(chain.c.id == 1).values(last_seq=chain.c.last_seq)
-                              .returning(chain.c.last_seq, chain.c.last_hash)).one_or_none()
+    head = connection.execute(
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(last_seq=chain.c.last_seq)
+        .returning(chain.c.last_seq, chain.c.last_hash)
+    ).one_or_none()
     if head is None:
         connection.execute(insert(chain).values(id=1, last_seq=0, last_hash=GENESIS))
         head = (0, GENESIS)

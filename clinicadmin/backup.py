@@ -4,6 +4,7 @@ SQLite is copied with its online backup API (a consistent snapshot while the cli
 ``pg_dump --format=custom``. The secrets file goes along: without its password salt no stored password verifies.
 See docs/operations.md for restoring.
 """
+
 import json
 import shutil
 import sqlite3
@@ -36,8 +37,12 @@ def _pg_dump(url, target):
     if shutil.which("pg_dump") is None:
         raise BackupError("pg_dump is not installed; install the PostgreSQL client tools (Debian: postgresql-client).")
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), plain],
-                          capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), plain],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
 
@@ -65,8 +70,12 @@ def make_backup(folder):
         shutil.copy2(secrets, folder / "secrets.json")
         (folder / "secrets.json").chmod(0o600)
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
-    manifest = {"made_at": datetime.now(UTC).isoformat(timespec="seconds"), "database": database.name,
-                "backend": url.get_backend_name(), "revisions": revisions,
-                "secrets": (folder / "secrets.json").exists()}
+    manifest = {
+        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": database.name,
+        "backend": url.get_backend_name(),
+        "revisions": revisions,
+        "secrets": (folder / "secrets.json").exists(),
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

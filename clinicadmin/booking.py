@@ -6,6 +6,7 @@ names a conflict runs on both databases; what makes it hold under concurrency di
 database's write lock before checking (:func:`hold_the_book`), on PostgreSQL exclusion constraints on the slots refuse
 the second of two concurrent bookings, and :func:`take` turns that refusal into the same message.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,8 +51,9 @@ def span_of(modality, scheduled_at, duration_minutes=None):
         raise BookingConflict(f"A session lasts from 1 to {MAX_MINUTES} minutes, not {duration!r}.")
     starts = clock.aware(scheduled_at)
     ends = starts + timedelta(minutes=duration)
-    return Span(starts, ends, starts - timedelta(minutes=spec.prep_minutes),
-                ends + timedelta(minutes=spec.cleanup_minutes))
+    return Span(
+        starts, ends, starts - timedelta(minutes=spec.prep_minutes), ends + timedelta(minutes=spec.cleanup_minutes)
+    )
 
 
 def times_of(span):
@@ -68,8 +70,11 @@ def hold_the_book():
 
 
 def _overlaps(span_from, span_until):
-    return (BookingSlot.busy_from < span_until, BookingSlot.busy_until > span_from,
-            BookingSlot.busy_from > span_from - MAX_SPAN)
+    return (
+        BookingSlot.busy_from < span_until,
+        BookingSlot.busy_until > span_from,
+        BookingSlot.busy_from > span_from - MAX_SPAN,
+    )
 
 
 def resources_for(modality, location, chosen, span):
@@ -84,8 +89,10 @@ def resources_for(modality, location, chosen, span):
         elif not resource.active:
             problems.append(f"{resource} is no longer in use.")
         elif resource.kind not in kinds:
-            problems.append(f"{resource} is a {label(resource.kind).lower()}, which "
-                            f"{registry().modality_label(modality)} does not take.")
+            problems.append(
+                f"{resource} is a {label(resource.kind).lower()}, which "
+                f"{registry().modality_label(modality)} does not take."
+            )
         elif resource.kind in picked:
             problems.append(f"Choose one {label(resource.kind).lower()}, not {picked[resource.kind]} and {resource}.")
         else:
@@ -96,18 +103,31 @@ def resources_for(modality, location, chosen, span):
         if kind in picked:
             continue
         taken = db.select(BookingSlot.resource_id).where(
-            BookingSlot.resource_id.is_not(None), *_overlaps(span.busy_from, span.busy_until))
-        free = db.session.execute(db.select(Resource).where(
-            Resource.location_id == location.id, Resource.kind == kind, Resource.active.is_(True),
-            Resource.id.not_in(taken)).order_by(Resource.name, Resource.id).limit(1)).scalar_one_or_none()
+            BookingSlot.resource_id.is_not(None), *_overlaps(span.busy_from, span.busy_until)
+        )
+        free = db.session.execute(
+            db.select(Resource)
+            .where(
+                Resource.location_id == location.id,
+                Resource.kind == kind,
+                Resource.active.is_(True),
+                Resource.id.not_in(taken),
+            )
+            .order_by(Resource.name, Resource.id)
+            .limit(1)
+        ).scalar_one_or_none()
         if free is None:
-            any_of_kind = db.session.execute(db.select(Resource.id).where(
-                Resource.location_id == location.id, Resource.kind == kind, Resource.active.is_(True))
-                .limit(1)).first()
+            any_of_kind = db.session.execute(
+                db.select(Resource.id)
+                .where(Resource.location_id == location.id, Resource.kind == kind, Resource.active.is_(True))
+                .limit(1)
+            ).first()
             problems.append(
                 f"No {label(kind).lower()} is free at {location} {_times(span.busy_from, span.busy_until, location)}."
-                if any_of_kind else
-                f"{location} has no {label(kind).lower()} on file; a manager adds it under Clinic > Rooms and devices.")
+                if any_of_kind
+                else f"{location} has no {label(kind).lower()} on file; "
+                "a manager adds it under Clinic > Rooms and devices."
+            )
         else:
             picked[kind] = free
     if problems:
@@ -122,12 +142,19 @@ def conflicts(*, practitioner, client, resources, span, location, limit=5):
     holds = db.or_(
         db.and_(BookingSlot.practitioner_id == practitioner.id, *_overlaps(span.busy_from, span.busy_until)),
         db.and_(BookingSlot.client_id == client.id, *_overlaps(span.starts, span.ends)),
-        *([db.and_(BookingSlot.resource_id.in_(resource_ids), *_overlaps(span.busy_from, span.busy_until))]
-          if resource_ids else []),
+        *(
+            [db.and_(BookingSlot.resource_id.in_(resource_ids), *_overlaps(span.busy_from, span.busy_until))]
+            if resource_ids
+            else []
+        ),
     )
     rows = db.session.execute(
-        db.select(BookingSlot, Treatment).join(Treatment, Treatment.id == BookingSlot.treatment_id)
-        .where(holds).order_by(BookingSlot.busy_from).limit(limit)).all()
+        db.select(BookingSlot, Treatment)
+        .join(Treatment, Treatment.id == BookingSlot.treatment_id)
+        .where(holds)
+        .order_by(BookingSlot.busy_from)
+        .limit(limit)
+    ).all()
     return [_describe(slot, other, client) for slot, other in rows]
 
 
@@ -136,7 +163,7 @@ def _describe(slot, other, client):
     starts = clock.aware(other.scheduled_at)
     session = _times(starts, other.ends_at or starts, where)
     if slot.client_id is not None:
-        return (f"This client already has a booking {session} at {where} with {other.practitioner}.")
+        return f"This client already has a booking {session} at {where} with {other.practitioner}."
     whom = "this client" if other.client_id == client.id else _initials(other.client)
     padded = ""
     if (slot.busy_from, slot.busy_until) != (starts, other.ends_at):
@@ -164,15 +191,25 @@ def take(treatment, *, span, resources):
 
     On PostgreSQL a concurrent booking of the same holder and time makes the exclusion constraint refuse the slots;
     the transaction is rolled back and :class:`BookingConflict` names the booking that won."""
-    slots = [BookingSlot(treatment_id=treatment.id, practitioner_id=treatment.practitioner_id,
-                         busy_from=span.busy_from, busy_until=span.busy_until),
-             BookingSlot(treatment_id=treatment.id, client_id=treatment.client_id,
-                         busy_from=span.starts, busy_until=span.ends)]
+    slots = [
+        BookingSlot(
+            treatment_id=treatment.id,
+            practitioner_id=treatment.practitioner_id,
+            busy_from=span.busy_from,
+            busy_until=span.busy_until,
+        ),
+        BookingSlot(
+            treatment_id=treatment.id, client_id=treatment.client_id, busy_from=span.starts, busy_until=span.ends
+        ),
+    ]
     for kind, resource in sorted(resources.items()):
         # Added to the session, not to ``treatment.resources``: appending would load the (empty) collection first.
         slots.append(TreatmentResource(treatment_id=treatment.id, resource_id=resource.id, kind=kind))
-        slots.append(BookingSlot(treatment_id=treatment.id, resource_id=resource.id,
-                                 busy_from=span.busy_from, busy_until=span.busy_until))
+        slots.append(
+            BookingSlot(
+                treatment_id=treatment.id, resource_id=resource.id, busy_from=span.busy_from, busy_until=span.busy_until
+            )
+        )
     # Read before the flush: after a refused flush the session must be rolled back before it reads anything.
     ids = (treatment.practitioner_id, treatment.client_id, treatment.location_id, [r.id for r in resources.values()])
     db.session.add_all(slots)
@@ -189,9 +226,13 @@ def _named_after_the_fact(practitioner_id, client_id, location_id, resource_ids,
     """The conflict the database found, read again after the rollback (the booking that won is committed by then)."""
     from .models import Location
 
-    found = conflicts(practitioner=db.session.get(User, practitioner_id), client=db.session.get(Client, client_id),
-                      resources=[db.session.get(Resource, i) for i in resource_ids], span=span,
-                      location=db.session.get(Location, location_id))
+    found = conflicts(
+        practitioner=db.session.get(User, practitioner_id),
+        client=db.session.get(Client, client_id),
+        resources=[db.session.get(Resource, i) for i in resource_ids],
+        span=span,
+        location=db.session.get(Location, location_id),
+    )
     db.session.rollback()
     return found or ["Another booking took this time a moment ago; choose another time."]
 
@@ -201,16 +242,24 @@ def clients_overlap(keep, duplicate):
     records would put one client in two places at once."""
     mine, theirs = db.aliased(BookingSlot), db.aliased(BookingSlot)
     rows = db.session.execute(
-        db.select(mine.treatment_id, theirs.treatment_id).join(theirs, db.and_(
-            theirs.client_id == keep.id, theirs.busy_from < mine.busy_until, theirs.busy_until > mine.busy_from))
-        .where(mine.client_id == duplicate.id).limit(3)).all()
+        db.select(mine.treatment_id, theirs.treatment_id)
+        .join(
+            theirs,
+            db.and_(
+                theirs.client_id == keep.id, theirs.busy_from < mine.busy_until, theirs.busy_until > mine.busy_from
+            ),
+        )
+        .where(mine.client_id == duplicate.id)
+        .limit(3)
+    ).all()
     found = []
     for duplicate_id, kept_id in rows:
         one, other = db.session.get(Treatment, duplicate_id), db.session.get(Treatment, kept_id)
         theirs_then = _times(clock.aware(one.scheduled_at), one.ends_at, one.location)
         mine_then = _times(clock.aware(other.scheduled_at), other.ends_at, other.location)
-        found.append(f"{duplicate} is booked {theirs_then} at {one.location}, and {keep} {mine_then} at "
-                     f"{other.location}.")
+        found.append(
+            f"{duplicate} is booked {theirs_then} at {one.location}, and {keep} {mine_then} at {other.location}."
+        )
     return found
 
 

@@ -1,6 +1,7 @@
 """The dates a treatment may be booked for: from ``core.booking_days_back`` days ago to ``core.booking_days_ahead``
 days ahead (clinic settings with bounds), so a slip of the keyboard (year 9999, year 0001) is refused with a message
 instead of being stored."""
+
 from datetime import date, datetime, timedelta
 
 from wtforms import ValidationError
@@ -29,8 +30,10 @@ def booking_window_problem(scheduled_at, today=None, location=None):
     if (today - day).days > back or (day - today).days > ahead:
         first = today - timedelta(days=back)
         last = today + timedelta(days=min(ahead, (date.max - today).days))
-        return (f"Bookings are taken from {first.isoformat()} to {last.isoformat()} (the clinic's booking window: "
-                f"{back} days back, {ahead} days ahead); check the date.")
+        return (
+            f"Bookings are taken from {first.isoformat()} to {last.isoformat()} (the clinic's booking window: "
+            f"{back} days back, {ahead} days ahead); check the date."
+        )
     return None
 
 
@@ -53,6 +56,8 @@ def recording_window_problem(scheduled_at, performed_at, now=None):
     if performed_at > now + FUTURE_GRACE:
         return "A treatment cannot be recorded as performed in the future."
     if performed_at < now - timedelta(days=within):
-        return (f"Sessions are recorded within {within} day(s) of being performed (a clinic setting); this one says "
-                f"{performed_at:%Y-%m-%d %H:%M}.")
+        return (
+            f"Sessions are recorded within {within} day(s) of being performed (a clinic setting); this one says "
+            f"{performed_at:%Y-%m-%d %H:%M}."
+        )
     return None

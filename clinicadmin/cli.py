@@ -1,4 +1,5 @@
 """The ``clinicadmin`` command: Flask's ``run`` and Flask-Migrate's ``db``, plus the clinic's chores."""
+
 import sys
 
 import click
@@ -37,8 +38,14 @@ def main():
 
 @main.command("create-user")
 @click.argument("email")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)),
-              help="A role to grant; repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(sorted(ROLES)),
+    help="A role to grant; repeat for several.",
+)
 @click.option("--name", "full_name", default=None, help="The person's name as shown in the panel.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
 @with_appcontext
@@ -65,8 +72,9 @@ def create_user(email, roles, full_name, password_stdin):
     if datastore.find_user(email=email) is not None:
         raise click.ClickException(f"an account for {email} already exists")
     ensure_roles()
-    datastore.create_user(email=email, full_name=full_name, password=hash_password(password),
-                          roles=[_role(r) for r in roles])
+    datastore.create_user(
+        email=email, full_name=full_name, password=hash_password(password), roles=[_role(r) for r in roles]
+    )
     db.session.commit()
     click.echo(f"Created {email} with role(s) {', '.join(roles)}.")
 
@@ -95,14 +103,21 @@ def plugins():
     for plugin in registry.loaded:
         click.echo(f"{plugin.name}  [{plugin.source}]")
         click.echo(f"    hooks: {', '.join(plugin.hooks) or '(none)'}")
-    click.echo("modalities: " + (", ".join(f"{k} ({registry.modality_plugin[k]})" for k in registry.modalities)
-                                 or "(none)"))
+    click.echo(
+        "modalities: " + (", ".join(f"{k} ({registry.modality_plugin[k]})" for k in registry.modalities) or "(none)")
+    )
 
 
 @main.command("new-plugin")
 @click.argument("name")
-@click.option("--path", "--dir", "folder", type=click.Path(file_okay=False), default=".",
-              help="The folder to write the distribution NAME/ in (default: the current folder).")
+@click.option(
+    "--path",
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=".",
+    help="The folder to write the distribution NAME/ in (default: the current folder).",
+)
 @click.option("--label", default=None, help="The modality's name as users see it (default: from NAME).")
 @with_appcontext
 def new_plugin(name, folder, label):
@@ -116,8 +131,10 @@ def new_plugin(name, folder, label):
         root = write_plugin(name, folder, label)
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {root}. Install it beside ClinicAdmin with: pip install -e '{root}[test]'\n"
-               f"It then loads at the next start; run its tests from its folder with: cd {root} && pytest")
+    click.echo(
+        f"Wrote {root}. Install it beside ClinicAdmin with: pip install -e '{root}[test]'\n"
+        f"It then loads at the next start; run its tests from its folder with: cd {root} && pytest"
+    )
 
 
 @main.command("check")
@@ -141,9 +158,13 @@ def check():
         usage_problems,
     )
 
-    problems = ([f"STOCK: {p}" for p in stock_problems()] + [f"USAGE: {p}" for p in usage_problems()]
-                + [f"TREATMENTS: {p}" for p in consumption_problems()]
-                + [f"CLIENTS: {p}" for p in first_session.problems()] + [f"AUDIT: {p}" for p in audit_problems()])
+    problems = (
+        [f"STOCK: {p}" for p in stock_problems()]
+        + [f"USAGE: {p}" for p in usage_problems()]
+        + [f"TREATMENTS: {p}" for p in consumption_problems()]
+        + [f"CLIENTS: {p}" for p in first_session.problems()]
+        + [f"AUDIT: {p}" for p in audit_problems()]
+    )
     for problem in problems:
         click.echo(problem, err=True)
     owed, count = open_exceptions()
@@ -173,5 +194,8 @@ def backup(folder):
         manifest = make_backup(folder)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}"
-               + (" with secrets.json" if manifest["secrets"] else " (no secrets.json found)") + ".")
+    click.echo(
+        f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}"
+        + (" with secrets.json" if manifest["secrets"] else " (no secrets.json found)")
+        + "."
+    )

@@ -56,8 +56,10 @@ def merge(*, keep, duplicate, user, reason, roles):
         raise MergeRefused("Say why the records are the same person (5 to 200 characters).")
     clash = booking.clients_overlap(keep, duplicate)
     if clash:
-        raise MergeRefused("The two records have bookings at overlapping times; cancel or move one of each pair, "
-                           "then merge. " + " ".join(clash))
+        raise MergeRefused(
+            "The two records have bookings at overlapping times; cancel or move one of each pair, "
+            "then merge. " + " ".join(clash)
+        )
     try:
         moved = {}
         # Lock order as everywhere: treatments (and the other rows that reference the client), then the clients.
@@ -66,13 +68,20 @@ def merge(*, keep, duplicate, user, reason, roles):
             if count.rowcount:
                 moved[f"{table.name}.{column.name}"] = count.rowcount
         at = now()
-        if not change_once(duplicate, lambda c: (c.archived_at.is_(None),), archived_at=at, archived_by_id=user.id,
-                           archive_reason=f"Merged into client #{keep.id}: {reason}"[:255],
-                           merged_into_id=keep.id):
+        if not change_once(
+            duplicate,
+            lambda c: (c.archived_at.is_(None),),
+            archived_at=at,
+            archived_by_id=user.id,
+            archive_reason=f"Merged into client #{keep.id}: {reason}"[:255],
+            merged_into_id=keep.id,
+        ):
             db.session.rollback()
             db.session.refresh(duplicate)
-            raise MergeRefused(f"{duplicate} was archived or merged already (by {duplicate.archived_by} at "
-                               f"{when(duplicate.archived_at)}); nothing was changed.")
+            raise MergeRefused(
+                f"{duplicate} was archived or merged already (by {duplicate.archived_by} at "
+                f"{when(duplicate.archived_at)}); nothing was changed."
+            )
         # The client fields the kept record lacks come from the duplicate (its own values win), so that screening
         # the moved bookings reads them; the duplicate keeps its copy.
         kept_fields = dict(keep.plugin_fields or {})
@@ -83,14 +92,29 @@ def merge(*, keep, duplicate, user, reason, roles):
             raise MergeRefused(f"{keep} is archived; restore it or keep the other record. Nothing was changed.")
         db.session.expire_all()
         recompute({keep.id})
-        booked = db.session.execute(db.select(Treatment).where(
-            Treatment.client_id == keep.id, Treatment.status == "booked", Treatment.archived_at.is_(None))
-        ).scalars().all()
+        booked = (
+            db.session.execute(
+                db.select(Treatment).where(
+                    Treatment.client_id == keep.id, Treatment.status == "booked", Treatment.archived_at.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
         for treatment in booked:
             screen(treatment, "review")
-        audit("client.merge", obj=keep, client_id=keep.id,
-              detail={"merged": duplicate.id, "moved": moved, "reason": reason, "rescreened": len(booked),
-                      "client_fields_taken": taken})
+        audit(
+            "client.merge",
+            obj=keep,
+            client_id=keep.id,
+            detail={
+                "merged": duplicate.id,
+                "moved": moved,
+                "reason": reason,
+                "rescreened": len(booked),
+                "client_fields_taken": taken,
+            },
+        )
         audit("client.merged_into", obj=duplicate, client_id=duplicate.id, detail={"into": keep.id, "reason": reason})
         db.session.commit()
     except MergeRefused:
@@ -98,8 +122,10 @@ def merge(*, keep, duplicate, user, reason, roles):
     except IntegrityError as exc:
         db.session.rollback()
         if getattr(exc.orig, "sqlstate", None) == booking.EXCLUSION_VIOLATION:
-            raise MergeRefused("The two records have bookings at overlapping times (booked a moment ago); cancel "
-                               "or move one of them, then merge. Nothing was changed.") from None
+            raise MergeRefused(
+                "The two records have bookings at overlapping times (booked a moment ago); cancel "
+                "or move one of them, then merge. Nothing was changed."
+            ) from None
         raise
     except BaseException:
         db.session.rollback()
@@ -111,7 +137,8 @@ def merged_ids(client_id):
     """The ids of the records merged into ``client_id`` (directly or through a chain of merges), with its own."""
     ids, frontier = {client_id}, {client_id}
     while frontier:
-        frontier = set(db.session.execute(db.select(Client.id).where(Client.merged_into_id.in_(frontier)))
-                       .scalars()) - ids
+        frontier = (
+            set(db.session.execute(db.select(Client.id).where(Client.merged_into_id.in_(frontier))).scalars()) - ids
+        )
         ids |= frontier
     return ids

@@ -1,4 +1,5 @@
 """Clinic settings: the registered defaults overlaid with the values a manager has saved."""
+
 from .clock import now
 from .extensions import db
 from .input_policy import text_problem

@@ -1,5 +1,6 @@
 """Time as the clinic keeps it: every instant is stored in UTC and shown, and reasoned about by day, in the zone of
 the location where it happens (a location's ``time_zone``, else the clinic's ``core.time_zone`` setting)."""
+
 from datetime import UTC, date, datetime, time, timedelta
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -28,8 +29,9 @@ def zone(name: str) -> ZoneInfo:
             raise ZoneInfoNotFoundError(key)
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"{name!r} is not a time zone; use an IANA name such as Europe/London or "
-                         "America/New_York.") from None
+        raise ValueError(
+            f"{name!r} is not a time zone; use an IANA name such as Europe/London or America/New_York."
+        ) from None
 
 
 #: every IANA zone this machine knows, sorted (the choices for a location's zone)
@@ -107,8 +109,9 @@ def from_local(wall: datetime, location=None) -> datetime:
     placed = wall.replace(tzinfo=tz, fold=0)
     instant = placed.astimezone(UTC)
     if instant.astimezone(tz).replace(tzinfo=None) != wall:
-        raise ValueError(f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks go forward then. "
-                         "Choose another time.")
+        raise ValueError(
+            f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks go forward then. Choose another time."
+        )
     return instant
 
 

@@ -4,6 +4,7 @@ Secrets are never committed: on first run the secret key, password salt, the key
 the key that encrypts recovery codes are generated into ``instance/secrets.json``; a key added by a later version is
 generated into the same file when it is first needed.
 """
+
 import base64
 import fcntl
 import json
@@ -37,7 +38,7 @@ class DefaultConfig:
     # SQLite reads its file through a memory map of up to this many bytes (0: plain reads). A year's report reads
     # hundreds of megabytes of pages; mapped, they come from the operating system's cache without a system call each
     # (a third off such a report at a chain's scale).
-    SQLITE_MMAP_SIZE = 1024 ** 3
+    SQLITE_MMAP_SIZE = 1024**3
 
     # Plugins come from installed distributions' ``clinicadmin`` entry points (the shipped ones too). PLUGINS_DIR
     # names a folder of plain packages to load as well (a drop-in for a quick trial); None: no folder.
@@ -115,8 +116,9 @@ def _new_secrets():
         # Encrypts each person's TOTP secret in the database (passlib's key format: tag -> secret).
         "SECURITY_TOTP_SECRETS": lambda: {"1": secrets.token_urlsafe(32)},
         # Encrypts recovery codes in the database (Fernet keys: 32 url-safe base64-encoded bytes).
-        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS":
-            lambda: [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": lambda: [
+            base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        ],
     }
 
 
@@ -154,5 +156,5 @@ def database_uri(url, instance_path):
         return "sqlite:///" + str(Path(instance_path) / "clinicadmin.sqlite")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

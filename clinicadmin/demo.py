@@ -3,6 +3,7 @@
 The core seeds what is not modality-specific (a location, staff of every role, clients and their histories,
 generic products); each plugin adds its own products and past treatments through the ``demo_data`` hook.
 """
+
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -44,12 +45,70 @@ DEMO_STAFF = [
     ("stock@example.com", "Jordan Blake", ["stock_clerk"]),
 ]
 
-FIRST = ["Ana", "Ben", "Chloe", "Daniel", "Elena", "Farah", "Grace", "Hugo", "Iris", "Jonas", "Keiko", "Liam",
-         "Maya", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sofia", "Tariq", "Uma", "Vera", "Wen", "Ximena",
-         "Yara", "Zoe", "Ines", "Lucas", "Amara", "Nadia"]
-LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito", "Jensen", "Kowalski",
-        "Larsen", "Martin", "Nakamura", "Olsen", "Petrov", "Quinlan", "Rossi", "Silva", "Tanaka", "Ueda", "Varga",
-        "Wong", "Xu", "Yilmaz", "Zhang", "Moreau", "Novak", "Okoye", "Haddad"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Elena",
+    "Farah",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nora",
+    "Omar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Sofia",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yara",
+    "Zoe",
+    "Ines",
+    "Lucas",
+    "Amara",
+    "Nadia",
+]
+LAST = [
+    "Alvarez",
+    "Brown",
+    "Chen",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Martin",
+    "Nakamura",
+    "Olsen",
+    "Petrov",
+    "Quinlan",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Wong",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Moreau",
+    "Novak",
+    "Okoye",
+    "Haddad",
+]
 
 # (code, days before today it started, or None if undated) — only codes the core registers.
 PROFILES = [
@@ -77,29 +136,61 @@ class DemoContext:
     supplier: Supplier
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
-    def product(self, sku, name, category, unit, pack_size, *, single_use=False, tracks_expiry=True,
-                reorder_level=0, unit_cost=None):
+    def product(
+        self,
+        sku,
+        name,
+        category,
+        unit,
+        pack_size,
+        *,
+        single_use=False,
+        tracks_expiry=True,
+        reorder_level=0,
+        unit_cost=None,
+    ):
         """The product with ``sku``, created if missing."""
         found = db.session.execute(db.select(Product).where(Product.sku == sku)).scalar_one_or_none()
         if found is None:
-            found = Product(sku=sku, name=name, category=category, unit=unit, pack_size=pack_size,
-                            single_use=single_use, tracks_expiry=tracks_expiry, reorder_level=reorder_level,
-                            unit_cost=unit_cost)
+            found = Product(
+                sku=sku,
+                name=name,
+                category=category,
+                unit=unit,
+                pack_size=pack_size,
+                single_use=single_use,
+                tracks_expiry=tracks_expiry,
+                reorder_level=reorder_level,
+                unit_cost=unit_cost,
+            )
             db.session.add(found)
             db.session.flush()
         return found
 
     def lot(self, product, lot_number, expires_in_days, packs):
         """Receive a lot unless it is on file; ``expires_in_days`` may be negative (an expired lot is kept)."""
-        existing = db.session.execute(db.select(StockLot).where(
-            StockLot.product_id == product.id, StockLot.location_id == self.location.id,
-            StockLot.lot_number == lot_number)).scalar_one_or_none()
+        existing = db.session.execute(
+            db.select(StockLot).where(
+                StockLot.product_id == product.id,
+                StockLot.location_id == self.location.id,
+                StockLot.lot_number == lot_number,
+            )
+        ).scalar_one_or_none()
         if existing is not None:
             return existing
         expires = None if expires_in_days is None else self.today + timedelta(days=expires_in_days)
         receive_day = min(self.today, expires - timedelta(days=1)) if expires else self.today
-        return receive(product=product, location=self.location, lot_number=lot_number, expires_on=expires,
-                       packs=packs, user=None, note="demo data", today=receive_day, supplier=self.supplier)
+        return receive(
+            product=product,
+            location=self.location,
+            lot_number=lot_number,
+            expires_on=expires,
+            packs=packs,
+            user=None,
+            note="demo data",
+            today=receive_day,
+            supplier=self.supplier,
+        )
 
     def certification(self, practitioner, scope, valid_for_days=365):
         """``practitioner``'s certification for ``scope`` (a modality or qualification key), added if they hold none:
@@ -107,10 +198,12 @@ class DemoContext:
         for held in practitioner.certifications:
             if held.scope == scope:
                 return held
-        held = Certification(scope=scope,
-                             licence_number=f"LIC-{practitioner.id:03d}-{scope.replace('_', '')[:4].upper()}",
-                             valid_from=self.today - timedelta(days=700),
-                             valid_until=self.today + timedelta(days=valid_for_days))
+        held = Certification(
+            scope=scope,
+            licence_number=f"LIC-{practitioner.id:03d}-{scope.replace('_', '')[:4].upper()}",
+            valid_from=self.today - timedelta(days=700),
+            valid_until=self.today + timedelta(days=valid_for_days),
+        )
         practitioner.certifications.append(held)
         db.session.flush()
         return held
@@ -121,16 +214,21 @@ class DemoContext:
         for given in client.consents:
             if given.modality == modality:
                 return given
-        given = Consent(modality=modality, signed_on=self.today - timedelta(days=self.rng.randrange(30, 300)),
-                        expires_on=self.today + timedelta(days=valid_for_days))
+        given = Consent(
+            modality=modality,
+            signed_on=self.today - timedelta(days=self.rng.randrange(30, 300)),
+            expires_on=self.today + timedelta(days=valid_for_days),
+        )
         client.consents.append(given)
         db.session.flush()
         return given
 
     def has_treatments(self, modality):
         """Whether any treatment of ``modality`` is on file (guard a plugin's past sessions with it)."""
-        return db.session.execute(
-            db.select(db.func.count(Treatment.id)).where(Treatment.modality == modality)).scalar() > 0
+        return (
+            db.session.execute(db.select(db.func.count(Treatment.id)).where(Treatment.modality == modality)).scalar()
+            > 0
+        )
 
     def at(self, days_ago, hour=10):
         """The instant of ``hour`` o'clock, ``days_ago`` days before today, at the demo location."""
@@ -138,8 +236,9 @@ class DemoContext:
 
     def resource(self, kind, name):
         """The room or device called ``name`` at the demo location, created (of ``kind``) if missing."""
-        found = db.session.execute(db.select(Resource).where(
-            Resource.location_id == self.location.id, Resource.name == name)).scalar_one_or_none()
+        found = db.session.execute(
+            db.select(Resource).where(Resource.location_id == self.location.id, Resource.name == name)
+        ).scalar_one_or_none()
         if found is None:
             found = Resource(location=self.location, kind=kind, name=name, active=True)
             db.session.add(found)
@@ -160,8 +259,14 @@ class DemoContext:
         db.session.commit()
         for _ in range(80):
             try:
-                return book(client=client, modality=modality, practitioner=practitioner, location=location,
-                            scheduled_at=when, user=practitioner)
+                return book(
+                    client=client,
+                    modality=modality,
+                    practitioner=practitioner,
+                    location=location,
+                    scheduled_at=when,
+                    user=practitioner,
+                )
             except TreatmentRejected as exc:
                 text = str(exc)
                 if "working hours" in text:
@@ -180,26 +285,34 @@ class DemoContext:
 
         treatment = self.booking(client, modality, self.at(days_ago), practitioner)
         try:
-            record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None,
-                   user=treatment.practitioner)
+            record(
+                treatment, details=details, performed_at=treatment.scheduled_at, notes=None, user=treatment.practitioner
+            )
         except TreatmentRejected:
             cancel(treatment, reason="screening stopped it")
         return treatment
 
 
 #: the demo practitioners' week at the demo location: (weekday, starts, ends), Monday 0; a lunch break on weekdays
-DEMO_HOURS = [*((day, time(9, 0), time(13, 0)) for day in range(5)), *((day, time(13, 30), time(19, 0))
-                                                                        for day in range(5)),
-              (5, time(9, 30), time(16, 0))]
+DEMO_HOURS = [
+    *((day, time(9, 0), time(13, 0)) for day in range(5)),
+    *((day, time(13, 30), time(19, 0)) for day in range(5)),
+    (5, time(9, 30), time(16, 0)),
+]
 
 
 def _working_week(practitioner, location):
     """Give ``practitioner`` the demo week at ``location`` unless they have hours there already."""
-    if db.session.execute(db.select(WorkingHours.id).where(
-            WorkingHours.user_id == practitioner.id, WorkingHours.location_id == location.id).limit(1)).first():
+    if db.session.execute(
+        db.select(WorkingHours.id)
+        .where(WorkingHours.user_id == practitioner.id, WorkingHours.location_id == location.id)
+        .limit(1)
+    ).first():
         return
-    db.session.add_all(WorkingHours(user=practitioner, location=location, weekday=day, starts=starts, ends=ends)
-                       for day, starts, ends in DEMO_HOURS)
+    db.session.add_all(
+        WorkingHours(user=practitioner, location=location, weekday=day, starts=starts, ends=ends)
+        for day, starts, ends in DEMO_HOURS
+    )
     db.session.flush()
 
 
@@ -230,40 +343,54 @@ def load_demo(today=None):
         user = security.find_user(email=email)
         if user is None:
             password = secrets.token_urlsafe(12)
-            user = security.create_user(email=email, full_name=name, password=hash_password(password),
-                                        roles=[_role(r) for r in roles], location=location)
+            user = security.create_user(
+                email=email,
+                full_name=name,
+                password=hash_password(password),
+                roles=[_role(r) for r in roles],
+                location=location,
+            )
             created[email] = password
     db.session.flush()
     reg = registry()
     practitioners = [security.find_user(email=e) for e, _, r in DEMO_STAFF if "practitioner" in r]
     clients = []
     for i, (first, last) in enumerate(zip(FIRST, LAST, strict=True)):
-        client = db.session.execute(db.select(Client).where(
-            Client.first_name == first, Client.last_name == last)).scalar_one_or_none()
+        client = db.session.execute(
+            db.select(Client).where(Client.first_name == first, Client.last_name == last)
+        ).scalar_one_or_none()
         if client is None:
-            client = Client(first_name=first, last_name=last,
-                            date_of_birth=date(1965 + rng.randrange(35), rng.randrange(1, 13), rng.randrange(1, 28)),
-                            email=f"{first.lower()}.{last.lower()}@example.net", phone=f"555-01{i:02d}",
-                            intake_reviewed_on=today - timedelta(days=rng.randrange(5, 200)))
+            client = Client(
+                first_name=first,
+                last_name=last,
+                date_of_birth=date(1965 + rng.randrange(35), rng.randrange(1, 13), rng.randrange(1, 28)),
+                email=f"{first.lower()}.{last.lower()}@example.net",
+                phone=f"555-01{i:02d}",
+                intake_reviewed_on=today - timedelta(days=rng.randrange(5, 200)),
+            )
             db.session.add(client)
             profile = PROFILES[i] if i < len(PROFILES) else []
             for code, days in profile:
                 if code in reg.conditions:
-                    client.health_entries.append(HealthEntry(
-                        code=code, onset=None if days is None else today - timedelta(days=days)))
+                    client.health_entries.append(
+                        HealthEntry(code=code, onset=None if days is None else today - timedelta(days=days))
+                    )
         clients.append(client)
     db.session.flush()
     suppliers = []
-    for name, contact, email in (("Medisupply Co.", "Dana Park", "orders@medisupply.example"),
-                                 ("Aesthetic Essentials", "Luis Ortega", "sales@aesthetic-essentials.example")):
+    for name, contact, email in (
+        ("Medisupply Co.", "Dana Park", "orders@medisupply.example"),
+        ("Aesthetic Essentials", "Luis Ortega", "sales@aesthetic-essentials.example"),
+    ):
         supplier = db.session.execute(db.select(Supplier).where(Supplier.name == name)).scalar_one_or_none()
         if supplier is None:
             supplier = Supplier(name=name, contact=contact, email=email)
             db.session.add(supplier)
         suppliers.append(supplier)
     db.session.flush()
-    demo = DemoContext(location=location, practitioners=practitioners, clients=clients, today=today,
-                       supplier=suppliers[0])
+    demo = DemoContext(
+        location=location, practitioners=practitioners, clients=clients, today=today, supplier=suppliers[0]
+    )
     # The first practitioner holds every certification; the second lacks the qualifications (injections ...),
     # so screening shows what a missing qualification looks like. Every demo client has consented to every modality,
     # also when a plugin is installed after the demo clinic was made.
@@ -273,25 +400,44 @@ def load_demo(today=None):
     for client in clients:
         for key in reg.modalities:
             demo.consent(client, key)
-    serum = demo.product("SER-HA-30", "Hyaluronic acid serum 30 mL", "serum", "mL", 30, reorder_level=60,
-                         unit_cost="1.20")
+    serum = demo.product(
+        "SER-HA-30", "Hyaluronic acid serum 30 mL", "serum", "mL", 30, reorder_level=60, unit_cost="1.20"
+    )
     demo.lot(serum, "HA-2311", 200, 4)
     demo.lot(serum, "HA-2302", 12, 1)  # near expiry
-    gel = demo.product("GEL-NUMB-30", "Topical anaesthetic gel 30 g", "gel", "g", 30, reorder_level=30,
-                       unit_cost="0.90")
+    gel = demo.product(
+        "GEL-NUMB-30", "Topical anaesthetic gel 30 g", "gel", "g", 30, reorder_level=30, unit_cost="0.90"
+    )
     demo.lot(gel, "AN-118", 300, 2)
     demo.lot(gel, "AN-097", -20, 1)  # expired, still on the shelf
-    demo.product("CLN-WIPE", "Alcohol prep pads", "consumable", "pad", 200, single_use=True, tracks_expiry=False,
-                 reorder_level=100)
+    demo.product(
+        "CLN-WIPE",
+        "Alcohol prep pads",
+        "consumable",
+        "pad",
+        200,
+        single_use=True,
+        tracks_expiry=False,
+        reorder_level=100,
+    )
     if "treatment_room" in reg.resource_kinds:
         for name in ("Room 1 (Willow)", "Room 2 (Cedar)", "Room 3 (Fern)"):
             demo.resource("treatment_room", name)
     for practitioner in practitioners:
         _working_week(practitioner, location)
-    if len(practitioners) > 1 and db.session.execute(db.select(TimeOff.id).where(
-            TimeOff.user_id == practitioners[1].id).limit(1)).first() is None:
-        db.session.add(TimeOff(user=practitioners[1], first_day=today + timedelta(days=8),
-                               last_day=today + timedelta(days=10), reason="Training course"))
+    if (
+        len(practitioners) > 1
+        and db.session.execute(db.select(TimeOff.id).where(TimeOff.user_id == practitioners[1].id).limit(1)).first()
+        is None
+    ):
+        db.session.add(
+            TimeOff(
+                user=practitioners[1],
+                first_day=today + timedelta(days=8),
+                last_day=today + timedelta(days=10),
+                reason="Training course",
+            )
+        )
     reg.pm.hook.demo_data(demo=demo)
     harbour = _second_location(demo, practitioners)
     db.session.commit()  # a booking refused below rolls its own transaction back, and must not take these with it
@@ -317,8 +463,12 @@ def _second_location(demo, practitioners):
     if "treatment_room" in registry().resource_kinds:
         wanted.append(("treatment_room", "Harbour treatment room 2"))
     for kind, room in wanted:
-        if db.session.execute(db.select(Resource.id).where(Resource.location_id == harbour.id,
-                                                           Resource.name == room)).first() is None:
+        if (
+            db.session.execute(
+                db.select(Resource.id).where(Resource.location_id == harbour.id, Resource.name == room)
+            ).first()
+            is None
+        ):
             db.session.add(Resource(location=harbour, kind=kind, name=room, active=True))
     for practitioner in practitioners[2:]:
         practitioner.location = harbour
@@ -332,8 +482,12 @@ def _a_week_ahead(demo, teams):
     modalities they are certified for, with the demo's clients (made once: skipped when the week is booked)."""
     start, _ = day_bounds(demo.today, demo.location)
     _, end = day_bounds(demo.today + timedelta(days=6), demo.location)
-    if db.session.execute(db.select(db.func.count(Treatment.id)).where(
-            Treatment.scheduled_at >= start, Treatment.scheduled_at < end)).scalar() >= 20:
+    if (
+        db.session.execute(
+            db.select(db.func.count(Treatment.id)).where(Treatment.scheduled_at >= start, Treatment.scheduled_at < end)
+        ).scalar()
+        >= 20
+    ):
         return
     rng = random.Random(2026)
     keys = sorted(registry().modalities)

@@ -1,4 +1,5 @@
 """Probable duplicate clients: the same name and date of birth, the same e-mail, or the same phone number."""
+
 from sqlalchemy import and_, func, or_
 
 from .extensions import db
@@ -14,15 +15,22 @@ def phone_key(phone):
     return digits[-9:] if len(digits) >= 6 else None
 
 
-def probable_duplicates(*, first_name=None, last_name=None, date_of_birth=None, email=None, phone=None,
-                        exclude_id=None):
+def probable_duplicates(
+    *, first_name=None, last_name=None, date_of_birth=None, email=None, phone=None, exclude_id=None
+):
     """[(client, [why])]: active clients who are probably the person described, at most ``MAX_SHOWN``."""
     reasons = []
     if first_name and last_name and date_of_birth:
-        reasons.append(("same name and date of birth", and_(
-            func.lower(Client.last_name) == last_name.strip().lower(),
-            func.lower(Client.first_name) == first_name.strip().lower(),
-            Client.date_of_birth == date_of_birth)))
+        reasons.append(
+            (
+                "same name and date of birth",
+                and_(
+                    func.lower(Client.last_name) == last_name.strip().lower(),
+                    func.lower(Client.first_name) == first_name.strip().lower(),
+                    Client.date_of_birth == date_of_birth,
+                ),
+            )
+        )
     if email and email.strip():
         reasons.append(("same e-mail", func.lower(Client.email) == email.strip().lower()))
     key = phone_key(phone)
@@ -37,9 +45,14 @@ def probable_duplicates(*, first_name=None, last_name=None, date_of_birth=None, 
     result = []
     for client in found:
         why = []
-        if first_name and last_name and date_of_birth and client.date_of_birth == date_of_birth and \
-                (client.first_name.lower(), client.last_name.lower()) == (first_name.strip().lower(),
-                                                                          last_name.strip().lower()):
+        if (
+            first_name
+            and last_name
+            and date_of_birth
+            and client.date_of_birth == date_of_birth
+            and (client.first_name.lower(), client.last_name.lower())
+            == (first_name.strip().lower(), last_name.strip().lower())
+        ):
             why.append("same name and date of birth")
         if email and (client.email or "").lower() == email.strip().lower():
             why.append("same e-mail")

@@ -5,6 +5,7 @@ either delimiter), and a text cell a spreadsheet would read as a formula (one th
 whitespace, with ``=``, ``+``, ``-`` or ``@``, or their full-width forms, and is not a plain number) is prefixed with
 an apostrophe (OWASP's advice for CSV injection).
 """
+
 import itertools
 import math
 import re
@@ -60,5 +61,8 @@ def csv_response(filename, columns, rows):
         for row in itertools.chain([columns], rows):
             yield ",".join(csv_field(v) for v in row) + "\r\n"
 
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": content_disposition(filename)})
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": content_disposition(filename)},
+    )

@@ -1,4 +1,5 @@
 """The Flask extensions, created unbound so that models and views can import them before the app exists."""
+
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -36,4 +37,6 @@ def _with_plugin_branches(config):
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(folders))
     return config
+
+
 csrf = CSRFProtect()

@@ -6,6 +6,7 @@ Everything the search needs is read up front in a handful of queries (certificat
 already held, the client's other sessions); the candidates are then walked in Python, day by day, in
 ``STEP_MINUTES`` steps. The booking itself is checked again when it is made (someone may book the time meanwhile).
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -46,8 +47,18 @@ def _minimum_days(modality, course, settings):
     return int(settings[spec.min_interval_setting]) if spec.min_interval_setting else 0
 
 
-def openings(client, modality, *, locations, first_day=None, days=14, limit=10, course=None, duration_minutes=None,
-             practitioner_ids=None):
+def openings(
+    client,
+    modality,
+    *,
+    locations,
+    first_day=None,
+    days=14,
+    limit=10,
+    course=None,
+    duration_minutes=None,
+    practitioner_ids=None,
+):
     """The first ``limit`` :class:`Opening` s over ``days`` days from ``first_day`` (today at the first location),
     at ``locations``, in time order; one per practitioner per session length (the next starts after it ends)."""
     spec = registry().modalities[modality]
@@ -67,12 +78,21 @@ def openings(client, modality, *, locations, first_day=None, days=14, limit=10, 
     needed = set(scopes_needed(modality))
     held = {}
     for user_id, scope, valid_from, valid_until in db.session.execute(
-            db.select(Certification.user_id, Certification.scope, Certification.valid_from,
-                      Certification.valid_until).where(Certification.scope.in_(needed))):
+        db.select(
+            Certification.user_id, Certification.scope, Certification.valid_from, Certification.valid_until
+        ).where(Certification.scope.in_(needed))
+    ):
         held.setdefault(user_id, []).append((scope, valid_from, valid_until))
-    people = {u.id: u for u in db.session.execute(
-        db.select(User).join(User.roles).where(Role.name == "practitioner", User.active.is_(True),
-                                               User.id.in_(list(held)))).scalars().unique()}
+    people = {
+        u.id: u
+        for u in db.session.execute(
+            db.select(User)
+            .join(User.roles)
+            .where(Role.name == "practitioner", User.active.is_(True), User.id.in_(list(held)))
+        )
+        .scalars()
+        .unique()
+    }
     if practitioner_ids is not None:
         people = {i: u for i, u in people.items() if i in practitioner_ids}
 
@@ -87,23 +107,36 @@ def openings(client, modality, *, locations, first_day=None, days=14, limit=10, 
         if row.location_id in by_id:
             hours.setdefault((row.user_id, row.location_id, row.weekday), []).append((row.starts, row.ends))
     off = {}
-    for row in db.session.execute(db.select(TimeOff).where(
-            TimeOff.user_id.in_(list(people)), TimeOff.last_day >= first_day, TimeOff.first_day <= last_day)
-            ).scalars():
+    for row in db.session.execute(
+        db.select(TimeOff).where(
+            TimeOff.user_id.in_(list(people)), TimeOff.last_day >= first_day, TimeOff.first_day <= last_day
+        )
+    ).scalars():
         off.setdefault(row.user_id, []).append((row.first_day, row.last_day))
 
     resources = {}
-    for resource in db.session.execute(db.select(Resource).where(
-            Resource.location_id.in_(list(by_id)), Resource.kind.in_(spec.resources or ("",)),
-            Resource.active.is_(True)).order_by(Resource.name, Resource.id)).scalars():
+    for resource in db.session.execute(
+        db.select(Resource)
+        .where(
+            Resource.location_id.in_(list(by_id)), Resource.kind.in_(spec.resources or ("",)), Resource.active.is_(True)
+        )
+        .order_by(Resource.name, Resource.id)
+    ).scalars():
         resources.setdefault((resource.location_id, resource.kind), []).append(resource)
 
     held_by = {"practitioner": {}, "resource": {}, "client": []}
     resource_ids = [r.id for rs in resources.values() for r in rs]
-    for slot in db.session.execute(db.select(BookingSlot).where(
-            BookingSlot.busy_from < window_until, BookingSlot.busy_until > window_from,
-            db.or_(BookingSlot.practitioner_id.in_(list(people)), BookingSlot.client_id == client.id,
-                   BookingSlot.resource_id.in_(resource_ids or [-1])))).scalars():
+    for slot in db.session.execute(
+        db.select(BookingSlot).where(
+            BookingSlot.busy_from < window_until,
+            BookingSlot.busy_until > window_from,
+            db.or_(
+                BookingSlot.practitioner_id.in_(list(people)),
+                BookingSlot.client_id == client.id,
+                BookingSlot.resource_id.in_(resource_ids or [-1]),
+            ),
+        )
+    ).scalars():
         span = (slot.busy_from, slot.busy_until)
         if slot.client_id == client.id:
             held_by["client"].append(span)
@@ -115,11 +148,17 @@ def openings(client, modality, *, locations, first_day=None, days=14, limit=10, 
     gap = _minimum_days(modality, course, effective_settings())
     others = []
     if gap:
-        for when, location_id in db.session.execute(db.select(
+        for when, location_id in db.session.execute(
+            db.select(
                 db.func.coalesce(Treatment.performed_at, Treatment.scheduled_at, type_=Treatment.scheduled_at.type),
-                Treatment.location_id).where(
-                Treatment.client_id == client.id, Treatment.modality == modality,
-                Treatment.status.in_(("booked", "performed")), Treatment.archived_at.is_(None))):
+                Treatment.location_id,
+            ).where(
+                Treatment.client_id == client.id,
+                Treatment.modality == modality,
+                Treatment.status.in_(("booked", "performed")),
+                Treatment.archived_at.is_(None),
+            )
+        ):
             others.append(clock.local_date(when, location_id))
 
     found, next_free = [], {}
@@ -137,8 +176,9 @@ def openings(client, modality, *, locations, first_day=None, days=14, limit=10, 
                     if user_id in everywhere or person.location_id not in (None, location.id):
                         continue  # works elsewhere or another day; without hours, at their home location
                     stretches = [USUAL_HOURS]
-                day_openings += _openings_in(day, person, location, stretches, spec, duration_minutes, resources,
-                                             held_by, earliest, next_free)
+                day_openings += _openings_in(
+                    day, person, location, stretches, spec, duration_minutes, resources, held_by, earliest, next_free
+                )
         found += sorted(day_openings, key=lambda o: (o.starts, str(o.practitioner), o.location.name))
         if len(found) >= limit:
             break
@@ -162,9 +202,12 @@ def _openings_in(day, person, location, stretches, spec, duration_minutes, resou
             if span.busy_until > closes:
                 break
             key = (person.id, location.id)
-            if (span.starts >= earliest and span.starts >= next_free.get(key, span.starts)
-                    and not _overlaps(mine, span.busy_from, span.busy_until)
-                    and not _overlaps(held_by["client"], span.starts, span.ends)):
+            if (
+                span.starts >= earliest
+                and span.starts >= next_free.get(key, span.starts)
+                and not _overlaps(mine, span.busy_from, span.busy_until)
+                and not _overlaps(held_by["client"], span.starts, span.ends)
+            ):
                 taken = _free_resources(spec, location, resources, held_by, span)
                 if taken is not None:
                     result.append(Opening(span.starts, span.ends, person, location, taken))
@@ -179,8 +222,14 @@ def _free_resources(spec, location, resources, held_by, span):
     """{kind: the first free resource of the kind at ``location``}, or None when a kind has none free."""
     taken = {}
     for kind in spec.resources:
-        free = next((r for r in resources.get((location.id, kind), ())
-                     if not _overlaps(held_by["resource"].get(r.id, ()), span.busy_from, span.busy_until)), None)
+        free = next(
+            (
+                r
+                for r in resources.get((location.id, kind), ())
+                if not _overlaps(held_by["resource"].get(r.id, ()), span.busy_from, span.busy_until)
+            ),
+            None,
+        )
         if free is None:
             return None
         taken[kind] = free

@@ -8,6 +8,7 @@ lookup of all products, and one per set of categories that a plugin's treatment 
 So any process of a multi-process server answers any lookup from its start, whether or not it has built the form.
 A field whose lookup was not registered at start-up refuses to be built, rather than work in one process only.
 """
+
 import unicodedata
 from typing import Any
 
@@ -105,8 +106,14 @@ class Lookup(QueryAjaxModelLoader):
     placeholder = "Type to search"
 
     def __init__(self, name):
-        super().__init__(name, db.session, self.model, fields=list(self.search_columns), page_size=LOOKUP_LIMIT,
-                         placeholder=self.placeholder)
+        super().__init__(
+            name,
+            db.session,
+            self.model,
+            fields=list(self.search_columns),
+            page_size=LOOKUP_LIMIT,
+            placeholder=self.placeholder,
+        )
 
     def base_query(self):
         return db.session.query(self.model)
@@ -209,7 +216,8 @@ class LookupField(AjaxSelectField):
             if registered is None:
                 raise LookupError(
                     f"the lookup {lookup.name!r} was not registered when the app was created, so other server "
-                    "processes could not answer it: declare the field in a form class or in treatment_form_fields")
+                    "processes could not answer it: declare the field in a form class or in treatment_form_fields"
+                )
             lookup = registered
         super().__init__(lookup, label, validators, **kwargs)
 
@@ -257,15 +265,16 @@ def init_lookups(app, registry):
     with app.app_context():
         for modality in registry.modalities:
             for hook in ("treatment_form_fields", "booking_form_fields"):
-                for name, answer, error in each_implementation(registry.pm, hook, modality=modality,
-                                                               settings=defaults):
+                for name, answer, error in each_implementation(registry.pm, hook, modality=modality, settings=defaults):
                     if error is not None:
-                        raise PluginError(f"plugin {name!r}: {hook}({modality!r}) raised "
-                                          f"{type(error).__name__}: {error}") from error
+                        raise PluginError(
+                            f"plugin {name!r}: {hook}({modality!r}) raised {type(error).__name__}: {error}"
+                        ) from error
                     declared = list(_declared_lookups((answer or {}).values()))
                     for lookup in declared:
-                        registry.check_product_categories(f"plugin {name!r}, {hook}({modality!r})",
-                                                          getattr(lookup, "categories", ()))
+                        registry.check_product_categories(
+                            f"plugin {name!r}, {hook}({modality!r})", getattr(lookup, "categories", ())
+                        )
                     found.extend(declared)
     app.extensions[LOOKUPS_KEY] = {lookup.name: lookup for lookup in found}
 
@@ -275,12 +284,14 @@ def needed_with(other_field, label):
 
     Put it before ``Optional()``, which would otherwise end the chain on an empty amount before this check runs.
     """
+
     def check(form, field):
         chosen = form[other_field].data
         if chosen not in (None, "", []) and field.data is None:
             raise StopValidation(f"Give the amount of {label} used.")
         if chosen in (None, "", []) and field.data is not None:
             raise StopValidation(f"Choose the {label} product, or leave the amount empty.")
+
     return check
 
 
@@ -294,6 +305,7 @@ def at_least_one(message="Choose at least one."):
     def check(form, field):
         if not field.data:
             raise ValidationError(message)
+
     return check
 
 
@@ -305,5 +317,13 @@ class CheckboxListField(SelectMultipleField):
 
 
 #: What a plugin may import from here for its forms (docs/plugin-hooks.md documents each).
-__all__ = ["ProductField", "ClientField", "CheckboxListField", "at_least_one", "needed_with", "finite_number",
-           "product_lookup", "client_lookup"]
+__all__ = [
+    "ProductField",
+    "ClientField",
+    "CheckboxListField",
+    "at_least_one",
+    "needed_with",
+    "finite_number",
+    "product_lookup",
+    "client_lookup",
+]

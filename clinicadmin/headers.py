@@ -1,6 +1,7 @@
 """Response headers that protect every page: a Content-Security-Policy whose scripts need this response's nonce (no
 ``unsafe-inline`` scripts), no framing, no MIME sniffing, a strict referrer, no caching of admin pages, and, when the
 clinic is served over https (``HTTPS``), HSTS."""
+
 import base64
 import hashlib
 import secrets

@@ -2,6 +2,7 @@
 
 An implementation may take any subset of a hook's parameters, by name (pluggy passes only those it names).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -119,8 +120,9 @@ def booking_form_fields(modality: str, settings: Mapping[str, Any]) -> dict[str,
 
 
 @hookspec
-def check_contraindications(treatment: Treatment, history: HealthHistory,
-                            settings: Mapping[str, Any]) -> list[Finding] | None:
+def check_contraindications(
+    treatment: Treatment, history: HealthHistory, settings: Mapping[str, Any]
+) -> list[Finding] | None:
     """Return a list of :class:`~clinicadmin.plugin_api.Finding` for ``treatment``, or None.
 
     Called on every plugin separately when a treatment is booked, reviewed and recorded; a plugin checks only the

@@ -8,6 +8,7 @@ body of every request whose view does not validate through a policy form (declar
 answering 400 with the field's name. Reasons (override, archive, write-off ...) must also hold real text once
 whitespace and invisible characters are stripped: :func:`real_text`.
 """
+
 import re
 import unicodedata
 
@@ -19,8 +20,7 @@ from wtforms import Form as PlainForm
 from wtforms import ValidationError
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-MESSAGE = ("Contains a control character or a text-direction override, which are not allowed; "
-           "remove it and try again.")
+MESSAGE = "Contains a control character or a text-direction override, which are not allowed; remove it and try again."
 
 
 def text_problem(value):
@@ -40,9 +40,11 @@ def real_text(value):
 
 def required_reason(minimum=3):
     """A validator: the field holds at least ``minimum`` visible characters."""
+
     def check(form, field):
         if len(real_text(field.data)) < minimum:
             raise ValidationError(f"Write the reason in words (at least {minimum} characters).")
+
     return check
 
 
@@ -65,8 +67,7 @@ class PolicyForm:
     def validate(self, extra_validators=None):
         refused = False
         for field in _leaves(self):
-            values = [*(field.raw_data or ()),
-                      *(field.data if isinstance(field.data, (list, tuple)) else [field.data])]
+            values = [*(field.raw_data or ()), *(field.data if isinstance(field.data, (list, tuple)) else [field.data])]
             problem = next((p for p in map(text_problem, values) if p), None)
             if problem:
                 field.errors = [problem]
@@ -115,8 +116,10 @@ def init_input_guard(app):
             if not getattr(view, "validates_with_policy_form", False):
                 name = _first_problem(request.form)
                 if name is not None:
-                    abort(400, description=f"The field “{_shown(name)}” {MESSAGE[0].lower()}{MESSAGE[1:]} "
-                                           "Nothing was saved.")
+                    abort(
+                        400,
+                        description=f"The field “{_shown(name)}” {MESSAGE[0].lower()}{MESSAGE[1:]} Nothing was saved.",
+                    )
 
 
 def _shown(name):

@@ -1,4 +1,5 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
+
 from decimal import Decimal
 from itertools import groupby, islice
 
@@ -12,8 +13,11 @@ MAX_REPORTED = 20
 
 def stock_problems():
     """Lots whose quantity is negative or differs from the sum of their ledger rows, one line each."""
-    ledger = (db.select(StockMovement.lot_id, db.func.sum(StockMovement.quantity, type_=Quantity()).label("total"))
-              .group_by(StockMovement.lot_id).subquery())
+    ledger = (
+        db.select(StockMovement.lot_id, db.func.sum(StockMovement.quantity, type_=Quantity()).label("total"))
+        .group_by(StockMovement.lot_id)
+        .subquery()
+    )
     total = db.func.coalesce(ledger.c.total, 0, type_=Quantity())
     rows = db.session.execute(
         db.select(StockLot.id, StockLot.lot_number, Product.sku, StockLot.quantity, total.label("total"))
@@ -22,8 +26,7 @@ def stock_problems():
         .where(db.or_(StockLot.quantity < 0, StockLot.quantity != total))
         .order_by(StockLot.id)
     ).all()
-    return [f"lot {r.lot_number} of {r.sku} (id {r.id}): on hand {r.quantity:f}, ledger sum {r.total:f}"
-            for r in rows]
+    return [f"lot {r.lot_number} of {r.sku} (id {r.id}): on hand {r.quantity:f}, ledger sum {r.total:f}" for r in rows]
 
 
 def usage_problems():
@@ -36,10 +39,12 @@ def usage_problems():
     ledger = {key(r): r.quantity for r in db.session.execute(usage_from_ledger())}
     stored = {key(r): r.quantity for r in db.session.execute(db.select(StockUsage)).scalars()}
     wrong = sorted(k for k in ledger.keys() | stored.keys() if ledger.get(k, 0) != stored.get(k, 0))
-    return [f"usage of product {product} at location {location} for {modality} in {month}: stored "
-            f"{stored.get((month, location, product, modality), 0):f}, ledger "
-            f"{ledger.get((month, location, product, modality), 0):f}"
-            for month, location, product, modality in wrong[:MAX_REPORTED]]
+    return [
+        f"usage of product {product} at location {location} for {modality} in {month}: stored "
+        f"{stored.get((month, location, product, modality), 0):f}, ledger "
+        f"{ledger.get((month, location, product, modality), 0):f}"
+        for month, location, product, modality in wrong[:MAX_REPORTED]
+    ]
 
 
 def consumption_problems():
@@ -47,36 +52,52 @@ def consumption_problems():
     recording stored with them (``Treatment.consumed``): a session whose stock was taken twice, or stock taken for a
     session not performed. Sessions recorded before the consumption was stored with them (``consumed`` empty) are
     compared only for the second."""
-    taken = db.select(StockMovement.treatment_id.label("treatment_id"), StockLot.product_id.label("product_id"),
-                      (-StockMovement.quantity).label("quantity")) \
-        .join(StockLot, StockLot.id == StockMovement.lot_id) \
+    taken = (
+        db.select(
+            StockMovement.treatment_id.label("treatment_id"),
+            StockLot.product_id.label("product_id"),
+            (-StockMovement.quantity).label("quantity"),
+        )
+        .join(StockLot, StockLot.id == StockMovement.lot_id)
         .where(StockMovement.reason == "consumption", StockMovement.treatment_id.is_not(None))
-    owed = db.select(StockException.treatment_id, StockException.product_id, StockException.quantity) \
-        .where(StockException.resolved_at.is_(None))
+    )
+    owed = db.select(StockException.treatment_id, StockException.product_id, StockException.quantity).where(
+        StockException.resolved_at.is_(None)
+    )
     used = db.union_all(taken, owed).subquery()
-    ledger = (db.select(used.c.treatment_id, used.c.product_id,
-                        db.func.sum(used.c.quantity, type_=Quantity()).label("quantity"))
-              .group_by(used.c.treatment_id, used.c.product_id)
-              .order_by(used.c.treatment_id, used.c.product_id))
+    ledger = (
+        db.select(
+            used.c.treatment_id, used.c.product_id, db.func.sum(used.c.quantity, type_=Quantity()).label("quantity")
+        )
+        .group_by(used.c.treatment_id, used.c.product_id)
+        .order_by(used.c.treatment_id, used.c.product_id)
+    )
     problems = []
     rows = db.session.execute(ledger.execution_options(yield_per=2000))
-    per_treatment = ((tid, {str(r.product_id): r.quantity for r in used})
-                     for tid, used in groupby(rows, key=lambda r: r.treatment_id))
+    per_treatment = (
+        (tid, {str(r.product_id): r.quantity for r in used})
+        for tid, used in groupby(rows, key=lambda r: r.treatment_id)
+    )
     while len(problems) < MAX_REPORTED:
         batch = dict(islice(per_treatment, 1000))
         if not batch:
             break
-        treatments = db.session.execute(db.select(Treatment.id, Treatment.status, Treatment.consumed)
-                                        .where(Treatment.id.in_(batch))).all()
+        treatments = db.session.execute(
+            db.select(Treatment.id, Treatment.status, Treatment.consumed).where(Treatment.id.in_(batch))
+        ).all()
         for treatment in sorted(treatments):
             taken = batch[treatment.id]
             stored = {k: Decimal(v) for k, v in (treatment.consumed or {}).items()}
             if treatment.status != "performed":
-                problems.append(f"treatment {treatment.id} is {treatment.status} but the ledger (or an open stock "
-                                "exception) shows stock used for it")
+                problems.append(
+                    f"treatment {treatment.id} is {treatment.status} but the ledger (or an open stock "
+                    "exception) shows stock used for it"
+                )
             elif treatment.consumed is not None and stored != taken:
-                problems.append(f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took "
-                                f"{_amounts(taken)} (open stock exceptions counted as taken)")
+                problems.append(
+                    f"treatment {treatment.id} recorded using {_amounts(stored)}; the ledger took "
+                    f"{_amounts(taken)} (open stock exceptions counted as taken)"
+                )
     return problems[:MAX_REPORTED]
 
 
@@ -85,8 +106,13 @@ def open_exceptions():
     from .stock_exceptions import open_totals
 
     totals = open_totals()
-    return ([f"{units.normalize():f} {product.unit} of {product.sku} at {location.name}, in {count}"
-             for product, location, units, count in totals], sum(count for *_, count in totals))
+    return (
+        [
+            f"{units.normalize():f} {product.unit} of {product.sku} at {location.name}, in {count}"
+            for product, location, units, count in totals
+        ],
+        sum(count for *_, count in totals),
+    )
 
 
 def _amounts(by_product):

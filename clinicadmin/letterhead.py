@@ -3,6 +3,7 @@
 Templates print it with ``{% from 'admin/_letterhead.html' import clinic_letterhead %}{{ clinic_letterhead() }}``;
 the macro reads :func:`clinic_identity`, a Jinja global.
 """
+
 from dataclasses import dataclass
 
 from flask import current_app
@@ -21,5 +22,8 @@ class ClinicIdentity:
 def clinic_identity():
     """The clinic's name (the configured ``CLINIC_NAME`` until a manager sets one), address and phone."""
     values = effective_settings()
-    return ClinicIdentity(name=(values.get(NAME) or "").strip() or current_app.config["CLINIC_NAME"],
-                          address=(values.get(ADDRESS) or "").strip(), phone=(values.get(PHONE) or "").strip())
+    return ClinicIdentity(
+        name=(values.get(NAME) or "").strip() or current_app.config["CLINIC_NAME"],
+        address=(values.get(ADDRESS) or "").strip(),
+        phone=(values.get(PHONE) or "").strip(),
+    )

@@ -13,6 +13,7 @@ later cannot skip the throttle.
 Settings (config): ``LOGIN_MAX_FAILURES`` per account and ``LOGIN_MAX_FAILURES_PER_ADDRESS`` within
 ``LOGIN_LOCKOUT_MINUTES``; ``IDLE_TIMEOUT_MINUTES`` (0 turns the idle timeout off).
 """
+
 import time
 from datetime import timedelta
 
@@ -30,16 +31,29 @@ from .sessions import offer_remember_me
 
 LOGIN_ENDPOINT = "security.login"
 #: Steps of a login where someone not yet logged in proves who they are, and with what (as the audit log says it).
-LOGIN_STEPS = {LOGIN_ENDPOINT: "password", "security.two_factor_token_validation": "authenticator code",
-               "security.mf_recovery": "recovery code", "security.us_signin": "passcode",
-               "security.wan_signin_response": "passkey"}
+LOGIN_STEPS = {
+    LOGIN_ENDPOINT: "password",
+    "security.two_factor_token_validation": "authenticator code",
+    "security.mf_recovery": "recovery code",
+    "security.us_signin": "passcode",
+    "security.wan_signin_response": "passkey",
+}
 #: Where a logged-in person proves who they are again (Flask-Security's re-authentication).
-REAUTHENTICATION = {"security.verify": "password", "security.us_verify": "passcode",
-                    "security.wan_verify_response": "passkey"}
+REAUTHENTICATION = {
+    "security.verify": "password",
+    "security.us_verify": "passcode",
+    "security.wan_verify_response": "passkey",
+}
 #: Flask-Security endpoints that take no credential (a logged-in person's own set-up, logging out, static files).
-NO_CREDENTIAL = {"security.static", "security.logout", "security.two_factor_setup",
-                 "security.two_factor_setup_validate", "security.two_factor_rescue", "security.mf_recovery_codes",
-                 "security.tf_select"}
+NO_CREDENTIAL = {
+    "security.static",
+    "security.logout",
+    "security.two_factor_setup",
+    "security.two_factor_setup_validate",
+    "security.two_factor_rescue",
+    "security.mf_recovery_codes",
+    "security.tf_select",
+}
 
 
 #: What an account that is not active is told once it has given the right password (a wrong one hears the generic
@@ -64,8 +78,12 @@ class ClinicLoginForm(PolicyForm, LoginForm):
         # Flask-Security looks the account up (and then checks the password) only once every field is valid, and it
         # names the identity field (`ifield`) when it does: without one, no credential was checked.
         g.login_unchecked = not valid and self.ifield is None
-        if not valid and getattr(self, "user_authenticated", False) and self.user is not None \
-                and not self.user.is_active:
+        if (
+            not valid
+            and getattr(self, "user_authenticated", False)
+            and self.user is not None
+            and not self.user.is_active
+        ):
             # The password was right, so saying the account is not active tells nothing to someone guessing; the
             # field's own error would be turned into the generic message, so it is said at the form's level.
             self.ifield.errors = []
@@ -107,8 +125,9 @@ def _attempted_account():
         return _account_named(_submitted().get("email"))
     if current_user.is_authenticated:
         return current_user.email.lower()[:60]
-    email = db.session.execute(db.select(User.email).where(
-        User.fs_uniquifier == str(session.get("tf_user_id") or ""))).scalar_one_or_none()
+    email = db.session.execute(
+        db.select(User.email).where(User.fs_uniquifier == str(session.get("tf_user_id") or ""))
+    ).scalar_one_or_none()
     return (email or "").lower()[:60]
 
 
@@ -147,8 +166,9 @@ def _throttled():
     config = current_app.config
     since = now() - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     account = g.login_account
-    return ((account and _recent_failures(since, object_id=account) >= config["LOGIN_MAX_FAILURES"])
-            or _recent_failures(since, remote_addr=request.remote_addr) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
+    return (account and _recent_failures(since, object_id=account) >= config["LOGIN_MAX_FAILURES"]) or _recent_failures(
+        since, remote_addr=request.remote_addr
+    ) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
 def _check_every_endpoint_is_classified(app):
@@ -156,8 +176,10 @@ def _check_every_endpoint_is_classified(app):
     known = set(LOGIN_STEPS) | set(REAUTHENTICATION) | NO_CREDENTIAL
     unknown = sorted(e for e in app.view_functions if e.startswith("security.") and e not in known)
     if unknown:
-        raise RuntimeError(f"login_guard does not know whether {', '.join(unknown)} take a password or a code: add "
-                           "each to LOGIN_STEPS or REAUTHENTICATION (throttled) or to NO_CREDENTIAL")
+        raise RuntimeError(
+            f"login_guard does not know whether {', '.join(unknown)} take a password or a code: add "
+            "each to LOGIN_STEPS or REAUTHENTICATION (throttled) or to NO_CREDENTIAL"
+        )
 
 
 def _note_refused_credential(sender, user, auth_type=None, **extra):
@@ -195,23 +217,42 @@ def init_login_guard(app):
         account = g.login_account
         if request.endpoint in REAUTHENTICATION:
             if g.get("credential_refused"):
-                audit("login.failure", object_type="User", object_id=account, outcome="failed",
-                      detail={"wrong": proof, "step": "re-authentication"})
+                audit(
+                    "login.failure",
+                    object_type="User",
+                    object_id=account,
+                    outcome="failed",
+                    detail={"wrong": proof, "step": "re-authentication"},
+                )
             elif session.get("fs_paa") != g.paa_before:
                 audit("login.reauthenticated", object_type="User", object_id=account, detail={"proof": proof})
         elif current_user.is_authenticated:
             session["last_seen"] = time.time()
-            audit("login.success", object_type="User", object_id=current_user.email.lower()[:60],
-                  detail={"last_proof": proof})
+            audit(
+                "login.success",
+                object_type="User",
+                object_id=current_user.email.lower()[:60],
+                detail={"last_proof": proof},
+            )
         elif request.endpoint == LOGIN_ENDPOINT and session.get("tf_user_id"):
             audit("login.second_factor_required", object_type="User", object_id=account, outcome="pending")
         elif g.get("login_unchecked"):
-            audit("login.refused", object_type="User", object_id=account, outcome="refused",
-                  detail={"reason": "incomplete form or a refused next= (no credential checked)"})
+            audit(
+                "login.refused",
+                object_type="User",
+                object_id=account,
+                outcome="refused",
+                detail={"reason": "incomplete form or a refused next= (no credential checked)"},
+            )
         elif g.get("login_inactive"):
             # Counted like a failure: the account is not let in, and the throttle must not learn otherwise.
-            audit("login.failure", object_type="User", object_id=account, outcome="failed",
-                  detail={"refused": "account not active"})
+            audit(
+                "login.failure",
+                object_type="User",
+                object_id=account,
+                outcome="failed",
+                detail={"refused": "account not active"},
+            )
         else:
             audit("login.failure", object_type="User", object_id=account, outcome="failed", detail={"wrong": proof})
         db.session.commit()

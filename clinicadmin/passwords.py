@@ -1,6 +1,7 @@
 """What makes a new staff password acceptable: Flask-Security-Too's rules (at least ``SECURITY_PASSWORD_LENGTH_MIN``
 characters and at most 128, and a zxcvbn score of ``SECURITY_ZXCVBN_MINIMUM_SCORE`` or more, which refuses common and
 guessable passwords, including ones built from the person's own email or name)."""
+
 import zxcvbn
 from flask import current_app
 from flask_security import PasswordUtil
@@ -25,8 +26,9 @@ class PasswordRules(PasswordUtil):
         if config.get("SECURITY_PASSWORD_COMPLEXITY_CHECKER") != "zxcvbn":
             return None
         facts = about.values() if is_register else vars(about["user"]).values()
-        result = zxcvbn.zxcvbn(password, user_inputs=[v for v in facts if v and isinstance(v, str)],
-                               max_length=MAX_LENGTH)
+        result = zxcvbn.zxcvbn(
+            password, user_inputs=[v for v in facts if v and isinstance(v, str)], max_length=MAX_LENGTH
+        )
         if result["score"] >= config["SECURITY_ZXCVBN_MINIMUM_SCORE"]:
             return None
         return [result["feedback"]["warning"] or get_message("PASSWORD_TOO_SIMPLE")[0]]

@@ -2,6 +2,7 @@
 
 Every type is a frozen dataclass so a registered vocabulary cannot be changed behind the registry's back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -14,10 +15,15 @@ from . import hookimpl
 #: a finding's severities (the database allows only these; the core and plugins read them from here)
 SEVERITIES: tuple[str, ...] = ("block", "warn", "info")
 #: the kinds of health-history code, each with the heading its codes have on the client's form, in the form's order
-CONDITION_KIND_HEADINGS: Mapping[str, str] = MappingProxyType({
-    "state": "Pregnancy and similar states", "condition": "Conditions", "allergy": "Allergies",
-    "medication": "Medications", "procedure": "Recent procedures",
-})
+CONDITION_KIND_HEADINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "state": "Pregnancy and similar states",
+        "condition": "Conditions",
+        "allergy": "Allergies",
+        "medication": "Medications",
+        "procedure": "Recent procedures",
+    }
+)
 CONDITION_KINDS: tuple[str, ...] = tuple(CONDITION_KIND_HEADINGS)
 
 
@@ -49,8 +55,9 @@ class Modality:
             value = getattr(self, name)
             least = 1 if name == "duration_minutes" else 0
             if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= 24 * 60:
-                raise ValueError(f"modality {self.key!r}: {name} must be whole minutes from {least} to 1440, "
-                                 f"not {value!r}")
+                raise ValueError(
+                    f"modality {self.key!r}: {name} must be whole minutes from {least} to 1440, not {value!r}"
+                )
         if isinstance(self.resources, str) or len(set(self.resources)) != len(self.resources):
             raise ValueError(f"modality {self.key!r}: resources must be a tuple of distinct kinds")
 
@@ -163,8 +170,16 @@ class Chart:
     y_label: str = ""
 
     @classmethod
-    def from_table(cls, kind: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], x: str, y: Sequence[str],
-                   y_label: str = "", limit: int = 30) -> Chart:
+    def from_table(
+        cls,
+        kind: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        x: str,
+        y: Sequence[str],
+        y_label: str = "",
+        limit: int = 30,
+    ) -> Chart:
         """A chart of a report's own table: column ``x`` gives the labels, each column named in ``y`` a series (at
         most the first ``limit`` rows, so a long ranking stays readable)."""
         rows = list(rows)[:limit]
@@ -218,8 +233,10 @@ class ProductCategory:
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key or len(self.key) > 40 or not self.key.isidentifier():
-            raise ValueError(f"product category {self.key!r}: the key must be a word of letters, digits and "
-                             "underscores, at most 40 characters")
+            raise ValueError(
+                f"product category {self.key!r}: the key must be a word of letters, digits and "
+                "underscores, at most 40 characters"
+            )
 
 
 @dataclass(frozen=True)
@@ -238,10 +255,12 @@ class ClientField:
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not self.key.replace(".", "_").isidentifier() or len(self.key) > 60:
-            raise ValueError(f"client field {self.key!r}: the key must be a word (a dot allowed), at most 60 "
-                             "characters")
+            raise ValueError(
+                f"client field {self.key!r}: the key must be a word (a dot allowed), at most 60 characters"
+            )
         if isinstance(self.choices, str) or not all(
-                isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], str) and c[0] for c in self.choices):
+            isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], str) and c[0] for c in self.choices
+        ):
             raise ValueError(f"client field {self.key!r}: choices must be a tuple of (value, label) pairs")
         if not isinstance(self.max_length, int) or not 1 <= self.max_length <= 2000:
             raise ValueError(f"client field {self.key!r}: max_length must be from 1 to 2000")
@@ -252,7 +271,20 @@ class ClientField:
 
 
 __all__ = [
-    "hookimpl", "Modality", "Qualification", "ResourceKind",
-    "ConditionCode", "SettingSpec", "Finding", "Consumption", "Report", "ReportResult", "Chart", "REPORT_PARAMS",
-    "SEVERITIES", "CONDITION_KINDS", "ProductCategory", "ClientField",
+    "hookimpl",
+    "Modality",
+    "Qualification",
+    "ResourceKind",
+    "ConditionCode",
+    "SettingSpec",
+    "Finding",
+    "Consumption",
+    "Report",
+    "ReportResult",
+    "Chart",
+    "REPORT_PARAMS",
+    "SEVERITIES",
+    "CONDITION_KINDS",
+    "ProductCategory",
+    "ClientField",
 ]

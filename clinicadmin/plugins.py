@@ -5,6 +5,7 @@ modalities too), then the plain packages in the folder ``PLUGINS_DIR`` names, if
 a name already loaded stops start-up). ``PLUGINS_ENABLED`` limits which non-default plugins load. A plugin that fails to
 load stops start-up with an error naming it, unless ``PLUGINS_FAIL_FAST`` is off (development).
 """
+
 import importlib
 import importlib.util
 import logging
@@ -81,8 +82,11 @@ def _already_imported(init):
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         # string operations: a Path per loaded module would cost more than the rest of the check
-        if (file and os.path.join(os.path.basename(os.path.dirname(file)), os.path.basename(file)) in tails
-                and Path(file).resolve() == target):
+        if (
+            file
+            and os.path.join(os.path.basename(os.path.dirname(file)), os.path.basename(file)) in tails
+            and Path(file).resolve() == target
+        ):
             return module
     return None
 
@@ -230,16 +234,20 @@ class Registry:
                 _expect(plugin, "register_qualifications", qualification, Qualification)
                 known = self.qualifications.get(qualification.key)
                 if qualification.key in self.modalities or (known and known.label != qualification.label):
-                    raise PluginError(f"plugin {plugin!r} registers qualification {qualification.key!r}, "
-                                      "which is already a modality or another qualification")
+                    raise PluginError(
+                        f"plugin {plugin!r} registers qualification {qualification.key!r}, "
+                        "which is already a modality or another qualification"
+                    )
                 self.qualifications[qualification.key] = qualification
         for plugin, kinds in _per_plugin(self.pm, "register_resource_kinds"):
             for kind in kinds:
                 _expect(plugin, "register_resource_kinds", kind, ResourceKind)
                 known = self.resource_kinds.get(kind.key)
                 if known and known.label != kind.label:
-                    raise PluginError(f"plugin {plugin!r} registers resource kind {kind.key!r} as {kind.label!r}, "
-                                      f"already registered as {known.label!r}")
+                    raise PluginError(
+                        f"plugin {plugin!r} registers resource kind {kind.key!r} as {kind.label!r}, "
+                        f"already registered as {known.label!r}"
+                    )
                 self.resource_kinds[kind.key] = kind
         for plugin, codes in _per_plugin(self.pm, "register_conditions"):
             for code in codes:
@@ -252,10 +260,12 @@ class Registry:
                 _expect(plugin, "register_settings", spec, SettingSpec)
                 if spec.key in self.settings:
                     raise PluginError(f"plugin {plugin!r} registers setting {spec.key!r} twice or over another's")
-                if spec.type is int and (spec.minimum is None or spec.maximum is None
-                                         or not spec.minimum <= spec.default <= spec.maximum):
-                    raise PluginError(f"plugin {plugin!r}: setting {spec.key!r} needs a minimum and a maximum "
-                                      "around its default")
+                if spec.type is int and (
+                    spec.minimum is None or spec.maximum is None or not spec.minimum <= spec.default <= spec.maximum
+                ):
+                    raise PluginError(
+                        f"plugin {plugin!r}: setting {spec.key!r} needs a minimum and a maximum around its default"
+                    )
                 self.settings[spec.key] = spec
         for plugin, reports in _per_plugin(self.pm, "register_reports"):
             for report in reports:
@@ -275,12 +285,16 @@ class Registry:
                 )
             for needed in modality.requires:
                 if needed not in self.qualifications:
-                    raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} requires "
-                                      f"qualification {needed!r}, which no plugin registers")
+                    raise PluginError(
+                        f"plugin {self.modality_plugin[key]!r}: modality {key!r} requires "
+                        f"qualification {needed!r}, which no plugin registers"
+                    )
             for kind in modality.resources:
                 if kind not in self.resource_kinds:
-                    raise PluginError(f"plugin {self.modality_plugin[key]!r}: modality {key!r} takes a resource of "
-                                      f"kind {kind!r}, which no plugin registers")
+                    raise PluginError(
+                        f"plugin {self.modality_plugin[key]!r}: modality {key!r} takes a resource of "
+                        f"kind {kind!r}, which no plugin registers"
+                    )
 
     def _check_shared_condition(self, plugin, code):
         """A code registered by a second plugin must be shared in both registrations and mean the same there."""
@@ -309,7 +323,8 @@ class Registry:
                 if known and known.label != category.label:
                     raise PluginError(
                         f"plugin {plugin!r} registers product category {category.key!r} as {category.label!r}, but "
-                        f"plugin {self.product_category_plugin[category.key]!r} registered it as {known.label!r}")
+                        f"plugin {self.product_category_plugin[category.key]!r} registered it as {known.label!r}"
+                    )
                 self.product_categories.setdefault(category.key, category)
                 self.product_category_plugin.setdefault(category.key, plugin)
         for key in clinic_categories or ():
@@ -324,7 +339,8 @@ class Registry:
                     raise PluginError(
                         f"plugin {plugin!r} registers client field {client_field.key!r} differently from plugin "
                         f"{self.client_field_plugin[client_field.key]!r}: the same key needs the same label and "
-                        "choices")
+                        "choices"
+                    )
                 self.client_fields.setdefault(client_field.key, client_field)
                 self.client_field_plugin.setdefault(client_field.key, plugin)
 
@@ -346,16 +362,19 @@ class Registry:
         """Stop start-up when ``owner`` (a plugin or form) offers products of a category no plugin registers."""
         unknown = sorted(set(categories or ()) - set(self.product_categories))
         if unknown:
-            raise PluginError(f"{owner}: a ProductField offers product categories {unknown}, which no plugin "
-                              "registers (register_product_categories)")
+            raise PluginError(
+                f"{owner}: a ProductField offers product categories {unknown}, which no plugin "
+                "registers (register_product_categories)"
+            )
 
     def modality_choices(self):
         return sorted(((m.key, m.label) for m in self.modalities.values()), key=lambda kv: kv[1])
 
     def scope_choices(self):
         """What staff can be certified for: every modality, then every qualification."""
-        return self.modality_choices() + sorted(((q.key, q.label) for q in self.qualifications.values()),
-                                                key=lambda kv: kv[1])
+        return self.modality_choices() + sorted(
+            ((q.key, q.label) for q in self.qualifications.values()), key=lambda kv: kv[1]
+        )
 
     def scope_label(self, key):
         if key in self.qualifications:

@@ -3,6 +3,7 @@
 ``python -m clinicadmin.reference`` (``make reference``) rewrites the table between the markers in the docs;
 ``--check`` only says whether it is current (tests/test_plugin_reference.py fails when it is not).
 """
+
 import sys
 from pathlib import Path
 
@@ -29,8 +30,9 @@ def condition_table(registry=None):
     registry = registry or core_registry()
     codes = sorted(registry.conditions.values(), key=lambda c: (CONDITION_KINDS.index(c.kind), c.code))
     lines = ["| code | label | kind | dated | help |", "| --- | --- | --- | --- | --- |"]
-    lines += [f"| `{c.code}` | {_cell(c.label)} | {c.kind} | {'yes' if c.dated else ''} | {_cell(c.help)} |"
-              for c in codes]
+    lines += [
+        f"| `{c.code}` | {_cell(c.label)} | {c.kind} | {'yes' if c.dated else ''} | {_cell(c.help)} |" for c in codes
+    ]
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
 """Helpers for reports (the core's and plugins'): the standard filters a report's parameters stand for, and months."""
+
 from datetime import date, timedelta
 
 from sqlalchemy import String
@@ -26,6 +27,7 @@ def period(params):
 def date_range(args, today, max_days=3 * 366):
     """``(date_from, date_to, errors)`` from a query string's ``date_from`` and ``date_to`` (YYYY-MM-DD), by default
     the year up to ``today``; ``errors`` says what is wrong, for the page to show instead of running anything."""
+
     def parse(name, default):
         try:
             return date.fromisoformat(args[name]) if args.get(name) else default
@@ -44,8 +46,11 @@ def date_range(args, today, max_days=3 * 366):
 
 def treatment_filters(query, params):
     """Narrow a select over treatments to the report's location, practitioner and modality, where they are chosen."""
-    for column, key in ((Treatment.location_id, "location_id"), (Treatment.practitioner_id, "practitioner_id"),
-                        (Treatment.modality, "modality")):
+    for column, key in (
+        (Treatment.location_id, "location_id"),
+        (Treatment.practitioner_id, "practitioner_id"),
+        (Treatment.modality, "modality"),
+    ):
         if params.get(key):
             query = query.where(column == params[key])
     return query
@@ -61,9 +66,12 @@ def performed_in_period(params, *columns):
     start, end = period(params)
     month = month_group(Treatment.performed_at)
     query = db.select(*columns).where(
-        Treatment.status == PERFORMED, Treatment.archived_at.is_(None),
-        month >= month_group(db.literal(start)), month <= month_group(db.literal(end)),
-        Treatment.performed_at >= start, Treatment.performed_at <= end,
+        Treatment.status == PERFORMED,
+        Treatment.archived_at.is_(None),
+        month >= month_group(db.literal(start)),
+        month <= month_group(db.literal(end)),
+        Treatment.performed_at >= start,
+        Treatment.performed_at <= end,
     )
     return treatment_filters(query, params)
 
@@ -91,6 +99,7 @@ def months(params):
 # Aggregating a plugin's details in SQL. A year of a chain is tens of thousands of sessions per modality: grouping
 # them in the database returns a few dozen rows, where reading each session's details into Python took most of a
 # report's time. Each helper writes the same meaning on SQLite and PostgreSQL.
+
 
 class month_key(FunctionElement):
     """``YYYY-MM`` of a date or datetime column, as text (a report's month label). Select it, and group by
@@ -164,14 +173,32 @@ def counts_per(rows, key, distinct):
     the way each database does it fastest for a year of rows: PostgreSQL hashes the (key, value) pairs and counts
     them (a distinct count would sort every row), SQLite counts distinct values as it groups."""
     if db.session.get_bind().dialect.name == "postgresql":
-        pairs = (rows.add_columns(key.label("key"), distinct.label("value"), db.func.count().label("rows"))
-                 .group_by(key, distinct).subquery())
-        return (db.select(pairs.c.key, db.cast(db.func.sum(pairs.c.rows), db.Integer).label("rows"),
-                          db.func.count().label("distinct")).group_by(pairs.c.key))
-    return rows.add_columns(key.label("key"), db.func.count().label("rows"),
-                            db.func.count(db.distinct(distinct)).label("distinct")).group_by(key)
+        pairs = (
+            rows.add_columns(key.label("key"), distinct.label("value"), db.func.count().label("rows"))
+            .group_by(key, distinct)
+            .subquery()
+        )
+        return db.select(
+            pairs.c.key, db.cast(db.func.sum(pairs.c.rows), db.Integer).label("rows"), db.func.count().label("distinct")
+        ).group_by(pairs.c.key)
+    return rows.add_columns(
+        key.label("key"), db.func.count().label("rows"), db.func.count(db.distinct(distinct)).label("distinct")
+    ).group_by(key)
 
 
 #: What a plugin's report may import from here (docs/plugin-hooks.md documents each).
-__all__ = ["performed_sessions", "performed_in_period", "treatment_filters", "period", "months", "month_key",
-           "month_group", "detail_number", "detail_text", "detail_flag", "detail_count", "detail_items", "counts_per"]
+__all__ = [
+    "performed_sessions",
+    "performed_in_period",
+    "treatment_filters",
+    "period",
+    "months",
+    "month_key",
+    "month_group",
+    "detail_number",
+    "detail_text",
+    "detail_flag",
+    "detail_count",
+    "detail_items",
+    "counts_per",
+]

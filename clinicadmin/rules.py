@@ -4,6 +4,7 @@ A plugin lists its rules and calls :func:`evaluate`; waiting periods become clin
 :func:`waiting_settings`, so the clinic's medical director decides the days. Rules a table cannot say (a point that is
 forbidden in pregnancy, neck work with a thyroid condition) stay ordinary code in the plugin's check.
 """
+
 from dataclasses import dataclass
 
 from . import wording
@@ -54,8 +55,14 @@ class WaitingRule:
         return wording.waiting_message(self.label, self.kind, history.days_since(self.code), wait)
 
     def setting_spec(self, modality_label):
-        return SettingSpec(self.setting, wording.waiting_label(modality_label, self.label, self.kind), self.days,
-                           help=wording.waiting_help(self.label, self.kind, self.severity), minimum=0, maximum=3650)
+        return SettingSpec(
+            self.setting,
+            wording.waiting_label(modality_label, self.label, self.kind),
+            self.days,
+            help=wording.waiting_help(self.label, self.kind, self.severity),
+            minimum=0,
+            maximum=3650,
+        )
 
 
 def rule_code(prefix, rule):

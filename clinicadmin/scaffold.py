@@ -5,12 +5,13 @@ It writes ``NAME/`` with a ``pyproject.toml`` (the ``clinicadmin`` entry point),
 prints aftercare and reports, and its tests pass as written, from its own folder, with nothing of ClinicAdmin's
 checkout; a developer then replaces the example rule, form and texts with the modality's own.
 """
+
 import keyword
 import re
 from pathlib import Path
 from string import Template
 
-PYPROJECT = Template('''[build-system]
+PYPROJECT = Template("""[build-system]
 requires = ["setuptools>=69", "wheel"]
 build-backend = "setuptools.build_meta"
 
@@ -36,9 +37,9 @@ where = ["src"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 addopts = "--import-mode=importlib"
-''')
+""")
 
-README = Template('''# clinicadmin-$dist
+README = Template("""# clinicadmin-$dist
 
 $label: a modality plugin for ClinicAdmin, written by `clinicadmin new-plugin`.
 Make it yours: the rules, form, consumables, aftercare and report in
@@ -56,7 +57,7 @@ on SQLite and on PostgreSQL when `CLINICADMIN_TEST_POSTGRES_URL` reaches a serve
 
 Ship it as a wheel (`pip wheel --no-deps .`) and install that wheel where the clinic runs ClinicAdmin. Every hook is
 described in ClinicAdmin's docs/plugin-hooks.md.
-''')
+""")
 
 INIT = Template('''"""$label: a ClinicAdmin modality plugin (written by `clinicadmin new-plugin`; make it yours).
 
@@ -231,11 +232,12 @@ def write_plugin(name, folder, label=None):
     """Write the distribution ``folder/name`` (``pyproject.toml``, ``README.md``, ``src/clinicadmin_name/``,
     ``tests/``); returns its path. Refuses a bad or taken name."""
     if not NAME.match(name) or keyword.iskeyword(name):
-        raise ScaffoldError(f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
-                            "starting with a letter.")
+        raise ScaffoldError(
+            f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
+            "starting with a letter."
+        )
     if label is not None and not (LABEL.match(label) and label.strip()):
-        raise ScaffoldError(f"{label!r} is not a label: use up to 80 characters, without double quotes or "
-                            "backslashes.")
+        raise ScaffoldError(f"{label!r} is not a label: use up to 80 characters, without double quotes or backslashes.")
     root = Path(folder) / name
     if root.exists():
         raise ScaffoldError(f"{root} already exists.")

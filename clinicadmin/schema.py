@@ -4,6 +4,7 @@ A plugin with tables returns its revisions folder from ``register_migrations``; 
 plugin beside the core's (``extensions.migrate`` points it at the folders), so the database has several heads and
 ``upgrade`` goes to ``heads`` by default.
 """
+
 import click
 from flask import g
 from flask.cli import with_appcontext
@@ -13,8 +14,16 @@ from flask_migrate import upgrade as migrate_upgrade
 #: Indexes made by migrations on expressions (``lower(column)`` for search, the month for reports): SQLite cannot
 #: reflect them, so Alembic's comparison of models and database leaves them out. A batch migration that rebuilds one
 #: of these tables on SQLite must create them again.
-EXPRESSION_INDEXES = frozenset({"ix_client_lower_last_name", "ix_client_lower_first_name", "ix_client_lower_email",
-                                "ix_product_lower_name", "ix_product_lower_sku", "ix_treatment_performed_month"})
+EXPRESSION_INDEXES = frozenset(
+    {
+        "ix_client_lower_last_name",
+        "ix_client_lower_first_name",
+        "ix_client_lower_email",
+        "ix_product_lower_name",
+        "ix_product_lower_sku",
+        "ix_treatment_performed_month",
+    }
+)
 
 
 def compared_by_alembic(obj, name, type_, reflected, compare_to):
@@ -38,6 +47,9 @@ def _upgrade_command(sql, tag, revision):
 
 
 db_group = click.Group(
-    "db", callback=migrate_cli.db.callback, params=list(migrate_cli.db.params),
-    commands={**migrate_cli.db.commands, "upgrade": _upgrade_command}, help=migrate_cli.db.help,
+    "db",
+    callback=migrate_cli.db.callback,
+    params=list(migrate_cli.db.params),
+    commands={**migrate_cli.db.commands, "upgrade": _upgrade_command},
+    help=migrate_cli.db.help,
 )

@@ -3,6 +3,7 @@
 Safety fails closed: a check that raises or answers nonsense becomes a blocking finding naming its plugin, and a
 treatment whose modality no loaded plugin provides is blocked.
 """
+
 import logging
 
 from sqlalchemy import inspect
@@ -40,9 +41,7 @@ class HealthHistory:
 
     def active(self, *codes):
         """Whether any of ``codes`` is on record and has not ended by the day (an undated entry counts as active)."""
-        return any(
-            e.ended is None or e.ended >= self.day for code in codes for e in self._current(code)
-        )
+        return any(e.ended is None or e.ended >= self.day for code in codes for e in self._current(code))
 
     def _days_after(self, last):
         if last is None or last >= self.day:
@@ -92,11 +91,25 @@ def _load_what_checks_read(treatment):
     clients = users = ()
     if treatment.client_id is not None and _not_loaded(treatment, "client", "health_entries", "consents"):
         # One statement: a client's history and consents are a handful of rows each, so their product is small.
-        clients = db.session.execute(db.select(Client).where(Client.id == treatment.client_id).options(
-            joinedload(Client.health_entries), joinedload(Client.consents))).unique().scalars().all()
+        clients = (
+            db.session.execute(
+                db.select(Client)
+                .where(Client.id == treatment.client_id)
+                .options(joinedload(Client.health_entries), joinedload(Client.consents))
+            )
+            .unique()
+            .scalars()
+            .all()
+        )
     if treatment.practitioner_id is not None and _not_loaded(treatment, "practitioner", "certifications"):
-        users = db.session.execute(db.select(User).where(User.id == treatment.practitioner_id)
-                                   .options(joinedload(User.certifications))).unique().scalars().all()
+        users = (
+            db.session.execute(
+                db.select(User).where(User.id == treatment.practitioner_id).options(joinedload(User.certifications))
+            )
+            .unique()
+            .scalars()
+            .all()
+        )
     # The session holds objects weakly: the treatment takes each over (from the identity map, no SQL) while the
     # list above still holds it.
     for loaded, relationship in ((clients, "client"), (users, "practitioner")):
@@ -112,13 +125,20 @@ def run_checks(treatment):
     settings = effective_settings()
     results = []
     if treatment.modality not in reg.modalities:
-        results.append(("core", Finding(
-            "modality-not-loaded", "block",
-            f"No loaded plugin provides the modality {treatment.modality!r}, so it cannot be screened.",
-            overridable=False,
-        )))
-    for name, found, error in each_implementation(reg.pm, "check_contraindications", treatment=treatment,
-                                                  history=history, settings=settings):
+        results.append(
+            (
+                "core",
+                Finding(
+                    "modality-not-loaded",
+                    "block",
+                    f"No loaded plugin provides the modality {treatment.modality!r}, so it cannot be screened.",
+                    overridable=False,
+                ),
+            )
+        )
+    for name, found, error in each_implementation(
+        reg.pm, "check_contraindications", treatment=treatment, history=history, settings=settings
+    ):
         try:
             if error is not None:
                 raise error
@@ -128,12 +148,18 @@ def run_checks(treatment):
                 raise TypeError(f"returned {bad[0]!r}, not a Finding")
         except Exception as exc:
             log.error("screening plugin %s failed", name, exc_info=exc)
-            results.append((name, Finding(
-                "screening-failed", "block",
-                f"Screening could not run: {name} ({type(exc).__name__}). "
-                "The treatment is blocked until this check runs.",
-                overridable=False,
-            )))
+            results.append(
+                (
+                    name,
+                    Finding(
+                        "screening-failed",
+                        "block",
+                        f"Screening could not run: {name} ({type(exc).__name__}). "
+                        "The treatment is blocked until this check runs.",
+                        overridable=False,
+                    ),
+                )
+            )
             continue
         results.extend((name, f) for f in found)
     return results
@@ -161,14 +187,25 @@ def screen(treatment, stage):
     stored = []
     for plugin, finding in run_checks(treatment):
         row = ScreeningFinding(
-            run=run, stage=stage, screened_at=at, plugin=plugin,
-            code=finding.code, severity=finding.severity, message=finding.message[:1000],
+            run=run,
+            stage=stage,
+            screened_at=at,
+            plugin=plugin,
+            code=finding.code,
+            severity=finding.severity,
+            message=finding.message[:1000],
             overridable=bool(finding.overridable),
         )
         before = previous.get((plugin, finding.code, finding.severity))
         if before is not None and row.overridable:
-            for attr in ("acknowledged_by", "acknowledged_at", "acknowledgement_note",
-                         "overridden_by", "overridden_at", "override_reason"):
+            for attr in (
+                "acknowledged_by",
+                "acknowledged_at",
+                "acknowledgement_note",
+                "overridden_by",
+                "overridden_at",
+                "override_reason",
+            ):
                 setattr(row, attr, getattr(before, attr))
         treatment.findings.append(row)
         stored.append(row)

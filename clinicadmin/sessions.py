@@ -12,6 +12,7 @@
   ``Secure`` and responses carry HSTS (``headers.py``). False: plain http, said explicitly. A server in production
   mode (not debug, not testing) refuses to start while it is unset.
 """
+
 import time
 import uuid
 from datetime import UTC, datetime
@@ -74,8 +75,11 @@ def end_every_session(user):
     from .models import User
 
     db.session.execute(
-        db.update(User).where(User.id == user.id, User.fs_uniquifier == user.fs_uniquifier)
-        .values(fs_uniquifier=uuid.uuid4().hex).execution_options(synchronize_session=False))
+        db.update(User)
+        .where(User.id == user.id, User.fs_uniquifier == user.fs_uniquifier)
+        .values(fs_uniquifier=uuid.uuid4().hex)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(user, ["fs_uniquifier"])
 
 
@@ -84,8 +88,13 @@ def _on_logout(sender, user, **extra):
     session.permanent = False
     if request.endpoint != "security.logout" or user is None or not getattr(user, "is_authenticated", False):
         return  # the idle timeout ends this browser's session only
-    audit("logout", object_type="User", object_id=user.email.lower()[:60], user=user,
-          detail={"ended": "every session of this person"})
+    audit(
+        "logout",
+        object_type="User",
+        object_id=user.email.lower()[:60],
+        user=user,
+        detail={"ended": "every session of this person"},
+    )
     end_every_session(user)
     db.session.commit()
 
@@ -98,7 +107,8 @@ def configure_https(app, serving):
             raise RuntimeError(
                 "Set HTTPS in instance/config.py (or CLINICADMIN_HTTPS): True when browsers reach the clinic over "
                 "https, directly or through a TLS proxy (Secure cookies and HSTS); False only for plain http. "
-                "See docs/operations.md.")
+                "See docs/operations.md."
+            )
         return
     app.config["HTTPS"] = bool(https)
     if app.config["HTTPS"]:

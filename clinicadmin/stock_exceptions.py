@@ -6,6 +6,7 @@ in full; the clerk resolves it (:func:`resolve`) by assigning stock from a lot, 
 same stock service takes it (a conditional UPDATE, never below zero, never an expired or held lot) and writes the
 ledger rows against the treatment. Resolving happens once, by :func:`clinicadmin.transitions.change_once`.
 """
+
 from sqlalchemy.orm import joinedload
 
 from . import clock
@@ -20,8 +21,15 @@ from .transitions import change_once, when
 def open_shortfall(*, treatment, product, location, quantity, user, lot=None):
     """Add an open exception for ``quantity`` of ``product`` that ``treatment`` used but stock did not give, in the
     caller's transaction. The caller audits it, after its own writes (writers take the audit chain's head last)."""
-    exception = StockException(treatment=treatment, product=product, location=location, lot=lot,
-                               quantity=quantity, created_at=clock.now(), created_by_id=user.id)
+    exception = StockException(
+        treatment=treatment,
+        product=product,
+        location=location,
+        lot=lot,
+        quantity=quantity,
+        created_at=clock.now(),
+        created_by_id=user.id,
+    )
     db.session.add(exception)
     db.session.flush()
     return exception
@@ -35,33 +43,59 @@ def resolve(exception, *, lot, user):
     if lot is None:
         raise StockError("Choose the lot the stock is taken from.")
     # First: the one UPDATE only one resolution can make; a double click finds it resolved and writes nothing.
-    if not change_once(exception, lambda c: (c.resolved_at.is_(None),), resolved_at=clock.now(),
-                       resolved_by_id=user.id, resolved_lot_id=lot.id):
+    if not change_once(
+        exception,
+        lambda c: (c.resolved_at.is_(None),),
+        resolved_at=clock.now(),
+        resolved_by_id=user.id,
+        resolved_lot_id=lot.id,
+    ):
         db.session.rollback()
         db.session.refresh(exception)
-        raise StockError(f"This exception was already resolved by {exception.resolved_by or 'someone'} at "
-                         f"{when(exception.resolved_at)}; nothing was changed.")
+        raise StockError(
+            f"This exception was already resolved by {exception.resolved_by or 'someone'} at "
+            f"{when(exception.resolved_at)}; nothing was changed."
+        )
     try:
-        consume(product=exception.product, location=exception.location, quantity=exception.quantity, user=user,
-                treatment=exception.treatment, lot=lot, today=clock.local_today(exception.location),
-                note=f"stock exception {exception.id}")
+        consume(
+            product=exception.product,
+            location=exception.location,
+            quantity=exception.quantity,
+            user=user,
+            treatment=exception.treatment,
+            lot=lot,
+            today=clock.local_today(exception.location),
+            note=f"stock exception {exception.id}",
+        )
     except StockError:
         db.session.rollback()
         raise
-    audit("stock.exception.resolve", obj=exception,
-          detail={"treatment": exception.treatment_id, "lot": lot.lot_number, "lot_id": lot.id,
-                  "quantity": fmt(exception.quantity)})
+    audit(
+        "stock.exception.resolve",
+        obj=exception,
+        detail={
+            "treatment": exception.treatment_id,
+            "lot": lot.lot_number,
+            "lot_id": lot.id,
+            "quantity": fmt(exception.quantity),
+        },
+    )
     db.session.commit()
 
 
 def open_exceptions(limit=None):
     """The open exceptions, oldest first, with their product, location and lot loaded."""
-    query = (db.select(StockException)
-             .options(joinedload(StockException.product), joinedload(StockException.location),
-                      joinedload(StockException.lot),
-                      joinedload(StockException.treatment).joinedload(Treatment.practitioner))
-             .where(StockException.resolved_at.is_(None))
-             .order_by(StockException.resolved_at, StockException.created_at, StockException.id))
+    query = (
+        db.select(StockException)
+        .options(
+            joinedload(StockException.product),
+            joinedload(StockException.location),
+            joinedload(StockException.lot),
+            joinedload(StockException.treatment).joinedload(Treatment.practitioner),
+        )
+        .where(StockException.resolved_at.is_(None))
+        .order_by(StockException.resolved_at, StockException.created_at, StockException.id)
+    )
     if limit is not None:
         query = query.limit(limit)
     return db.session.execute(query).scalars().all()
@@ -69,27 +103,38 @@ def open_exceptions(limit=None):
 
 def owed_by(treatment):
     """The open exceptions of ``treatment``: what it used that the ledger does not show yet."""
-    return db.session.execute(db.select(StockException).options(joinedload(StockException.product))
-                              .where(StockException.treatment_id == treatment.id,
-                                     StockException.resolved_at.is_(None))
-                              .order_by(StockException.id)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(StockException)
+            .options(joinedload(StockException.product))
+            .where(StockException.treatment_id == treatment.id, StockException.resolved_at.is_(None))
+            .order_by(StockException.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def open_count():
-    return db.session.execute(db.select(db.func.count(StockException.id))
-                              .where(StockException.resolved_at.is_(None))).scalar_one()
+    return db.session.execute(
+        db.select(db.func.count(StockException.id)).where(StockException.resolved_at.is_(None))
+    ).scalar_one()
 
 
 def open_totals():
     """Units open per product and location: [(product, location, units, exceptions)], for ``clinicadmin check``."""
     rows = db.session.execute(
-        db.select(StockException.product_id, StockException.location_id,
-                  db.func.sum(StockException.quantity, type_=Quantity()), db.func.count())
+        db.select(
+            StockException.product_id,
+            StockException.location_id,
+            db.func.sum(StockException.quantity, type_=Quantity()),
+            db.func.count(),
+        )
         .where(StockException.resolved_at.is_(None))
         .group_by(StockException.product_id, StockException.location_id)
-        .order_by(StockException.product_id, StockException.location_id)).all()
-    return [(db.session.get(Product, p), db.session.get(Location, loc), units, count)
-            for p, loc, units, count in rows]
+        .order_by(StockException.product_id, StockException.location_id)
+    ).all()
+    return [(db.session.get(Product, p), db.session.get(Location, loc), units, count) for p, loc, units, count in rows]
 
 
 def lots_for(exception, today):

@@ -12,6 +12,7 @@ Fixtures: ``database_url``, ``postgres_databases``, ``app_factory``, ``app_confi
 ``staff`` (one user per role), ``login`` (a logged-in test client for a role), ``clinic`` (helpers that create
 records). Helper: ``sql_statements()``, the SQL a block of code runs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -112,8 +113,15 @@ def _migrate(url: str, instance_path: str | Path) -> None:
     from .app import create_app
     from .schema import upgrade_all
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance_path), "TESTING": True,
-                      "SECRET_KEY": "test", "SECURITY_PASSWORD_SALT": "test"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(instance_path),
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SECURITY_PASSWORD_SALT": "test",
+        }
+    )
     with app.app_context():
         upgrade_all()
         from .extensions import db
@@ -164,8 +172,15 @@ class PostgresDatabases:
         pattern = re.compile(re.escape(self.stem) + r"_(\d{10})_[0-9a-f]{6}_")
         with self._admin() as conn:
             names = [name for (name,) in conn.execute("SELECT datname FROM pg_database")]
-        _drop(self.base_url, [name for name in names if (found := pattern.match(name))
-                              and int(found.group(1)) < time.time() - STALE_AFTER], wait)
+        _drop(
+            self.base_url,
+            [
+                name
+                for name in names
+                if (found := pattern.match(name)) and int(found.group(1)) < time.time() - STALE_AFTER
+            ],
+            wait,
+        )
 
 
 def _drop(base_url: str, names: Sequence[str], wait: bool = True) -> None:
@@ -175,11 +190,18 @@ def _drop(base_url: str, names: Sequence[str], wait: bool = True) -> None:
     if not names:
         return
     if not wait:
-        code = ("import os, sys; from clinicadmin.testing import _drop; "
-                "_drop(os.environ['CLINICADMIN_DROP_FROM'], sys.argv[1:])")
-        subprocess.Popen([sys.executable, "-c", code, *names], env={**os.environ, "CLINICADMIN_DROP_FROM": base_url},
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        code = (
+            "import os, sys; from clinicadmin.testing import _drop; "
+            "_drop(os.environ['CLINICADMIN_DROP_FROM'], sys.argv[1:])"
+        )
+        subprocess.Popen(
+            [sys.executable, "-c", code, *names],
+            env={**os.environ, "CLINICADMIN_DROP_FROM": base_url},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return
     import psycopg
     from psycopg import sql
@@ -232,8 +254,10 @@ def _empty_tables(db: SQLAlchemy) -> None:
             # DELETE, not TRUNCATE: a TRUNCATE of every table makes new files for each and costs ~0.5 s a test,
             # where deleting a test's few rows costs milliseconds. The sequences restart as TRUNCATE's would.
             conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
-            conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON "
-                                 "n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+            conn.exec_driver_sql(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON "
+                "n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
         else:
             for table in tables:
                 conn.execute(table.delete())
@@ -250,8 +274,11 @@ def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Fla
 
     def make(**config: Any) -> Flask:
         settings: dict[str, Any] = {
-            "SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "TESTING": True, "SECRET_KEY": "test-secret", "SECURITY_PASSWORD_SALT": "test-salt",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SECURITY_PASSWORD_SALT": "test-salt",
             # Hashing stays argon2; cheaper parameters keep hundreds of logins fast.
             "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 1024},
         }
@@ -301,8 +328,7 @@ class StaffClient:
         self.http: FlaskClient = app.test_client()
         self._csrf_token: str | None = None
         self._csrf_secret: str | None = None
-        response = self.post("/login", data={"email": email, "password": password,
-                                             "csrf_token": self.token("/login")})
+        response = self.post("/login", data={"email": email, "password": password, "csrf_token": self.token("/login")})
         assert response.status_code in (302, 303), f"login as {email} failed: {response.status_code}"
 
     def _request(self, method: str, url: str, **kwargs: Any) -> TestResponse:
@@ -350,9 +376,16 @@ class StaffClient:
         data.setdefault("once", secrets.token_urlsafe(24))
         return self._request("POST", url, data=data, **kwargs)
 
-
-    def record(self, treatment: Treatment, details: dict[str, Any], *, notes: str = "",
-               acknowledgement_note: str = "", performed_at: datetime | None = None, **form: Any) -> TestResponse:
+    def record(
+        self,
+        treatment: Treatment,
+        details: dict[str, Any],
+        *,
+        notes: str = "",
+        acknowledgement_note: str = "",
+        performed_at: datetime | None = None,
+        **form: Any,
+    ) -> TestResponse:
         """Post ``treatment``'s record form as a practitioner fills it in: ``details`` by field name (products by id,
         a list for a checkbox list), performed now unless ``performed_at`` (aware) says when, typed in the
         treatment's location's time. ``acknowledgement_note`` acknowledges the warnings still open when it is
@@ -360,23 +393,29 @@ class StaffClient:
         from .clock import local
 
         when = local(performed_at or now(), treatment.location)
-        data: dict[str, Any] = {"performed_at": when.strftime("%Y-%m-%dT%H:%M"), "notes": notes,
-                                "acknowledgement_note": acknowledgement_note}
-        data.update({f"details-{name}": value if isinstance(value, list) else str(value)
-                     for name, value in details.items()})
+        data: dict[str, Any] = {
+            "performed_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "notes": notes,
+            "acknowledgement_note": acknowledgement_note,
+        }
+        data.update(
+            {f"details-{name}": value if isinstance(value, list) else str(value) for name, value in details.items()}
+        )
         data.update(form)
         return self.post(f"/admin/desk/{treatment.id}/record", data=data)
 
     def acknowledge(self, finding: ScreeningFinding, note: str = "") -> TestResponse:
         """Acknowledge a warning on its treatment's page, with ``note`` (what was checked)."""
-        return self.post(f"/admin/desk/{finding.treatment_id}/acknowledge", data={"finding_id": finding.id,
-                                                                                   "note": note})
+        return self.post(
+            f"/admin/desk/{finding.treatment_id}/acknowledge", data={"finding_id": finding.id, "note": note}
+        )
 
     def override(self, finding: ScreeningFinding, reason: str) -> TestResponse:
         """Override a block on its treatment's page with a written ``reason`` (a manager's step; a hard stop is
         refused)."""
-        return self.post(f"/admin/desk/{finding.treatment_id}/override", data={"finding_id": finding.id,
-                                                                                "reason": reason})
+        return self.post(
+            f"/admin/desk/{finding.treatment_id}/override", data={"finding_id": finding.id, "reason": reason}
+        )
 
 
 @pytest.fixture
@@ -393,13 +432,19 @@ def staff(app: Flask) -> dict[str, User]:
     ensure_roles()
     location = Location(name="Test Clinic")
     db.session.add(location)
-    db.session.add_all(Resource(location=location, kind=kind.key, name=f"Test {kind.label.lower()}")
-                       for kind in registry().resource_kinds.values())
+    db.session.add_all(
+        Resource(location=location, kind=kind.key, name=f"Test {kind.label.lower()}")
+        for kind in registry().resource_kinds.values()
+    )
     users = {}
     for role in ROLES:
         users[role] = app.extensions["security"].datastore.create_user(
-            email=f"{role.replace('_', '')}@test.example.com", full_name=f"Test {role}",
-            password=hash_password(TEST_PASSWORD), roles=[_role(role)], location=location)
+            email=f"{role.replace('_', '')}@test.example.com",
+            full_name=f"Test {role}",
+            password=hash_password(TEST_PASSWORD),
+            roles=[_role(role)],
+            location=location,
+        )
     db.session.commit()
     return users
 
@@ -407,6 +452,7 @@ def staff(app: Flask) -> dict[str, User]:
 @pytest.fixture
 def login(app: Flask, staff: dict[str, User]) -> Callable[[str], StaffClient]:
     """``login('manager')``: a :class:`StaffClient` logged in with that role."""
+
     def as_role(role: str) -> StaffClient:
         return StaffClient(app, str(staff[role].email))
 
@@ -426,16 +472,27 @@ class Clinic:
         self.location: Location = location
         self.today = local_today(self.location)
 
-    def client(self, first: str = "Test", last: str = "Client", history: Sequence[tuple[str, int | None]] = (),
-               consents: Sequence[str] = (), reviewed: bool = True) -> Client:
+    def client(
+        self,
+        first: str = "Test",
+        last: str = "Client",
+        history: Sequence[tuple[str, int | None]] = (),
+        consents: Sequence[str] = (),
+        reviewed: bool = True,
+    ) -> Client:
         """A client; ``history`` is (code, days ago or None) pairs; ``consents`` modality keys signed today-10."""
         from .models import Client, Consent, HealthEntry
 
-        c = Client(first_name=first, last_name=last, date_of_birth=date(1985, 5, 5),
-                   intake_reviewed_on=self.today - timedelta(days=3) if reviewed else None)
+        c = Client(
+            first_name=first,
+            last_name=last,
+            date_of_birth=date(1985, 5, 5),
+            intake_reviewed_on=self.today - timedelta(days=3) if reviewed else None,
+        )
         for code, days in history:
-            c.health_entries.append(HealthEntry(code=code, onset=None if days is None else
-                                                self.today - timedelta(days=days)))
+            c.health_entries.append(
+                HealthEntry(code=code, onset=None if days is None else self.today - timedelta(days=days))
+            )
         for key in consents:
             c.consents.append(Consent(modality=key, signed_on=self.today - timedelta(days=10)))
         self.db.session.add(c)
@@ -447,16 +504,31 @@ class Clinic:
         from .models import Certification
 
         user = self.staff[role_or_user] if isinstance(role_or_user, str) else role_or_user
-        user.certifications.append(Certification(scope=scope, licence_number="T-1",
-                                                 valid_until=self.today + timedelta(days=valid_days)))
+        user.certifications.append(
+            Certification(scope=scope, licence_number="T-1", valid_until=self.today + timedelta(days=valid_days))
+        )
         self.db.session.commit()
 
-    def product(self, sku: str, category: str = "consumable", unit: str = "unit", pack_size: int = 1,
-                tracks_expiry: bool = True, reorder_level: int = 0) -> Product:
+    def product(
+        self,
+        sku: str,
+        category: str = "consumable",
+        unit: str = "unit",
+        pack_size: int = 1,
+        tracks_expiry: bool = True,
+        reorder_level: int = 0,
+    ) -> Product:
         from .models import Product
 
-        p = Product(sku=sku, name=f"Product {sku}", category=category, unit=unit, pack_size=pack_size,
-                    tracks_expiry=tracks_expiry, reorder_level=reorder_level)
+        p = Product(
+            sku=sku,
+            name=f"Product {sku}",
+            category=category,
+            unit=unit,
+            pack_size=pack_size,
+            tracks_expiry=tracks_expiry,
+            reorder_level=reorder_level,
+        )
         self.db.session.add(p)
         self.db.session.commit()
         return p
@@ -472,21 +544,34 @@ class Clinic:
             self.db.session.commit()
         return found
 
-    def lot(self, product: Product, number: str, quantity: int | str | Decimal,
-            expires_in_days: int | None = 365) -> StockLot:
+    def lot(
+        self, product: Product, number: str, quantity: int | str | Decimal, expires_in_days: int | None = 365
+    ) -> StockLot:
         """A lot put straight on the shelf with a receipt row (``expires_in_days`` may be negative)."""
         from .models import StockLot, StockMovement
 
-        lot = StockLot(product=product, location=self.location, lot_number=number, quantity=Decimal(str(quantity)),
-                       expires_on=None if expires_in_days is None else self.today + timedelta(days=expires_in_days))
+        lot = StockLot(
+            product=product,
+            location=self.location,
+            lot_number=number,
+            quantity=Decimal(str(quantity)),
+            expires_on=None if expires_in_days is None else self.today + timedelta(days=expires_in_days),
+        )
         self.db.session.add(lot)
         self.db.session.flush()
         self.db.session.add(StockMovement(lot_id=lot.id, quantity=Decimal(str(quantity)), reason="receipt"))
         self.db.session.commit()
         return lot
 
-    def booked(self, client: Client, modality: str, practitioner: str = "practitioner", when: datetime | None = None,
-               minutes: int | None = None, **options: Any) -> Treatment:
+    def booked(
+        self,
+        client: Client,
+        modality: str,
+        practitioner: str = "practitioner",
+        when: datetime | None = None,
+        minutes: int | None = None,
+        **options: Any,
+    ) -> Treatment:
         """A booked, screened treatment, as the booking form would make it. Without ``when``, "now": each such
         booking of this helper a minute long and just before the one before, so that they never overlap."""
         from .treatment_flow import book
@@ -502,8 +587,15 @@ class Clinic:
             when = self._now_base - timedelta(minutes=self._now_offset)
             minutes = minutes or 1
         options.setdefault("user", self.staff["manager"])
-        return book(client=client, modality=modality, practitioner=self.staff[practitioner],
-                    location=self.location, scheduled_at=when, duration_minutes=minutes, **options)
+        return book(
+            client=client,
+            modality=modality,
+            practitioner=self.staff[practitioner],
+            location=self.location,
+            scheduled_at=when,
+            duration_minutes=minutes,
+            **options,
+        )
 
 
 @pytest.fixture
@@ -511,9 +603,23 @@ def clinic(app: Flask, staff: dict[str, User]) -> Clinic:
     return Clinic(app, staff)
 
 
-
 #: What a plugin's tests may use from here: the fixtures (by name, in a test's arguments) and the helpers they give
 #: (docs/plugin-hooks.md, "Testing a plugin", documents each).
-__all__ = ["app_config", "app", "app_factory", "database_url", "db_session", "postgres_databases", "staff", "login",
-           "clinic", "StaffClient", "Clinic", "PostgresDatabases", "sql_statements", "WARNING_FILTERS",
-           "TEST_PASSWORD", "ROLES"]
+__all__ = [
+    "app_config",
+    "app",
+    "app_factory",
+    "database_url",
+    "db_session",
+    "postgres_databases",
+    "staff",
+    "login",
+    "clinic",
+    "StaffClient",
+    "Clinic",
+    "PostgresDatabases",
+    "sql_statements",
+    "WARNING_FILTERS",
+    "TEST_PASSWORD",
+    "ROLES",
+]

@@ -7,7 +7,6 @@ SQLite the first write of a transaction waits for the database's write lock; so 
 same way. Forms that create something have no prior state to expect: they carry a one-time token (:func:`claim`).
 """
 
-
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -53,5 +52,6 @@ def claim(token, action, user):
         first = db.session.get(FormSubmission, token)
         who = first.user if first is not None and first.user is not None else "someone"
         at = when(first.at) if first is not None else "an earlier time"
-        raise AlreadyDone(f"This form was already submitted by {who} at {at}; it was not applied a second time.") \
-            from None
+        raise AlreadyDone(
+            f"This form was already submitted by {who} at {at}; it was not applied a second time."
+        ) from None

@@ -9,6 +9,7 @@ Every step that changes a treatment's or a finding's state starts with a conditi
 (:func:`clinicadmin.transitions.change_once`): a second, concurrent or replayed run of the same step finds the state
 changed, writes nothing, and is told who changed it first.
 """
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -41,8 +42,21 @@ class TreatmentRejected(Exception):
         super().__init__("; ".join(self.messages))
 
 
-def book(*, client, modality, practitioner, location, scheduled_at, user, course=None, notes=None,
-         duration_minutes=None, resources=(), confirm_outside_hours=False, details=None) -> Treatment:
+def book(
+    *,
+    client,
+    modality,
+    practitioner,
+    location,
+    scheduled_at,
+    user,
+    course=None,
+    notes=None,
+    duration_minutes=None,
+    resources=(),
+    confirm_outside_hours=False,
+    details=None,
+) -> Treatment:
     """Create a booked treatment and screen it (stage ``booking``); commits.
 
     ``details`` are the validated answers to the modality's booking fields (``booking_form_fields``), stored in
@@ -60,8 +74,9 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         raise TreatmentRejected(f"No loaded plugin provides the modality {modality!r}.")
     if course is not None and (course.client_id != client.id or course.modality != modality):
         raise TreatmentRejected("That course belongs to another client or modality.")
-    span, off_hours = _span_in_hours(modality, scheduled_at, duration_minutes, practitioner, location, user,
-                                     confirm_outside_hours)
+    span, off_hours = _span_in_hours(
+        modality, scheduled_at, duration_minutes, practitioner, location, user, confirm_outside_hours
+    )
     booking.hold_the_book()
     # Hold the client's row as the booking expects it (active): an archive or a merge committed a moment ago refuses
     # the booking instead of leaving it on a record nobody sees.
@@ -71,9 +86,17 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
     try:
         taken = _free_for(modality, location, resources, span, practitioner, client)
         treatment = Treatment(
-            client=client, modality=modality, practitioner=practitioner, location=location,
-            scheduled_at=scheduled_at, course=course, notes=notes, details=dict(details or {}), status="booked",
-            created_by_id=user.id, **booking.times_of(span),
+            client=client,
+            modality=modality,
+            practitioner=practitioner,
+            location=location,
+            scheduled_at=scheduled_at,
+            course=course,
+            notes=notes,
+            details=dict(details or {}),
+            status="booked",
+            created_by_id=user.id,
+            **booking.times_of(span),
         )
         db.session.add(treatment)
         db.session.flush()
@@ -82,9 +105,13 @@ def book(*, client, modality, practitioner, location, scheduled_at, user, course
         db.session.rollback()
         raise TreatmentRejected(*exc.messages) from None
     findings = screen(treatment, "booking")
-    detail = {"modality": modality, "screening": treatment.screening_status, "findings": len(findings),
-              "minutes": int((span.ends - span.starts).total_seconds() // 60),
-              "resources": {kind: r.id for kind, r in sorted(taken.items())}}
+    detail = {
+        "modality": modality,
+        "screening": treatment.screening_status,
+        "findings": len(findings),
+        "minutes": int((span.ends - span.starts).total_seconds() // 60),
+        "resources": {kind: r.id for kind, r in sorted(taken.items())},
+    }
     if off_hours:
         detail["outside_hours_confirmed"] = off_hours
     audit("treatment.book", obj=treatment, client_id=client.id, detail=detail)
@@ -97,16 +124,23 @@ def rescreen(treatment):
     _require_booked(treatment)
     run = treatment.screening_run
     # Two runs of "screen again" at once would both number their run N + 1; the second waits here and is refused.
-    if not change_once(treatment, lambda c: (*_booked(c), c.screening_run.is_(None) if run is None
-                                             else c.screening_run == run), screening_run=run):
+    if not change_once(
+        treatment,
+        lambda c: (*_booked(c), c.screening_run.is_(None) if run is None else c.screening_run == run),
+        screening_run=run,
+    ):
         db.session.rollback()
         db.session.refresh(treatment)
         if treatment.status == "booked" and treatment.archived_at is None:
             return  # screened again by someone else a moment ago: their run is the current one
         raise TreatmentRejected(why_not_booked(treatment))
     screen(treatment, "review")
-    audit("treatment.screen", obj=treatment, client_id=treatment.client_id,
-          detail={"screening": treatment.screening_status})
+    audit(
+        "treatment.screen",
+        obj=treatment,
+        client_id=treatment.client_id,
+        detail={"screening": treatment.screening_status},
+    )
     db.session.commit()
 
 
@@ -121,13 +155,22 @@ def acknowledge(finding, *, user, note):
         raise TreatmentRejected("Write a note saying how the warning is handled.")
     _require_booked(finding.treatment)
     _hold_run(finding)
-    if not change_once(finding, lambda c: (c.acknowledged_at.is_(None), c.overridden_at.is_(None)),
-                       acknowledged_by_id=user.id, acknowledged_at=now(), acknowledgement_note=note):
+    if not change_once(
+        finding,
+        lambda c: (c.acknowledged_at.is_(None), c.overridden_at.is_(None)),
+        acknowledged_by_id=user.id,
+        acknowledged_at=now(),
+        acknowledgement_note=note,
+    ):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
-    audit("finding.acknowledge", obj=finding, client_id=finding.treatment.client_id,
-          detail={"code": finding.code, "note": note})
+    audit(
+        "finding.acknowledge",
+        obj=finding,
+        client_id=finding.treatment.client_id,
+        detail={"code": finding.code, "note": note},
+    )
     db.session.commit()
 
 
@@ -139,18 +182,28 @@ def override(finding, *, user, reason):
     if not finding.overridable:
         raise TreatmentRejected(
             "This finding is a hard stop (scope of practice, or a check that could not run): no role can override "
-            "it. Resolve its cause (a valid certification, the plugin's fault) and screen again.")
+            "it. Resolve its cause (a valid certification, the plugin's fault) and screen again."
+        )
     if len(reason) < 10:
         raise TreatmentRejected("An override needs a written reason (at least 10 characters).")
     _require_booked(finding.treatment)
     _hold_run(finding)
-    if not change_once(finding, lambda c: (c.overridden_at.is_(None), c.overridable.is_(True)),
-                       overridden_by_id=user.id, overridden_at=now(), override_reason=reason):
+    if not change_once(
+        finding,
+        lambda c: (c.overridden_at.is_(None), c.overridable.is_(True)),
+        overridden_by_id=user.id,
+        overridden_at=now(),
+        override_reason=reason,
+    ):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
     finding.treatment.screening_status = summarise(finding.treatment.current_findings())
-    audit("finding.override", obj=finding, client_id=finding.treatment.client_id,
-          detail={"code": finding.code, "severity": finding.severity, "reason": reason})
+    audit(
+        "finding.override",
+        obj=finding,
+        client_id=finding.treatment.client_id,
+        detail={"code": finding.code, "severity": finding.severity, "reason": reason},
+    )
     db.session.commit()
 
 
@@ -173,18 +226,29 @@ def archive_many(treatments, *, user, reason):
         raise TreatmentRejected("Say why the treatment is archived (5 to 255 characters).")
     at = now()
     for treatment in treatments:
-        if not change_once(treatment, lambda c: (c.archived_at.is_(None),),
-                           archived_at=at, archived_by_id=user.id, archive_reason=reason):
+        if not change_once(
+            treatment,
+            lambda c: (c.archived_at.is_(None),),
+            archived_at=at,
+            archived_by_id=user.id,
+            archive_reason=reason,
+        ):
             db.session.rollback()
-            raise TreatmentRejected(f"Archived already: {_label(treatment)} (by {treatment.archived_by} at "
-                                    f"{when(treatment.archived_at)}). Nothing was archived.")
+            raise TreatmentRejected(
+                f"Archived already: {_label(treatment)} (by {treatment.archived_by} at "
+                f"{when(treatment.archived_at)}). Nothing was archived."
+            )
     for treatment in treatments:
         booking.release(treatment)
     # Before the audit rows: every writer takes the treatment, then the client, then the audit chain's head.
     recompute({t.client_id for t in treatments if t.status == "performed"})
     for treatment in treatments:
-        audit("treatment.archive", obj=treatment, client_id=treatment.client_id,
-              detail={"reason": reason, "status": treatment.status, "with": len(treatments)})
+        audit(
+            "treatment.archive",
+            obj=treatment,
+            client_id=treatment.client_id,
+            detail={"reason": reason, "status": treatment.status, "with": len(treatments)},
+        )
     db.session.commit()
 
 
@@ -192,8 +256,18 @@ def _label(treatment):
     return f"{treatment.client} on {shown(treatment.scheduled_at, treatment.location)}"
 
 
-def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=None, expected_at=None,
-               confirm_outside_hours=False, resources=()):
+def reschedule(
+    treatment,
+    *,
+    scheduled_at,
+    practitioner,
+    location,
+    user,
+    reason=None,
+    expected_at=None,
+    confirm_outside_hours=False,
+    resources=(),
+):
     """Move a booked treatment to another time, practitioner or location (any of them), keeping its length; it is
     checked as a new booking is (the booking window, working hours, conflicts, a room or device of each kind it needs
     at the new location) and screened again as of the new day, and the move is audited with before and after.
@@ -204,32 +278,48 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
     if (outside := booking_window_problem(scheduled_at, location=location)) is not None:
         raise TreatmentRejected(outside)
     resources = list(resources)
-    if (scheduled_at, practitioner.id, location.id) == (treatment.scheduled_at, treatment.practitioner_id,
-                                                         treatment.location_id) and all(
-            r.id in {taken.resource_id for taken in treatment.resources} for r in resources):
+    if (scheduled_at, practitioner.id, location.id) == (
+        treatment.scheduled_at,
+        treatment.practitioner_id,
+        treatment.location_id,
+    ) and all(r.id in {taken.resource_id for taken in treatment.resources} for r in resources):
         raise TreatmentRejected("That is where the booking is already; nothing was changed.")
-    minutes = (int((treatment.ends_at - treatment.scheduled_at).total_seconds() // 60) if treatment.ends_at
-               else None)
-    span, off_hours = _span_in_hours(treatment.modality, scheduled_at, minutes, practitioner, location, user,
-                                     confirm_outside_hours)
+    minutes = int((treatment.ends_at - treatment.scheduled_at).total_seconds() // 60) if treatment.ends_at else None
+    span, off_hours = _span_in_hours(
+        treatment.modality, scheduled_at, minutes, practitioner, location, user, confirm_outside_hours
+    )
     before = _placement(treatment)
     seen_at = expected_at or treatment.scheduled_at
     old_practitioner, old_location = treatment.practitioner_id, treatment.location_id
     moved_into = {r.kind for r in resources}
-    kept = [taken.resource for taken in treatment.resources
-            if taken.resource.location_id == location.id and taken.resource.kind not in moved_into]
+    kept = [
+        taken.resource
+        for taken in treatment.resources
+        if taken.resource.location_id == location.id and taken.resource.kind not in moved_into
+    ]
     booking.hold_the_book()
-    if not change_once(treatment, lambda c: (*_booked(c), c.scheduled_at == seen_at,
-                                             c.practitioner_id == old_practitioner, c.location_id == old_location),
-                       scheduled_at=scheduled_at, practitioner_id=practitioner.id, location_id=location.id,
-                       **booking.times_of(span)):
+    if not change_once(
+        treatment,
+        lambda c: (
+            *_booked(c),
+            c.scheduled_at == seen_at,
+            c.practitioner_id == old_practitioner,
+            c.location_id == old_location,
+        ),
+        scheduled_at=scheduled_at,
+        practitioner_id=practitioner.id,
+        location_id=location.id,
+        **booking.times_of(span),
+    ):
         db.session.rollback()
         db.session.refresh(treatment)
         if treatment.status == "booked" and treatment.archived_at is None:
-            raise TreatmentRejected("This booking was moved by someone else meanwhile (it is now "
-                                    f"{shown(treatment.scheduled_at, treatment.location)} with "
-                                    f"{treatment.practitioner}); nothing was changed. Look again and move it "
-                                    "if it still needs to move.")
+            raise TreatmentRejected(
+                "This booking was moved by someone else meanwhile (it is now "
+                f"{shown(treatment.scheduled_at, treatment.location)} with "
+                f"{treatment.practitioner}); nothing was changed. Look again and move it "
+                "if it still needs to move."
+            )
         raise TreatmentRejected(why_not_booked(treatment))
     treatment.practitioner, treatment.location = practitioner, location
     try:
@@ -238,19 +328,39 @@ def reschedule(treatment, *, scheduled_at, practitioner, location, user, reason=
         booking.release(treatment)
         db.session.execute(db.delete(TreatmentResource).where(TreatmentResource.treatment_id == treatment.id))
         db.session.expire(treatment, ["resources"])
-        busy = set(db.session.execute(db.select(BookingSlot.resource_id).where(
-            BookingSlot.resource_id.in_([r.id for r in kept]), BookingSlot.busy_from < span.busy_until,
-            BookingSlot.busy_until > span.busy_from)).scalars()) if kept else set()
-        taken = _free_for(treatment.modality, location, resources + [r for r in kept if r.id not in busy], span,
-                          practitioner, treatment.client)
+        busy = (
+            set(
+                db.session.execute(
+                    db.select(BookingSlot.resource_id).where(
+                        BookingSlot.resource_id.in_([r.id for r in kept]),
+                        BookingSlot.busy_from < span.busy_until,
+                        BookingSlot.busy_until > span.busy_from,
+                    )
+                ).scalars()
+            )
+            if kept
+            else set()
+        )
+        taken = _free_for(
+            treatment.modality,
+            location,
+            resources + [r for r in kept if r.id not in busy],
+            span,
+            practitioner,
+            treatment.client,
+        )
         booking.take(treatment, span=span, resources=taken)
     except booking.BookingConflict as exc:
         db.session.rollback()
         raise TreatmentRejected(*exc.messages) from None
     screen(treatment, "booking")
-    detail = {"before": before, "after": _placement(treatment), "reason": (reason or "").strip()[:255] or None,
-              "screening": treatment.screening_status,
-              "resources": {kind: r.id for kind, r in sorted(taken.items())}}
+    detail = {
+        "before": before,
+        "after": _placement(treatment),
+        "reason": (reason or "").strip()[:255] or None,
+        "screening": treatment.screening_status,
+        "resources": {kind: r.id for kind, r in sorted(taken.items())},
+    }
     if off_hours:
         detail["outside_hours_confirmed"] = off_hours
     audit("treatment.reschedule", obj=treatment, client_id=treatment.client_id, detail=detail)
@@ -277,8 +387,9 @@ def _free_for(modality, location, chosen, span, practitioner, client):
     """{kind: resource} the session takes (``chosen``, else the first free of each kind); raises
     ``booking.BookingConflict`` naming each booking that holds the practitioner, a resource or the client then."""
     taken = booking.resources_for(modality, location, chosen, span)
-    found = booking.conflicts(practitioner=practitioner, client=client, resources=taken.values(), span=span,
-                              location=location)
+    found = booking.conflicts(
+        practitioner=practitioner, client=client, resources=taken.values(), span=span, location=location
+    )
     if found:
         raise booking.BookingConflict(*found)
     return taken
@@ -286,9 +397,14 @@ def _free_for(modality, location, chosen, span, practitioner, client):
 
 def _placement(treatment):
     """Where and when a booking is, as the audit log keeps it (the time in UTC and as the location read it)."""
-    return {"at": treatment.scheduled_at.isoformat(), "local": shown(treatment.scheduled_at, treatment.location),
-            "practitioner": str(treatment.practitioner), "practitioner_id": treatment.practitioner_id,
-            "location": str(treatment.location), "location_id": treatment.location_id}
+    return {
+        "at": treatment.scheduled_at.isoformat(),
+        "local": shown(treatment.scheduled_at, treatment.location),
+        "practitioner": str(treatment.practitioner),
+        "practitioner_id": treatment.practitioner_id,
+        "location": str(treatment.location),
+        "location_id": treatment.location_id,
+    }
 
 
 CANCELLED_BY = {"client": "The client", "clinic": "The clinic"}
@@ -307,14 +423,25 @@ def cancel(treatment, *, reason, user=None, by="clinic"):
     at = now()
     notice = timedelta(hours=int(effective_settings()[LATE_CANCEL_HOURS]))
     late = by == "client" and at > treatment.scheduled_at - notice
-    if not change_once(treatment, _booked, status="cancelled", cancelled_at=at, cancellation=by,
-                       cancelled_late=late, cancelled_by_id=user.id if user is not None else None,
-                       cancel_reason=reason):
+    if not change_once(
+        treatment,
+        _booked,
+        status="cancelled",
+        cancelled_at=at,
+        cancellation=by,
+        cancelled_late=late,
+        cancelled_by_id=user.id if user is not None else None,
+        cancel_reason=reason,
+    ):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
     booking.release(treatment)
-    audit("treatment.cancel", obj=treatment, client_id=treatment.client_id,
-          detail={"reason": reason, "by": by, "late": late})
+    audit(
+        "treatment.cancel",
+        obj=treatment,
+        client_id=treatment.client_id,
+        detail={"reason": reason, "by": by, "late": late},
+    )
     db.session.commit()
 
 
@@ -326,8 +453,16 @@ def mark_no_show(treatment, *, user, note=None):
     if at < treatment.scheduled_at:
         raise TreatmentRejected("A booking is marked as a no-show once its time has come.")
     note = (note or "").strip()[:255] if real_text(note) else "did not come"
-    if not change_once(treatment, _booked, status="cancelled", cancelled_at=at, cancellation="no_show",
-                       cancelled_late=None, cancelled_by_id=user.id, cancel_reason=note):
+    if not change_once(
+        treatment,
+        _booked,
+        status="cancelled",
+        cancelled_at=at,
+        cancellation="no_show",
+        cancelled_late=None,
+        cancelled_by_id=user.id,
+        cancel_reason=note,
+    ):
         db.session.rollback()
         raise TreatmentRejected(why_not_booked(treatment))
     booking.release(treatment)
@@ -336,8 +471,8 @@ def mark_no_show(treatment, *, user, note=None):
 
 
 def attendance(client_id, since=None):
-    """How often a client cancelled late or did not come (since ``since``, an instant): ``{"late": n, "no_show": n}``.
-    """
+    """How often a client cancelled late or did not come (since ``since``, an instant):
+    ``{"late": n, "no_show": n}``."""
     query = db.select(
         db.func.count().filter(Treatment.cancelled_late.is_(True)),
         db.func.count().filter(Treatment.cancellation == "no_show"),
@@ -360,14 +495,17 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
     """
     _require_booked(treatment)
     if treatment.modality not in registry().modalities:
-        raise TreatmentRejected(f"No loaded plugin provides the modality {treatment.modality!r}, so its form and its "
-                                "stock cannot be recorded; the treatment stays as it is.")
+        raise TreatmentRejected(
+            f"No loaded plugin provides the modality {treatment.modality!r}, so its form and its "
+            "stock cannot be recorded; the treatment stays as it is."
+        )
     try:
         booked_with = treatment.practitioner
         performer = performed_by(treatment, user)
         # First, before anything else is written: the one UPDATE that only one recording of this booking can make.
-        if not change_once(treatment, _booked, status="performed", performed_at=performed_at,
-                           recorded_at=now(), recorded_by_id=user.id):
+        if not change_once(
+            treatment, _booked, status="performed", performed_at=performed_at, recorded_at=now(), recorded_by_id=user.id
+        ):
             db.session.rollback()
             raise TreatmentRejected(why_not_booked(treatment))
         if performer.id != booked_with.id:
@@ -396,10 +534,17 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
             detail["booked_with"], detail["performed_by"] = str(booked_with), str(performer)
         audit("treatment.record", obj=treatment, client_id=treatment.client_id, detail=detail)
         for exception in exceptions:
-            audit("stock.exception.open", obj=exception,
-                  detail={"treatment": treatment.id, "product": exception.product_id,
-                          "location": exception.location_id, "quantity": fmt(exception.quantity),
-                          "lot": exception.lot_id})
+            audit(
+                "stock.exception.open",
+                obj=exception,
+                detail={
+                    "treatment": treatment.id,
+                    "product": exception.product_id,
+                    "location": exception.location_id,
+                    "quantity": fmt(exception.quantity),
+                    "lot": exception.lot_id,
+                },
+            )
         db.session.commit()
         return exceptions
     except TreatmentRejected:
@@ -422,8 +567,10 @@ def _chosen_lots(lot_ids):
             raise TreatmentRejected("A lot chosen is no longer on file; choose the lot you opened again.")
         other = chosen.setdefault(lot.product_id, lot)
         if other.id != lot.id:
-            raise TreatmentRejected(f"Lots {other.lot_number} and {lot.lot_number} of {lot.product.name} were both "
-                                    "chosen; choose the one lot of it that was opened.")
+            raise TreatmentRejected(
+                f"Lots {other.lot_number} and {lot.lot_number} of {lot.product.name} were both "
+                "chosen; choose the one lot of it that was opened."
+            )
     return chosen
 
 
@@ -434,16 +581,24 @@ def _consume(treatment, user, chosen):
     location, today = treatment.location, clock.local_today(treatment.location)
     for product, quantity in _consumables(treatment):
         lot = chosen.pop(product.id, None)
-        _taken, short = consume_available(product=product, location=location, quantity=quantity, user=user,
-                                          treatment=treatment, lot=lot, today=today)
+        _taken, short = consume_available(
+            product=product, location=location, quantity=quantity, user=user, treatment=treatment, lot=lot, today=today
+        )
         consumed[str(product.id)] = format(quantity.normalize(), "f")
         if short > 0:
-            exceptions.append(open_shortfall(treatment=treatment, product=product, location=location,
-                                             quantity=short, user=user, lot=lot))
+            exceptions.append(
+                open_shortfall(
+                    treatment=treatment, product=product, location=location, quantity=short, user=user, lot=lot
+                )
+            )
     if chosen:
-        raise TreatmentRejected(*(f"Lot {lot.lot_number} of {lot.product.name} was chosen, but this record uses no "
-                                  f"{lot.product.name}; clear that lot or record the product."
-                                  for lot in chosen.values()))
+        raise TreatmentRejected(
+            *(
+                f"Lot {lot.lot_number} of {lot.product.name} was chosen, but this record uses no "
+                f"{lot.product.name}; clear that lot or record the product."
+                for lot in chosen.values()
+            )
+        )
     return consumed, exceptions
 
 
@@ -514,17 +669,25 @@ def why_not_booked(treatment):
     """Why a step that expected ``treatment`` booked found it otherwise, read as it is stored now."""
     db.session.refresh(treatment)
     if treatment.archived_at is not None:
-        return (f"This treatment was archived by {treatment.archived_by} at {when(treatment.archived_at)}; "
-                "nothing was changed.")
+        return (
+            f"This treatment was archived by {treatment.archived_by} at {when(treatment.archived_at)}; "
+            "nothing was changed."
+        )
     if treatment.status == "performed":
-        return (f"This treatment was already recorded by {treatment.recorded_by or 'someone'} at "
-                f"{when(treatment.recorded_at)}; nothing was changed.")
+        return (
+            f"This treatment was already recorded by {treatment.recorded_by or 'someone'} at "
+            f"{when(treatment.recorded_at)}; nothing was changed."
+        )
     if treatment.status == "cancelled" and treatment.cancellation == "no_show":
-        return (f"This booking was marked as a no-show by {treatment.cancelled_by or 'someone'} at "
-                f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed.")
+        return (
+            f"This booking was marked as a no-show by {treatment.cancelled_by or 'someone'} at "
+            f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed."
+        )
     if treatment.status == "cancelled":
-        return (f"This treatment was cancelled by {treatment.cancelled_by or 'someone'} at "
-                f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed.")
+        return (
+            f"This treatment was cancelled by {treatment.cancelled_by or 'someone'} at "
+            f"{when(treatment.cancelled_at, treatment.location)}; nothing was changed."
+        )
     return "This treatment changed while you were working on it; nothing was changed. Open it again."
 
 
@@ -532,24 +695,28 @@ def _hold_run(finding):
     """Take the treatment's row for this step, as long as it is still booked and still at the finding's screening
     run (a finding of an older run is no longer the one that counts)."""
     treatment = finding.treatment
-    if not change_once(treatment, lambda c: (*_booked(c), c.screening_run == finding.run),
-                       screening_run=finding.run):
+    if not change_once(treatment, lambda c: (*_booked(c), c.screening_run == finding.run), screening_run=finding.run):
         db.session.rollback()
         db.session.refresh(treatment)
         if treatment.status == "booked" and treatment.archived_at is None:
-            raise TreatmentRejected("Screening has run again since that page was opened; nothing was changed. "
-                                    "Review the current findings.")
+            raise TreatmentRejected(
+                "Screening has run again since that page was opened; nothing was changed. Review the current findings."
+            )
         raise TreatmentRejected(why_not_booked(treatment))
 
 
 def _finding_done(finding):
     db.session.refresh(finding)
     if finding.overridden_at is not None:
-        return (f"This finding was already overridden by {finding.overridden_by} at {when(finding.overridden_at)}; "
-                "nothing was changed.")
+        return (
+            f"This finding was already overridden by {finding.overridden_by} at {when(finding.overridden_at)}; "
+            "nothing was changed."
+        )
     if finding.acknowledged_at is not None:
-        return (f"This warning was already acknowledged by {finding.acknowledged_by} at "
-                f"{when(finding.acknowledged_at)}; nothing was changed.")
+        return (
+            f"This warning was already acknowledged by {finding.acknowledged_by} at "
+            f"{when(finding.acknowledged_at)}; nothing was changed."
+        )
     return "This finding cannot be overridden; nothing was changed."
 
 

@@ -6,6 +6,7 @@ login, and a session already open is sent there at its next page. A code is acce
 codes count towards the login lockout, and a lost phone is handled with the person's recovery codes or by a manager
 resetting their two-factor sign-in. No e-mail is assumed, so Flask-Security's e-mail rescue is turned off.
 """
+
 import uuid
 
 from flask import flash, redirect, request, session, url_for
@@ -18,8 +19,14 @@ from .extensions import db
 REQUIRE_SETTING = "security.require_two_factor"
 
 #: What someone who must set up two-factor sign-in may still reach.
-_SETUP_ENDPOINTS = ("security.two_factor_setup", "security.two_factor_setup_validate",
-                    "security.two_factor_token_validation", "security.mf_recovery_codes", "security.logout", "static")
+_SETUP_ENDPOINTS = (
+    "security.two_factor_setup",
+    "security.two_factor_setup_validate",
+    "security.two_factor_token_validation",
+    "security.mf_recovery_codes",
+    "security.logout",
+    "static",
+)
 
 
 def required_for_all():
@@ -71,11 +78,18 @@ def init_two_factor(app):
     @app.before_request
     def require_two_factor():
         if request.endpoint == "security.two_factor_rescue":
-            flash("Lost your phone? Use one of your recovery codes, or ask a manager to reset your two-factor "
-                  "sign-in.", "info")
+            flash(
+                "Lost your phone? Use one of your recovery codes, or ask a manager to reset your two-factor sign-in.",
+                "info",
+            )
             return redirect(url_for("security.mf_recovery" if session.get("tf_user_id") else "security.login"))
-        if (not current_user.is_authenticated or request.endpoint in _SETUP_ENDPOINTS or request.endpoint is None
-                or is_set_up(current_user) or not required_for_all()):
+        if (
+            not current_user.is_authenticated
+            or request.endpoint in _SETUP_ENDPOINTS
+            or request.endpoint is None
+            or is_set_up(current_user)
+            or not required_for_all()
+        ):
             return None
         flash("This clinic requires two-factor sign-in. Set up an authenticator app to continue.", "warning")
         return redirect(url_for("security.two_factor_setup"))

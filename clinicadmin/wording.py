@@ -1,5 +1,6 @@
 """Sentences built from registered names: the article a name takes, a name inside a sentence, a count of days, and
 how a waiting period reads for each kind of health-history entry ("An isotretinoin course ended 30 days ago")."""
+
 import re
 
 #: Words that begin with a vowel letter but sound a consonant ("a unit"), and the reverse ("an hour").
@@ -26,7 +27,7 @@ def _initialism(word):
 
 
 def article(phrase):
-    """"a" or "an" for ``phrase``, by the sound of its first word."""
+    """ "a" or "an" for ``phrase``, by the sound of its first word."""
     first = re.split(r"[\s/()-]+", phrase.strip())[0] if phrase.strip() else ""
     if not first:
         return "a"
@@ -75,8 +76,10 @@ def waiting_label(modality_label, name, kind):
 def waiting_help(name, kind, severity):
     """What a waiting period's setting does: "Screening gives a warning when an isotretinoin course ended fewer than
     this many days before the session"."""
-    return (f"Screening {SEVERITY_EFFECT[severity]} when {occurrence(name, kind)} {WAITING_WORDS[kind][1]} fewer "
-            "than this many days before the session.")
+    return (
+        f"Screening {SEVERITY_EFFECT[severity]} when {occurrence(name, kind)} {WAITING_WORDS[kind][1]} fewer "
+        "than this many days before the session."
+    )
 
 
 def waiting_message(name, kind, since, wait):

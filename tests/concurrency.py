@@ -1,4 +1,5 @@
 """Sending the same request several times at once, as a double click, a replaying proxy or two colleagues would."""
+
 import threading
 
 from clinicadmin.testing import StaffClient

@@ -1,6 +1,7 @@
 """Core test fixtures. The core is tested with a fake modality plugin and no shipped plugins, so that removing a
 shipped plugin, or installing any other, cannot break these tests. App, database, staff and login fixtures come from
 ``clinicadmin.testing`` (loaded through its pytest11 entry point)."""
+
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from clinicadmin.extensions import db
 def app_factory(app_factory):
     """The plugin's ``app_factory``, loading no plugin but the core's unless a test names them (``PLUGINS_ENABLED``):
     another plugin installed in the environment (a clinic's own, the scaffold's) changes nothing here."""
+
     def make(**config):
         config.setdefault("PLUGINS_ENABLED", [])
         return app_factory(**config)
@@ -49,8 +51,9 @@ def cli(app, database_url, tmp_path, monkeypatch):
         # A thread of its own has no app context, so the command builds its app from the environment as it
         # does when a person types it.
         results = []
-        worker = threading.Thread(target=lambda: results.append(
-            CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)))
+        worker = threading.Thread(
+            target=lambda: results.append(CliRunner().invoke(main, list(args), input=input, catch_exceptions=False))
+        )
         worker.start()
         worker.join(120)
         db.session.expire_all()

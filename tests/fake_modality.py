@@ -1,4 +1,5 @@
 """A fake modality plugin for the core's tests: it lets the core be proven with no shipped plugin loaded."""
+
 from decimal import Decimal
 
 from wtforms import DecimalField
@@ -15,8 +16,12 @@ class FakeModality:
 
     @hookimpl
     def register_modality(self):
-        return Modality(KEY, "Test modality", min_interval_setting="testmod.interval_days",
-                        consent_text="I agree to the <b>test</b> modality.")
+        return Modality(
+            KEY,
+            "Test modality",
+            min_interval_setting="testmod.interval_days",
+            consent_text="I agree to the <b>test</b> modality.",
+        )
 
     @hookimpl
     def register_settings(self):
@@ -29,9 +34,12 @@ class FakeModality:
     @hookimpl
     def treatment_form_fields(self, modality):
         if modality == KEY:
-            return {"product": ProductField("Product", categories=["consumable"], validators=[InputRequired()]),
-                    "amount": DecimalField("Amount", validators=[InputRequired(), NumberRange(min=Decimal("0.1"),
-                                                                                              max=100)])}
+            return {
+                "product": ProductField("Product", categories=["consumable"], validators=[InputRequired()]),
+                "amount": DecimalField(
+                    "Amount", validators=[InputRequired(), NumberRange(min=Decimal("0.1"), max=100)]
+                ),
+            }
 
     @hookimpl
     def check_contraindications(self, treatment, history, settings):

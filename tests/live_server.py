@@ -17,6 +17,7 @@ data made through the ``app``, ``staff`` and ``clinic`` fixtures is there. It wo
 mode). Config that is not a literal (``EXTRA_PLUGINS``' plugin objects) cannot cross to another process and is
 refused. Every server is stopped at teardown: SIGINT, then SIGKILL of its process group after a bounded wait.
 """
+
 import ast
 import http.cookiejar
 import json
@@ -35,8 +36,14 @@ from clinicadmin.config import SECRET_KEYS
 from clinicadmin.testing import CSRF_RE, TEST_PASSWORD
 
 #: config the server takes over from the test app, so that both read and write the same data the same way
-SHARED_CONFIG = ("SQLALCHEMY_DATABASE_URI", *SECRET_KEYS, "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
-                 "PLUGINS_ENABLED", "PLUGINS_DIR", "CLINIC_NAME")
+SHARED_CONFIG = (
+    "SQLALCHEMY_DATABASE_URI",
+    *SECRET_KEYS,
+    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+    "PLUGINS_ENABLED",
+    "PLUGINS_DIR",
+    "CLINIC_NAME",
+)
 START_TIMEOUT = 60
 STOP_TIMEOUT = 10
 
@@ -131,10 +138,29 @@ class LiveServer:
         self.process = subprocess.Popen(
             # Port 0: the system picks a free port, read back from the log. No control socket: its default path
             # is one per user, shared by every server started at the same time.
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", "127.0.0.1:0",
-             "--timeout", "60", "--graceful-timeout", "1", "--no-control-socket", "--log-level", "info",
-             "clinicadmin.app:create_app()"],
-            cwd=folder, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                "127.0.0.1:0",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "1",
+                "--no-control-socket",
+                "--log-level",
+                "info",
+                "clinicadmin.app:create_app()",
+            ],
+            cwd=folder,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             self.url = self._wait_until_serving()
         except BaseException:
@@ -208,8 +234,10 @@ def live_server(app, request, tmp_path):
     def start(workers=4, **config):
         by_object = [p.name for p in app.extensions["clinicadmin"].loaded if p.source == "registered by the caller"]
         if by_object:
-            raise ValueError(f"live_server: plugins registered as objects ({', '.join(by_object)}) cannot be loaded "
-                             "by another process; enable plugins by name (PLUGINS_ENABLED)")
+            raise ValueError(
+                f"live_server: plugins registered as objects ({', '.join(by_object)}) cannot be loaded "
+                "by another process; enable plugins by name (PLUGINS_ENABLED)"
+            )
         db.session.commit()  # the server sees only what is committed
         shared = {key: app.config.get(key) for key in SHARED_CONFIG}
         # Served over plain http on 127.0.0.1, as production mode must be told explicitly.

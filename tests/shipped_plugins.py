@@ -3,6 +3,7 @@
 Core tests that load "every shipped plugin" name them in ``PLUGINS_ENABLED``, so that another plugin installed in the
 same environment changes nothing in the core's suite.
 """
+
 import re
 from pathlib import Path
 
@@ -14,8 +15,10 @@ def shipped():
     found = {}
     for init in sorted(PLUGINS.glob("*/src/*/__init__.py")):
         text = init.read_text()
-        found[init.parents[2].name] = (re.search(r'^KEY = "([^"]+)"', text, re.M).group(1),
-                                       re.search(r'label="([^"]+)"', text).group(1))
+        found[init.parents[2].name] = (
+            re.search(r'^KEY = "([^"]+)"', text, re.M).group(1),
+            re.search(r'label="([^"]+)"', text).group(1),
+        )
     return found
 
 

@@ -1,4 +1,5 @@
 """Login, roles and CSRF: every URL needs a login, each role reaches only its views, every POST needs a token."""
+
 import re
 
 import pytest
@@ -40,22 +41,59 @@ def test_login_page_is_styled_and_offline(core):
 
 # role -> (urls it must reach, urls it must be refused)
 MATRIX = {
-    "stock_clerk": (["/admin/product/", "/admin/stocklot/", "/admin/ledger/", "/admin/receive/",
-                     "/admin/reports/stock-on-hand"],
-                    ["/admin/client/", "/admin/client_desk/", "/admin/consent/", "/admin/health_entry/",
-                     "/admin/treatment/", "/admin/desk/book", "/admin/staff/", "/admin/audit/", "/admin/settings/",
-                     "/admin/receive/ajax/lookup/?name=client&query=S",
-                    "/admin/desk/ajax/lookup/?name=client&query=S"]),
-    "front_desk": (["/admin/client_desk/", "/admin/consent/", "/admin/treatment/", "/admin/desk/book"],
-                   ["/admin/client/", "/admin/health_entry/", "/admin/product/", "/admin/staff/", "/admin/audit/",
-                    "/admin/settings/", "/admin/client_archived/"]),
-    "practitioner": (["/admin/client/", "/admin/health_entry/", "/admin/consent/", "/admin/treatment/",
-                      "/admin/desk/book"],
-                     ["/admin/client_desk/", "/admin/staff/", "/admin/audit/", "/admin/settings/", "/admin/product/",
-                      "/admin/reports/stock-on-hand"]),
-    "manager": (["/admin/client/", "/admin/client_archived/", "/admin/staff/", "/admin/audit/", "/admin/settings/",
-                 "/admin/product/", "/admin/receive/", "/admin/reports/stock-on-hand", "/admin/certification/"],
-                ["/admin/client_desk/"]),
+    "stock_clerk": (
+        ["/admin/product/", "/admin/stocklot/", "/admin/ledger/", "/admin/receive/", "/admin/reports/stock-on-hand"],
+        [
+            "/admin/client/",
+            "/admin/client_desk/",
+            "/admin/consent/",
+            "/admin/health_entry/",
+            "/admin/treatment/",
+            "/admin/desk/book",
+            "/admin/staff/",
+            "/admin/audit/",
+            "/admin/settings/",
+            "/admin/receive/ajax/lookup/?name=client&query=S",
+            "/admin/desk/ajax/lookup/?name=client&query=S",
+        ],
+    ),
+    "front_desk": (
+        ["/admin/client_desk/", "/admin/consent/", "/admin/treatment/", "/admin/desk/book"],
+        [
+            "/admin/client/",
+            "/admin/health_entry/",
+            "/admin/product/",
+            "/admin/staff/",
+            "/admin/audit/",
+            "/admin/settings/",
+            "/admin/client_archived/",
+        ],
+    ),
+    "practitioner": (
+        ["/admin/client/", "/admin/health_entry/", "/admin/consent/", "/admin/treatment/", "/admin/desk/book"],
+        [
+            "/admin/client_desk/",
+            "/admin/staff/",
+            "/admin/audit/",
+            "/admin/settings/",
+            "/admin/product/",
+            "/admin/reports/stock-on-hand",
+        ],
+    ),
+    "manager": (
+        [
+            "/admin/client/",
+            "/admin/client_archived/",
+            "/admin/staff/",
+            "/admin/audit/",
+            "/admin/settings/",
+            "/admin/product/",
+            "/admin/receive/",
+            "/admin/reports/stock-on-hand",
+            "/admin/certification/",
+        ],
+        ["/admin/client_desk/"],
+    ),
 }
 
 
@@ -80,8 +118,11 @@ def test_front_desk_sees_contact_details_but_no_clinical_notes(core, login):
     client.clinical_notes = "CONFIDENTIAL-NOTE"
     db.session.commit()
     http = login("front_desk")
-    for url in (f"/admin/client_desk/details/?id={client.id}", f"/admin/client_desk/edit/?id={client.id}",
-                "/admin/client_desk/"):
+    for url in (
+        f"/admin/client_desk/details/?id={client.id}",
+        f"/admin/client_desk/edit/?id={client.id}",
+        "/admin/client_desk/",
+    ):
         page = http.get(url).get_data(as_text=True)
         assert "Noor" in page and "CONFIDENTIAL-NOTE" not in page and "Diabetes" not in page
 
@@ -116,11 +157,19 @@ def test_fields_not_on_a_form_cannot_be_posted_into_a_record(core, login):
     client = core.client(first="Mass", last="Assign")
     client.clinical_notes = "KEEP-THIS-NOTE"
     db.session.commit()
-    response = login("front_desk").post(f"/admin/client_desk/edit/?id={client.id}", data={
-        "first_name": "Mass", "last_name": "Assign", "phone": "555-0000",
-        # not on the front desk's form:
-        "clinical_notes": "overwritten", "archived_at": "2020-01-01 00:00:00", "id": "999",
-        "intake_reviewed_on": "2001-01-01"})
+    response = login("front_desk").post(
+        f"/admin/client_desk/edit/?id={client.id}",
+        data={
+            "first_name": "Mass",
+            "last_name": "Assign",
+            "phone": "555-0000",
+            # not on the front desk's form:
+            "clinical_notes": "overwritten",
+            "archived_at": "2020-01-01 00:00:00",
+            "id": "999",
+            "intake_reviewed_on": "2001-01-01",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     kept = db.session.get(Client, client.id)
@@ -135,9 +184,14 @@ def test_redirects_stay_on_the_site(core, login, target):
     http = core.app.test_client()
     with core.app.app_context():
         token = CSRF_RE.search(http.get("/login").get_data(as_text=True))
-        response = http.post(f"/login?next={target}", data={
-            "email": core.staff["manager"].email, "password": TEST_PASSWORD,
-            "csrf_token": token.group(1) or token.group(2)})
+        response = http.post(
+            f"/login?next={target}",
+            data={
+                "email": core.staff["manager"].email,
+                "password": TEST_PASSWORD,
+                "csrf_token": token.group(1) or token.group(2),
+            },
+        )
     # Refused, or sent within the site; never to the other host.
     assert "evil.example" not in response.headers.get("Location", "")
     back = login("manager").post(f"/admin/client/new/?url={target}", data={"first_name": "Red", "last_name": "Irect"})
@@ -152,8 +206,11 @@ def test_no_get_request_changes_anything(core, login):
 
     def snapshot():
         db.session.expire_all()
-        return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-                for t in db.metadata.sorted_tables if t.name not in (AuditEvent.__tablename__, "audit_chain")}
+        return {
+            t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
+            for t in db.metadata.sorted_tables
+            if t.name not in (AuditEvent.__tablename__, "audit_chain")
+        }
 
     before = snapshot()
     http = login("admin")
@@ -169,12 +226,14 @@ def test_a_new_staff_password_must_be_long_and_not_common(core, login):
     manager = login("manager")
     role = db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()
     form = {"email": "new.nurse@example.com", "full_name": "New Nurse", "roles": role.id, "active": "y"}
-    for weak, message in (("short", "between 12 and 128 characters"), ("password1234", "cannot be used"),
-                          ("new.nurse@example.com", "cannot be used")):
+    for weak, message in (
+        ("short", "between 12 and 128 characters"),
+        ("password1234", "cannot be used"),
+        ("new.nurse@example.com", "cannot be used"),
+    ):
         response = manager.post("/admin/staff/new/", data={**form, "new_password": weak})
         assert response.status_code == 200 and message in response.get_data(as_text=True), weak
     assert db.session.execute(db.select(User).where(User.email == "new.nurse@example.com")).first() is None
-    assert manager.post("/admin/staff/new/", data={**form, "new_password": "violet-kettle-orbit-95"}
-                        ).status_code == 302
+    assert manager.post("/admin/staff/new/", data={**form, "new_password": "violet-kettle-orbit-95"}).status_code == 302
     created = db.session.execute(db.select(User).where(User.email == "new.nurse@example.com")).scalar_one()
     assert created.password.startswith("$argon2")

@@ -1,5 +1,6 @@
 """The audit log is a hash chain that ``clinicadmin check`` verifies; logins are audited and throttled; an idle
 session ends."""
+
 import threading
 import time
 
@@ -27,11 +28,14 @@ def test_each_row_is_chained_to_the_one_before(core, login):
     assert code == 0 and f"the audit chain of {len(rows)} rows is unbroken" in output
 
 
-@pytest.mark.parametrize("tamper, message", [
-    ("UPDATE audit_event SET detail = NULL WHERE seq = 2", "audit row 2 (id"),
-    ("UPDATE audit_event SET outcome = 'ok' WHERE seq = 2", None),  # same value: nothing changed
-    ("DELETE FROM audit_event WHERE seq = 2", "audit row 2 is missing"),
-])
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        ("UPDATE audit_event SET detail = NULL WHERE seq = 2", "audit row 2 (id"),
+        ("UPDATE audit_event SET outcome = 'ok' WHERE seq = 2", None),  # same value: nothing changed
+        ("DELETE FROM audit_event WHERE seq = 2", "audit row 2 is missing"),
+    ],
+)
 def test_a_changed_or_removed_row_breaks_the_chain(core, login, tamper, message):
     manager = login("manager")
     for page in ("/admin/client/?search=x", "/admin/client/", "/admin/treatment/"):
@@ -66,8 +70,12 @@ def test_concurrent_writers_never_fork_the_chain(core):
     for t in threads:
         t.join(120)
     assert errors == []
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "test.concurrent")).scalar() == 40
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "test.concurrent")
+        ).scalar()
+        == 40
+    )
     assert _check()[0] == 0
 
 
@@ -77,8 +85,9 @@ def _attempt(app, email, password):
     http = app.test_client()
     with app.app_context():
         token = CSRF_RE.search(http.get("/login").get_data(as_text=True))
-        return http.post("/login", data={"email": email, "password": password,
-                                         "csrf_token": token.group(1) or token.group(2)})
+        return http.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token.group(1) or token.group(2)}
+        )
 
 
 def test_logins_are_audited_and_failures_throttled_per_account(core):
@@ -91,8 +100,11 @@ def test_logins_are_audited_and_failures_throttled_per_account(core):
         _attempt(app, email, "wrong-password-123")
     refused = _attempt(app, email, TEST_PASSWORD)  # even the right password, while locked
     assert refused.status_code == 429 and "Too many failed logins" in refused.get_data(as_text=True)
-    actions = db.session.execute(db.select(AuditEvent.action, AuditEvent.object_id).where(
-        AuditEvent.action.like("login.%")).order_by(AuditEvent.seq)).all()
+    actions = db.session.execute(
+        db.select(AuditEvent.action, AuditEvent.object_id)
+        .where(AuditEvent.action.like("login.%"))
+        .order_by(AuditEvent.seq)
+    ).all()
     assert actions[0] == ("login.success", email) and ("login.failure", "nobody@example.com") in actions
     assert actions.count(("login.failure", email)) == 5 and actions[-1] == ("login.throttled", email)
     assert _attempt(app, core.staff["manager"].email, TEST_PASSWORD).status_code == 302  # others are not locked
@@ -119,8 +131,12 @@ def test_a_login_starts_a_new_session(core):
         with http.session_transaction() as session:
             session["planted"] = "by someone else"
             token_before = session["csrf_token"]
-        assert http.post("/login", data={"email": core.staff["manager"].email, "password": TEST_PASSWORD,
-                                         "csrf_token": before}).status_code == 302
+        assert (
+            http.post(
+                "/login", data={"email": core.staff["manager"].email, "password": TEST_PASSWORD, "csrf_token": before}
+            ).status_code
+            == 302
+        )
         assert http.get("/admin/").status_code == 200
         with http.session_transaction() as session:
             assert "planted" not in session and session.get("csrf_token") != token_before
@@ -134,8 +150,18 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_logged(app_factory, pro
     with app.app_context():
         http = app.test_client()
         token = CSRF_RE.search(http.get("/login").get_data(as_text=True))
-        http.post("/login", data={"email": "nobody@example.com", "password": "wrong-password-123",
-                                  "csrf_token": token.group(1) or token.group(2)},
-                  headers={"X-Forwarded-For": "203.0.113.9"})
-        assert db.session.execute(db.select(AuditEvent.remote_addr).where(
-            AuditEvent.action == "login.failure")).scalar_one() == logged
+        http.post(
+            "/login",
+            data={
+                "email": "nobody@example.com",
+                "password": "wrong-password-123",
+                "csrf_token": token.group(1) or token.group(2),
+            },
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert (
+            db.session.execute(
+                db.select(AuditEvent.remote_addr).where(AuditEvent.action == "login.failure")
+            ).scalar_one()
+            == logged
+        )

@@ -1,4 +1,5 @@
 """``clinicadmin backup`` makes a consistent copy that restores: the data comes back, on SQLite and PostgreSQL."""
+
 import json
 import subprocess
 
@@ -35,8 +36,11 @@ def test_a_backup_restores_with_its_data_and_secrets(core, database_url, tmp_pat
     assert (folder / manifest["database"]).stat().st_mode & 0o777 == 0o600
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
     assert manifest["revisions"] == revisions
-    restored = (_restore_sqlite(folder / manifest["database"]) if manifest["backend"] == "sqlite"
-                else _restore_postgres(folder / manifest["database"], request.getfixturevalue("postgres_databases")))
+    restored = (
+        _restore_sqlite(folder / manifest["database"])
+        if manifest["backend"] == "sqlite"
+        else _restore_postgres(folder / manifest["database"], request.getfixturevalue("postgres_databases"))
+    )
     assert restored == ["Here", "Safely"]
 
 

@@ -2,6 +2,7 @@
 the modality needs, and no practitioner, room, device or client is ever in two overlapping bookings, even when twenty
 front desks book the same slot at once; cancelled and archived bookings free their time. Bookings outside working
 hours or on time off need a manager's confirmation. On SQLite and PostgreSQL."""
+
 import html
 import re
 import threading
@@ -26,8 +27,14 @@ class Roomed:
 
     @hookimpl
     def register_modality(self):
-        return Modality(ROOMED, "Roomed session", duration_minutes=45, prep_minutes=10, cleanup_minutes=5,
-                        resources=("treatment_room",))
+        return Modality(
+            ROOMED,
+            "Roomed session",
+            duration_minutes=45,
+            prep_minutes=10,
+            cleanup_minutes=5,
+            resources=("treatment_room",),
+        )
 
 
 @pytest.fixture
@@ -43,9 +50,13 @@ def colleague(app, core):
     from clinicadmin.demo import _role
     from clinicadmin.testing import TEST_PASSWORD
 
-    user = app.security.datastore.create_user(email="colleague@test.example.com", full_name="Second practitioner",
-                                              password=hash_password(TEST_PASSWORD), roles=[_role("practitioner")],
-                                              location=core.location)
+    user = app.security.datastore.create_user(
+        email="colleague@test.example.com",
+        full_name="Second practitioner",
+        password=hash_password(TEST_PASSWORD),
+        roles=[_role("practitioner")],
+        location=core.location,
+    )
     db.session.commit()
     core.staff["colleague"] = user
     for key in (KEY, ROOMED):
@@ -68,8 +79,14 @@ def _text(response):
 
 
 def _book_form(core, client, when, modality=KEY, practitioner="practitioner", **extra):
-    return {"client": client.id, "modality": modality, "practitioner": core.staff[practitioner].id,
-            "location": core.location.id, "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), **extra}
+    return {
+        "client": client.id,
+        "modality": modality,
+        "practitioner": core.staff[practitioner].id,
+        "location": core.location.id,
+        "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+        **extra,
+    }
 
 
 def _bookings():
@@ -99,12 +116,18 @@ def test_twenty_front_desks_booking_one_practitioner_and_slot_book_once(core, lo
     assert sorted(r.status_code for r in responses) == [200] * 19 + [302]
     [booked] = _bookings()
     winner = booked.client
-    said = f"Test practitioner is booked {_hm(day)}–{_hm(day + timedelta(minutes=60))} on {day:%Y-%m-%d} for " \
-           f"{winner.first_name[0]}.{winner.last_name[0]}. at Test Clinic."
+    said = (
+        f"Test practitioner is booked {_hm(day)}–{_hm(day + timedelta(minutes=60))} on {day:%Y-%m-%d} for "
+        f"{winner.first_name[0]}.{winner.last_name[0]}. at Test Clinic."
+    )
     refusals = [_text(r) for r in responses if r.status_code == 200]
     assert all(said in page for page in refusals), refusals[0][-3000:]
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "treatment.book")).scalar() == 1
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "treatment.book")
+        ).scalar()
+        == 1
+    )
     assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot)).scalar() == 2
 
 
@@ -112,15 +135,27 @@ def test_a_booking_lasts_the_modalitys_time_or_the_one_booked(core, login, day):
     core.certify("practitioner", ROOMED)
     http = login("front_desk")
     assert http.post("/admin/desk/book", data=_book_form(core, core.client(), day, ROOMED)).status_code == 302
-    assert http.post("/admin/desk/book", data=_book_form(core, core.client(first="Two"), day + timedelta(hours=2),
-                                                         ROOMED, duration_minutes="20")).status_code == 302
+    assert (
+        http.post(
+            "/admin/desk/book",
+            data=_book_form(core, core.client(first="Two"), day + timedelta(hours=2), ROOMED, duration_minutes="20"),
+        ).status_code
+        == 302
+    )
     usual, short = _bookings()
     assert (usual.ends_at - clock.aware(usual.scheduled_at), usual.busy_from, usual.busy_until) == (
-        timedelta(minutes=45), clock.aware(day) - timedelta(minutes=10), clock.aware(day) + timedelta(minutes=50))
+        timedelta(minutes=45),
+        clock.aware(day) - timedelta(minutes=10),
+        clock.aware(day) + timedelta(minutes=50),
+    )
     assert short.ends_at - clock.aware(short.scheduled_at) == timedelta(minutes=20)
     for bad in ("0", "1441", "ten"):
-        page = _text(http.post("/admin/desk/book", data=_book_form(
-            core, core.client(first="Bad"), day + timedelta(hours=4), duration_minutes=bad)))
+        page = _text(
+            http.post(
+                "/admin/desk/book",
+                data=_book_form(core, core.client(first="Bad"), day + timedelta(hours=4), duration_minutes=bad),
+            )
+        )
         assert "Number must be between 1 and 1440." in page or "Not a valid integer value." in page
     assert len(_bookings()) == 2
 
@@ -137,19 +172,28 @@ def test_a_room_is_never_in_two_bookings(core, colleague, login, day):
     assert "Test treatment room" in shown
     other = core.client(first="Other")
     later = day + timedelta(minutes=30)
-    chosen = _text(http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED, practitioner="colleague",
-                                                                 resources=str(room.id))))
-    assert (f"Test treatment room is booked {_hm(day)}–{_hm(day + timedelta(minutes=45))} on {day:%Y-%m-%d} (with "
-            f"preparation and clean-up, {_hm(day - timedelta(minutes=10))}–{_hm(day + timedelta(minutes=50))} on "
-            f"{day:%Y-%m-%d}) for A.B. at Test Clinic.") in chosen
-    first_free = _text(http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED,
-                                                                     practitioner="colleague")))
+    chosen = _text(
+        http.post(
+            "/admin/desk/book",
+            data=_book_form(core, other, later, ROOMED, practitioner="colleague", resources=str(room.id)),
+        )
+    )
+    assert (
+        f"Test treatment room is booked {_hm(day)}–{_hm(day + timedelta(minutes=45))} on {day:%Y-%m-%d} (with "
+        f"preparation and clean-up, {_hm(day - timedelta(minutes=10))}–{_hm(day + timedelta(minutes=50))} on "
+        f"{day:%Y-%m-%d}) for A.B. at Test Clinic."
+    ) in chosen
+    first_free = _text(
+        http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED, practitioner="colleague"))
+    )
     assert "No treatment room is free at Test Clinic" in first_free
     assert len(_bookings()) == 1
     db.session.add(Resource(location=core.location, kind="treatment_room", name="Room B"))
     db.session.commit()
-    assert http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED,
-                                                         practitioner="colleague")).status_code == 302
+    assert (
+        http.post("/admin/desk/book", data=_book_form(core, other, later, ROOMED, practitioner="colleague")).status_code
+        == 302
+    )
     assert [r.resource.name for r in _bookings()[1].resources] == ["Room B"]
 
 
@@ -157,9 +201,14 @@ def test_the_database_itself_refuses_overlapping_slots_on_postgresql(core, day):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no exclusion constraints; its bookings check under the write lock")
     treatment = core.booked(core.client(), KEY, when=day)
-    db.session.add(BookingSlot(treatment_id=treatment.id, practitioner_id=treatment.practitioner_id,
-                               busy_from=clock.aware(day) + timedelta(minutes=59),
-                               busy_until=clock.aware(day) + timedelta(hours=2)))
+    db.session.add(
+        BookingSlot(
+            treatment_id=treatment.id,
+            practitioner_id=treatment.practitioner_id,
+            busy_from=clock.aware(day) + timedelta(minutes=59),
+            busy_until=clock.aware(day) + timedelta(hours=2),
+        )
+    )
     with pytest.raises(IntegrityError, match="ex_booking_slot_practitioner"):
         db.session.commit()
     db.session.rollback()
@@ -168,10 +217,15 @@ def test_the_database_itself_refuses_overlapping_slots_on_postgresql(core, day):
 def test_a_client_is_never_in_two_bookings(core, colleague, login, day):
     client = core.client()
     core.booked(client, KEY, when=day)
-    page = _text(login("front_desk").post("/admin/desk/book", data=_book_form(
-        core, client, day + timedelta(minutes=59), practitioner="colleague")))
-    assert (f"This client already has a booking {_hm(day)}–{_hm(day + timedelta(hours=1))} on {day:%Y-%m-%d} at "
-            "Test Clinic with Test practitioner.") in page
+    page = _text(
+        login("front_desk").post(
+            "/admin/desk/book", data=_book_form(core, client, day + timedelta(minutes=59), practitioner="colleague")
+        )
+    )
+    assert (
+        f"This client already has a booking {_hm(day)}–{_hm(day + timedelta(hours=1))} on {day:%Y-%m-%d} at "
+        "Test Clinic with Test practitioner."
+    ) in page
     assert len(_bookings()) == 1
 
 
@@ -196,25 +250,37 @@ def test_cancelled_and_archived_bookings_free_their_time(core, login, day):
     first = core.booked(core.client(first="Gone"), KEY, when=day)
     with pytest.raises(TreatmentRejected, match="Test practitioner is booked"):
         core.booked(core.client(first="Wait"), KEY, when=day)
-    assert http.post(f"/admin/desk/{first.id}/cancel", data={"reason": "client rang", "by": "client"}
-                     ).status_code == 302
+    assert (
+        http.post(f"/admin/desk/{first.id}/cancel", data={"reason": "client rang", "by": "client"}).status_code == 302
+    )
     second = core.booked(core.client(first="Wait"), KEY, when=day)
     archive(second, user=core.staff["manager"], reason="entered in error")
     third = core.booked(core.client(first="Third"), KEY, when=day)
     assert third.status == "booked"
     assert db.session.execute(db.select(BookingSlot.treatment_id).distinct()).scalars().all() == [third.id]
-    assert [r.action for r in db.session.execute(db.select(AuditEvent).where(
-        AuditEvent.action.in_(("treatment.book", "treatment.cancel", "treatment.archive")))
-        .order_by(AuditEvent.id)).scalars()] == ["treatment.book", "treatment.cancel", "treatment.book",
-                                                 "treatment.archive", "treatment.book"]
+    assert [
+        r.action
+        for r in db.session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.action.in_(("treatment.book", "treatment.cancel", "treatment.archive")))
+            .order_by(AuditEvent.id)
+        ).scalars()
+    ] == ["treatment.book", "treatment.cancel", "treatment.book", "treatment.archive", "treatment.book"]
     cancel(third, reason="done")
 
 
 def test_outside_working_hours_only_a_managers_confirmation_books(core, login, day):
     practitioner = core.staff["practitioner"]
     wall = clock.local(clock.aware(day), core.location)
-    db.session.add(WorkingHours(user=practitioner, location=core.location, weekday=wall.weekday(),
-                                starts=(wall - timedelta(hours=6)).time(), ends=(wall - timedelta(hours=3)).time()))
+    db.session.add(
+        WorkingHours(
+            user=practitioner,
+            location=core.location,
+            weekday=wall.weekday(),
+            starts=(wall - timedelta(hours=6)).time(),
+            ends=(wall - timedelta(hours=3)).time(),
+        )
+    )
     db.session.commit()
     client = core.client()
     form = _book_form(core, client, day)
@@ -240,8 +306,9 @@ def test_outside_working_hours_only_a_managers_confirmation_books(core, login, d
 
 def test_time_off_needs_a_managers_confirmation(core, login, day):
     wall = clock.local(clock.aware(day), core.location)
-    db.session.add(TimeOff(user=core.staff["practitioner"], first_day=wall.date(), last_day=wall.date(),
-                           reason="training"))
+    db.session.add(
+        TimeOff(user=core.staff["practitioner"], first_day=wall.date(), last_day=wall.date(), reason="training")
+    )
     db.session.commit()
     refused = _text(login("front_desk").post("/admin/desk/book", data=_book_form(core, core.client(), day)))
     assert re.search(rf"Test practitioner is off from {wall:%Y-%m-%d} to {wall:%Y-%m-%d} \(training\)", refused)
@@ -250,16 +317,41 @@ def test_time_off_needs_a_managers_confirmation(core, login, day):
 
 def test_managers_keep_rooms_hours_and_time_off_and_others_cannot(core, login):
     manager = login("manager")
-    assert manager.post("/admin/working_hours/new/", data={
-        "user": core.staff["practitioner"].id, "location": core.location.id, "weekday": "2", "starts": "09:00",
-        "ends": "08:00"}).status_code == 200  # ends before it starts: refused, nothing saved
+    assert (
+        manager.post(
+            "/admin/working_hours/new/",
+            data={
+                "user": core.staff["practitioner"].id,
+                "location": core.location.id,
+                "weekday": "2",
+                "starts": "09:00",
+                "ends": "08:00",
+            },
+        ).status_code
+        == 200
+    )  # ends before it starts: refused, nothing saved
     assert db.session.execute(db.select(WorkingHours)).scalars().all() == []
-    assert manager.post("/admin/working_hours/new/", data={
-        "user": core.staff["practitioner"].id, "location": core.location.id, "weekday": "2", "starts": "09:00",
-        "ends": "17:30"}).status_code == 302
+    assert (
+        manager.post(
+            "/admin/working_hours/new/",
+            data={
+                "user": core.staff["practitioner"].id,
+                "location": core.location.id,
+                "weekday": "2",
+                "starts": "09:00",
+                "ends": "17:30",
+            },
+        ).status_code
+        == 302
+    )
     assert "Wednesday" in manager.get("/admin/working_hours/").get_data(as_text=True)
-    assert manager.post("/admin/time_off/new/", data={
-        "user": core.staff["practitioner"].id, "first_day": "2027-01-10", "last_day": "2027-01-03"}).status_code == 200
+    assert (
+        manager.post(
+            "/admin/time_off/new/",
+            data={"user": core.staff["practitioner"].id, "first_day": "2027-01-10", "last_day": "2027-01-03"},
+        ).status_code
+        == 200
+    )
     assert db.session.execute(db.select(TimeOff)).scalars().all() == []
     actions = db.session.execute(db.select(AuditEvent.action).where(AuditEvent.action.like("working_hours.%")))
     assert actions.scalars().all() == ["working_hours.create"]
@@ -274,15 +366,26 @@ def test_two_records_booked_at_overlapping_times_are_not_merged(core, colleague,
     duplicate = core.client(first="Ada", last="Lovelace")
     core.booked(keep, KEY, when=day)
     core.booked(duplicate, KEY, practitioner="colleague", when=day + timedelta(minutes=30))
-    page = _text(login("manager").post("/admin/client-merge/", data={
-        "keep": keep.id, "merge": duplicate.id, "reason": "Same person, booked twice"}, follow_redirects=True))
+    page = _text(
+        login("manager").post(
+            "/admin/client-merge/",
+            data={"keep": keep.id, "merge": duplicate.id, "reason": "Same person, booked twice"},
+            follow_redirects=True,
+        )
+    )
     assert "The two records have bookings at overlapping times" in page
-    assert (f"Lovelace, Ada (b. 1985-05-05) is booked {_hm(day + timedelta(minutes=30))}–"
-            f"{_hm(day + timedelta(minutes=90))} on {day:%Y-%m-%d} at Test Clinic") in page
+    assert (
+        f"Lovelace, Ada (b. 1985-05-05) is booked {_hm(day + timedelta(minutes=30))}–"
+        f"{_hm(day + timedelta(minutes=90))} on {day:%Y-%m-%d} at Test Clinic"
+    ) in page
     db.session.expire_all()
     assert db.session.get(type(duplicate), duplicate.id).archived_at is None
-    assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot).where(
-        BookingSlot.client_id == keep.id)).scalar() == 1
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(BookingSlot).where(BookingSlot.client_id == keep.id)
+        ).scalar()
+        == 1
+    )
 
 
 class NeedsAnUnknownDevice:
@@ -313,17 +416,30 @@ def test_a_booking_dropped_on_a_rooms_column_moves_into_that_room(core, login, d
     first_room = db.session.execute(db.select(Resource).where(Resource.name == "Test treatment room")).scalar_one()
     moving = core.booked(core.client(first="Mover"), ROOMED, when=day, resources=[first_room])
     http = login("front_desk")
-    drop = {"scheduled_at": day.strftime("%Y-%m-%dT%H:%M"), "practitioner": core.staff["practitioner"].id,
-            "location": core.location.id, "expected_at": clock.aware(day).isoformat(), "resource": room_b.id,
-            "next": "/admin/calendar/?by=room"}
+    drop = {
+        "scheduled_at": day.strftime("%Y-%m-%dT%H:%M"),
+        "practitioner": core.staff["practitioner"].id,
+        "location": core.location.id,
+        "expected_at": clock.aware(day).isoformat(),
+        "resource": room_b.id,
+        "next": "/admin/calendar/?by=room",
+    }
     assert http.post(f"/admin/desk/{moving.id}/move", data=drop).status_code == 302
     db.session.expire_all()
     assert [r.resource.name for r in db.session.get(Treatment, moving.id).resources] == ["Room B"]
     # Room B is taken now: the other booking dropped on it is refused, naming who has it.
     other = core.booked(core.client(first="Other"), ROOMED, when=day + timedelta(hours=2), resources=[first_room])
-    refused = _text(http.post(f"/admin/desk/{other.id}/move", data={
-        **drop, "expected_at": other.scheduled_at.isoformat(),
-        "scheduled_at": (day + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")}, follow_redirects=True))
+    refused = _text(
+        http.post(
+            f"/admin/desk/{other.id}/move",
+            data={
+                **drop,
+                "expected_at": other.scheduled_at.isoformat(),
+                "scheduled_at": (day + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"),
+            },
+            follow_redirects=True,
+        )
+    )
     assert "Room B is booked" in refused
     db.session.expire_all()
     assert [r.resource.name for r in db.session.get(Treatment, other.id).resources] == ["Test treatment room"]

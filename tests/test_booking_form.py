@@ -1,5 +1,6 @@
 """The booking form (issue 15, item 9): the menu's "Book a treatment" opens it, and it offers, preselects and accepts
 only practitioners certified for the chosen modality on the booking's day, with or without JavaScript."""
+
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,12 @@ KEY = "testmod"
 def uncertified(core):
     """A second practitioner, with no certification."""
     user = core.app.security.datastore.create_user(
-        email="uncertified@test.example.com", full_name="Una Uncertified", password=hash_password(TEST_PASSWORD),
-        roles=[_role("practitioner")], location=core.location)
+        email="uncertified@test.example.com",
+        full_name="Una Uncertified",
+        password=hash_password(TEST_PASSWORD),
+        roles=[_role("practitioner")],
+        location=core.location,
+    )
     db.session.commit()
     return user
 
@@ -28,13 +33,22 @@ def uncertified(core):
 def _options(page):
     """{practitioner option text: selected?} of the practitioner select, without its empty "choose" option."""
     select = re.search(r'<select[^>]*name="practitioner".*?</select>', page, re.S).group(0)
-    return {html.unescape(text).strip(): "selected" in attrs
-            for attrs, text in re.findall(r"<option([^>]*)>(.*?)</option>", select, re.S) if 'value=""' not in attrs}
+    return {
+        html.unescape(text).strip(): "selected" in attrs
+        for attrs, text in re.findall(r"<option([^>]*)>(.*?)</option>", select, re.S)
+        if 'value=""' not in attrs
+    }
 
 
 def _form(client, practitioner, location, when, **extra):
-    return {"client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-            "location": str(location.id), "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), **extra}
+    return {
+        "client": str(client.id),
+        "modality": KEY,
+        "practitioner": str(practitioner.id),
+        "location": str(location.id),
+        "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+        **extra,
+    }
 
 
 def _booked():
@@ -75,8 +89,10 @@ def test_booking_an_uncertified_practitioner_is_refused_in_words_and_writes_noth
     response = login("front_desk").post("/admin/desk/book", data=_form(client, uncertified, core.location, when))
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
-    assert (f"Una Uncertified holds no certification for Test modality valid on {when.date().isoformat()}; "
-            "choose a practitioner certified for it.") in page
+    assert (
+        f"Una Uncertified holds no certification for Test modality valid on {when.date().isoformat()}; "
+        "choose a practitioner certified for it."
+    ) in page
     assert _booked() == 0 and db.session.execute(db.select(db.func.count()).select_from(FormSubmission)).scalar() == 0
     assert not db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "treatment.book")).first()
     assert str(uncertified) not in _options(response.get_data(as_text=True))  # the list is now the certified ones
@@ -89,7 +105,8 @@ def test_certification_is_judged_on_the_bookings_day(core, login):
     later = (datetime.now(UTC) + timedelta(days=400)).replace(hour=9, minute=0, second=0, microsecond=0)
     refused = desk.post("/admin/desk/book", data=_form(client, practitioner, core.location, later))
     assert refused.status_code == 200 and "holds no certification for Test modality valid on" in html.unescape(
-        refused.get_data(as_text=True))
+        refused.get_data(as_text=True)
+    )
     assert "Nobody is certified for Test modality" in refused.get_data(as_text=True)
     soon = later - timedelta(days=390)
     assert desk.post("/admin/desk/book", data=_form(client, practitioner, core.location, soon)).status_code == 302

@@ -1,5 +1,6 @@
 """Twenty front desks book the same practitioner at the same time, through a real gunicorn with four worker processes,
 on SQLite and PostgreSQL: exactly one booking, nineteen pages naming the conflict, no server error."""
+
 import html
 import secrets
 import threading
@@ -18,8 +19,12 @@ def test_twenty_bookings_of_one_slot_through_four_server_processes_book_once(app
     clinic.certify("practitioner", KEY)  # the booking form offers only certified practitioners
     clients = [clinic.client(first=f"Race{i:02d}", last="Client") for i in range(TIMES)]
     when = (datetime.now(UTC) + timedelta(days=1)).replace(hour=11, minute=0, second=0, microsecond=0)
-    form = {"modality": KEY, "practitioner": str(staff["practitioner"].id), "location": str(clinic.location.id),
-            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M")}
+    form = {
+        "modality": KEY,
+        "practitioner": str(staff["practitioner"].id),
+        "location": str(clinic.location.id),
+        "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+    }
     forms = [{**form, "client": str(c.id)} for c in clients]
     server = live_server(workers=4)
     http = server.session("front_desk")
@@ -40,10 +45,16 @@ def test_twenty_bookings_of_one_slot_through_four_server_processes_book_once(app
     db.session.expire_all()
     [booked] = db.session.execute(db.select(Treatment)).scalars().all()
     ends = clock.aware(when) + timedelta(minutes=60)
-    said = (f"Test practitioner is booked {clock.shown(clock.aware(when), None, '%H:%M')}–"
-            f"{clock.shown(ends, None, '%H:%M')} on {when:%Y-%m-%d} for R.C. at Test Clinic.")
+    said = (
+        f"Test practitioner is booked {clock.shown(clock.aware(when), None, '%H:%M')}–"
+        f"{clock.shown(ends, None, '%H:%M')} on {when:%Y-%m-%d} for R.C. at Test Clinic."
+    )
     assert all(said in html.unescape(r.text) for r in responses if r.status == 200)
     assert booked.client.first_name.startswith("Race")
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "treatment.book")).scalar() == 1
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "treatment.book")
+        ).scalar()
+        == 1
+    )
     assert db.session.execute(db.select(db.func.count()).select_from(BookingSlot)).scalar() == 2

@@ -6,6 +6,7 @@ They skip when Chromium (``/usr/bin/chromium``) or Playwright is missing, with t
 the test's temporary folder); the README's come from here. The server runs on SQLite: the journeys test the pages,
 and every page's database behaviour is tested on both databases through the test client.
 """
+
 import importlib.util
 import os
 import re
@@ -59,9 +60,14 @@ def server(browser, tmp_path_factory):
     from clinicadmin.schema import upgrade_all
 
     instance = tmp_path_factory.mktemp("browser")
-    app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/clinic.sqlite",
-                      "PLUGINS_ENABLED": ALL_SHIPPED,
-                      "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 1024}})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/clinic.sqlite",
+            "PLUGINS_ENABLED": ALL_SHIPPED,
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"argon2__rounds": 1, "argon2__memory_cost": 1024},
+        }
+    )
     with app.app_context():
         upgrade_all()
         logins = load_demo()
@@ -85,8 +91,14 @@ def page(browser, server):
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     # A refused status (a 403 a test asks for) is reported as "Failed to load resource"; that is not a problem.
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.server = server
     yield page
     context.close()
@@ -204,8 +216,9 @@ def test_recording_a_treatment_takes_its_stock(page):
     from clinicadmin.models import Product, StockLot
 
     def oil_on_hand(db):
-        return db.session.execute(db.select(db.func.sum(StockLot.quantity)).join(Product).where(
-            Product.category == "oil")).scalar()
+        return db.session.execute(
+            db.select(db.func.sum(StockLot.quantity)).join(Product).where(Product.category == "oil")
+        ).scalar()
 
     client_id = new_client(page.server, "Rita", "Record")
     before = with_db(page.server, oil_on_hand)
@@ -281,8 +294,10 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     assert "16:30" in block.inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     # Onto the lower half of Sam Okafor's 15:00 slot: a quarter past.
-    block.drag_to(page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{day}T15:00']"),
-                  target_position={"x": 10, "y": 35})
+    block.drag_to(
+        page.locator(".cal-col[aria-label='Sam Okafor']").locator(f".cal-slot[data-at='{day}T15:00']"),
+        target_position={"x": 10, "y": 35},
+    )
     page.wait_for_selector("text=Moved to")
     moved = page.locator(f".cal-block[href$='/admin/desk/{treatment_id}']")
     assert "15:15" in moved.inner_text()
@@ -305,10 +320,16 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
         location = db.session.execute(db.select(Location)).scalars().first()
         for hours_ago in range(2, 48):
             try:
-                return book_flow(client=db.session.get(Client, client_id), modality="facial_massage",
-                                 practitioner=practitioner, location=location, user=manager, confirm_outside_hours=True,
-                                 scheduled_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-                                 - timedelta(hours=hours_ago)).id
+                return book_flow(
+                    client=db.session.get(Client, client_id),
+                    modality="facial_massage",
+                    practitioner=practitioner,
+                    location=location,
+                    user=manager,
+                    confirm_outside_hours=True,
+                    scheduled_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                    - timedelta(hours=hours_ago),
+                ).id
             except TreatmentRejected:
                 continue
         raise AssertionError("no free hour in the last two days")

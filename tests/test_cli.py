@@ -1,4 +1,5 @@
 """The ``clinicadmin`` command: db upgrade, create-user, demo-data, plugins. (The ``cli`` fixture is in conftest.)"""
+
 from click.testing import CliRunner
 
 from clinicadmin.cli import main
@@ -13,15 +14,27 @@ def test_db_upgrade_builds_the_schema_from_empty(tmp_path, monkeypatch):
     assert result.exit_code == 0
     import sqlite3
 
-    tables = {r[0] for r in sqlite3.connect(tmp_path / "clinicadmin.sqlite").execute(
-        "SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0]
+        for r in sqlite3.connect(tmp_path / "clinicadmin.sqlite").execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
     assert {"client", "treatment", "stock_lot", "stock_movement", "audit_event", "user"} <= tables
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_create_user_reads_the_password_from_stdin_and_hashes_it(cli):
-    result = cli("create-user", "nurse@example.com", "--role", "practitioner", "--name", "Nurse Joy",
-                 "--password-stdin", input="a-long-enough-password\n")
+    result = cli(
+        "create-user",
+        "nurse@example.com",
+        "--role",
+        "practitioner",
+        "--name",
+        "Nurse Joy",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.execute(db.select(User).where(User.email == "nurse@example.com")).scalar_one()
     assert user.password.startswith("$argon2") and user.role_names == {"practitioner"}
@@ -29,17 +42,27 @@ def test_create_user_reads_the_password_from_stdin_and_hashes_it(cli):
 
 
 def test_create_user_refuses_short_passwords_duplicates_and_password_arguments(cli):
-    assert "at least 12" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
-                                input="short\n").output
+    assert (
+        "at least 12"
+        in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input="short\n").output
+    )
     for common in ("password1234", "aaaaaaaaaaaaaa", "a@example.com!!"):  # common, repeated, from the email
         refused = cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input=common + "\n")
         assert refused.exit_code != 0 and "cannot be used" in refused.output, common
     cli("create-user", "a@example.com", "--role", "admin", "--password-stdin", input="violet-kettle-orbit-95\n")
-    assert "already exists" in cli("create-user", "a@example.com", "--role", "admin", "--password-stdin",
-                                   input="violet-kettle-orbit-96\n").output
+    assert (
+        "already exists"
+        in cli(
+            "create-user", "a@example.com", "--role", "admin", "--password-stdin", input="violet-kettle-orbit-96\n"
+        ).output
+    )
     assert cli("create-user", "b@example.com", "--role", "admin", "--password", "violet-kettle-orbit-97").exit_code != 0
-    assert cli("create-user", "not-an-email", "--role", "admin", "--password-stdin",
-               input="violet-kettle-orbit-98\n").exit_code != 0
+    assert (
+        cli(
+            "create-user", "not-an-email", "--role", "admin", "--password-stdin", input="violet-kettle-orbit-98\n"
+        ).exit_code
+        != 0
+    )
     assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar() == 1
 
 
@@ -59,7 +82,8 @@ def test_plugins_lists_each_plugin_its_source_and_hooks(cli, tmp_path, monkeypat
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(
         "from clinicadmin.plugin_api import Modality, hookimpl\n"
-        "@hookimpl\ndef register_modality():\n    return Modality('hello', 'Hello')\n")
+        "@hookimpl\ndef register_modality():\n    return Modality('hello', 'Hello')\n"
+    )
     monkeypatch.setenv("CLINICADMIN_PLUGINS_DIR", str(tmp_path / "more-plugins"))
     monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", '["hello"]')
     output = cli("plugins").output
@@ -95,8 +119,12 @@ def test_new_plugin_writes_a_distribution_that_installs_loads_and_passes_its_tes
     assert made.returncode == 0, made.stderr
     root = tmp_path / "work" / "cupping"
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == [
-        "README.md", "pyproject.toml", "src/clinicadmin_cupping/__init__.py", "tests/conftest.py",
-        "tests/test_cupping.py"]
+        "README.md",
+        "pyproject.toml",
+        "src/clinicadmin_cupping/__init__.py",
+        "tests/conftest.py",
+        "tests/test_cupping.py",
+    ]
     assert 'cupping = "clinicadmin_cupping"' in (root / "pyproject.toml").read_text()
     again = run(*command, "cupping", "--path", str(tmp_path / "work"))
     assert again.returncode != 0 and "already exists" in again.stderr
@@ -105,8 +133,18 @@ def test_new_plugin_writes_a_distribution_that_installs_loads_and_passes_its_tes
     quoted = run(*command, "hijama", "--path", str(tmp_path / "work"), "--label", 'Cupping "wet"')
     assert quoted.returncode != 0 and "is not a label" in quoted.stderr
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["cupping"]  # nothing written for either
-    installed = run("-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target",
-                    str(tmp_path / "site"), str(root))
+    installed = run(
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "--target",
+        str(tmp_path / "site"),
+        str(root),
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     env["PYTHONPATH"], env["CLINICADMIN_PLUGINS_ENABLED"] = str(tmp_path / "site"), '["cupping"]'
     listed = run(*command[:2], "plugins")

@@ -1,4 +1,5 @@
 """Client records: created with a coded health history, validated, archived (never deleted), audited."""
+
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,15 @@ from clinicadmin.models import AuditEvent, Client, Consent, HealthEntry
 
 
 def _client_form(**extra):
-    form = {"first_name": "Lena", "last_name": "Berg", "date_of_birth": "1980-03-04", "email": "lena@example.net",
-            "phone": "555-0100", "intake_reviewed_on": local_today().isoformat(), "clinical_notes": ""}
+    form = {
+        "first_name": "Lena",
+        "last_name": "Berg",
+        "date_of_birth": "1980-03-04",
+        "email": "lena@example.net",
+        "phone": "555-0100",
+        "intake_reviewed_on": local_today().isoformat(),
+        "clinical_notes": "",
+    }
     form.update(extra)
     return form
 
@@ -25,32 +33,47 @@ def _actions():
 def test_a_practitioner_adds_a_client_with_a_dated_health_history(core, login):
     http = login("practitioner")
     ten_days_ago = (local_today() - timedelta(days=10)).isoformat()
-    response = http.post("/admin/client/new/", data=_client_form(**{
-        "health_entries-0-code": "pregnancy", "health_entries-0-onset": "",
-        "health_entries-1-code": "dermal_filler", "health_entries-1-onset": ten_days_ago,
-    }))
+    response = http.post(
+        "/admin/client/new/",
+        data=_client_form(
+            **{
+                "health_entries-0-code": "pregnancy",
+                "health_entries-0-onset": "",
+                "health_entries-1-code": "dermal_filler",
+                "health_entries-1-onset": ten_days_ago,
+            }
+        ),
+    )
     assert response.status_code == 302
     client = db.session.execute(db.select(Client)).scalar_one()
     entries = {(e.code, e.onset, e.recorded_by_id) for e in client.health_entries}
-    assert entries == {("pregnancy", None, core.staff["practitioner"].id),
-                       ("dermal_filler", local_today() - timedelta(days=10), core.staff["practitioner"].id)}
+    assert entries == {
+        ("pregnancy", None, core.staff["practitioner"].id),
+        ("dermal_filler", local_today() - timedelta(days=10), core.staff["practitioner"].id),
+    }
     page = http.get(f"/admin/client/details/?id={client.id}").get_data(as_text=True)
     assert "Dermal filler" in page and "Pregnant" in page
     assert {"client.create", "client.view"} <= set(_actions())
 
 
-@pytest.mark.parametrize("bad", [
-    {"first_name": ""},
-    {"first_name": "x" * 81},
-    {"date_of_birth": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()},  # the test clinic's zone: UTC
-    {"date_of_birth": "2023-02-30"},
-    {"last_name": "Evil\u202eman"},
-    {"last_name": "Nul\x00l"},
-    {"health_entries-0-code": "dermal_filler", "health_entries-0-onset": ""},
-    {"health_entries-0-code": "not-a-code"},
-    {"health_entries-0-code": "diabetes", "health_entries-0-onset": "2020-01-10",
-     "health_entries-0-ended": "2019-01-10"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"first_name": ""},
+        {"first_name": "x" * 81},
+        {"date_of_birth": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()},  # the test clinic's zone: UTC
+        {"date_of_birth": "2023-02-30"},
+        {"last_name": "Evil\u202eman"},
+        {"last_name": "Nul\x00l"},
+        {"health_entries-0-code": "dermal_filler", "health_entries-0-onset": ""},
+        {"health_entries-0-code": "not-a-code"},
+        {
+            "health_entries-0-code": "diabetes",
+            "health_entries-0-onset": "2020-01-10",
+            "health_entries-0-ended": "2019-01-10",
+        },
+    ],
+)
 def test_bad_client_input_gets_a_message_and_writes_nothing(core, login, bad):
     response = login("manager").post("/admin/client/new/", data=_client_form(**bad))
     assert response.status_code == 200
@@ -134,18 +157,32 @@ def test_consent_is_recorded_against_the_text_the_plugin_supplies(core, login):
     http = login("front_desk")
     page = http.get("/admin/consent/new/").get_data(as_text=True)
     assert "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in page
-    assert http.post("/admin/consent/new/", data={"client": client.id, "modality": "testmod",
-                                                  "signed_on": local_today().isoformat()}).status_code == 302
+    assert (
+        http.post(
+            "/admin/consent/new/",
+            data={"client": client.id, "modality": "testmod", "signed_on": local_today().isoformat()},
+        ).status_code
+        == 302
+    )
     consent = db.session.execute(db.select(Consent)).scalar_one()
     details = http.get(f"/admin/consent/details/?id={consent.id}").get_data(as_text=True)
     assert "What the client consented to" in details and "I agree to the &lt;b&gt;test&lt;/b&gt; modality." in details
     assert consent.recorded_by_id == core.staff["front_desk"].id
 
 
-@pytest.mark.parametrize("search, found", [
-    ("%", ["%Percent"]), ("_", ["_Under"]), ("o'b", ["O'Brien"]), ("back\\", ["Back\\slash"]), ("SMI", ["Smith"]),
-    ("smith nobody", []), ("x" * 10000, []), ('"; DROP TABLE client; --', []),
-])
+@pytest.mark.parametrize(
+    "search, found",
+    [
+        ("%", ["%Percent"]),
+        ("_", ["_Under"]),
+        ("o'b", ["O'Brien"]),
+        ("back\\", ["Back\\slash"]),
+        ("SMI", ["Smith"]),
+        ("smith nobody", []),
+        ("x" * 10000, []),
+        ('"; DROP TABLE client; --', []),
+    ],
+)
 def test_list_search_is_a_literal_prefix_match_that_never_fails(core, login, search, found):
     for last in ("%Percent", "_Under", "O'Brien", "Back\\slash", "Smith"):
         core.client(first="Ann", last=last)
@@ -168,14 +205,23 @@ def test_several_clients_are_archived_at_once_with_one_reason(core, login):
     assert "Archive 2 clients" in page and "Moved, Bulk0" in page and "Moved, Bulk2" not in page
     refused = manager.post("/admin/client/archive/", data={"ids": f"{ids[0]},{ids[1]}", "reason": "no"})
     assert "nothing was archived" in refused.get_data(as_text=True)
-    assert manager.post("/admin/client/archive/", data={"ids": f"{ids[0]},{ids[1]}",
-                                                        "reason": "moved to another clinic"}).status_code == 302
+    assert (
+        manager.post(
+            "/admin/client/archive/", data={"ids": f"{ids[0]},{ids[1]}", "reason": "moved to another clinic"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
-    archived = {c.first_name for c in db.session.execute(db.select(Client).where(Client.archived_at.is_not(None)))
-                .scalars()}
+    archived = {
+        c.first_name for c in db.session.execute(db.select(Client).where(Client.archived_at.is_not(None))).scalars()
+    }
     assert archived == {"Bulk0", "Bulk1"} and db.session.get(Client, stays.id).archived_at is None
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "client.archive")).scalar() == 2
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "client.archive")
+        ).scalar()
+        == 2
+    )
     practitioner = login("practitioner")
     assert "Archive with a reason" not in practitioner.get("/admin/client/").get_data(as_text=True)
     practitioner.post("/admin/client/action/", data={"action": "archive", "rowid": [ids[2]]})

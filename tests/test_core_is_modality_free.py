@@ -1,4 +1,5 @@
 """The core never names a modality: modality knowledge lives in plugins."""
+
 import re
 from pathlib import Path
 
@@ -6,8 +7,17 @@ import clinicadmin
 from clinicadmin.config import PROJECT_ROOT
 
 # The modalities the product brief names, and every modality key a shipped plugin registers.
-BRIEF_NAMES = ["microneedling", "acupuncture", "facial massage", "lymphatic", "prolotherapy", "dry needling",
-               "dry_needling", "trigger point", "trigger-point"]
+BRIEF_NAMES = [
+    "microneedling",
+    "acupuncture",
+    "facial massage",
+    "lymphatic",
+    "prolotherapy",
+    "dry needling",
+    "dry_needling",
+    "trigger point",
+    "trigger-point",
+]
 
 
 def _shipped_keys():

@@ -1,5 +1,6 @@
 """CSV downloads: numbers stay numbers, only text a spreadsheet would run is neutralised, no delimiter a spreadsheet
 may choose (comma or semicolon) splits a cell into a formula, and any file name downloads (RFC 5987)."""
+
 import csv
 import io
 from decimal import Decimal
@@ -12,8 +13,22 @@ from clinicadmin.treatment_flow import record
 
 KEY = "testmod"
 
-FORMULAS = ["=1+1", "+A1", "-A1", "@SUM(A1)", "-2+3", "+1-1", " =1+1", "\t=1+1", "\r\n@x", "\uff1d1+1",
-            "=HYPERLINK(\"http://x\")", "-", "+", "@"]
+FORMULAS = [
+    "=1+1",
+    "+A1",
+    "-A1",
+    "@SUM(A1)",
+    "-2+3",
+    "+1-1",
+    " =1+1",
+    "\t=1+1",
+    "\r\n@x",
+    "\uff1d1+1",
+    '=HYPERLINK("http://x")',
+    "-",
+    "+",
+    "@",
+]
 NOT_FORMULAS = ["plain", "", "O'Brien", "x=1", "a-b", "\tx", "Ann; =1+1", "-2", "+3.5", "-1e3", ".5", "2026-01-05"]
 
 
@@ -27,8 +42,9 @@ def test_other_text_is_written_as_it_is(text):
     assert safe_cell(text) == text
 
 
-@pytest.mark.parametrize("number, written", [(-2, "-2"), (3, "3"), (Decimal("-1.500"), "-1.500"), (2.5, "2.5"),
-                                             (0, "0")])
+@pytest.mark.parametrize(
+    "number, written", [(-2, "-2"), (3, "3"), (Decimal("-1.500"), "-1.500"), (2.5, "2.5"), (0, "0")]
+)
 def test_numbers_are_written_as_numbers(number, written):
     assert csv_field(number) == written
 
@@ -61,8 +77,13 @@ def test_a_recall_of_a_lot_named_in_any_script_downloads_with_numbers_as_numbers
     core.lot(core.supply, "İ-1", 5, expires_in_days=30)
     client = core.client(first="=2+3", last="Ada", consents=[KEY])
     treatment = core.booked(client, KEY)
-    record(treatment, details={"product": core.supply.id, "amount": "2"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "2"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     manager = login("manager")
     response = manager.get("/admin/recall/csv?lot=İ-1")
     assert response.status_code == 200 and response.mimetype == "text/csv"

@@ -1,4 +1,5 @@
 """The home dashboard per role, and the paper for the client: consent forms and the printable treatment history."""
+
 from datetime import UTC, datetime, timedelta
 
 from clinicadmin.clock import local_today
@@ -24,8 +25,13 @@ def _clinic_day(core):
     db.session.commit()
     now = datetime.now(UTC).replace(microsecond=0)
     done = core.booked(clear, KEY, when=now - timedelta(minutes=5))
-    record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
-           user=core.staff["practitioner"])
+    record(
+        done,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=done.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     core.booked(blocked, KEY, when=now + timedelta(hours=2))
     return clear, blocked
 
@@ -33,13 +39,13 @@ def _clinic_day(core):
 def test_the_manager_sees_the_day_what_needs_attention_and_the_last_12_weeks(core, login):
     clear, blocked = _clinic_day(core)
     page = login("manager").get("/admin/").get_data(as_text=True)
-    upcoming = page[page.index('id="upcoming"'):page.index("</table>", page.index('id="upcoming"'))]
+    upcoming = page[page.index('id="upcoming"') : page.index("</table>", page.index('id="upcoming"'))]
     assert "Clara Clear" in upcoming and "Bea Blocked" in upcoming and "badge-screening-blocked" in upcoming
-    blocked_alert = page[page.index('id="alert-blocked"'):]
-    assert "Bea Blocked" in blocked_alert[:blocked_alert.index("</section>")]
-    consents = page[page.index('id="alert-consents"'):]
-    assert "Clara Clear" in consents[:consents.index("</section>")]
-    assert "LOW" in page[page.index('id="alert-stock"'):]
+    blocked_alert = page[page.index('id="alert-blocked"') :]
+    assert "Bea Blocked" in blocked_alert[: blocked_alert.index("</section>")]
+    consents = page[page.index('id="alert-consents"') :]
+    assert "Clara Clear" in consents[: consents.index("</section>")]
+    assert "LOW" in page[page.index('id="alert-stock"') :]
     this_week = (local_today() - timedelta(days=local_today().weekday())).strftime("%d %b")
     assert f"<title>Treatments, {this_week}: 1</title>" in page  # the treatment performed this week
     assert f"<title>Lots used, {this_week}: 1</title>" in page
@@ -54,7 +60,7 @@ def test_each_role_sees_its_own_dashboard(core, login):
     # The front desk's home is today's appointment book, with the consents about to expire.
     front_desk = login("front_desk").get("/admin/", follow_redirects=True).get_data(as_text=True)
     assert "Appointment book" in front_desk and 'id="alert-consents"' in front_desk
-    consents = front_desk[front_desk.index('id="alert-consents"'):front_desk.index("</details>")]
+    consents = front_desk[front_desk.index('id="alert-consents"') : front_desk.index("</details>")]
     assert "Clara Clear" in consents
     assert 'id="alert-blocked"' not in front_desk and "<svg" not in front_desk and "Receive stock" not in front_desk
     practitioner = login("practitioner").get("/admin/").get_data(as_text=True)
@@ -91,12 +97,17 @@ def test_a_clients_treatment_history_lists_what_was_done_by_whom_with_which_lots
     core.lot(core.supply, "LOT-HIST", 10)
     client = core.client(first="Hana", last="History", consents=[KEY])
     treatment = core.booked(client, KEY)
-    record(treatment, details={"product": core.supply.id, "amount": "2"}, performed_at=treatment.scheduled_at,
-           notes="Tolerated well", user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "2"},
+        performed_at=treatment.scheduled_at,
+        notes="Tolerated well",
+        user=core.staff["practitioner"],
+    )
     practitioner = login("practitioner")
     page = practitioner.get(f"/admin/client-history/?id={client.id}").get_data(as_text=True)
     assert "Treatment history: Hana History" in page
-    row = page[page.index("<tbody>"):page.index("</tbody>")]
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "Test modality" in row and "Test practitioner" in row and "(lot LOT-HIST)" in row
     assert "Tolerated well" in row and "Amount:" in row
     assert _audited("client.history.print")[-1].client_id == client.id

@@ -1,6 +1,7 @@
 """Find a time (issue 15, item 8): for a client and a modality, the next openings where a certified practitioner, a
 room of the kind the modality takes and the client are all free, within working hours, off time off, and far enough
 from the client's other sessions of the modality. Through the page, whose openings book in one click."""
+
 import html
 import re
 from datetime import UTC, datetime, time, timedelta
@@ -28,8 +29,11 @@ def week(app, clinic, staff):
     clinic.location.time_zone = ZONE
     staff["practitioner"].location = clinic.location
     for weekday in range(7):
-        db.session.add(WorkingHours(user=staff["practitioner"], location=clinic.location, weekday=weekday,
-                                    starts=time(9), ends=time(12)))
+        db.session.add(
+            WorkingHours(
+                user=staff["practitioner"], location=clinic.location, weekday=weekday, starts=time(9), ends=time(12)
+            )
+        )
     db.session.commit()
     for key in (KEY, ROOMED):
         clinic.certify("practitioner", key)
@@ -43,8 +47,13 @@ def _at(week, hour, minute=0, day=None):
 
 
 def _openings(http, week, client, modality=KEY, **args):
-    query = {"client": client.id, "modality": modality, "location": week.location.id,
-             "first_day": week.day.isoformat(), **args}
+    query = {
+        "client": client.id,
+        "modality": modality,
+        "location": week.location.id,
+        "first_day": week.day.isoformat(),
+        **args,
+    }
     page = html.unescape(http.get("/admin/desk/find", query_string=query).get_data(as_text=True))
     return page, re.findall(r"<td>(\w{3} \d{4}-\d\d-\d\d \d\d:\d\d)–(\d\d:\d\d)</td>\s*<td>([^<]+)</td>", page)
 
@@ -74,8 +83,14 @@ def test_the_client_a_room_and_time_off_are_respected(app, week, login, staff):
     # 09:10-09:55 (after 10 minutes' preparation) ends before the client's 10:00; until 11:00 the client is
     # elsewhere; from 11:05 the room is still taken (10:50-11:50), and 11:20 would end past 12:00 with clean-up.
     assert starts == [f"{week.day:%a %Y-%m-%d} 09:10"]
-    db.session.add(TimeOff(user=staff["practitioner"], first_day=week.day + timedelta(days=1),
-                           last_day=week.day + timedelta(days=1), reason="course"))
+    db.session.add(
+        TimeOff(
+            user=staff["practitioner"],
+            first_day=week.day + timedelta(days=1),
+            last_day=week.day + timedelta(days=1),
+            reason="course",
+        )
+    )
     db.session.commit()
     page, found = _openings(login("front_desk"), week, client, modality=ROOMED)
     assert found and not any(when.startswith(f"{week.day + timedelta(days=1):%a %Y-%m-%d}") for when, _, _ in found)
@@ -98,9 +113,16 @@ def test_an_opening_books_in_one_click_with_everything_filled_in(app, week, logi
     link = html.unescape(re.search(r'href="(/admin/desk/book\?[^"]+)">Book this', page).group(1))
     form = html.unescape(http.get(link).get_data(as_text=True))
     assert f'value="{week.day.isoformat()}T09:00"' in form
-    response = http.post("/admin/desk/book", data={
-        "client": str(client.id), "modality": KEY, "practitioner": str(staff["practitioner"].id),
-        "location": str(week.location.id), "scheduled_at": f"{week.day.isoformat()}T09:00"})
+    response = http.post(
+        "/admin/desk/book",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "practitioner": str(staff["practitioner"].id),
+            "location": str(week.location.id),
+            "scheduled_at": f"{week.day.isoformat()}T09:00",
+        },
+    )
     assert response.status_code == 302
     treatment = db.session.execute(db.select(Treatment).where(Treatment.client_id == client.id)).scalar_one()
     assert treatment.scheduled_at == _at(week, 9)
@@ -111,8 +133,12 @@ def test_an_opening_books_in_one_click_with_everything_filled_in(app, week, logi
 def test_the_page_asks_for_what_it_needs_and_never_fails(app, week, login):
     http = login("front_desk")
     assert http.get("/admin/desk/find").status_code == 200
-    for args in ({"client": "999999", "modality": KEY}, {"client": "x", "modality": "nope"},
-                 {"client": "1", "modality": KEY, "first_day": "9999-99-99"}, {"client": "1", "location": "abc"}):
+    for args in (
+        {"client": "999999", "modality": KEY},
+        {"client": "x", "modality": "nope"},
+        {"client": "1", "modality": KEY, "first_day": "9999-99-99"},
+        {"client": "1", "location": "abc"},
+    ):
         response = http.get("/admin/desk/find", query_string=args)
         assert response.status_code in (200, 400), args
         assert "Openings" not in response.get_data(as_text=True), args
@@ -125,10 +151,11 @@ def test_openings_stay_within_the_booking_window_and_a_day_outside_it_is_a_messa
     client = week.client(first="Seeker", consents=[KEY])
     today = datetime.now(week.tz).date()
     page, found = _openings(http, week, client)
-    assert found and {when[4:14] for when, _, _ in found} <= {
-        (today + timedelta(days=d)).isoformat() for d in range(4)}
+    assert found and {when[4:14] for when, _, _ in found} <= {(today + timedelta(days=d)).isoformat() for d in range(4)}
     for far in ("9999-12-31", "0001-01-01", (today + timedelta(days=30)).isoformat()):
-        response = http.get("/admin/desk/find", query_string={
-            "client": client.id, "modality": KEY, "location": week.location.id, "first_day": far})
+        response = http.get(
+            "/admin/desk/find",
+            query_string={"client": client.id, "modality": KEY, "location": week.location.id, "first_day": far},
+        )
         text = html.unescape(response.get_data(as_text=True))
         assert response.status_code == 200 and "booking window" in text and "Openings" not in text, far

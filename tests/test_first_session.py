@@ -1,5 +1,6 @@
 """Each client's first performed session (``Client.first_treated_at``) follows the treatments recorded and archived,
 client retention counts new clients by it, and ``clinicadmin check`` notices when it is wrong."""
+
 import csv
 import io
 from datetime import UTC, date, datetime
@@ -26,8 +27,14 @@ def client(core):
 
 def _perform(core, client, when):
     treatment = core.booked(client, KEY, when=when)
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=when, notes=None,
-           user=core.staff["practitioner"], acknowledgement_note="checked")
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=when,
+        notes=None,
+        user=core.staff["practitioner"],
+        acknowledgement_note="checked",
+    )
     return treatment
 
 
@@ -58,8 +65,10 @@ def test_archiving_the_first_session_makes_the_next_one_first_and_the_client_new
         return list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
 
     assert retention() == [["2026-01", "1", "1", "0", "0%"], ["2026-02", "1", "0", "1", "100%"]]
-    assert manager.post(f"/admin/desk/{first.id}/archive", data={"reason": "entered for the wrong client"}
-                        ).status_code == 302
+    assert (
+        manager.post(f"/admin/desk/{first.id}/archive", data={"reason": "entered for the wrong client"}).status_code
+        == 302
+    )
     assert _first(client.id) == datetime(2026, 2, 9, 10, tzinfo=UTC)
     assert retention() == [["2026-02", "1", "1", "0", "0%"]]
 
@@ -68,11 +77,19 @@ def test_a_client_new_in_a_month_is_new_only_where_the_filters_saw_them_that_mon
     """Filtered by practitioner, a client first treated in January by someone else is returning in February."""
     _perform(core, client, datetime(2026, 1, 12, 10, tzinfo=UTC))
     second = core.booked(client, KEY, practitioner="manager", when=datetime(2026, 2, 9, 10, tzinfo=UTC))
-    record(second, details={"product": core.supply.id, "amount": "1"}, performed_at=second.scheduled_at, notes=None,
-           user=core.staff["manager"], acknowledgement_note="checked")
+    record(
+        second,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=second.scheduled_at,
+        notes=None,
+        user=core.staff["manager"],
+        acknowledgement_note="checked",
+    )
     manager = login("manager")
-    response = manager.get("/admin/reports/client-retention.csv?date_from=2026-01-01&date_to=2026-02-28"
-                           f"&practitioner_id={core.staff['manager'].id}")
+    response = manager.get(
+        "/admin/reports/client-retention.csv?date_from=2026-01-01&date_to=2026-02-28"
+        f"&practitioner_id={core.staff['manager'].id}"
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
     assert rows == [["2026-02", "1", "0", "1", "100%"]]
 
@@ -80,8 +97,9 @@ def test_a_client_new_in_a_month_is_new_only_where_the_filters_saw_them_that_mon
 def test_check_names_a_client_whose_first_session_is_wrong(core, client, cli):
     _perform(core, client, datetime(2026, 3, 10, 10, tzinfo=UTC))
     assert "OK: each client's first session agrees with their treatments." in cli("check").output
-    db.session.execute(db.update(Client).where(Client.id == client.id)
-                       .values(first_treated_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    db.session.execute(
+        db.update(Client).where(Client.id == client.id).values(first_treated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    )
     db.session.commit()
     result = cli("check")
     assert result.exit_code == 1

@@ -2,6 +2,7 @@
 modality's name, settings without notes on where a default came from, the stock clerk's home titled for stock, the
 clinic's name, address and phone on its paper, a new account active by default, an inactive account told so once its
 password is right, and a weekday always with its date."""
+
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -33,14 +34,24 @@ def _neutral_names(staff):
 
 # --- Roles by their names ---------------------------------------------------------------------------------------------
 
+
 def test_every_role_reads_as_its_name_on_every_page_that_shows_roles(core, login, staff):
     _neutral_names(staff)
     manager, admin = login("manager"), login("admin")
     desk = staff["front_desk"]
     roles = {r.name: r.id for r in db.session.execute(db.select(Role)).scalars()}
-    assert admin.post(f"/admin/staff/edit/?id={desk.id}", data={
-        "email": desk.email, "full_name": desk.full_name, "active": "y",
-        "roles": [str(roles["front_desk"]), str(roles["stock_clerk"])]}).status_code == 302
+    assert (
+        admin.post(
+            f"/admin/staff/edit/?id={desk.id}",
+            data={
+                "email": desk.email,
+                "full_name": desk.full_name,
+                "active": "y",
+                "roles": [str(roles["front_desk"]), str(roles["stock_clerk"])],
+            },
+        ).status_code
+        == 302
+    )
     pages = {
         "staff list": manager.get("/admin/staff/"),
         "staff form": manager.get(f"/admin/staff/edit/?id={staff['practitioner'].id}"),
@@ -66,6 +77,7 @@ def test_every_role_reads_as_its_name_on_every_page_that_shows_roles(core, login
 
 
 # --- A finding's source -----------------------------------------------------------------------------------------------
+
 
 def test_a_findings_source_is_the_name_of_its_check_or_modality(core, login):
     client = core.client(history=[("pregnancy", 30)])  # no consent: the consent check and the modality both find
@@ -131,11 +143,13 @@ def test_every_generated_sentence_is_grammatical_for_every_registered_condition(
         reg = registry()
         assert len(reg.conditions) > 30
         for condition in reg.conditions.values():
-            sentences = [wording.waiting_label("Microneedling", condition.label, condition.kind),
-                         *(wording.waiting_help(condition.label, condition.kind, s) for s in ("block", "warn")),
-                         wording.waiting_message(condition.label, condition.kind, 1, 180),
-                         wording.waiting_message(condition.label, condition.kind, 30, 1),
-                         wording.waiting_message(condition.label, condition.kind, 0, 30)]
+            sentences = [
+                wording.waiting_label("Microneedling", condition.label, condition.kind),
+                *(wording.waiting_help(condition.label, condition.kind, s) for s in ("block", "warn")),
+                wording.waiting_message(condition.label, condition.kind, 1, 180),
+                wording.waiting_message(condition.label, condition.kind, 30, 1),
+                wording.waiting_message(condition.label, condition.kind, 0, 30),
+            ]
             for sentence in sentences:
                 assert not _article_problems(sentence), sentence
                 assert not re.search(r"\b1 days\b|\bwarn finding\b|\bblock finding\b", sentence), sentence
@@ -149,8 +163,10 @@ def test_every_generated_sentence_is_grammatical_for_every_registered_condition(
             assert not _article_problems(f"{spec.label}. {spec.help}"), spec.key
             assert not re.search(r"\b(seed|source|default)s?\b", f"{spec.label} {spec.help}", re.I), spec.key
         isotretinoin = next(r for r in rules if r.code == "isotretinoin")
-        assert wording.waiting_message(isotretinoin.label, isotretinoin.kind, 30, 180) == \
-            "An isotretinoin course ended 30 days ago; the clinic waits 180 days."
+        assert (
+            wording.waiting_message(isotretinoin.label, isotretinoin.kind, 30, 180)
+            == "An isotretinoin course ended 30 days ago; the clinic waits 180 days."
+        )
 
 
 def test_the_cores_own_findings_count_days_in_words(core, login):
@@ -163,9 +179,20 @@ def test_the_cores_own_findings_count_days_in_words(core, login):
     assert "Course and interval" in page  # the check's name, as its source
 
 
-@pytest.mark.parametrize("phrase, article", [
-    ("isotretinoin course", "an"), ("dermal filler", "a"), ("hour", "an"), ("unit", "a"), ("MRI scan", "an"),
-    ("PRP injection", "a"), ("European peel", "a"), ("one-off peel", "a"), ("uncontrolled hypertension", "an")])
+@pytest.mark.parametrize(
+    "phrase, article",
+    [
+        ("isotretinoin course", "an"),
+        ("dermal filler", "a"),
+        ("hour", "an"),
+        ("unit", "a"),
+        ("MRI scan", "an"),
+        ("PRP injection", "a"),
+        ("European peel", "a"),
+        ("one-off peel", "a"),
+        ("uncontrolled hypertension", "an"),
+    ],
+)
 def test_the_article_follows_the_sound_of_the_name(phrase, article):
     from clinicadmin.wording import article as chosen
 
@@ -195,8 +222,9 @@ def staff_factory_login(app_factory, database_url):
             ensure_roles()
             email = f"{role}.all@test.example.com"
             if app.security.datastore.find_user(email=email) is None:
-                app.security.datastore.create_user(email=email, full_name="All Plugins", roles=[_role(role)],
-                                                   password=hash_password(TEST_PASSWORD))
+                app.security.datastore.create_user(
+                    email=email, full_name="All Plugins", roles=[_role(role)], password=hash_password(TEST_PASSWORD)
+                )
                 db.session.commit()
         return StaffClient(app, email)
 
@@ -204,6 +232,7 @@ def staff_factory_login(app_factory, database_url):
 
 
 # --- The stock clerk's home -------------------------------------------------------------------------------------------
+
 
 def test_the_stock_clerks_home_is_titled_for_stock(core, login):
     clerk = _text(login("stock_clerk").get("/admin/"))
@@ -213,6 +242,7 @@ def test_the_stock_clerks_home_is_titled_for_stock(core, login):
 
 # --- The clinic on its paper ------------------------------------------------------------------------------------------
 
+
 def test_the_clinics_name_address_and_phone_are_settings_printed_on_its_paper(core, login):
     client = core.client(consents=[KEY])
     treatment = core.booked(client, KEY)
@@ -221,9 +251,17 @@ def test_the_clinics_name_address_and_phone_are_settings_printed_on_its_paper(co
     aftercare = f"/admin/desk/{treatment.id}/aftercare"
     before = _text(manager.get(consent_form))
     assert core.app.config["CLINIC_NAME"] in before  # until the clinic names itself
-    assert manager.post("/admin/settings/", data={
-        "core.clinic_name": "Lotus Skin Studio", "core.clinic_address": "12 Harbour Street, Bristol BS1 4XY",
-        "core.clinic_phone": "+44 117 496 0123"}).status_code == 302
+    assert (
+        manager.post(
+            "/admin/settings/",
+            data={
+                "core.clinic_name": "Lotus Skin Studio",
+                "core.clinic_address": "12 Harbour Street, Bristol BS1 4XY",
+                "core.clinic_phone": "+44 117 496 0123",
+            },
+        ).status_code
+        == 302
+    )
     for url in (consent_form, aftercare):
         text = _text(manager.get(url))
         assert "Lotus Skin Studio" in text and "12 Harbour Street, Bristol BS1 4XY" in text, url
@@ -235,19 +273,28 @@ def test_the_clinics_name_address_and_phone_are_settings_printed_on_its_paper(co
 
 # --- Staff accounts and signing in ------------------------------------------------------------------------------------
 
+
 def test_a_new_staff_account_is_active_unless_the_manager_says_otherwise(core, login):
     manager = login("manager")
     form = manager.get("/admin/staff/new/").get_data(as_text=True)
     assert re.search(r'<input[^>]*checked[^>]*id="active"|<input[^>]*id="active"[^>]*checked', form)
     role = db.session.execute(db.select(Role).where(Role.name == "front_desk")).scalar_one()
-    posted = {"email": "new.desk@example.com", "full_name": "New Desk", "roles": role.id, "active": "y",
-              "new_password": "violet-kettle-orbit-95"}
+    posted = {
+        "email": "new.desk@example.com",
+        "full_name": "New Desk",
+        "roles": role.id,
+        "active": "y",
+        "new_password": "violet-kettle-orbit-95",
+    }
     assert manager.post("/admin/staff/new/", data=posted).status_code == 302
     unticked = {**posted, "email": "away@example.com", "full_name": "Away"}
     del unticked["active"]
     assert manager.post("/admin/staff/new/", data=unticked).status_code == 302
-    accounts = dict(db.session.execute(db.select(User.email, User.active).where(
-        User.email.in_(["new.desk@example.com", "away@example.com"]))).all())
+    accounts = dict(
+        db.session.execute(
+            db.select(User.email, User.active).where(User.email.in_(["new.desk@example.com", "away@example.com"]))
+        ).all()
+    )
     assert accounts == {"new.desk@example.com": True, "away@example.com": False}
 
 
@@ -259,8 +306,11 @@ class _Browser:
         with self.app.app_context():
             page = self.http.get("/login", environ_base={"REMOTE_ADDR": self.address}).get_data(as_text=True)
             match = CSRF_RE.search(page)
-            return self.http.post("/login", environ_base={"REMOTE_ADDR": self.address}, data={
-                "email": email, "password": password, "csrf_token": match.group(1) or match.group(2)})
+            return self.http.post(
+                "/login",
+                environ_base={"REMOTE_ADDR": self.address},
+                data={"email": email, "password": password, "csrf_token": match.group(1) or match.group(2)},
+            )
 
 
 def test_an_inactive_account_is_told_so_only_with_the_right_password(core):
@@ -276,8 +326,11 @@ def test_an_inactive_account_is_told_so_only_with_the_right_password(core):
     generic = lambda response: re.sub(r"\s+", " ", _text(response).split("Log in", 2)[-1])  # noqa: E731
     assert "Invalid" in _text(wrong) or "invalid" in _text(wrong)
     assert generic(wrong).replace(person.email, "") == generic(nobody).replace("nobody@test.example.com", "")
-    failures = db.session.execute(db.select(db.func.count(AuditEvent.id)).where(
-        AuditEvent.action == "login.failure", AuditEvent.object_id == person.email)).scalar_one()
+    failures = db.session.execute(
+        db.select(db.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "login.failure", AuditEvent.object_id == person.email
+        )
+    ).scalar_one()
     assert failures == 2  # the inactive attempt counts as a failure like the wrong password
     for _ in range(limit - failures):
         _Browser(core.app).login(person.email, WRONG)
@@ -289,13 +342,14 @@ def test_an_inactive_account_is_told_so_only_with_the_right_password(core):
 
 # --- A weekday with its date ------------------------------------------------------------------------------------------
 
+
 def test_rows_that_show_a_weekday_also_show_the_date(core, login):
     client = core.client(consents=[KEY])
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
     core.booked(client, KEY, when=tomorrow)
     for role in ("manager", "practitioner"):  # the front desk's home is the appointment book (its own test)
         page = login(role).get("/admin/").get_data(as_text=True)
-        table = page[page.index('id="upcoming"'):page.index("</table>", page.index('id="upcoming"'))]
+        table = page[page.index('id="upcoming"') : page.index("</table>", page.index('id="upcoming"'))]
         cells = re.findall(r"<td>(.*?)</td>", table, re.S)
         weekday_cells = [c for c in cells if re.search(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", _plain(c))]
         assert weekday_cells, role

@@ -1,11 +1,19 @@
 """Every response carries the protective headers; scripts run only with this response's nonce (no 'unsafe-inline'
 scripts), and every script tag the pages render carries it."""
+
 import re
 
 import pytest
 
-PAGES = ["/login", "/admin/", "/admin/client/", "/admin/client/new/", "/admin/desk/book", "/admin/reports/",
-         "/admin/nowhere"]
+PAGES = [
+    "/login",
+    "/admin/",
+    "/admin/client/",
+    "/admin/client/new/",
+    "/admin/desk/book",
+    "/admin/reports/",
+    "/admin/nowhere",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -26,8 +34,9 @@ def test_each_page_sends_a_strict_policy_and_its_scripts_carry_the_nonce(core, l
 
 def test_the_nonce_changes_with_every_response(core, login):
     http = login("manager")
-    nonces = {re.search(r"'nonce-([^']+)'", http.get("/admin/").headers["Content-Security-Policy"]).group(1)
-              for _ in range(3)}
+    nonces = {
+        re.search(r"'nonce-([^']+)'", http.get("/admin/").headers["Content-Security-Policy"]).group(1) for _ in range(3)
+    }
     assert len(nonces) == 3
 
 
@@ -37,6 +46,11 @@ def test_only_the_known_inline_handlers_are_allowed_by_hash(core):
 
     policy = core.app.test_client().get("/login").headers["Content-Security-Policy"]
     allowed = set(re.findall(r"'sha256-([^']+)'", policy))
-    expected = {"javascript:void(0)", "return false;", "faForm.addInlineField(this, 'health_entries');",
-                "return modelActions.execute('archive');", "return modelActions.execute('reset_two_factor');"}
+    expected = {
+        "javascript:void(0)",
+        "return false;",
+        "faForm.addInlineField(this, 'health_entries');",
+        "return modelActions.execute('archive');",
+        "return modelActions.execute('reset_two_factor');",
+    }
     assert allowed == {base64.b64encode(hashlib.sha256(h.encode()).digest()).decode() for h in expected}

@@ -1,6 +1,7 @@
 """History is never erased or silently rewritten (issue 14, item 6): health-history entries are ended or marked
 entered in error, never deleted or recoded; every change of an entry, consent, certification or staff role is audited
 with its before and after values."""
+
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -20,8 +21,12 @@ def _days_ago(n):
 
 def _client_form(client, entries):
     """The client form as a browser posts it, with ``entries`` as [(id or None, {field: value})]."""
-    form = {"first_name": client.first_name, "last_name": client.last_name,
-            "date_of_birth": client.date_of_birth.isoformat(), "intake_reviewed_on": _days_ago(3)}
+    form = {
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "date_of_birth": client.date_of_birth.isoformat(),
+        "intake_reviewed_on": _days_ago(3),
+    }
     for i, (entry_id, fields) in enumerate(entries):
         if entry_id is not None:
             form[f"health_entries-{i}-id"] = str(entry_id)
@@ -31,14 +36,20 @@ def _client_form(client, entries):
 
 def _entries(client_id):
     db.session.expire_all()
-    return db.session.execute(db.select(HealthEntry).where(HealthEntry.client_id == client_id)
-                              .order_by(HealthEntry.id)).scalars().all()
+    return (
+        db.session.execute(db.select(HealthEntry).where(HealthEntry.client_id == client_id).order_by(HealthEntry.id))
+        .scalars()
+        .all()
+    )
 
 
 def _audit(action):
     db.session.expire_all()
-    return db.session.execute(db.select(AuditEvent).where(AuditEvent.action == action)
-                              .order_by(AuditEvent.id)).scalars().all()
+    return (
+        db.session.execute(db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        .scalars()
+        .all()
+    )
 
 
 @pytest.fixture
@@ -56,7 +67,8 @@ def test_the_client_form_offers_no_delete_and_a_posted_delete_removes_nothing(co
     response = http.post(f"/admin/client/edit/?id={client.id}", data={**form, "del-health_entries-0": "y"})
     assert response.status_code in (200, 302)
     assert [(e.id, e.code, e.ended, e.entered_in_error_at) for e in _entries(client.id)] == [
-        (entry.id, "pregnancy", None, None)]
+        (entry.id, "pregnancy", None, None)
+    ]
 
 
 def test_an_entry_is_never_deleted_even_from_code(core, pregnant):
@@ -71,8 +83,10 @@ def test_an_entry_is_never_deleted_even_from_code(core, pregnant):
 def test_recoding_an_entry_in_place_is_refused(core, login, pregnant):
     client, entry = pregnant
     http = login("practitioner")
-    response = http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(
-        client, [(entry.id, {"code": "diabetes", "onset": _days_ago(20)})]))
+    response = http.post(
+        f"/admin/client/edit/?id={client.id}",
+        data=_client_form(client, [(entry.id, {"code": "diabetes", "onset": _days_ago(20)})]),
+    )
     assert response.status_code == 200
     assert "cannot be changed" in html.unescape(response.get_data(as_text=True))
     assert [(e.code, e.onset) for e in _entries(client.id)] == [("pregnancy", TODAY - timedelta(days=20))]
@@ -83,9 +97,19 @@ def test_an_entry_entered_in_error_stays_on_record_is_ignored_by_screening_and_i
     client, entry = pregnant
     http = login("practitioner")
     assert "testmod.pregnancy" in _findings(core.booked(client, KEY))
-    response = http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(client, [
-        (entry.id, {"code": "pregnancy", "onset": _days_ago(20), "entered_in_error_reason": "Wrong client's form"}),
-        (None, {"code": "diabetes", "onset": ""})]))
+    response = http.post(
+        f"/admin/client/edit/?id={client.id}",
+        data=_client_form(
+            client,
+            [
+                (
+                    entry.id,
+                    {"code": "pregnancy", "onset": _days_ago(20), "entered_in_error_reason": "Wrong client's form"},
+                ),
+                (None, {"code": "diabetes", "onset": ""}),
+            ],
+        ),
+    )
     assert response.status_code == 302
     kept, added = _entries(client.id)
     assert (kept.id, kept.code, kept.entered_in_error_reason) == (entry.id, "pregnancy", "Wrong client's form")
@@ -105,10 +129,16 @@ def test_an_entry_entered_in_error_stays_on_record_is_ignored_by_screening_and_i
 
     # Once marked, it stays as it is: no new dates, no taking the mark back.
     for change in ({"ended": _days_ago(1)}, {"entered_in_error_reason": ""}):
-        fields = {"code": "pregnancy", "onset": _days_ago(20), "entered_in_error_reason": "Wrong client's form",
-                  **change}
-        response = http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(client, [
-            (entry.id, fields), (added.id, {"code": "diabetes", "onset": ""})]))
+        fields = {
+            "code": "pregnancy",
+            "onset": _days_ago(20),
+            "entered_in_error_reason": "Wrong client's form",
+            **change,
+        }
+        response = http.post(
+            f"/admin/client/edit/?id={client.id}",
+            data=_client_form(client, [(entry.id, fields), (added.id, {"code": "diabetes", "onset": ""})]),
+        )
         assert response.status_code == 200
         again = _entries(client.id)[0]
         assert (again.ended, again.entered_in_error_reason) == (None, "Wrong client's form")
@@ -126,14 +156,33 @@ def _fresh_client(client_id):
 def test_ending_and_changing_an_entry_are_audited_with_before_and_after(core, login, pregnant):
     client, entry = pregnant
     http = login("practitioner")
-    assert http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(client, [
-        (entry.id, {"code": "pregnancy", "onset": _days_ago(20), "ended": _days_ago(2)})])).status_code == 302
-    assert http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(client, [
-        (entry.id, {"code": "pregnancy", "onset": _days_ago(21), "ended": _days_ago(2),
-                    "notes": "dates checked"})])).status_code == 302
-    ended, = _audit("health_entry.end")
+    assert (
+        http.post(
+            f"/admin/client/edit/?id={client.id}",
+            data=_client_form(
+                client, [(entry.id, {"code": "pregnancy", "onset": _days_ago(20), "ended": _days_ago(2)})]
+            ),
+        ).status_code
+        == 302
+    )
+    assert (
+        http.post(
+            f"/admin/client/edit/?id={client.id}",
+            data=_client_form(
+                client,
+                [
+                    (
+                        entry.id,
+                        {"code": "pregnancy", "onset": _days_ago(21), "ended": _days_ago(2), "notes": "dates checked"},
+                    )
+                ],
+            ),
+        ).status_code
+        == 302
+    )
+    (ended,) = _audit("health_entry.end")
     assert ended.object_id == str(entry.id) and ended.detail["changes"] == {"ended": [None, _days_ago(2)]}
-    changed, = _audit("health_entry.update")
+    (changed,) = _audit("health_entry.update")
     assert changed.detail["changes"] == {"onset": [_days_ago(20), _days_ago(21)], "notes": [None, "dates checked"]}
     assert [(e.code, e.ended) for e in _entries(client.id)] == [("pregnancy", TODAY - timedelta(days=2))]
 
@@ -143,9 +192,15 @@ def test_consent_edits_are_audited_with_before_and_after_and_consents_are_never_
     other = core.client(first="Other")
     consent = client.consents[0]
     http = login("manager")
-    response = http.post(f"/admin/consent/edit/?id={consent.id}", data={
-        "client": str(other.id), "modality": KEY, "signed_on": consent.signed_on.isoformat(),
-        "withdrawn_on": _days_ago(0)})
+    response = http.post(
+        f"/admin/consent/edit/?id={consent.id}",
+        data={
+            "client": str(other.id),
+            "modality": KEY,
+            "signed_on": consent.signed_on.isoformat(),
+            "withdrawn_on": _days_ago(0),
+        },
+    )
     assert response.status_code == 302
     changes = _audit("consent.update")[0].detail["changes"]
     assert changes["withdrawn_on"] == [None, _days_ago(0)]
@@ -162,8 +217,10 @@ def test_certification_edits_are_audited_with_before_and_after(core, login, staf
     certification = staff["practitioner"].certifications[0]
     http = login("manager")
     until = (TODAY + timedelta(days=30)).isoformat()
-    response = http.post(f"/admin/certification/edit/?id={certification.id}", data={
-        "user": str(staff["admin"].id), "scope": KEY, "licence_number": "T-2", "valid_until": until})
+    response = http.post(
+        f"/admin/certification/edit/?id={certification.id}",
+        data={"user": str(staff["admin"].id), "scope": KEY, "licence_number": "T-2", "valid_until": until},
+    )
     assert response.status_code == 302
     changes = _audit("certification.update")[0].detail["changes"]
     assert changes["licence_number"] == ["T-1", "T-2"] and changes["valid_until"][1] == until
@@ -175,9 +232,16 @@ def test_certification_edits_are_audited_with_before_and_after(core, login, staf
 def test_staff_role_changes_are_audited_with_before_and_after(core, login, staff):
     person = staff["front_desk"]
     roles = {r.name: r.id for r in db.session.execute(db.select(Role)).scalars()}
-    response = login("manager").post(f"/admin/staff/edit/?id={person.id}", data={
-        "email": person.email, "full_name": person.full_name, "location": str(person.location_id),
-        "active": "y", "roles": [str(roles["front_desk"]), str(roles["practitioner"])]})
+    response = login("manager").post(
+        f"/admin/staff/edit/?id={person.id}",
+        data={
+            "email": person.email,
+            "full_name": person.full_name,
+            "location": str(person.location_id),
+            "active": "y",
+            "roles": [str(roles["front_desk"]), str(roles["practitioner"])],
+        },
+    )
     assert response.status_code == 302
     assert {r.name for r in db.session.get(User, person.id).roles} == {"front_desk", "practitioner"}
     update = _audit("user.update")[0]

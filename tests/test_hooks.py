@@ -1,6 +1,7 @@
 """One test per plugin hook (``test_hook_<name>``), each through the surface a user sees; and a check that every
 hook in ``hookspecs.py`` has its test here (its section in docs/plugin-hooks.md, with its exact signature, is held
 by tests/test_plugin_reference.py)."""
+
 import inspect
 import re
 from datetime import UTC, datetime, timedelta
@@ -32,16 +33,18 @@ from clinicadmin.plugin_api import (
 )
 from clinicadmin.treatment_flow import TreatmentRejected, record
 
-SPECS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-               if hasattr(fn, "clinicadmin_spec"))
+SPECS = sorted(
+    name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "clinicadmin_spec")
+)
 
 
 def test_every_hook_is_tested():
     tests = set(re.findall(r"^def (test_hook_\w+)\(", (PROJECT_ROOT / "tests" / "test_hooks.py").read_text(), re.M))
     assert len(SPECS) >= 10
     for name in SPECS:
-        assert any(t == f"test_hook_{name}" or t.startswith(f"test_hook_{name}_") for t in tests), \
+        assert any(t == f"test_hook_{name}" or t.startswith(f"test_hook_{name}_") for t in tests), (
             f"no test_hook_{name} in tests/test_hooks.py"
+        )
 
 
 def _with(*plugins):
@@ -57,8 +60,9 @@ def test_hook_register_modality(core, login):
 def test_hook_register_conditions(core, login):
     page = login("practitioner").get("/admin/client/new/").get_data(as_text=True)
     # The inline form's template is escaped into the page: the codes arrive grouped by kind, dated ones marked.
-    assert ("optgroup label=&#34;Conditions&#34;&gt;&lt;option value=&#34;test_condition&#34;&gt;A test condition"
-            in page)
+    assert (
+        "optgroup label=&#34;Conditions&#34;&gt;&lt;option value=&#34;test_condition&#34;&gt;A test condition" in page
+    )
     assert "optgroup label=&#34;Pregnancy and similar states&#34;" in page
     assert "Dermal filler (date it happened)" in page
 
@@ -89,8 +93,11 @@ class WithHelp:
     @hookimpl
     def treatment_form_fields(self, modality):
         if modality == KEY:
-            return {"site": StringField("Site <b>bold</b>", description="<script>alert(1)</script>",
-                                        validators=[InputRequired()])}
+            return {
+                "site": StringField(
+                    "Site <b>bold</b>", description="<script>alert(1)</script>", validators=[InputRequired()]
+                )
+            }
 
 
 @pytest.mark.parametrize("app_config", [_with(("withhelp", WithHelp()))])
@@ -101,15 +108,22 @@ def test_hook_treatment_form_fields(core, login):
     assert 'name="details-site"' in page and 'name="details-amount"' in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     core.lot(core.supply, "L", 5)
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
-            "details-amount": "1", "details-site": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": core.supply.id,
+        "details-amount": "1",
+        "details-site": "",
+    }
     page = http.post(f"/admin/desk/{treatment.id}/record", data=data).get_data(as_text=True)
     assert "This field is required." in page
     data["details-site"] = "left cheek"
     assert http.post(f"/admin/desk/{treatment.id}/record", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(type(treatment), treatment.id).details == {
-        "product": core.supply.id, "amount": "1", "site": "left cheek"}
+        "product": core.supply.id,
+        "amount": "1",
+        "site": "left cheek",
+    }
 
 
 class Seen:
@@ -144,8 +158,13 @@ class BrokenUses:
 def test_hook_consumables_from_every_plugin_are_merged(core):
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
-    record(treatment, details={"product": core.supply.id, "amount": "1.5"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1.5"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     assert [m.quantity for m in treatment.stock_movements] == [-3.5]
 
 
@@ -154,8 +173,13 @@ def test_hook_consumables_that_fail_reject_the_recording(core):
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     with pytest.raises(TreatmentRejected, match="brokenuses"):
-        record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-               notes=None, user=core.staff["practitioner"])
+        record(
+            treatment,
+            details={"product": core.supply.id, "amount": "1"},
+            performed_at=treatment.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+        )
     db.session.expire_all()
     assert db.session.get(type(treatment), treatment.id).status == "booked"
 
@@ -177,8 +201,11 @@ class Spacing:
     @hookimpl
     def treatment_form_fields(self, modality, settings):
         if modality == KEY:
-            return {"next_in_days": IntegerField("Next session in (days)", default=settings["testmod.interval_days"],
-                                                 validators=[Optional()])}
+            return {
+                "next_in_days": IntegerField(
+                    "Next session in (days)", default=settings["testmod.interval_days"], validators=[Optional()]
+                )
+            }
 
 
 @pytest.mark.parametrize("app_config", [_with(("spacing", Spacing()))])
@@ -186,12 +213,16 @@ def test_hook_aftercare_and_treatment_form_fields_receive_the_clinics_settings(c
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     http = login("practitioner")
     assert "in 7 days or more." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
-    assert re.search(r'name="details-next_in_days"[^>]*value="7"',
-                     http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True))
+    assert re.search(
+        r'name="details-next_in_days"[^>]*value="7"',
+        http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True),
+    )
     assert login("manager").post("/admin/settings/", data={"testmod.interval_days": "21"}).status_code == 302
     assert "in 21 days or more." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
-    assert re.search(r'name="details-next_in_days"[^>]*value="21"',
-                     http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True))
+    assert re.search(
+        r'name="details-next_in_days"[^>]*value="21"',
+        http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True),
+    )
 
 
 class Sided:
@@ -200,9 +231,14 @@ class Sided:
     @hookimpl
     def booking_form_fields(self, modality, settings):
         if modality == KEY:
-            return {"side": SelectField("Side to treat", choices=[("left", "Left"), ("right", "Right")],
-                                        validators=[InputRequired()],
-                                        description=f"<b>Asked</b> {settings['testmod.interval_days']} days ahead")}
+            return {
+                "side": SelectField(
+                    "Side to treat",
+                    choices=[("left", "Left"), ("right", "Right")],
+                    validators=[InputRequired()],
+                    description=f"<b>Asked</b> {settings['testmod.interval_days']} days ahead",
+                )
+            }
 
     @hookimpl
     def check_contraindications(self, treatment):
@@ -213,10 +249,17 @@ class Sided:
 
 def _book_sided(core, http, hour=11, **extra):
     when = (datetime.now(UTC) + timedelta(days=2)).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return http.post("/admin/desk/book", data={
-        "client": str(core.client(consents=[KEY]).id), "modality": KEY,
-        "practitioner": str(core.staff["practitioner"].id), "location": str(core.location.id),
-        "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), **extra})
+    return http.post(
+        "/admin/desk/book",
+        data={
+            "client": str(core.client(consents=[KEY]).id),
+            "modality": KEY,
+            "practitioner": str(core.staff["practitioner"].id),
+            "location": str(core.location.id),
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            **extra,
+        },
+    )
 
 
 @pytest.mark.parametrize("app_config", [_with(("sided", Sided()))])
@@ -239,8 +282,12 @@ def test_hook_booking_form_fields(core, login):
     form = http.get(f"/admin/desk/{right.id}/record").get_data(as_text=True)
     assert re.search(r'<option selected value="right">Right</option>', form)
     core.lot(core.supply, "L", 5)
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": core.supply.id,
-            "details-amount": "1", "details-side": "right"}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": core.supply.id,
+        "details-amount": "1",
+        "details-side": "right",
+    }
     assert http.post(f"/admin/desk/{right.id}/record", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(Treatment, right.id).details == {"product": core.supply.id, "amount": "1", "side": "right"}
@@ -263,8 +310,9 @@ def test_hook_register_reports(core, login):
     page = manager.get("/admin/reports/fruit").get_data(as_text=True)
     assert "&lt;b&gt;apples&lt;/b&gt;" in page and "<td>3</td>" in page
     assert login("practitioner").get("/admin/reports/fruit").status_code == 403
-    assert "Dates must be given as YYYY-MM-DD." in manager.get(
-        "/admin/reports/fruit?date_from=2024-99-01").get_data(as_text=True)
+    assert "Dates must be given as YYYY-MM-DD." in manager.get("/admin/reports/fruit?date_from=2024-99-01").get_data(
+        as_text=True
+    )
 
 
 class ManagerPage(SecuredView):
@@ -302,8 +350,11 @@ def test_hook_demo_data(app):
 
     load_demo()
     load_demo()
-    lots = db.session.execute(db.select(StockLot).join(StockLot.product).where(
-        StockLot.lot_number == "D-LOT")).scalars().all()
+    lots = (
+        db.session.execute(db.select(StockLot).join(StockLot.product).where(StockLot.lot_number == "D-LOT"))
+        .scalars()
+        .all()
+    )
     assert [lot.quantity for lot in lots] == [10]
 
 
@@ -319,9 +370,18 @@ def test_hook_register_qualifications(core, login):
     page = manager.get("/admin/certification/new/").get_data(as_text=True)
     assert '<option value="injections">Injections (licensed injector)</option>' in page
 
-    assert manager.post("/admin/certification/new/", data={
-        "user": core.staff["practitioner"].id, "scope": "injections", "licence_number": "INJ-7",
-        "valid_until": local_today().replace(year=local_today().year + 1).isoformat()}).status_code == 302
+    assert (
+        manager.post(
+            "/admin/certification/new/",
+            data={
+                "user": core.staff["practitioner"].id,
+                "scope": "injections",
+                "licence_number": "INJ-7",
+                "valid_until": local_today().replace(year=local_today().year + 1).isoformat(),
+            },
+        ).status_code
+        == 302
+    )
     assert "Injections (licensed injector)" in manager.get("/admin/certification/").get_data(as_text=True)
 
 
@@ -348,15 +408,29 @@ def test_hook_register_resource_kinds(core, login):
     client = core.client(consents=["lasered"])
     core.certify("practitioner", "lasered")  # the booking form offers only certified practitioners
     when = datetime.now(UTC).replace(second=0, microsecond=0)
-    refused = manager.post("/admin/desk/book", data={
-        "client": client.id, "modality": "lasered", "practitioner": core.staff["practitioner"].id,
-        "location": core.location.id, "scheduled_at": when.strftime("%Y-%m-%dT%H:%M")}).get_data(as_text=True)
+    refused = manager.post(
+        "/admin/desk/book",
+        data={
+            "client": client.id,
+            "modality": "lasered",
+            "practitioner": core.staff["practitioner"].id,
+            "location": core.location.id,
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+        },
+    ).get_data(as_text=True)
     assert "Test Clinic has no laser on file" in refused
-    assert manager.post("/admin/resource/new/", data={"location": core.location.id, "kind": "laser",
-                                                      "name": "Laser 2", "active": "y"}).status_code == 302
+    assert (
+        manager.post(
+            "/admin/resource/new/",
+            data={"location": core.location.id, "kind": "laser", "name": "Laser 2", "active": "y"},
+        ).status_code
+        == 302
+    )
     booked = core.booked(client, "lasered", when=when)
     assert sorted((r.kind, r.resource.name) for r in booked.resources) == [
-        ("laser", "Laser 2"), ("treatment_room", "Test treatment room")]
+        ("laser", "Laser 2"),
+        ("treatment_room", "Test treatment room"),
+    ]
     assert (booked.ends_at - booked.busy_from).total_seconds() == 20 * 60
 
 
@@ -376,8 +450,9 @@ class Peels:
         from clinicadmin.forms import ProductField
 
         if modality == "peel":
-            return {"solution": ProductField("Peel solution", categories=["peel_solution"],
-                                             validators=[InputRequired()])}
+            return {
+                "solution": ProductField("Peel solution", categories=["peel_solution"], validators=[InputRequired()])
+            }
 
 
 @pytest.mark.parametrize("app_config", [_with(("peels", Peels()))])
@@ -386,17 +461,33 @@ def test_hook_register_product_categories(core, login):
     page = clerk.get("/admin/product/new/").get_data(as_text=True)
     assert '<option value="peel_solution">Peel solutions</option>' in page
     assert '<option value="solution">Solutions</option>' in page  # the core's general categories stay
-    assert clerk.post("/admin/product/new/", data={
-        "sku": "PEEL-30", "name": "Product glycolic peel 30%", "category": "peel_solution", "unit": "mL",
-        "pack_size": "30", "reorder_level": "0", "active": "y"}).status_code == 302
+    assert (
+        clerk.post(
+            "/admin/product/new/",
+            data={
+                "sku": "PEEL-30",
+                "name": "Product glycolic peel 30%",
+                "category": "peel_solution",
+                "unit": "mL",
+                "pack_size": "30",
+                "reorder_level": "0",
+                "active": "y",
+            },
+        ).status_code
+        == 302
+    )
     dextrose = core.product("DEX-1", category="solution", unit="mL")  # "Product DEX-1"
     assert "Peel solutions" in clerk.get("/admin/product/").get_data(as_text=True)
     # the peel's picker offers the peel solution only, though another solution's name starts the same
     practitioner = login("practitioner")
 
     def offered(name):
-        return sorted(label.split(" [")[0] for _, label in practitioner.get("/admin/desk/ajax/lookup/", query_string={
-            "name": name, "query": "Product"}).get_json())
+        return sorted(
+            label.split(" [")[0]
+            for _, label in practitioner.get(
+                "/admin/desk/ajax/lookup/", query_string={"name": name, "query": "Product"}
+            ).get_json()
+        )
 
     assert offered("product-peel_solution") == ["Product glycolic peel 30%"]
     assert dextrose.name in offered("product")
@@ -407,8 +498,11 @@ class SkinType:
 
     @hookimpl
     def register_client_fields(self):
-        return [ClientField("skin_type", "Skin type", choices=(("light", "Light"), ("dark", "Dark")),
-                            help="Decides the depth.")]
+        return [
+            ClientField(
+                "skin_type", "Skin type", choices=(("light", "Light"), ("dark", "Dark")), help="Decides the depth."
+            )
+        ]
 
     @hookimpl
     def check_contraindications(self, treatment, history):
@@ -421,9 +515,19 @@ def test_hook_register_client_fields(core, login):
     http = login("practitioner")
     page = http.get("/admin/client/new/").get_data(as_text=True)
     assert '<option value="dark">Dark</option>' in page and "Decides the depth." in page
-    assert http.post("/admin/client/new/", data={
-        "first_name": "Ada", "last_name": "Skin", "date_of_birth": "1980-01-01", "client_field-skin_type": "dark",
-        "intake_reviewed_on": core.today.isoformat()}).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data={
+                "first_name": "Ada",
+                "last_name": "Skin",
+                "date_of_birth": "1980-01-01",
+                "client_field-skin_type": "dark",
+                "intake_reviewed_on": core.today.isoformat(),
+            },
+        ).status_code
+        == 302
+    )
     from clinicadmin.models import Client
 
     client = db.session.execute(db.select(Client).where(Client.last_name == "Skin")).scalar_one()
@@ -435,7 +539,8 @@ def test_hook_register_client_fields(core, login):
     db.session.commit()
     treatment = core.booked(client, KEY)
     assert [(f.code, f.message) for f in treatment.current_findings() if f.plugin == "skin"] == [
-        ("skin.dark", "Dark skin: pigmentation risk.")]
+        ("skin.dark", "Dark skin: pigmentation risk.")
+    ]
 
 
 class Keeps:
@@ -460,11 +565,17 @@ def test_hook_treatment_recorded_rows_commit_with_the_treatment(core):
 
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     db.session.expire_all()
-    assert db.session.execute(db.select(AuditEvent.object_id).where(AuditEvent.action == "keeps.recorded")
-                              ).scalars().all() == [str(treatment.id)]
+    assert db.session.execute(
+        db.select(AuditEvent.object_id).where(AuditEvent.action == "keeps.recorded")
+    ).scalars().all() == [str(treatment.id)]
 
 
 @pytest.mark.parametrize("app_config", [_with(("keeps", Keeps()), ("refuses", Refuses()))])
@@ -474,24 +585,29 @@ def test_hook_treatment_recorded_that_fails_refuses_the_recording(core):
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     with pytest.raises(TreatmentRejected, match="refuses .*disk full"):
-        record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-               notes=None, user=core.staff["practitioner"])
+        record(
+            treatment,
+            details={"product": core.supply.id, "amount": "1"},
+            performed_at=treatment.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+        )
     db.session.expire_all()
     assert db.session.get(type(treatment), treatment.id).status == "booked"
     assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 10
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "keeps.recorded")).first() is None
 
 
-NOTES_PLUGIN = '''
+NOTES_PLUGIN = """
 from pathlib import Path
 from clinicadmin.plugin_api import hookimpl
 
 @hookimpl
 def register_migrations():
     return Path(__file__).parent / "migrations"
-'''
+"""
 
-NOTES_REVISION = '''
+NOTES_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 from clinicadmin.clock import local_today
@@ -507,7 +623,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("notes_note")
-'''
+"""
 
 
 def test_hook_register_migrations(tmp_path):
@@ -521,17 +637,30 @@ def test_hook_register_migrations(tmp_path):
     (package / "migrations").mkdir(parents=True)
     (package / "__init__.py").write_text(NOTES_PLUGIN)
     (package / "migrations" / "notes0001_notes.py").write_text(NOTES_REVISION)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
-           "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
-           "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins"), "CLINICADMIN_PLUGINS_ENABLED": '["notes"]'}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
+        "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CLINICADMIN_PLUGINS_DIR": str(tmp_path / "plugins"),
+        "CLINICADMIN_PLUGINS_ENABLED": '["notes"]',
+    }
 
     def clinicadmin(*args):
-        return subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", *args], env=env,
-                              capture_output=True, text=True, timeout=120, check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", "from clinicadmin.cli import main; main()", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
 
     clinicadmin("db", "upgrade")
-    tables = {r[0] for r in sqlite3.connect(tmp_path / "instance" / "clinicadmin.sqlite").execute(
-        "SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0]
+        for r in sqlite3.connect(tmp_path / "instance" / "clinicadmin.sqlite").execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
     assert {"notes_note", "treatment", "client"} <= tables
     heads = clinicadmin("db", "heads")
     assert "notes0001 (notes) (head)" in heads and heads.count("(head)") == 2

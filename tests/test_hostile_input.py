@@ -1,6 +1,7 @@
 """No input produces a 500, and every wrong input is refused clearly: search terms at the edges of Unicode, page
 cursors that decode to impossible numbers or text, bookings centuries away, fractions of a needle, settings beyond
 their bounds, a dead database under the error page, and a plugin that fails while writing aftercare."""
+
 import base64
 import json
 import sqlite3
@@ -28,8 +29,16 @@ def _views(app, kind):
 
 # Search boxes
 
-@pytest.mark.parametrize("last, term", [("Kim\ud7ff", "kim\ud7ff"), ("Zed\U0010ffff", "zed\U0010ffff"),
-                                        ("\U0010ffff", "\U0010ffff"), ("Ee\ue000", "ee\ue000")])
+
+@pytest.mark.parametrize(
+    "last, term",
+    [
+        ("Kim\ud7ff", "kim\ud7ff"),
+        ("Zed\U0010ffff", "zed\U0010ffff"),
+        ("\U0010ffff", "\U0010ffff"),
+        ("Ee\ue000", "ee\ue000"),
+    ],
+)
 def test_every_search_box_takes_terms_at_the_edges_of_unicode(core, login, last, term):
     """A term ending in U+D7FF (the next character is past the surrogates) or in U+10FFFF (there is no next
     character) searches like any other, on every list that has a search box."""
@@ -47,13 +56,18 @@ def test_every_search_box_takes_terms_at_the_edges_of_unicode(core, login, last,
 
 def test_a_nul_in_a_search_box_or_a_recall_is_refused_with_a_message(core, login):
     manager = login("manager")
-    for url in ("/admin/client/?search=%00", "/admin/recall/?lot=%00", "/admin/recall/csv?lot=a%00",
-                "/admin/product/?search=a%00b"):
+    for url in (
+        "/admin/client/?search=%00",
+        "/admin/recall/?lot=%00",
+        "/admin/recall/csv?lot=a%00",
+        "/admin/product/?search=a%00b",
+    ):
         response = manager.get(url)
         assert response.status_code == 400 and "not allowed" in response.get_data(as_text=True), url
 
 
 # Keyset cursors
+
 
 def _cursor(values):
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
@@ -64,8 +78,19 @@ def _good(column):
     return {datetime: "2026-01-01T10:00:00+00:00", str: "a", int: 1}.get(python_type, "2026-01-01")
 
 
-HOSTILE_VALUES = [float("inf"), float("-inf"), float("nan"), 2 ** 70, -(2 ** 70), 1e300, "\x00", "a\ud800", True,
-                  [1], {"a": 1}]
+HOSTILE_VALUES = [
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    2**70,
+    -(2**70),
+    1e300,
+    "\x00",
+    "a\ud800",
+    True,
+    [1],
+    {"a": 1},
+]
 
 
 def test_every_keyset_list_shows_the_first_page_for_a_cursor_that_decodes_to_nonsense(core, login):
@@ -86,7 +111,7 @@ def test_every_keyset_list_shows_the_first_page_for_a_cursor_that_decodes_to_non
         cursors = [base64.urlsafe_b64encode(c.encode()).decode() if c.startswith("[") else c for c in cursors]
         for position in range(len(good)):
             for value in HOSTILE_VALUES:
-                cursors.append(_cursor(good[:position] + [value] + good[position + 1:]))
+                cursors.append(_cursor(good[:position] + [value] + good[position + 1 :]))
         for cursor in cursors:
             for name in ("after", "before"):
                 response = http.get(f"{view.url}/?{name}={cursor}")
@@ -98,10 +123,18 @@ def test_every_keyset_list_shows_the_first_page_for_a_cursor_that_decodes_to_non
 
 # The booking window
 
+
 def _book(http, client, practitioner, location, when):
-    return http.post("/admin/desk/book", data={
-        "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-        "location": str(location.id), "scheduled_at": when.replace(tzinfo=None).isoformat(timespec="minutes")})
+    return http.post(
+        "/admin/desk/book",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "practitioner": str(practitioner.id),
+            "location": str(location.id),
+            "scheduled_at": when.replace(tzinfo=None).isoformat(timespec="minutes"),
+        },
+    )
 
 
 def _treatments():
@@ -114,13 +147,23 @@ def test_bookings_outside_the_clinics_window_are_refused(core, login):
     core.certify(practitioner, KEY, valid_days=800)  # certified on every day the window allows, so only it decides
     http = login("practitioner")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    for when in (datetime(9999, 12, 31, 10, tzinfo=UTC), datetime(1, 1, 1, 10, tzinfo=UTC), now + timedelta(days=731),
-                 now - timedelta(days=731)):
+    for when in (
+        datetime(9999, 12, 31, 10, tzinfo=UTC),
+        datetime(1, 1, 1, 10, tzinfo=UTC),
+        now + timedelta(days=731),
+        now - timedelta(days=731),
+    ):
         response = _book(http, client, practitioner, location, when)
         assert response.status_code == 200 and "booking window" in response.get_data(as_text=True), when
         with pytest.raises(TreatmentRejected, match="booking window"):
-            book(client=client, modality=KEY, practitioner=practitioner, location=location, scheduled_at=when,
-                 user=core.staff["manager"])
+            book(
+                client=client,
+                modality=KEY,
+                practitioner=practitioner,
+                location=location,
+                scheduled_at=when,
+                user=core.staff["manager"],
+            )
         db.session.rollback()
     assert _treatments() == 0
     for when in (now + timedelta(days=729), now - timedelta(days=729), now):
@@ -135,11 +178,13 @@ def test_the_booking_window_is_a_bounded_clinic_setting(core, login):
     soon = datetime.now(UTC).replace(second=0, microsecond=0)
     refused = _book(manager, client, core.staff["practitioner"], core.location, soon + timedelta(days=30))
     assert "10 days ahead" in refused.get_data(as_text=True)
-    assert _book(manager, client, core.staff["practitioner"], core.location, soon + timedelta(days=5)
-                 ).status_code == 302
+    assert (
+        _book(manager, client, core.staff["practitioner"], core.location, soon + timedelta(days=5)).status_code == 302
+    )
 
 
 # Settings
+
 
 def test_every_numeric_setting_has_bounds_that_the_settings_page_enforces(core, login):
     specs = core.app.extensions["clinicadmin"].settings
@@ -148,8 +193,13 @@ def test_every_numeric_setting_has_bounds_that_the_settings_page_enforces(core, 
     manager = login("manager")
     for saved, spec in enumerate(numeric):
         assert spec.minimum is not None and spec.maximum is not None, spec.key
-        for value, message in ((spec.maximum + 1, "at most"), (spec.minimum - 1, "at least"),
-                               (10 ** 30, "at most"), ("1e9", "whole number"), ("nan", "whole number")):
+        for value, message in (
+            (spec.maximum + 1, "at most"),
+            (spec.minimum - 1, "at least"),
+            (10**30, "at most"),
+            ("1e9", "whole number"),
+            ("nan", "whole number"),
+        ):
             response = manager.post("/admin/settings/", data={spec.key: str(value)})
             assert response.status_code == 200 and message in response.get_data(as_text=True), (spec.key, value)
         assert db.session.execute(db.select(db.func.count()).select_from(Setting)).scalar() == saved
@@ -169,6 +219,7 @@ def test_a_plugin_setting_without_bounds_stops_start_up(app_factory, bounds):
 
 # Whole units
 
+
 @pytest.fixture
 def needles(core):
     product = core.product("NDL-1", category="needle", unit="needle", pack_size=100)
@@ -183,39 +234,52 @@ def needles(core):
 
 def _ledger():
     db.session.expire_all()
-    return [(m.reason, m.quantity) for m in db.session.execute(
-        db.select(StockMovement).order_by(StockMovement.id)).scalars()]
+    return [
+        (m.reason, m.quantity)
+        for m in db.session.execute(db.select(StockMovement).order_by(StockMovement.id)).scalars()
+    ]
 
 
 def test_a_product_counted_in_whole_units_refuses_fractions_everywhere(core, login, needles):
     clerk = login("stock_clerk")
     before = _ledger()
-    for url, data in ((f"/admin/lot/{needles.id}/write-off", {"quantity": "1.5", "note": "dropped"}),
-                      (f"/admin/lot/{needles.id}/adjust", {"delta": "-0.5", "note": "miscounted"}),
-                      (f"/admin/lot/{needles.id}/adjust", {"delta": "0.001", "note": "found"}),
-                      (f"/admin/lot/{needles.id}/transfer", {"to_location": core.annex.id, "quantity": "1.5"}),
-                      (f"/admin/stocktake/new?location_id={core.location.id}",
-                       {f"counted-{needles.id}": "2.5", f"expected-{needles.id}": "10"})):
+    for url, data in (
+        (f"/admin/lot/{needles.id}/write-off", {"quantity": "1.5", "note": "dropped"}),
+        (f"/admin/lot/{needles.id}/adjust", {"delta": "-0.5", "note": "miscounted"}),
+        (f"/admin/lot/{needles.id}/adjust", {"delta": "0.001", "note": "found"}),
+        (f"/admin/lot/{needles.id}/transfer", {"to_location": core.annex.id, "quantity": "1.5"}),
+        (
+            f"/admin/stocktake/new?location_id={core.location.id}",
+            {f"counted-{needles.id}": "2.5", f"expected-{needles.id}": "10"},
+        ),
+    ):
         page = clerk.post(url, data=data).get_data(as_text=True)
         assert "counted in whole needle" in page, url
     assert _ledger() == before
-    product = {"sku": "NDL-2", "name": "Needles 2", "category": "needle", "unit": "needle", "whole_units": "y",
-               "reorder_level": "0"}
+    product = {
+        "sku": "NDL-2",
+        "name": "Needles 2",
+        "category": "needle",
+        "unit": "needle",
+        "whole_units": "y",
+        "reorder_level": "0",
+    }
     for field, value in (("pack_size", "1.5"), ("reorder_level", "2.5")):
         response = clerk.post("/admin/product/new/", data={"pack_size": "100", **product, field: value})
         assert "counted in whole units" in response.get_data(as_text=True), field
     assert db.session.execute(db.select(Product).where(Product.sku == "NDL-2")).first() is None
-    assert clerk.post(f"/admin/lot/{needles.id}/write-off", data={"quantity": "2", "note": "dropped"}
-                      ).status_code == 302
+    assert (
+        clerk.post(f"/admin/lot/{needles.id}/write-off", data={"quantity": "2", "note": "dropped"}).status_code == 302
+    )
     serum = core.lot(core.supply, "S1", 10)  # counted in mL: fractions are fine
-    assert clerk.post(f"/admin/lot/{serum.id}/write-off", data={"quantity": "1.5", "note": "spilt"}
-                      ).status_code == 302
+    assert clerk.post(f"/admin/lot/{serum.id}/write-off", data={"quantity": "1.5", "note": "spilt"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(StockLot, needles.id).quantity == 8
     assert db.session.get(StockLot, serum.id).quantity == Decimal("8.5")
 
 
 # The error pages
+
 
 def _dead(exception):
     def refuse(dialect, conn_rec, cargs, cparams):
@@ -229,8 +293,11 @@ def test_the_error_page_renders_when_the_database_is_down(core, login, database_
     although the user of the session can no longer be loaded."""
     http = login("manager")
     core.app.config["PROPAGATE_EXCEPTIONS"] = False
-    error = (sqlite3.OperationalError("unable to open database file") if database_url.startswith("sqlite")
-             else psycopg.OperationalError("connection refused"))
+    error = (
+        sqlite3.OperationalError("unable to open database file")
+        if database_url.startswith("sqlite")
+        else psycopg.OperationalError("connection refused")
+    )
     engine = db.engine
     refuse = _dead(error)
     db.session.remove()
@@ -269,9 +336,13 @@ def test_an_aftercare_plugin_that_fails_gets_a_page_naming_it(app_factory, answe
         ensure_roles()
         location = Location(name="Test Clinic")
         db.session.add(location)
-        manager = app.security.datastore.create_user(email="m@test.example.com", full_name="M",
-                                                     password=hash_password("correct-horse-battery-staple"),
-                                                     roles=[_role("manager")], location=location)
+        manager = app.security.datastore.create_user(
+            email="m@test.example.com",
+            full_name="M",
+            password=hash_password("correct-horse-battery-staple"),
+            roles=[_role("manager")],
+            location=location,
+        )
         db.session.commit()
         clinic = Clinic(app, {"manager": manager, "practitioner": manager})
         clinic.certify("manager", KEY)

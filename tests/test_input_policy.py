@@ -1,5 +1,6 @@
 """One input policy for every form and every view, core and plugin: NUL and other control characters, lone
 surrogates and text-direction overrides are refused with a message, and change nothing; reasons need real words."""
+
 import re
 
 import pytest
@@ -47,8 +48,11 @@ def _concrete(rule):
 
 def _snapshot():
     db.session.expire_all()
-    return {t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
-            for t in db.metadata.sorted_tables if t.name not in (AuditEvent.__tablename__, "audit_chain")}
+    return {
+        t.name: db.session.execute(db.select(db.func.count()).select_from(t)).scalar()
+        for t in db.metadata.sorted_tables
+        if t.name not in (AuditEvent.__tablename__, "audit_chain")
+    }
 
 
 def _subclasses(cls):
@@ -107,8 +111,19 @@ def test_every_view_refuses_a_hostile_query_string_or_body_and_changes_nothing(c
 
 def _model_form_cases(core):
     return [
-        ("/admin/product/new/", {"sku": "SKU-1", "name": "Gauze", "category": "consumable", "unit": "piece",
-                                 "pack_size": "10", "reorder_level": "0"}, "sku", Product),
+        (
+            "/admin/product/new/",
+            {
+                "sku": "SKU-1",
+                "name": "Gauze",
+                "category": "consumable",
+                "unit": "piece",
+                "pack_size": "10",
+                "reorder_level": "0",
+            },
+            "sku",
+            Product,
+        ),
         ("/admin/supplier/new/", {"name": "Acme"}, "name", Supplier),
         ("/admin/location/new/", {"name": "Annex", "active": "y"}, "name", Location),
         ("/admin/client/new/", {"first_name": "Ann", "last_name": "Lee"}, "last_name", Client),
@@ -141,14 +156,22 @@ def test_inline_and_plugin_fields_are_under_the_policy_too(core, login):
         db.session.expire_all()
         assert db.session.get(Treatment, treatment.id).status == "booked"
     manager = login("manager")
-    edit = manager.post(f"/admin/client/edit/?id={client.id}", data={
-        "first_name": "Test", "last_name": "Client", "health_entries-0-code": "test_condition",
-        "health_entries-0-notes": "x\u202ey"})
+    edit = manager.post(
+        f"/admin/client/edit/?id={client.id}",
+        data={
+            "first_name": "Test",
+            "last_name": "Client",
+            "health_entries-0-code": "test_condition",
+            "health_entries-0-notes": "x\u202ey",
+        },
+    )
     assert edit.status_code == 200 and MESSAGE.split(";")[0] in edit.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Client, client.id).health_entries == []
-    assert practitioner.post(f"/admin/desk/{treatment.id}/record",
-                             data={**base, "details-remarks": "fine"}).status_code == 302
+    assert (
+        practitioner.post(f"/admin/desk/{treatment.id}/record", data={**base, "details-remarks": "fine"}).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Treatment, treatment.id).details["remarks"] == "fine"
 
@@ -159,8 +182,15 @@ def test_reasons_need_real_words(core, login, empty):
     manager = login("manager")
     client = core.client(consents=[KEY], history=[("pregnancy", None)])
     treatment = core.booked(client, KEY)
-    finding = db.session.execute(db.select(ScreeningFinding).where(
-        ScreeningFinding.treatment_id == treatment.id, ScreeningFinding.severity == "block")).scalars().first()
+    finding = (
+        db.session.execute(
+            db.select(ScreeningFinding).where(
+                ScreeningFinding.treatment_id == treatment.id, ScreeningFinding.severity == "block"
+            )
+        )
+        .scalars()
+        .first()
+    )
     manager.post(f"/admin/desk/{treatment.id}/override", data={"finding_id": finding.id, "reason": empty})
     manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": empty})
     manager.post("/admin/client/archive/", data={"ids": str(client.id), "reason": empty})
@@ -180,9 +210,13 @@ def test_staff_e_mail_addresses_are_validated(core, login):
     manager = login("manager")
     role = db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()
     form = {"full_name": "New Nurse", "roles": role.id, "active": "y", "new_password": "violet-kettle-orbit-95"}
-    for bad, message in (("not-an-email", "valid e-mail address"), ("a@b", "valid e-mail address"),
-                         ("two@@example.com", "valid e-mail address"), ("nurse@exa mple.com", "valid e-mail address"),
-                         ("nurse@example.com\x00", MESSAGE.split(";")[0])):
+    for bad, message in (
+        ("not-an-email", "valid e-mail address"),
+        ("a@b", "valid e-mail address"),
+        ("two@@example.com", "valid e-mail address"),
+        ("nurse@exa mple.com", "valid e-mail address"),
+        ("nurse@example.com\x00", MESSAGE.split(";")[0]),
+    ):
         response = manager.post("/admin/staff/new/", data={**form, "email": bad})
         assert response.status_code == 200 and message in response.get_data(as_text=True), bad
     assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar() == 5
@@ -190,10 +224,25 @@ def test_staff_e_mail_addresses_are_validated(core, login):
 
 
 def test_create_user_refuses_a_name_or_address_the_policy_refuses(cli):
-    for args in (("nurse@example.com", "--name", "Nurse\x00Joy"), ("nurse\x00@example.com",),
-                 ("nurse@example.com", "--name", "\u202eyoJ")):
-        result = cli("create-user", *args, "--role", "practitioner", "--password-stdin",
-                     input="violet-kettle-orbit-95\n")
+    for args in (
+        ("nurse@example.com", "--name", "Nurse\x00Joy"),
+        ("nurse\x00@example.com",),
+        ("nurse@example.com", "--name", "\u202eyoJ"),
+    ):
+        result = cli(
+            "create-user", *args, "--role", "practitioner", "--password-stdin", input="violet-kettle-orbit-95\n"
+        )
         assert result.exit_code != 0 and "Traceback" not in result.output, args
-    assert cli("create-user", "nurse@example.com", "--role", "practitioner", "--name", "Nurse Joy",
-               "--password-stdin", input="violet-kettle-orbit-95\n").exit_code == 0
+    assert (
+        cli(
+            "create-user",
+            "nurse@example.com",
+            "--role",
+            "practitioner",
+            "--name",
+            "Nurse Joy",
+            "--password-stdin",
+            input="violet-kettle-orbit-95\n",
+        ).exit_code
+        == 0
+    )

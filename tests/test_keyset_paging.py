@@ -1,5 +1,6 @@
 """Long lists page by their sort key: "Next" and "Previous" walk every row exactly once, in order, ties included,
 without OFFSET (so a page deep in a chain's schedule costs what the first page costs)."""
+
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -40,10 +41,18 @@ def _schedule(core, how_many):
     for role in ("manager", "admin"):
         core.certify(role, KEY)
     for i in range(how_many):
-        core.booked(clients[i % 3], KEY, practitioner=("practitioner", "manager", "admin")[i % 3],
-                    when=start + timedelta(minutes=i // 3), minutes=1)
-    return db.session.execute(db.select(Treatment.id).order_by(Treatment.scheduled_at.desc(), Treatment.id.desc())
-                              ).scalars().all()
+        core.booked(
+            clients[i % 3],
+            KEY,
+            practitioner=("practitioner", "manager", "admin")[i % 3],
+            when=start + timedelta(minutes=i // 3),
+            minutes=1,
+        )
+    return (
+        db.session.execute(db.select(Treatment.id).order_by(Treatment.scheduled_at.desc(), Treatment.id.desc()))
+        .scalars()
+        .all()
+    )
 
 
 def test_next_walks_the_schedule_once_in_order_and_previous_walks_back(core, login):
@@ -83,8 +92,15 @@ def test_paging_keeps_the_sort_and_filters_and_sorting_starts_again_from_the_top
 def test_clients_page_by_name_with_ties_on_the_name(core, login):
     for i in range(23):
         core.client(first=f"Ann{i % 2}", last="Same" if i < 15 else f"Z{i:02d}")
-    expected = db.session.execute(db.select(Client.id).where(Client.archived_at.is_(None))
-                                  .order_by(Client.last_name, Client.first_name, Client.id)).scalars().all()
+    expected = (
+        db.session.execute(
+            db.select(Client.id)
+            .where(Client.archived_at.is_(None))
+            .order_by(Client.last_name, Client.first_name, Client.id)
+        )
+        .scalars()
+        .all()
+    )
     pages = _walk(login("manager"), "/admin/client/", "next")
     assert sum(pages, []) == expected and len(expected) == 23
 

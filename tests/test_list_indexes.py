@@ -1,5 +1,6 @@
 """Every sort, filter and default sort an admin list offers is backed by an index in the migrated database, so a
 list stays fast as a clinic's tables grow."""
+
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import inspect
 
@@ -45,7 +46,7 @@ def _indexed_prefixes(table):
 def _backed(columns):
     table = columns[0].table.name
     wanted = tuple(c.name for c in columns)
-    return any(prefix[:len(wanted)] == wanted for prefix in _indexed_prefixes(table))
+    return any(prefix[: len(wanted)] == wanted for prefix in _indexed_prefixes(table))
 
 
 def test_every_list_sort_and_filter_has_an_index(app):

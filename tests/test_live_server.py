@@ -1,5 +1,6 @@
 """The real-server fixture (``tests/live_server.py``) that other tests build on: a gunicorn with several workers on
 the test database, whose logged-in sessions, data and writes are those of the test, and which is always stopped."""
+
 import concurrent.futures
 import os
 

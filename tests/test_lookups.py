@@ -5,6 +5,7 @@ answered by any server process from its start, audited when it returns clients, 
 The app loads every shipped plugin (their record forms hold the per-category product lookups); the tests enumerate
 what is loaded, so uninstalling a plugin does not break them.
 """
+
 import concurrent.futures
 import sys
 
@@ -69,20 +70,30 @@ def test_the_lookups_walked_include_the_client_and_per_category_product_lookups(
     from clinicadmin.forms import ProductField, product_lookup_name
     from clinicadmin.plugins import registry
 
-    declared = {product_lookup_name(field.kwargs.get("categories"))
-                for key in registry().modalities
-                for answer in registry().pm.hook.treatment_form_fields(modality=key, settings={})
-                for field in (answer or {}).values() if field.field_class is ProductField}
+    declared = {
+        product_lookup_name(field.kwargs.get("categories"))
+        for key in registry().modalities
+        for answer in registry().pm.hook.treatment_form_fields(modality=key, settings={})
+        for field in (answer or {}).values()
+        if field.field_class is ProductField
+    }
     pairs = lookups_asked_for(app)
-    assert {("/admin/desk/ajax/lookup/", "client"), ("/admin/consent/ajax/lookup/", "client"),
-            ("/admin/course/ajax/lookup/", "client"), ("/admin/receive/ajax/lookup/", "product")} <= pairs
+    assert {
+        ("/admin/desk/ajax/lookup/", "client"),
+        ("/admin/consent/ajax/lookup/", "client"),
+        ("/admin/course/ajax/lookup/", "client"),
+        ("/admin/receive/ajax/lookup/", "product"),
+    } <= pairs
     assert {("/admin/desk/ajax/lookup/", name) for name in declared} <= pairs
 
 
 def _audit_rows():
     db.session.expire_all()
-    return db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "client.lookup")
-                              .order_by(AuditEvent.seq)).scalars().all()
+    return (
+        db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "client.lookup").order_by(AuditEvent.seq))
+        .scalars()
+        .all()
+    )
 
 
 @pytest.mark.parametrize("role", ["front_desk", "admin"])
@@ -110,14 +121,23 @@ def test_every_lookup_that_returns_clients_is_audited_and_its_pages_capped(app, 
             assert len(row.detail["clients"]) == LOOKUP_LIMIT
         else:
             assert len(rows) == before, (url, name)
-    assert {("/admin/desk/ajax/lookup/", "client"), ("/admin/consent/ajax/lookup/", "client"),
-            ("/admin/course/ajax/lookup/", "client")} <= answered_clients
+    assert {
+        ("/admin/desk/ajax/lookup/", "client"),
+        ("/admin/consent/ajax/lookup/", "client"),
+        ("/admin/course/ajax/lookup/", "client"),
+    } <= answered_clients
     # Paging on: the next page is audited as its own read, with where it started.
-    response = http.get("/admin/desk/ajax/lookup/", query_string={"name": "client", "query": "", "offset": 20,
-                                                                  "limit": 10})
+    response = http.get(
+        "/admin/desk/ajax/lookup/", query_string={"name": "client", "query": "", "offset": 20, "limit": 10}
+    )
     assert len(response.get_json()) == 5
-    assert _audit_rows()[-1].detail | {"clients": None} == {"lookup": "client", "query": "", "offset": 20,
-                                                            "results": 5, "clients": None}
+    assert _audit_rows()[-1].detail | {"clients": None} == {
+        "lookup": "client",
+        "query": "",
+        "offset": 20,
+        "results": 5,
+        "clients": None,
+    }
 
 
 def test_a_stock_clerk_gets_no_client_lookup_anywhere(app, staff, clinic, login):
@@ -129,10 +149,28 @@ def test_a_stock_clerk_gets_no_client_lookup_anywhere(app, staff, clinic, login)
     assert _audit_rows() == []
 
 
-HOSTILE_TERMS = ["\U0010ffff", "ab\U0010ffff", "\U0010ffff" * 150, "ab\ud7ff", "\ud7ff", "\ue000", "a\x00b",
-                 "\x00", "%\\_", " " * 50, "x" * 10000]
-HOSTILE_PAGES = [{"offset": -1}, {"offset": 10 ** 30}, {"offset": "abc"}, {"limit": -5}, {"limit": 0},
-                 {"limit": 10 ** 30}, {"offset": 10 ** 6}]
+HOSTILE_TERMS = [
+    "\U0010ffff",
+    "ab\U0010ffff",
+    "\U0010ffff" * 150,
+    "ab\ud7ff",
+    "\ud7ff",
+    "\ue000",
+    "a\x00b",
+    "\x00",
+    "%\\_",
+    " " * 50,
+    "x" * 10000,
+]
+HOSTILE_PAGES = [
+    {"offset": -1},
+    {"offset": 10**30},
+    {"offset": "abc"},
+    {"limit": -5},
+    {"limit": 0},
+    {"limit": 10**30},
+    {"offset": 10**6},
+]
 
 
 def test_no_term_or_page_makes_a_lookup_fail(app, staff, clinic, login):
@@ -155,6 +193,7 @@ def test_no_term_or_page_makes_a_lookup_fail(app, staff, clinic, login):
                 assert response.get_json()["error"], (url, name, page)
             else:
                 assert len(response.get_json()) <= LOOKUP_LIMIT
+
     # The range search still finds what it should next to the top of Unicode, and nothing it should not.
     def found(term):
         response = http.get("/admin/desk/ajax/lookup/", query_string={"name": "client", "query": term})
@@ -210,8 +249,9 @@ def test_a_record_form_field_whose_lookup_was_not_registered_at_start_up_is_refu
         def treatment_form_fields(self, modality):
             if modality == "shifting":
                 Shifting.calls += 1
-                return {"product": ProductField("Product", categories=[f"kind{Shifting.calls}"],
-                                                validators=[Optional()])}
+                return {
+                    "product": ProductField("Product", categories=[f"kind{Shifting.calls}"], validators=[Optional()])
+                }
 
     shifting = app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("shifting", Shifting())])
     with shifting.test_request_context():

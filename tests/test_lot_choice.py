@@ -2,6 +2,7 @@
 field of the plugin's form, the lots usable at the treatment's location, first to expire by default; a chosen lot is
 the one the stock service takes from, with the same guarantees, so recall lists the truth. Through HTTP, on SQLite
 and PostgreSQL, with the core's fake modality (the core names no modality)."""
+
 import re
 from datetime import UTC, datetime
 
@@ -15,28 +16,43 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount, lot="", notes="Opened a fresh box."):
-    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
-            "details-amount": str(amount), "lots-product": str(lot), "notes": notes, "acknowledgement_note": ""}
+    return {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(product_id),
+        "details-amount": str(amount),
+        "lots-product": str(lot),
+        "notes": notes,
+        "acknowledgement_note": "",
+    }
 
 
 def _lots():
     db.session.expire_all()
-    return {(lot.location.name, lot.lot_number): lot.quantity
-            for lot in db.session.execute(db.select(StockLot)).scalars()}
+    return {
+        (lot.location.name, lot.lot_number): lot.quantity for lot in db.session.execute(db.select(StockLot)).scalars()
+    }
 
 
 def _taken(treatment_id):
     db.session.expire_all()
-    return [(n, -q) for n, q in db.session.execute(
-        db.select(StockLot.lot_number, StockMovement.quantity).join(StockLot, StockLot.id == StockMovement.lot_id)
-        .where(StockMovement.treatment_id == treatment_id).order_by(StockMovement.id)).all()]
+    return [
+        (n, -q)
+        for n, q in db.session.execute(
+            db.select(StockLot.lot_number, StockMovement.quantity)
+            .join(StockLot, StockLot.id == StockMovement.lot_id)
+            .where(StockMovement.treatment_id == treatment_id)
+            .order_by(StockMovement.id)
+        ).all()
+    ]
 
 
 def _options(page):
     """The options of the "lot opened" select, as (value, text, selected)."""
     select = re.search(r'<select[^>]*name="lots-product"[^>]*>(.*?)</select>', page, re.S).group(1)
-    return [(value, text.strip(), "selected" in attrs)
-            for attrs, value, text in re.findall(r'<option([^>]*value="([^"]*)"[^>]*)>([^<]*)</option>', select)]
+    return [
+        (value, text.strip(), "selected" in attrs)
+        for attrs, value, text in re.findall(r'<option([^>]*value="([^"]*)"[^>]*)>([^<]*)</option>', select)
+    ]
 
 
 @pytest.fixture
@@ -68,15 +84,20 @@ def test_the_form_offers_the_usable_lots_here_first_to_expire_by_default(shelf, 
     assert options[0] == ("", "The first to expire", True)
     assert [text for _, text, _ in options[1:]] == [
         f"Product SUP-1: lot SOON, expires {shelf.soon.expires_on.isoformat()}, 10 mL on hand (first to expire)",
-        f"Product SUP-1: lot LATER, expires {shelf.later.expires_on.isoformat()}, 10 mL on hand"]
+        f"Product SUP-1: lot LATER, expires {shelf.later.expires_on.isoformat()}, 10 mL on hand",
+    ]
     assert page.index('name="details-product"') < page.index('name="lots-product"') < page.index('name="notes"')
 
 
 def test_the_chosen_lot_is_the_one_taken_and_recall_lists_it(shelf, login):
     client = shelf.client(first="Chosen", consents=[KEY])
     treatment = shelf.booked(client, KEY)
-    assert login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                      data=_record_form(shelf.supply.id, 3, shelf.later.id)).status_code == 302
+    assert (
+        login("practitioner")
+        .post(f"/admin/desk/{treatment.id}/record", data=_record_form(shelf.supply.id, 3, shelf.later.id))
+        .status_code
+        == 302
+    )
     assert _taken(treatment.id) == [("LATER", 3)]
     assert _lots()[("Test Clinic", "SOON")] == 10 and _lots()[("Test Clinic", "LATER")] == 7
     recall = login("manager").get("/admin/recall/?lot=LATER").get_data(as_text=True)
@@ -84,41 +105,61 @@ def test_the_chosen_lot_is_the_one_taken_and_recall_lists_it(shelf, login):
     assert "Chosen Client" not in login("manager").get("/admin/recall/?lot=SOON").get_data(as_text=True)
     # Without a choice, the first to expire.
     other = shelf.booked(shelf.client(first="Default", consents=[KEY]), KEY)
-    assert login("practitioner").post(f"/admin/desk/{other.id}/record",
-                                      data=_record_form(shelf.supply.id, 2)).status_code == 302
+    assert (
+        login("practitioner").post(f"/admin/desk/{other.id}/record", data=_record_form(shelf.supply.id, 2)).status_code
+        == 302
+    )
     assert _taken(other.id) == [("SOON", 2)]
 
 
 def test_a_chosen_lot_short_of_what_was_used_gives_what_it_holds_and_the_rest_is_an_exception(shelf, login):
     treatment = shelf.booked(shelf.client(consents=[KEY]), KEY)
-    assert login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                      data=_record_form(shelf.supply.id, 12, shelf.later.id)).status_code == 302
+    assert (
+        login("practitioner")
+        .post(f"/admin/desk/{treatment.id}/record", data=_record_form(shelf.supply.id, 12, shelf.later.id))
+        .status_code
+        == 302
+    )
     assert _taken(treatment.id) == [("LATER", 10)]  # never from another lot than the one opened
     [owed] = db.session.execute(db.select(StockException)).scalars().all()
     assert (owed.quantity, owed.lot_id, owed.treatment_id) == (2, shelf.later.id, treatment.id)
     # The clerk's page proposes the lot the practitioner named, once it holds stock again.
     clerk = login("stock_clerk")
-    assert clerk.post(f"/admin/lot/{shelf.later.id}/adjust",
-                      data={"delta": "2", "note": "two found in the treatment room"}).status_code == 302
+    assert (
+        clerk.post(
+            f"/admin/lot/{shelf.later.id}/adjust", data={"delta": "2", "note": "two found in the treatment room"}
+        ).status_code
+        == 302
+    )
     page = clerk.get(f"/admin/stock-exceptions/{owed.id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{shelf.later.id}"|<option value="{shelf.later.id}" selected', page)
 
 
-@pytest.mark.parametrize("which, message", [
-    ("held", "Lot HELD of Product SUP-1 is on hold (recall): it cannot be used."),
-    ("expired", "expired on"),
-    ("away", "Lot AWAY is not a lot of Product SUP-1 at Test Clinic"),
-    ("needle", "Lot NEEDLES of Product NEEDLE was chosen, but this record uses no Product NEEDLE"),
-    ("unknown", "A lot chosen is no longer on file"),
-    ("text", "Invalid Choice: could not coerce"),
-])
+@pytest.mark.parametrize(
+    "which, message",
+    [
+        ("held", "Lot HELD of Product SUP-1 is on hold (recall): it cannot be used."),
+        ("expired", "expired on"),
+        ("away", "Lot AWAY is not a lot of Product SUP-1 at Test Clinic"),
+        ("needle", "Lot NEEDLES of Product NEEDLE was chosen, but this record uses no Product NEEDLE"),
+        ("unknown", "A lot chosen is no longer on file"),
+        ("text", "Invalid Choice: could not coerce"),
+    ],
+)
 def test_a_lot_that_cannot_be_used_is_refused_clearly_and_nothing_is_written(shelf, login, which, message):
     lots = {lot.lot_number: lot.id for lot in db.session.execute(db.select(StockLot)).scalars()}
-    chosen = {"held": lots["HELD"], "expired": lots["EXPIRED"], "away": lots["AWAY"], "needle": lots["NEEDLES"],
-              "unknown": 999999, "text": "abc"}[which]
+    chosen = {
+        "held": lots["HELD"],
+        "expired": lots["EXPIRED"],
+        "away": lots["AWAY"],
+        "needle": lots["NEEDLES"],
+        "unknown": 999999,
+        "text": "abc",
+    }[which]
     treatment = shelf.booked(shelf.client(consents=[KEY]), KEY)
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                          data=_record_form(shelf.supply.id, 1, chosen, notes="Keep these notes"))
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(shelf.supply.id, 1, chosen, notes="Keep these notes")
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and message in page
     assert "Keep these notes" in page  # the practitioner's notes come back in the form
@@ -131,12 +172,16 @@ def test_a_lot_that_cannot_be_used_is_refused_clearly_and_nothing_is_written(she
 def test_a_lot_put_on_hold_after_the_form_was_opened_is_refused(shelf, login):
     treatment = shelf.booked(shelf.client(consents=[KEY]), KEY)
     http = login("practitioner")
-    assert any(value == str(shelf.later.id) for value, _, _ in _options(
-        http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)))
-    assert login("manager").post("/admin/recall/hold?lot=LATER", data={
-        "product_id": shelf.supply.id, "reason": "supplier recall 12"}).status_code in (200, 302)
-    page = http.post(f"/admin/desk/{treatment.id}/record",
-                     data=_record_form(shelf.supply.id, 1, shelf.later.id)).get_data(as_text=True)
+    assert any(
+        value == str(shelf.later.id)
+        for value, _, _ in _options(http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True))
+    )
+    assert login("manager").post(
+        "/admin/recall/hold?lot=LATER", data={"product_id": shelf.supply.id, "reason": "supplier recall 12"}
+    ).status_code in (200, 302)
+    page = http.post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(shelf.supply.id, 1, shelf.later.id)
+    ).get_data(as_text=True)
     assert "Lot LATER of Product SUP-1 is on hold (supplier recall 12)" in page
     assert all(value != str(shelf.later.id) for value, _, _ in _options(page))  # no longer offered
     db.session.expire_all()
@@ -161,8 +206,14 @@ def test_two_sessions_racing_for_the_last_unit_of_the_chosen_lot_take_it_once(sh
             practitioner = db.session.merge(shelf.staff["practitioner"])
             barrier.wait()
             try:
-                short = record(treatment, details={"product": shelf.supply.id, "amount": "1"},
-                               performed_at=treatment.scheduled_at, notes="raced", user=practitioner, lots=[last.id])
+                short = record(
+                    treatment,
+                    details={"product": shelf.supply.id, "amount": "1"},
+                    performed_at=treatment.scheduled_at,
+                    notes="raced",
+                    user=practitioner,
+                    lots=[last.id],
+                )
                 outcomes.append(len(short))
             finally:
                 db.session.remove()

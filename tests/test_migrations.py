@@ -1,5 +1,6 @@
 """The migrations (the core's and every shipped plugin's branch) build exactly the models' schema, on SQLite and
 PostgreSQL."""
+
 import json
 
 import pytest
@@ -21,8 +22,13 @@ def test_migrated_schema_matches_the_models(app):
 
     migrate_config = current_app.extensions["migrate"].configure_args
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, **{
-            k: v for k, v in migrate_config.items() if k in ("render_as_batch", "include_object")}})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                **{k: v for k, v in migrate_config.items() if k in ("render_as_batch", "include_object")},
+            },
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
@@ -43,12 +49,20 @@ def test_every_migration_runs_down_and_up_over_a_clinic_full_of_data(tmp_path):
     import subprocess
     import sys
 
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
-           "CLINICADMIN_INSTANCE_PATH": str(tmp_path), "CLINICADMIN_PLUGINS_ENABLED": json.dumps(ALL_SHIPPED)}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
+        "CLINICADMIN_INSTANCE_PATH": str(tmp_path),
+        "CLINICADMIN_PLUGINS_ENABLED": json.dumps(ALL_SHIPPED),
+    }
 
     def clinicadmin(*args):
-        done = subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", "from clinicadmin.cli import main; main()", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 

@@ -1,6 +1,7 @@
 """Nobody widens their own access: authorisation reads the acting user's roles as stored, never the record a form
 fills in; scope of practice and a check that could not run are hard stops no role overrides; recording checks the
 certification of whoever performs the treatment."""
+
 import threading
 from datetime import UTC, datetime
 
@@ -25,16 +26,20 @@ def _roles_of(user_id):
 
 
 def _staff_form(user, roles, active=True, new_password=""):
-    data = {"email": user.email, "full_name": user.full_name, "roles": _role_ids(*roles),
-            "location": str(user.location_id or ""), "new_password": new_password}
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "roles": _role_ids(*roles),
+        "location": str(user.location_id or ""),
+        "new_password": new_password,
+    }
     if active:
         data["active"] = "y"
     return data
 
 
 def _edit_staff(http, user, roles, **kwargs):
-    return http.post(f"/admin/staff/edit/?id={user.id}", data=_staff_form(user, roles, **kwargs),
-                     follow_redirects=True)
+    return http.post(f"/admin/staff/edit/?id={user.id}", data=_staff_form(user, roles, **kwargs), follow_redirects=True)
 
 
 def test_a_manager_cannot_make_themself_admin_or_change_their_own_roles(core, login):
@@ -72,8 +77,11 @@ def test_the_last_active_admin_stays_one_even_when_two_admins_demote_each_other_
 
     first = core.staff["admin"]
     second = core.app.security.datastore.create_user(
-        email="admin2@test.example.com", full_name="Second admin", password=hash_password(TEST_PASSWORD),
-        roles=[db.session.execute(db.select(Role).where(Role.name == "admin")).scalar_one()])
+        email="admin2@test.example.com",
+        full_name="Second admin",
+        password=hash_password(TEST_PASSWORD),
+        roles=[db.session.execute(db.select(Role).where(Role.name == "admin")).scalar_one()],
+    )
     db.session.commit()
     clients = {first.id: login("admin"), second.id: StaffClient(core.app, second.email)}
     targets = {first.id: second, second.id: first}
@@ -82,8 +90,11 @@ def test_the_last_active_admin_stays_one_even_when_two_admins_demote_each_other_
 
     def demote(acting_id):
         start.wait()
-        pages[acting_id] = clients[acting_id].post(f"/admin/staff/edit/?id={targets[acting_id].id}",
-                                                   data=forms[acting_id], follow_redirects=True).get_data(as_text=True)
+        pages[acting_id] = (
+            clients[acting_id]
+            .post(f"/admin/staff/edit/?id={targets[acting_id].id}", data=forms[acting_id], follow_redirects=True)
+            .get_data(as_text=True)
+        )
 
     threads = [threading.Thread(target=demote, args=(i,)) for i in clients]
     for t in threads:
@@ -105,8 +116,13 @@ def test_an_admin_cannot_deactivate_themself(core, login):
 
 
 def _record_form(product_id):
-    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
-            "details-amount": "1", "notes": "", "acknowledgement_note": ""}
+    return {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(product_id),
+        "details-amount": "1",
+        "notes": "",
+        "acknowledgement_note": "",
+    }
 
 
 def test_a_missing_or_expired_certification_is_a_hard_stop_no_role_overrides(core, login, staff):
@@ -119,8 +135,11 @@ def test_a_missing_or_expired_certification_is_a_hard_stop_no_role_overrides(cor
         http = login(role)
         page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
         assert "hard stop" in page and f'name="finding_id" value="{stop.id}"' not in page
-        refused = http.post(f"/admin/desk/{treatment.id}/override", follow_redirects=True,
-                            data={"finding_id": stop.id, "reason": "We are short-staffed today, fine"})
+        refused = http.post(
+            f"/admin/desk/{treatment.id}/override",
+            follow_redirects=True,
+            data={"finding_id": stop.id, "reason": "We are short-staffed today, fine"},
+        )
         assert "no role can override it" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ScreeningFinding, stop.id).overridden_at is None
@@ -135,8 +154,11 @@ def test_an_override_given_before_a_finding_became_a_hard_stop_does_not_carry_ov
     """Overrides carry to the next screening run by plugin, code and severity; never onto a hard stop."""
     treatment = core.booked(core.client(consents=[KEY]), KEY, practitioner="front_desk")
     stop = next(f for f in treatment.current_findings() if not f.overridable)
-    db.session.execute(db.update(ScreeningFinding).where(ScreeningFinding.id == stop.id).values(
-        overridden_at=datetime.now(UTC), override_reason="written straight into the database"))
+    db.session.execute(
+        db.update(ScreeningFinding)
+        .where(ScreeningFinding.id == stop.id)
+        .values(overridden_at=datetime.now(UTC), override_reason="written straight into the database")
+    )
     db.session.commit()
     login("manager").post(f"/admin/desk/{treatment.id}/screen")
     db.session.expire_all()
@@ -147,8 +169,10 @@ def test_an_override_given_before_a_finding_became_a_hard_stop_does_not_carry_ov
 class HardStopPlugin:
     @hookimpl
     def check_contraindications(self, treatment, history, settings):
-        return [Finding("hardstop.absolute", "block", "An absolute contraindication.", overridable=False),
-                Finding("hardstop.relative", "block", "A relative contraindication.")]
+        return [
+            Finding("hardstop.absolute", "block", "An absolute contraindication.", overridable=False),
+            Finding("hardstop.relative", "block", "A relative contraindication."),
+        ]
 
 
 class BrokenCheckPlugin:
@@ -157,11 +181,14 @@ class BrokenCheckPlugin:
         raise RuntimeError("lost its rule table")
 
 
-@pytest.mark.parametrize("plugin, code, overridable", [
-    (HardStopPlugin(), "hardstop.absolute", False),
-    (HardStopPlugin(), "hardstop.relative", True),
-    (BrokenCheckPlugin(), "screening-failed", False),
-])
+@pytest.mark.parametrize(
+    "plugin, code, overridable",
+    [
+        (HardStopPlugin(), "hardstop.absolute", False),
+        (HardStopPlugin(), "hardstop.relative", True),
+        (BrokenCheckPlugin(), "screening-failed", False),
+    ],
+)
 def test_a_plugin_declares_hard_stops_and_a_check_that_cannot_run_is_one(app_factory, plugin, code, overridable):
     from clinicadmin.testing import ROLES, Clinic
 
@@ -175,9 +202,16 @@ def test_a_plugin_declares_hard_stops_and_a_check_that_cannot_run_is_one(app_fac
         ensure_roles()
         location = Location(name="Test Clinic")
         db.session.add(location)
-        staff = {role: app.security.datastore.create_user(
-            email=f"{role.replace('_', '')}@test.example.com", full_name=f"Test {role}",
-            password=hash_password(TEST_PASSWORD), roles=[_role(role)], location=location) for role in ROLES}
+        staff = {
+            role: app.security.datastore.create_user(
+                email=f"{role.replace('_', '')}@test.example.com",
+                full_name=f"Test {role}",
+                password=hash_password(TEST_PASSWORD),
+                roles=[_role(role)],
+                location=location,
+            )
+            for role in ROLES
+        }
         db.session.commit()
         clinic = Clinic(app, staff)
         clinic.certify("practitioner", KEY)
@@ -186,7 +220,8 @@ def test_a_plugin_declares_hard_stops_and_a_check_that_cannot_run_is_one(app_fac
         assert finding.overridable is overridable
         StaffClient(app, staff["manager"].email).post(
             f"/admin/desk/{treatment.id}/override",
-            data={"finding_id": finding.id, "reason": "Medical director's written decision"})
+            data={"finding_id": finding.id, "reason": "Medical director's written decision"},
+        )
         db.session.expire_all()
         assert (db.session.get(ScreeningFinding, finding.id).overridden_at is not None) is overridable
 
@@ -196,13 +231,17 @@ def test_recording_checks_the_certification_of_whoever_performs_it(core, login, 
 
     core.lot(core.supply, "L1", 10)
     colleague = core.app.security.datastore.create_user(
-        email="colleague@test.example.com", full_name="Uncertified colleague", password=hash_password(TEST_PASSWORD),
-        roles=[db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()])
+        email="colleague@test.example.com",
+        full_name="Uncertified colleague",
+        password=hash_password(TEST_PASSWORD),
+        roles=[db.session.execute(db.select(Role).where(Role.name == "practitioner")).scalar_one()],
+    )
     db.session.commit()
     treatment = core.booked(core.client(consents=[KEY]), KEY)  # with the certified practitioner: clear
     assert treatment.screening_status == "clear"
-    refused = StaffClient(core.app, colleague.email).post(f"/admin/desk/{treatment.id}/record",
-                                                         data=_record_form(core.supply.id))
+    refused = StaffClient(core.app, colleague.email).post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id)
+    )
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "Uncertified colleague holds no certification for Test modality" in page
     db.session.expire_all()
@@ -212,8 +251,12 @@ def test_recording_checks_the_certification_of_whoever_performs_it(core, login, 
 
     # Once certified, the colleague records it, and the record says who performed it and who it was booked with.
     core.certify(colleague, KEY)
-    assert StaffClient(core.app, colleague.email).post(f"/admin/desk/{treatment.id}/record",
-                                                       data=_record_form(core.supply.id)).status_code == 302
+    assert (
+        StaffClient(core.app, colleague.email)
+        .post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id))
+        .status_code
+        == 302
+    )
     db.session.expire_all()
     done = db.session.get(Treatment, treatment.id)
     assert (done.status, done.practitioner_id, done.recorded_by_id) == ("performed", colleague.id, colleague.id)
@@ -224,8 +267,10 @@ def test_recording_checks_the_certification_of_whoever_performs_it(core, login, 
 def test_a_manager_recording_for_the_practitioner_checks_the_practitioners_certification(core, login):
     core.lot(core.supply, "L1", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
-    assert login("manager").post(f"/admin/desk/{treatment.id}/record",
-                                 data=_record_form(core.supply.id)).status_code == 302
+    assert (
+        login("manager").post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id)).status_code
+        == 302
+    )
     db.session.expire_all()
     done = db.session.get(Treatment, treatment.id)
     assert (done.practitioner_id, done.recorded_by_id) == (core.staff["practitioner"].id, core.staff["manager"].id)

@@ -7,6 +7,7 @@ lets a manager log in and book the new modality for a client.
 Dependencies come from the package index through pip (its cache makes this quick). Where the index cannot be reached
 the test skips saying so, except in CI (``CLINICADMIN_REQUIRE_POSTGRES`` set), where it fails.
 """
+
 import json
 import os
 import re
@@ -48,20 +49,66 @@ def _core_wheel(tmp, wheels):
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "clinicadmin", source / "clinicadmin", ignore=shutil.ignore_patterns("__pycache__"))
-    _ok(_run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-              "--wheel-dir", str(wheels), str(source)], env=os.environ, cwd=tmp))
+    _ok(
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--wheel-dir",
+                str(wheels),
+                str(source),
+            ],
+            env=os.environ,
+            cwd=tmp,
+        )
+    )
     return next(wheels.glob("clinicadmin-*.whl"))
 
 
 def _pip_install(python, args, *, env, cwd):
     """``pip install -c constraints.txt ARGS`` into the fresh environment; skips (fails in CI) when the package index
     cannot be reached, and fails on any other error."""
-    done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c",
-                 str(ROOT / "constraints.txt"), *args], env=env, cwd=cwd)
+    done = _run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            *args,
+        ],
+        env=env,
+        cwd=cwd,
+    )
     if done.returncode == 0:
         return
-    probe = _run([python, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(cwd / "probe"), "-c",
-                  str(ROOT / "constraints.txt"), "pluggy"], env=env, cwd=cwd, timeout=120)
+    probe = _run(
+        [
+            python,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--dest",
+            str(cwd / "probe"),
+            "-c",
+            str(ROOT / "constraints.txt"),
+            "pluggy",
+        ],
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
     if probe.returncode != 0:
         reason = f"the package index is unreachable: {probe.stderr.strip().splitlines()[-1:]}"
         if os.environ.get("CLINICADMIN_REQUIRE_POSTGRES"):
@@ -77,9 +124,23 @@ class Gunicorn:
         self.log_path = cwd / "gunicorn.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [str(venv / "bin" / "gunicorn"), "--workers", "2", "--bind", "127.0.0.1:0", "--no-control-socket",
-             "--graceful-timeout", "1", "clinicadmin.app:create_app()"],
-            env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(venv / "bin" / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                "127.0.0.1:0",
+                "--no-control-socket",
+                "--graceful-timeout",
+                "1",
+                "clinicadmin.app:create_app()",
+            ],
+            env=env,
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def url(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -136,13 +197,25 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
     _ok(_run([sys.executable, "-m", "venv", str(venv)], env=os.environ, cwd=tmp_path))
     python = str(venv / "bin" / "python")
     # The fresh environment knows nothing of this checkout or this test run's configuration.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CLINICADMIN_", "PYTHON", "VIRTUAL_ENV", "PYTEST"))}
-    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-               CLINICADMIN_INSTANCE_PATH=str(tmp_path / "instance"), CLINICADMIN_HTTPS="false")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLINICADMIN_", "PYTHON", "VIRTUAL_ENV", "PYTEST"))}
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        CLINICADMIN_INSTANCE_PATH=str(tmp_path / "instance"),
+        CLINICADMIN_HTTPS="false",
+    )
     _pip_install(python, [str(core)], env=env, cwd=tmp_path)
-    installed = _ok(_run([python, "-c", "import clinicadmin, clinicadmin.config as c; print(clinicadmin.__file__); "
-                          "print(c.CHECKOUT); print(c.DefaultConfig.MIGRATIONS_DIR)"], env=env, cwd=tmp_path))
+    installed = _ok(
+        _run(
+            [
+                python,
+                "-c",
+                "import clinicadmin, clinicadmin.config as c; print(clinicadmin.__file__); "
+                "print(c.CHECKOUT); print(c.DefaultConfig.MIGRATIONS_DIR)",
+            ],
+            env=env,
+            cwd=tmp_path,
+        )
+    )
     where, checkout, migrations = installed.split()
     assert where.startswith(str(venv)) and checkout == "None" and Path(migrations, "versions").is_dir()
 
@@ -150,8 +223,25 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
     _ok(_run(["clinicadmin", "new-plugin", NAME, "--label", LABEL], env=env, cwd=tmp_path))
     distribution = tmp_path / NAME
     assert (distribution / "pyproject.toml").is_file() and (distribution / "src" / f"clinicadmin_{NAME}").is_dir()
-    _ok(_run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-              "--wheel-dir", str(wheels), str(distribution)], env=os.environ, cwd=tmp_path))
+    _ok(
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--wheel-dir",
+                str(wheels),
+                str(distribution),
+            ],
+            env=os.environ,
+            cwd=tmp_path,
+        )
+    )
     plugin = next(wheels.glob(f"clinicadmin_{NAME}-*.whl"))
     _pip_install(python, [f"{plugin}[test]"], env=env, cwd=tmp_path)
     listed = _ok(_run(["clinicadmin", "plugins"], env=env, cwd=tmp_path))
@@ -170,8 +260,22 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
     _ok(_run(["clinicadmin", "db", "upgrade"], env=env, cwd=tmp_path))
     _ok(_run(["clinicadmin", "demo-data"], env=env, cwd=tmp_path))
     for email, name, roles in (OWNER, PRACTITIONER):
-        _ok(_run(["clinicadmin", "create-user", email, "--name", name, *(f"--role={r}" for r in roles),
-                  "--password-stdin"], env=env, cwd=tmp_path, stdin=PASSWORD + "\n"))
+        _ok(
+            _run(
+                [
+                    "clinicadmin",
+                    "create-user",
+                    email,
+                    "--name",
+                    name,
+                    *(f"--role={r}" for r in roles),
+                    "--password-stdin",
+                ],
+                env=env,
+                cwd=tmp_path,
+                stdin=PASSWORD + "\n",
+            )
+        )
     server = Gunicorn(venv, env, tmp_path)
     try:
         url = server.url()
@@ -181,25 +285,47 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
         assert f'<option value="{NAME}">{LABEL}</option>' in form
         today = datetime.now(UTC).date()
         tomorrow = today + timedelta(days=1)
-        certified = http.post("/admin/certification/new/", {
-            "user": _option(form, "user", PRACTITIONER[1]), "scope": NAME, "licence_number": "CUP-1",
-            "valid_until": (tomorrow + timedelta(days=365)).isoformat(), **_once(form)})
+        certified = http.post(
+            "/admin/certification/new/",
+            {
+                "user": _option(form, "user", PRACTITIONER[1]),
+                "scope": NAME,
+                "licence_number": "CUP-1",
+                "valid_until": (tomorrow + timedelta(days=365)).isoformat(),
+                **_once(form),
+            },
+        )
         assert certified.status == 302, _problems(certified)
         # ... registers a client ...
         form = http.get("/admin/client/new/").text
-        added = http.post("/admin/client/new/", {
-            "first_name": "Cora", "last_name": "Cupping", "date_of_birth": "1984-03-04",
-            "intake_reviewed_on": today.isoformat(), **_once(form)})
+        added = http.post(
+            "/admin/client/new/",
+            {
+                "first_name": "Cora",
+                "last_name": "Cupping",
+                "date_of_birth": "1984-03-04",
+                "intake_reviewed_on": today.isoformat(),
+                **_once(form),
+            },
+        )
         assert added.status == 302, _problems(added)
         found = http.get("/admin/desk/ajax/lookup/", name="client", query="Cupping").json()
         client_id = next(str(row[0]) for row in found if "Cora" in row[1])
         # ... and books the modality for her with the practitioner, tomorrow at ten.
         form = http.get("/admin/desk/book", modality=NAME).text
         assert _option(form, "modality", LABEL) == NAME
-        booked = http.post("/admin/desk/book", {
-            "client": client_id, "modality": NAME, "practitioner": _option(form, "practitioner", PRACTITIONER[1]),
-            "location": _option(form, "location", ""), "scheduled_at": f"{tomorrow.isoformat()}T10:00",
-            "confirm_outside_hours": "y", **_once(form)})
+        booked = http.post(
+            "/admin/desk/book",
+            {
+                "client": client_id,
+                "modality": NAME,
+                "practitioner": _option(form, "practitioner", PRACTITIONER[1]),
+                "location": _option(form, "location", ""),
+                "scheduled_at": f"{tomorrow.isoformat()}T10:00",
+                "confirm_outside_hours": "y",
+                **_once(form),
+            },
+        )
         assert booked.status == 302, _problems(booked)
         shown = http.get(booked.headers["Location"].removeprefix(url)).text
         assert LABEL in shown and "Cora Cupping" in shown
@@ -207,9 +333,23 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
         server.stop()
     checked = _ok(_run(["clinicadmin", "check"], env=env, cwd=tmp_path))
     assert "OK: the audit chain" in checked
-    stored = json.loads(_ok(_run([python, "-c", (
-        "import json; from clinicadmin.app import create_app; from clinicadmin.extensions import db; "
-        "from clinicadmin.models import Client, Treatment; app = create_app({}); app.app_context().push(); "
-        "print(json.dumps([[t.modality, t.status] for t in db.session.execute(db.select(Treatment).join(Client)"
-        ".where(Client.last_name == 'Cupping')).scalars()]))")], env=env, cwd=tmp_path)))
+    stored = json.loads(
+        _ok(
+            _run(
+                [
+                    python,
+                    "-c",
+                    (
+                        "import json; from clinicadmin.app import create_app; from clinicadmin.extensions import db; "
+                        "from clinicadmin.models import Client, Treatment; app = create_app({}); "
+                        "app.app_context().push(); "
+                        "print(json.dumps([[t.modality, t.status] for t in db.session.execute("
+                        "db.select(Treatment).join(Client).where(Client.last_name == 'Cupping')).scalars()]))"
+                    ),
+                ],
+                env=env,
+                cwd=tmp_path,
+            )
+        )
+    )
     assert stored == [[NAME, "booked"]]

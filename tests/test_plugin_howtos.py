@@ -2,6 +2,7 @@
 warning that only the recorded details raise is acknowledged with the record form's note; a block they raise
 refuses the recording and leaves nothing stored to override; a plugin's demo past sessions are recorded once, and a
 client whose screening stops one ends with a cancelled booking."""
+
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -34,16 +35,24 @@ def _with(*plugins):
 
 
 def _record_form(product_id, amount, note=""):
-    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
-            "details-amount": amount, "notes": "", "acknowledgement_note": note}
+    return {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(product_id),
+        "details-amount": amount,
+        "notes": "",
+        "acknowledgement_note": note,
+    }
 
 
 def _state(treatment):
     db.session.expire_all()
     found = db.session.get(Treatment, treatment.id)
     lots = db.session.execute(db.select(StockLot.quantity)).scalars().all()
-    codes = [(f.code, f.stage, f.acknowledgement_note) for f in found.current_findings()
-             if f.code.startswith("large_amounts.")]
+    codes = [
+        (f.code, f.stage, f.acknowledgement_note)
+        for f in found.current_findings()
+        if f.code.startswith("large_amounts.")
+    ]
     return found.status, lots, codes
 
 
@@ -55,11 +64,13 @@ def test_a_warning_found_only_at_recording_is_acknowledged_with_the_record_forms
     http = login("practitioner")
     refused = http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "6"))
     assert refused.status_code == 200
-    assert "Warning to acknowledge (Large amounts): More than 5 units: check the skin first." in \
-        refused.get_data(as_text=True)
+    assert "Warning to acknowledge (Large amounts): More than 5 units: check the skin first." in refused.get_data(
+        as_text=True
+    )
     assert _state(treatment) == ("booked", [10], [])
-    done = http.post(f"/admin/desk/{treatment.id}/record",
-                     data=_record_form(core.supply.id, "6", note="Skin checked: intact"))
+    done = http.post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "6", note="Skin checked: intact")
+    )
     assert done.status_code == 302
     assert _state(treatment) == ("performed", [4], [("large_amounts.over_5", "recording", "Skin checked: intact")])
 
@@ -69,8 +80,9 @@ def test_a_block_found_only_at_recording_refuses_it_and_stores_nothing_to_overri
     core.lot(core.supply, "L1", 10)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     http = login("manager")
-    refused = http.post(f"/admin/desk/{treatment.id}/record",
-                        data=_record_form(core.supply.id, "6", note="Accepting it"))
+    refused = http.post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "6", note="Accepting it")
+    )
     assert "Blocked (Large amounts): More than 5 units: check the skin first." in refused.get_data(as_text=True)
     assert _state(treatment) == ("booked", [10], [])
     assert http.post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, "5")).status_code == 302
@@ -97,8 +109,11 @@ def test_demo_past_sessions_are_recorded_once_and_a_stopped_one_is_cancelled(app
 
     load_demo()
     load_demo()
-    past = db.session.execute(db.select(Treatment.status, Treatment.cancel_reason).where(
-        Treatment.modality == KEY, Treatment.scheduled_at < datetime.now(UTC)).order_by(Treatment.id)).all()
+    past = db.session.execute(
+        db.select(Treatment.status, Treatment.cancel_reason)
+        .where(Treatment.modality == KEY, Treatment.scheduled_at < datetime.now(UTC))
+        .order_by(Treatment.id)
+    ).all()
     assert past == [("performed", None), ("performed", None), ("cancelled", "screening stopped it")]
     lot = db.session.execute(db.select(StockLot).where(StockLot.lot_number == "H-1")).scalar_one()
     assert lot.quantity == 50 - 2 * 2

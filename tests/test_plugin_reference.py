@@ -2,6 +2,7 @@
 public name of the modules a plugin uses (their ``__all__``) and every public method of the objects a plugin is
 handed has its entry there with its exact signature, nothing documented is gone from the code, and the core's
 condition vocabulary listed there is the registry's."""
+
 import ast
 import dataclasses
 import importlib
@@ -19,8 +20,16 @@ from clinicadmin.testing import Clinic, PostgresDatabases, StaffClient
 
 DOCS = PROJECT_ROOT / "docs" / "plugin-hooks.md"
 #: The modules a plugin imports from; each one's ``__all__`` is its public surface.
-PUBLIC_MODULES = ("clinicadmin.plugin_api", "clinicadmin.rules", "clinicadmin.reporting", "clinicadmin.charts",
-                  "clinicadmin.forms", "clinicadmin.screening", "clinicadmin.demo", "clinicadmin.testing")
+PUBLIC_MODULES = (
+    "clinicadmin.plugin_api",
+    "clinicadmin.rules",
+    "clinicadmin.reporting",
+    "clinicadmin.charts",
+    "clinicadmin.forms",
+    "clinicadmin.screening",
+    "clinicadmin.demo",
+    "clinicadmin.testing",
+)
 #: Objects the core hands a plugin (a hook's argument, a fixture's value) rather than a plugin builds: documented by
 #: name, with every public method and property.
 HANDED = (DemoContext, HealthHistory, StaffClient, Clinic, PostgresDatabases)
@@ -53,8 +62,10 @@ def _default_text(value):
 
 def _shape(signature):
     """A signature as (name, kind, default) per parameter: what a caller relies on, annotations aside."""
-    return [(p.name, p.kind.name, None if p.default is p.empty else _default_text(p.default))
-            for p in signature.parameters.values()]
+    return [
+        (p.name, p.kind.name, None if p.default is p.empty else _default_text(p.default))
+        for p in signature.parameters.values()
+    ]
 
 
 def _documented_shape(text):
@@ -77,21 +88,28 @@ def _documented_shape(text):
 
 def _canonical(shape):
     """A default written in the docs and one read from the code compare as Python values where they are literals."""
+
     def value(text):
         try:
             return repr(ast.literal_eval(text))
         except (ValueError, SyntaxError):
             return text
+
     return [(name, kind, None if default is None else value(default)) for name, kind, default in shape]
 
 
 def _plain(signature):
     """``signature`` as the docs write it: without annotations, a class or function default by its name."""
+
     def plain(p):
         default = p.empty if p.default is p.empty else _Literal(_default_text(p.default))
         return p.replace(annotation=p.empty, default=default)
-    return str(signature.replace(parameters=[plain(p) for p in signature.parameters.values()],
-                                 return_annotation=signature.empty))
+
+    return str(
+        signature.replace(
+            parameters=[plain(p) for p in signature.parameters.values()], return_annotation=signature.empty
+        )
+    )
 
 
 class _Literal(str):
@@ -158,15 +176,22 @@ def _problems(documented, wanted, where):
         if name not in documented:
             problems.append(f"{where}: `{name}` has no entry; add the heading  {_heading(name, kind, signature)}")
         elif signature is None and documented[name] is not None and kind != "callable":
-            problems.append(f"{where}: `{name}` is documented with a signature it does not have; write it as  "
-                            f"{_heading(name, kind, signature)}")
-        elif signature is not None and (documented[name] is None or _canonical(_documented_shape(documented[name]))
-                                        != _canonical(_shape(signature))):
-            problems.append(f"{where}: `{name}` is documented as `{name}{documented[name] or ''}`; its signature "
-                            f"is now  {_heading(name, kind, signature)}")
+            problems.append(
+                f"{where}: `{name}` is documented with a signature it does not have; write it as  "
+                f"{_heading(name, kind, signature)}"
+            )
+        elif signature is not None and (
+            documented[name] is None or _canonical(_documented_shape(documented[name])) != _canonical(_shape(signature))
+        ):
+            problems.append(
+                f"{where}: `{name}` is documented as `{name}{documented[name] or ''}`; its signature "
+                f"is now  {_heading(name, kind, signature)}"
+            )
     for name in documented.keys() - wanted.keys():
-        problems.append(f"{where}: the entry `{name}` names nothing public there (renamed, removed, or missing from "
-                        "the module's __all__)")
+        problems.append(
+            f"{where}: the entry `{name}` names nothing public there (renamed, removed, or missing from "
+            "the module's __all__)"
+        )
     return problems
 
 
@@ -186,8 +211,11 @@ def test_every_public_name_has_an_entry_with_its_exact_signature():
 
 
 def test_every_hook_has_its_section_with_its_exact_signature():
-    hooks = {name: inspect.signature(fn) for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-             if hasattr(fn, "clinicadmin_spec")}
+    hooks = {
+        name: inspect.signature(fn)
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "clinicadmin_spec")
+    }
     assert len(hooks) >= 10
     documented = {}
     for line in DOCS.read_text().splitlines():
@@ -198,8 +226,10 @@ def test_every_hook_has_its_section_with_its_exact_signature():
         if name not in documented:
             problems.append(f"hook {name} has no section; add  ### `{name}{_plain(signature)}`  under ## Hooks")
         elif _canonical(_documented_shape(documented[name])) != _canonical(_shape(signature)):
-            problems.append(f"hook {name} is documented as `{name}{documented[name]}`; its signature is now  "
-                            f"### `{name}{_plain(signature)}`")
+            problems.append(
+                f"hook {name} is documented as `{name}{documented[name]}`; its signature is now  "
+                f"### `{name}{_plain(signature)}`"
+            )
     assert not problems, "docs/plugin-hooks.md is behind hookspecs.py:\n" + "\n".join(problems)
 
 
@@ -212,6 +242,7 @@ def test_the_demo_contexts_attributes_are_documented():
 
 def test_the_check_catches_a_changed_signature_and_a_missing_entry():
     """The comparison itself: a default, a parameter or an entry that differs is reported, naming the fix."""
+
     def helper(details, key, *, precision=12):
         pass
 
@@ -219,16 +250,20 @@ def test_the_check_catches_a_changed_signature_and_a_missing_entry():
     assert _problems({"helper": "(details, key, *, precision=12)"}, wanted, "here") == []
     assert _problems({"helper": "(details: dict, key: str, *, precision: int = 12)"}, wanted, "here") == []
     changed = _problems({"helper": "(details, key, precision=12)"}, wanted, "here")
-    assert changed == ["here: `helper` is documented as `helper(details, key, precision=12)`; its signature is now  "
-                       "#### `helper(details, key, *, precision=12)`"]
+    assert changed == [
+        "here: `helper` is documented as `helper(details, key, precision=12)`; its signature is now  "
+        "#### `helper(details, key, *, precision=12)`"
+    ]
     assert _problems({}, wanted, "here") == [
-        "here: `helper` has no entry; add the heading  #### `helper(details, key, *, precision=12)`"]
+        "here: `helper` has no entry; add the heading  #### `helper(details, key, *, precision=12)`"
+    ]
     assert "names nothing public" in _problems({"gone": None}, {}, "here")[0]
 
 
 def test_the_condition_vocabulary_in_the_docs_is_the_registrys():
-    assert reference.is_current(DOCS), \
+    assert reference.is_current(DOCS), (
         f"docs/plugin-hooks.md lists an old condition vocabulary; run: {reference.COMMAND}"
+    )
     table = reference.condition_table()
     for code in reference.core_registry().conditions:
         assert f"| `{code}` |" in table
@@ -237,9 +272,14 @@ def test_the_condition_vocabulary_in_the_docs_is_the_registrys():
 PREGNANCY = "| `pregnancy` | Pregnant | state |  |  |\n"
 
 
-@pytest.mark.parametrize("edit", [lambda text: text.replace(PREGNANCY, ""),
-                                  lambda text: text.replace(reference.END, "| `gone` | Gone | state |  |  |\n"
-                                                            + reference.END)], ids=["code-removed", "code-added"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda text: text.replace(PREGNANCY, ""),
+        lambda text: text.replace(reference.END, "| `gone` | Gone | state |  |  |\n" + reference.END),
+    ],
+    ids=["code-removed", "code-added"],
+)
 def test_a_stale_vocabulary_is_caught_and_rewritten(tmp_path, edit):
     """``make reference`` puts the registry's table between the markers; a table that differs is not current."""
     text = DOCS.read_text()

@@ -1,4 +1,5 @@
 """Plugin discovery, loading and removal, through the app factory and the ``clinicadmin`` command."""
+
 import pytest
 from fake_modality import FakeModality
 from flask_admin.contrib.sqla import ModelView
@@ -32,7 +33,8 @@ def test_a_plugin_package_in_the_folder_loads_and_its_modality_appears(app_facto
         "from .labels import LABEL\n"
         "@hookimpl\n"
         "def register_modality():\n"
-        "    return Modality('trial_cupping', LABEL)\n")
+        "    return Modality('trial_cupping', LABEL)\n"
+    )
     (pkg / "labels.py").write_text("LABEL = 'Cupping therapy'\n")
     app = app_factory(PLUGINS_DIR=str(tmp_path / "plugins"), PLUGINS_ENABLED=["trial_cupping"])
     registry = app.extensions["clinicadmin"]
@@ -95,16 +97,29 @@ def test_a_modality_naming_an_unregistered_interval_setting_is_refused(app_facto
         app_factory(PLUGINS_ENABLED=[], EXTRA_PLUGINS=[("dangling", Dangling())])
 
 
-@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [p for p in SHIPPED if p != removed]}
-                                        for removed in SHIPPED], ids=[f"without-{p}" for p in SHIPPED])
+@pytest.mark.parametrize(
+    "app_config",
+    [{"PLUGINS_ENABLED": [p for p in SHIPPED if p != removed]} for removed in SHIPPED],
+    ids=[f"without-{p}" for p in SHIPPED],
+)
 def test_removing_a_plugin_leaves_no_trace_and_the_rest_working(app, app_config, login):
     assert len(SHIPPED) >= 5
     removed = next(p for p in SHIPPED if p not in app_config["PLUGINS_ENABLED"])
     key, label = SHIPPED[removed]
     http = login("manager")
-    pages = {url: http.get(url) for url in ("/admin/desk/book", "/admin/reports/", "/admin/settings/",
-                                            "/admin/consent/new/", "/admin/certification/new/", "/admin/course/new/",
-                                            "/admin/client/new/", "/admin/")}
+    pages = {
+        url: http.get(url)
+        for url in (
+            "/admin/desk/book",
+            "/admin/reports/",
+            "/admin/settings/",
+            "/admin/consent/new/",
+            "/admin/certification/new/",
+            "/admin/course/new/",
+            "/admin/client/new/",
+            "/admin/",
+        )
+    }
     for url, response in pages.items():
         text = response.get_data(as_text=True)
         assert response.status_code == 200, url

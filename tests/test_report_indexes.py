@@ -1,6 +1,7 @@
 """A year's report reads the performed sessions from the month index (``ix_treatment_performed_month``), which keys
 them by ``reporting.month_group``: the index stays usable only while the reports' SQL matches its expression and its
 partial condition to the letter, which is what these tests pin (on SQLite and PostgreSQL)."""
+
 import csv
 import io
 from datetime import UTC, date, datetime
@@ -20,13 +21,20 @@ CORE_REPORTS = ("treatments-per-modality", "practitioner-activity", "client-rete
 #: database: a million treatments), so that its planner plans a test's query as it would a chain's.
 CHAIN_STATISTICS = {
     "ix_treatment_performed_month": "979958 27222 5445 1 1 1 1",
-    "ix_treatment_client_performed": "979958 10 1", "ix_treatment_performed_status": "1000040 1 1 1",
-    "ix_treatment_practitioner_scheduled": "1000040 25001 1", "ix_treatment_modality_scheduled": "1000040 200008 1",
-    "ix_treatment_archived_at": "1000040 1000040", "ix_treatment_client_modality": "1000040 11 10 1",
-    "ix_treatment_modality": "1000040 200008", "ix_treatment_status": "1000040 333347",
-    "ix_treatment_performed_at": "1000040 1", "ix_treatment_location_id": "1000040 100004",
-    "ix_treatment_screening_status": "1000040 500020", "ix_treatment_practitioner_id": "1000040 25001",
-    "ix_treatment_course_id": "1000040 1000040", "ix_treatment_scheduled_at": "1000040 1",
+    "ix_treatment_client_performed": "979958 10 1",
+    "ix_treatment_performed_status": "1000040 1 1 1",
+    "ix_treatment_practitioner_scheduled": "1000040 25001 1",
+    "ix_treatment_modality_scheduled": "1000040 200008 1",
+    "ix_treatment_archived_at": "1000040 1000040",
+    "ix_treatment_client_modality": "1000040 11 10 1",
+    "ix_treatment_modality": "1000040 200008",
+    "ix_treatment_status": "1000040 333347",
+    "ix_treatment_performed_at": "1000040 1",
+    "ix_treatment_location_id": "1000040 100004",
+    "ix_treatment_screening_status": "1000040 500020",
+    "ix_treatment_practitioner_id": "1000040 25001",
+    "ix_treatment_course_id": "1000040 1000040",
+    "ix_treatment_scheduled_at": "1000040 1",
 }
 
 
@@ -42,8 +50,9 @@ def _plan(statement, parameters):
         connection.exec_driver_sql("ANALYZE")
         connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'treatment'")
         for index, stat in CHAIN_STATISTICS.items():
-            connection.exec_driver_sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('treatment', ?, ?)",
-                                       (index, stat))
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('treatment', ?, ?)", (index, stat)
+            )
         connection.exec_driver_sql("ANALYZE sqlite_schema")  # reload the statistics
         rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     return "\n".join(str(row[-1]) for row in rows)
@@ -56,8 +65,14 @@ def _performed(core, first, *times):
     for consent in client.consents:
         consent.signed_on = date(2025, 12, 1)
     for when in times:
-        record(core.booked(client, KEY, when=when, minutes=1), details={"product": core.supply.id, "amount": "1"},
-               performed_at=when, notes=None, user=core.staff["practitioner"], acknowledgement_note="checked")
+        record(
+            core.booked(client, KEY, when=when, minutes=1),
+            details={"product": core.supply.id, "amount": "1"},
+            performed_at=when,
+            notes=None,
+            user=core.staff["practitioner"],
+            acknowledgement_note="checked",
+        )
     db.session.commit()
     return client
 
@@ -71,8 +86,9 @@ def year(core):
 def test_the_month_index_is_built_by_the_migrations(app):
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        found = connection.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = %(name)s",
-                                           {"name": INDEX}).scalar()
+        found = connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %(name)s", {"name": INDEX}
+        ).scalar()
         assert "date_trunc('month'" in found and "WHERE" in found
     else:
         found = connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = ?", (INDEX,)).scalar()
@@ -98,9 +114,16 @@ def test_the_period_is_cut_at_its_days_within_the_months_the_index_reads(core, l
     """The index is read by whole months; the period's first and last days still cut it exactly, and a session a
     minute either side of midnight at a month's end lands in its own month, on both databases."""
     core.lot(core.supply, "L-EDGE", 50)
-    _performed(core, "Edge", datetime(2026, 1, 30, 23, 59, tzinfo=UTC), datetime(2026, 1, 31, 23, 59, tzinfo=UTC),
-               datetime(2026, 2, 1, 0, 0, tzinfo=UTC), datetime(2026, 2, 2, 0, 0, tzinfo=UTC))
-    response = login("manager").get("/admin/reports/treatments-per-modality.csv?date_from=2026-01-31"
-                                    "&date_to=2026-02-01")
+    _performed(
+        core,
+        "Edge",
+        datetime(2026, 1, 30, 23, 59, tzinfo=UTC),
+        datetime(2026, 1, 31, 23, 59, tzinfo=UTC),
+        datetime(2026, 2, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 2, 2, 0, 0, tzinfo=UTC),
+    )
+    response = login("manager").get(
+        "/admin/reports/treatments-per-modality.csv?date_from=2026-01-31&date_to=2026-02-01"
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[1:] == [["2026-01", "Test modality", "1", "1"], ["2026-02", "Test modality", "1", "1"]]

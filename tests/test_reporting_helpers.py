@@ -1,5 +1,6 @@
 """The SQL helpers plugin reports aggregate their details with (``clinicadmin.reporting``) mean the same on SQLite and
 PostgreSQL: numbers stored as text or as JSON numbers, lists of chosen items, yes/no flags, and the month."""
+
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from clinicadmin.reporting import (
 
 SESSIONS = [
     (datetime(2026, 3, 31, 23, 59, tzinfo=UTC), {"amount": "1.50", "items": ["a", "b"], "flag": True, "side": "left"}),
-    (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), {"amount": 2, "items": ["a"], "flag": False, "side": "Rücken \"ß\""}),
+    (datetime(2026, 4, 1, 0, 0, tzinfo=UTC), {"amount": 2, "items": ["a"], "flag": False, "side": 'Rücken "ß"'}),
     (datetime(2026, 4, 15, 9, 30, tzinfo=UTC), {"amount": None, "items": [], "other": "x", "side": ""}),
     (datetime(2026, 4, 16, 9, 30, tzinfo=UTC), {}),
 ]
@@ -61,8 +62,11 @@ def test_detail_number_reads_text_and_numbers_and_leaves_out_what_is_missing(ses
 
 def test_detail_items_joins_each_chosen_item_and_detail_count_counts_them(sessions):
     item = detail_items(Treatment.details, "items")
-    per_item = dict(db.session.execute(sessions.add_columns(item.c.value, db.func.count())
-                                       .join(item, db.true()).group_by(item.c.value)).all())
+    per_item = dict(
+        db.session.execute(
+            sessions.add_columns(item.c.value, db.func.count()).join(item, db.true()).group_by(item.c.value)
+        ).all()
+    )
     assert per_item == {"a": 2, "b": 1}
     lengths = sorted(db.session.execute(sessions.add_columns(detail_count(Treatment.details, "items"))).scalars())
     assert lengths == [0, 0, 1, 2]
@@ -89,6 +93,8 @@ def test_counts_per_counts_rows_and_distinct_values_per_key(core, sessions):
     treatment.status, treatment.performed_at, treatment.details = "performed", when, {}
     db.session.commit()
     performed = db.select().select_from(Treatment).where(Treatment.status == "performed")
-    found = {row.key: (row.rows, row.distinct) for row in db.session.execute(
-        counts_per(performed, Treatment.modality, Treatment.client_id))}
+    found = {
+        row.key: (row.rows, row.distinct)
+        for row in db.session.execute(counts_per(performed, Treatment.modality, Treatment.client_id))
+    }
     assert found == {KEY: (5, 2)}

@@ -1,4 +1,5 @@
 """The report framework and the core's reports: parameters, figures, chart, CSV (neutralised, audited) and roles."""
+
 import csv
 import io
 from datetime import UTC, date, datetime
@@ -29,8 +30,13 @@ def _performed(core, client, when, practitioner="practitioner", course=None):
     treatment = core.booked(client, KEY, practitioner=practitioner, when=when)
     if course is not None:
         treatment.course = course
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=when, notes=None,
-           user=core.staff[practitioner])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=when,
+        notes=None,
+        user=core.staff[practitioner],
+    )
     return treatment
 
 
@@ -59,8 +65,11 @@ def _csv(http, key, **args):
 
 def test_treatments_per_modality_counts_sessions_and_clients_per_month(busy, login):
     rows = _csv(login("manager"), "treatments-per-modality")
-    assert rows == [["Month", "Modality", "Sessions", "Clients"],
-                    ["2026-01", "Test modality", "1", "1"], ["2026-02", "Test modality", "2", "2"]]
+    assert rows == [
+        ["Month", "Modality", "Sessions", "Clients"],
+        ["2026-01", "Test modality", "1", "1"],
+        ["2026-02", "Test modality", "2", "2"],
+    ]
 
 
 def test_report_filters_narrow_the_rows(busy, login):
@@ -68,7 +77,8 @@ def test_report_filters_narrow_the_rows(busy, login):
     by_manager = _csv(manager, "treatments-per-modality", practitioner_id=busy.staff["manager"].id)
     assert by_manager[1:] == [["2026-02", "Test modality", "1", "1"]]
     assert _csv(manager, "treatments-per-modality", date_from="2026-02-01")[1:] == [
-        ["2026-02", "Test modality", "2", "2"]]
+        ["2026-02", "Test modality", "2", "2"]
+    ]
 
 
 def test_practitioner_activity(busy, login):
@@ -90,10 +100,12 @@ def test_course_completion_and_exports_are_neutralised_and_audited(busy, login):
     db.session.commit()
     cells = [r[0] for r in _csv(manager, "course-completion")]
     assert "'-2+3, Cy" in cells  # a cell that a spreadsheet would compute is shown as text
-    exports = db.session.execute(db.select(AuditEvent.object_id, AuditEvent.detail).where(
-        AuditEvent.action == "report.export")).all()
-    assert ("course-completion" in {e.object_id for e in exports}
-            and any(e.detail.get("date_from") == "2026-01-01" for e in exports))
+    exports = db.session.execute(
+        db.select(AuditEvent.object_id, AuditEvent.detail).where(AuditEvent.action == "report.export")
+    ).all()
+    assert "course-completion" in {e.object_id for e in exports} and any(
+        e.detail.get("date_from") == "2026-01-01" for e in exports
+    )
 
 
 def test_screening_over_time_counts_current_findings(busy, login):
@@ -120,20 +132,26 @@ def test_stock_value_and_expiring_lots(core, login):
 
 
 def test_a_report_page_draws_its_chart_and_offers_csv_and_print(busy, login):
-    page = login("manager").get("/admin/reports/treatments-per-modality?date_from=2026-01-01&date_to=2026-02-28"
-                                ).get_data(as_text=True)
+    page = (
+        login("manager")
+        .get("/admin/reports/treatments-per-modality?date_from=2026-01-01&date_to=2026-02-28")
+        .get_data(as_text=True)
+    )
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in page
     assert "<title>Test modality, 2026-02: 2</title>" in page
     assert "treatments-per-modality.csv?date_from=2026-01-01" in page and 'id="print-button"' in page
     assert '<select class="form-control form-control-sm mr-2" id="practitioner_id"' in page
 
 
-@pytest.mark.parametrize("query, message", [
-    ("date_from=2026-02-30", "Dates must be given as YYYY-MM-DD."),
-    ("date_from=2026-03-01&date_to=2026-02-01", "The end date is before the start date."),
-    ("date_from=2020-01-01&date_to=2026-01-01", "Choose a period of at most 3 years."),
-    ("modality=nope", "Choose a modality from the list."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("date_from=2026-02-30", "Dates must be given as YYYY-MM-DD."),
+        ("date_from=2026-03-01&date_to=2026-02-01", "The end date is before the start date."),
+        ("date_from=2020-01-01&date_to=2026-01-01", "Choose a period of at most 3 years."),
+        ("modality=nope", "Choose a modality from the list."),
+    ],
+)
 def test_bad_parameters_get_a_message_and_run_nothing(busy, login, query, message):
     manager = login("manager")
     page = manager.get(f"/admin/reports/treatments-per-modality?{query}")
@@ -152,10 +170,13 @@ def test_reports_are_shown_to_their_roles_only(busy, login):
 
 
 def test_chart_labels_are_escaped(busy, login):
-    busy.staff["manager"].full_name = '<script>alert(1)</script>'
+    busy.staff["manager"].full_name = "<script>alert(1)</script>"
     db.session.commit()
-    page = login("manager").get("/admin/reports/practitioner-activity?date_from=2026-01-01&date_to=2026-02-28"
-                                ).get_data(as_text=True)
+    page = (
+        login("manager")
+        .get("/admin/reports/practitioner-activity?date_from=2026-01-01&date_to=2026-02-28")
+        .get_data(as_text=True)
+    )
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
@@ -180,6 +201,9 @@ def test_every_report_of_every_shipped_plugin_runs_on_the_demo_clinic(app_factor
             if 'class="chart"' in page.get_data(as_text=True):
                 charted.add(key)
             assert admin.get(f"/admin/reports/{key}.csv").status_code == 200, key
-        owners = {impl.plugin_name for impl in app.extensions["clinicadmin"].pm.hook.register_reports.get_hookimpls()
-                  if any(r.key in charted for r in (impl.function() or []))}
+        owners = {
+            impl.plugin_name
+            for impl in app.extensions["clinicadmin"].pm.hook.register_reports.get_hookimpls()
+            if any(r.key in charted for r in (impl.function() or []))
+        }
         assert modality_plugins <= owners  # each modality plugin has a report of its own, with a chart

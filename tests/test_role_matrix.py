@@ -1,5 +1,6 @@
 """Every role against every model view and action: list, create, delete and export. The table below is the
 specification; a view added without a line here fails the test."""
+
 import pytest
 from flask_admin.contrib.sqla import ModelView
 

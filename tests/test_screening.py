@@ -1,4 +1,5 @@
 """The screening engine: each plugin separately, fail closed, core checks, settings, findings stored."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,10 +27,14 @@ def _codes(treatment):
     return {(f.plugin, f.code, f.severity) for f in treatment.current_findings()}
 
 
-@pytest.mark.parametrize("app_config", [
-    {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("interactions", RaisingCheck())]},
-    {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("interactions", NonsenseCheck())]},
-], ids=["raises", "returns-nonsense"])
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("interactions", RaisingCheck())]},
+        {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("interactions", NonsenseCheck())]},
+    ],
+    ids=["raises", "returns-nonsense"],
+)
 def test_a_check_that_cannot_run_blocks_and_names_its_plugin(core):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     assert treatment.screening_status == "blocked"
@@ -47,8 +52,9 @@ def test_healthy_certified_consented_client_is_clear(core):
 def test_missing_expired_and_withdrawn_consent_block(core):
     assert ("core.consent", "consent-missing", "block") in _codes(core.booked(core.client(), KEY))
     client = core.client(first="Exp")
-    client.consents.append(Consent(modality=KEY, signed_on=core.today - timedelta(400),
-                                   expires_on=core.today - timedelta(1)))
+    client.consents.append(
+        Consent(modality=KEY, signed_on=core.today - timedelta(400), expires_on=core.today - timedelta(1))
+    )
     withdrawn = core.client(first="Wd")
     withdrawn.consents.append(Consent(modality=KEY, signed_on=core.today - timedelta(30), withdrawn_on=core.today))
     db.session.commit()
@@ -64,11 +70,13 @@ def test_missing_expired_and_withdrawn_consent_block(core):
 def test_practitioner_must_hold_a_valid_certification(core):
     client = core.client(consents=[KEY])
     assert ("core.certification", f"practitioner-not-certified:{KEY}", "block") in _codes(
-        core.booked(client, KEY, practitioner="front_desk"))
+        core.booked(client, KEY, practitioner="front_desk")
+    )
     core.staff["practitioner"].certifications[0].valid_until = core.today - timedelta(days=1)
     db.session.commit()
     assert ("core.certification", f"practitioner-certification-expired:{KEY}", "block") in _codes(
-        core.booked(client, KEY))
+        core.booked(client, KEY)
+    )
 
 
 class NeedsInjections:
@@ -83,8 +91,9 @@ class NeedsInjections:
         return Modality("injmod", "Injected modality", requires=("injections",))
 
 
-@pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [
-    ("fake", FakeModality()), ("injmod", NeedsInjections())]}])
+@pytest.mark.parametrize(
+    "app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("injmod", NeedsInjections())]}]
+)
 def test_a_modality_can_require_a_qualification_too(core, login):
     client = core.client(consents=["injmod"])
     core.certify("practitioner", "injmod")
@@ -99,7 +108,8 @@ def test_a_modality_can_require_a_qualification_too(core, login):
 
 def test_unreviewed_or_stale_health_history_warns(core):
     assert ("core.intake", "intake-not-reviewed", "warn") in _codes(
-        core.booked(core.client(consents=[KEY], reviewed=False), KEY))
+        core.booked(core.client(consents=[KEY], reviewed=False), KEY)
+    )
     stale = core.client(first="Stale", consents=[KEY])
     stale.intake_reviewed_on = core.today - timedelta(days=366)
     db.session.commit()
@@ -110,8 +120,13 @@ def test_course_interval_uses_the_modality_setting(core, login):
     client = core.client(consents=[KEY])
     core.lot(core.supply, "L", 10)
     first = core.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=5))
-    record(first, details={"product": core.supply.id, "amount": "1"}, performed_at=first.scheduled_at, notes=None,
-           user=core.staff["practitioner"])
+    record(
+        first,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=first.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     too_soon = core.booked(client, KEY)
     assert ("core.course_interval", "course-interval-too-short", "warn") in _codes(too_soon)
     # A manager shortens the interval in Settings; screening again clears it.
@@ -125,8 +140,9 @@ def test_course_interval_uses_the_modality_setting(core, login):
 def test_settings_reject_bad_values_and_change_nothing(core, login):
     http = login("manager")
     for value in ("-1", "abc", "1e9"):
-        response = http.post("/admin/settings/",
-                             data={"testmod.interval_days": value, "core.intake_review_valid_days": "10"})
+        response = http.post(
+            "/admin/settings/", data={"testmod.interval_days": value, "core.intake_review_valid_days": "10"}
+        )
         assert "Nothing was saved" in response.get_data(as_text=True)
     from clinicadmin.clinic_settings import effective_settings
 
@@ -136,8 +152,14 @@ def test_settings_reject_bad_values_and_change_nothing(core, login):
 
 
 def test_treatment_of_a_modality_no_plugin_provides_is_blocked(core):
-    treatment = Treatment(client=core.client(consents=[KEY]), modality="gone", practitioner=core.staff["practitioner"],
-                          location=core.location, scheduled_at=datetime.now(UTC), details={})
+    treatment = Treatment(
+        client=core.client(consents=[KEY]),
+        modality="gone",
+        practitioner=core.staff["practitioner"],
+        location=core.location,
+        scheduled_at=datetime.now(UTC),
+        details={},
+    )
     db.session.add(treatment)
     db.session.flush()
     from clinicadmin.screening import screen
@@ -154,8 +176,9 @@ def test_findings_are_stored_per_run_as_they_were(core):
     from clinicadmin.treatment_flow import rescreen
 
     rescreen(treatment)
-    runs = db.session.execute(db.select(ScreeningFinding.run, ScreeningFinding.code).where(
-        ScreeningFinding.treatment_id == treatment.id)).all()
+    runs = db.session.execute(
+        db.select(ScreeningFinding.run, ScreeningFinding.code).where(ScreeningFinding.treatment_id == treatment.id)
+    ).all()
     assert (1, "testmod.diabetes") in runs and all(code != "testmod.diabetes" for run, code in runs if run == 2)
     assert treatment.screening_status == "clear"
 
@@ -163,11 +186,21 @@ def test_findings_are_stored_per_run_as_they_were(core):
 def test_recording_twice_is_refused(core):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     core.lot(core.supply, "L", 5)
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     with pytest.raises(TreatmentRejected, match="already recorded by"):
-        record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-               notes=None, user=core.staff["practitioner"])
+        record(
+            treatment,
+            details={"product": core.supply.id, "amount": "1"},
+            performed_at=treatment.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+        )
 
 
 def test_a_screening_that_finds_nothing_leaves_no_old_finding_current(core, login):

@@ -2,6 +2,7 @@
 clinic's choice and lasts at most 12 hours, https deployments get Secure cookies and HSTS; every way in (form, JSON,
 second factor, re-authentication) counts towards one throttle per account and per address, a login refused before
 any credential was checked never counts, and passwords up to 128 characters work."""
+
 import subprocess
 import sys
 import time
@@ -36,13 +37,13 @@ class Browser:
         return match.group(1) or match.group(2)
 
     def form_login(self, email, password=TEST_PASSWORD, url="/login", **fields):
-        return self.open("POST", url, data={"email": email, "password": password, "csrf_token": self.token(),
-                                            **fields})
+        return self.open("POST", url, data={"email": email, "password": password, "csrf_token": self.token(), **fields})
 
     def json_login(self, email, password=TEST_PASSWORD, url="/login", **fields):
         body = {"email": email, "password": password, **fields}
-        return self.open("POST", url, json={k: v for k, v in body.items() if v is not None},
-                         headers={"X-CSRFToken": self.token()})
+        return self.open(
+            "POST", url, json={k: v for k, v in body.items() if v is not None}, headers={"X-CSRFToken": self.token()}
+        )
 
     def login(self, way, email, password=TEST_PASSWORD, **fields):
         return (self.form_login if way == "form" else self.json_login)(email, password, **fields)
@@ -67,8 +68,12 @@ def _logged_in(way):
 
 
 def _actions(account):
-    return [a for (a,) in db.session.execute(db.select(AuditEvent.action).where(
-        AuditEvent.object_id == account).order_by(AuditEvent.seq))]
+    return [
+        a
+        for (a,) in db.session.execute(
+            db.select(AuditEvent.action).where(AuditEvent.object_id == account).order_by(AuditEvent.seq)
+        )
+    ]
 
 
 def _set_cookies(response):
@@ -76,6 +81,7 @@ def _set_cookies(response):
 
 
 # --- Logout ends the session everywhere ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("way", ["form", "json"])
 def test_logout_ends_every_copy_of_the_session(core, way):
@@ -90,8 +96,10 @@ def test_logout_ends_every_copy_of_the_session(core, way):
     if way == "form":
         assert browser.open("POST", "/logout", data={"csrf_token": browser.token("/admin/")}).status_code == 302
     else:
-        assert browser.open("POST", "/logout", json={}, headers={"X-CSRFToken": browser.token("/admin/")}
-                            ).status_code == 200
+        assert (
+            browser.open("POST", "/logout", json={}, headers={"X-CSRFToken": browser.token("/admin/")}).status_code
+            == 200
+        )
     for after in (browser, copied, elsewhere):
         response = after.open("GET", "/admin/client/")
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -112,6 +120,7 @@ def test_a_session_cannot_be_opened_with_an_authentication_token(core):
 
 
 # --- Remember me ---------------------------------------------------------------------------------------------------
+
 
 def _remember_hours(core, login, hours):
     response = login("manager").post("/admin/settings/", data={sessions.REMEMBER_SETTING: str(hours)})
@@ -146,8 +155,9 @@ def test_an_old_remember_cookie_opens_nothing(core):
 def test_a_manager_offers_remember_me_for_at_most_12_hours(core, login, way, monkeypatch):
     refused = _remember_hours(core, login, 13)
     assert refused.status_code == 200 and "must be at most 12" in refused.get_data(as_text=True)
-    assert sessions.REMEMBER_SETTING not in [a for (a,) in db.session.execute(
-        db.select(AuditEvent.object_id).where(AuditEvent.action == "setting.change"))]
+    assert sessions.REMEMBER_SETTING not in [
+        a for (a,) in db.session.execute(db.select(AuditEvent.object_id).where(AuditEvent.action == "setting.change"))
+    ]
     assert _remember_hours(core, login, 8).status_code == 302
 
     page = Browser(core.app).open("GET", "/login").get_data(as_text=True)
@@ -185,6 +195,7 @@ def test_a_remembered_session_still_ends_at_logout(core, login):
 
 # --- HTTPS -----------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("https", [True, False])
 def test_over_https_cookies_are_secure_and_hsts_is_sent(app_factory, https):
     app = app_factory(HTTPS=https, PLUGINS_ENABLED=[])
@@ -200,8 +211,11 @@ def test_over_https_cookies_are_secure_and_hsts_is_sent(app_factory, https):
 @pytest.fixture
 def deployment(database_url, tmp_path, monkeypatch):
     """The environment of a deployment: the app is built from it alone, as a WSGI server builds it."""
-    for name, value in {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-                        "PLUGINS_ENABLED": "[]"}.items():
+    for name, value in {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLUGINS_ENABLED": "[]",
+    }.items():
         monkeypatch.setenv(f"CLINICADMIN_{name}", value)
     monkeypatch.delenv("CLINICADMIN_HTTPS", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
@@ -224,13 +238,18 @@ def test_a_server_in_production_refuses_to_start_without_the_https_setting(deplo
 
 def test_clinicadmin_run_refuses_to_serve_without_the_https_setting_but_chores_run(deployment, cli):
     deployment.delenv("CLINICADMIN_HTTPS", raising=False)
-    served = subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", "run", "--port", "0"],
-                            capture_output=True, text=True, timeout=120)
+    served = subprocess.run(
+        [sys.executable, "-c", "from clinicadmin.cli import main; main()", "run", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert served.returncode != 0 and "Set HTTPS" in served.stderr
     assert cli("check").exit_code == 0  # chores serve nothing: they run before the setting is decided
 
 
 # --- One throttle for every way in ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("failing", ["form", "json", "both"])
 def test_every_way_in_counts_towards_one_lock_per_account(core, failing):
@@ -291,18 +310,23 @@ def test_wrong_passwords_at_re_authentication_count_towards_the_lock(core, login
 
 def test_every_flask_security_endpoint_is_known_to_the_throttle(app_factory):
     """A way in turned on later (unified sign-in, password change ...) stops start-up until it is throttled."""
-    for feature in ({"SECURITY_UNIFIED_SIGNIN": True, "SECURITY_US_ENABLED_METHODS": ["password", "authenticator"]},
-                    {"SECURITY_CHANGEABLE": True}):
+    for feature in (
+        {"SECURITY_UNIFIED_SIGNIN": True, "SECURITY_US_ENABLED_METHODS": ["password", "authenticator"]},
+        {"SECURITY_CHANGEABLE": True},
+    ):
         with pytest.raises(RuntimeError, match="login_guard does not know"):
             app_factory(PLUGINS_ENABLED=[], **feature)
 
 
-@pytest.mark.parametrize("fields", [
-    {"next": EVIL_NEXT},                      # a crafted link, with the right password
-    {"next": EVIL_NEXT, "password": WRONG},   # ... or a wrong one: not checked either, so nothing is learnt
-    {"password": ""},                         # no password
-    {"email": "not an e-mail"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"next": EVIL_NEXT},  # a crafted link, with the right password
+        {"next": EVIL_NEXT, "password": WRONG},  # ... or a wrong one: not checked either, so nothing is learnt
+        {"password": ""},  # no password
+        {"email": "not an e-mail"},
+    ],
+)
 @pytest.mark.parametrize("way", ["form", "json"])
 def test_a_login_refused_before_any_credential_is_checked_never_counts(core, way, fields):
     email = core.staff["practitioner"].email
@@ -366,8 +390,12 @@ def test_guesses_sent_all_at_once_are_checked_one_at_a_time(app, staff):
             # The right password comes once the account has met its limit, while other guesses are still in flight
             # (not after a fixed delay: on a busy machine the limit may not be met by then, and it is not a guess).
             refused_enough.wait(60)
-        statuses[i] = browser.open("POST", "/login", json={"email": email, "password": TEST_PASSWORD if i == last
-                                                           else WRONG}, headers={"X-CSRFToken": token}).status_code
+        statuses[i] = browser.open(
+            "POST",
+            "/login",
+            json={"email": email, "password": TEST_PASSWORD if i == last else WRONG},
+            headers={"X-CSRFToken": token},
+        ).status_code
         if sum(status == 400 for status in list(statuses.values())) >= limit:
             refused_enough.set()
 
@@ -380,7 +408,8 @@ def test_guesses_sent_all_at_once_are_checked_one_at_a_time(app, staff):
     assert len(checked) <= limit, statuses
     assert statuses[last] == 429, statuses
     db.session.expire_all()
-    failures = db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "login.failure")).scalar()
+    failures = db.session.execute(
+        db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "login.failure")
+    ).scalar()
     assert failures <= limit
     assert statuses[len(prepared) - 1] == 429

@@ -1,5 +1,6 @@
 """The same "Record as performed" POST sent 20 times at once through a real gunicorn with four worker processes, on
 SQLite and PostgreSQL: exactly one recording, one consumption, one audit row, and ``clinicadmin check`` agrees."""
+
 import os
 import subprocess
 import sys
@@ -39,16 +40,23 @@ def app_config(tmp_path_factory):
     return {"PLUGINS_DIR": str(folder), "PLUGINS_ENABLED": [KEY]}
 
 
-def test_twenty_identical_recordings_through_four_server_processes_record_once(app, staff, clinic, live_server,
-                                                                              database_url, tmp_path):
+def test_twenty_identical_recordings_through_four_server_processes_record_once(
+    app, staff, clinic, live_server, database_url, tmp_path
+):
     clinic.certify("practitioner", KEY)
     supply = clinic.product("SUP-1", category="consumable", unit="mL")
     clinic.lot(supply, "L1", 50)
     treatment = clinic.booked(clinic.client(consents=[KEY]), KEY)
     server = live_server(workers=4)
     http = server.session("practitioner")
-    form = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(supply.id),
-            "details-amount": "2", "notes": "", "acknowledgement_note": "", "csrf_token": http.token()}
+    form = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(supply.id),
+        "details-amount": "2",
+        "notes": "",
+        "acknowledgement_note": "",
+        "csrf_token": http.token(),
+    }
     url, start, statuses = f"/admin/desk/{treatment.id}/record", threading.Barrier(TIMES), []
 
     def send():
@@ -66,12 +74,25 @@ def test_twenty_identical_recordings_through_four_server_processes_record_once(a
     consumed = db.session.execute(db.select(StockMovement).where(StockMovement.reason == "consumption")).scalars()
     assert [m.quantity for m in consumed] == [-2]
     assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 48
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "treatment.record")).scalar() == 1
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
-           "CLINICADMIN_DATABASE_URL": database_url, "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "cli"),
-           "CLINICADMIN_PLUGINS_DIR": app.config["PLUGINS_DIR"], "CLINICADMIN_PLUGINS_ENABLED": f'["{KEY}"]'}
-    checked = subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", "check"], env=env,
-                             capture_output=True, text=True, timeout=300)
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "treatment.record")
+        ).scalar()
+        == 1
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
+        "CLINICADMIN_DATABASE_URL": database_url,
+        "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "cli"),
+        "CLINICADMIN_PLUGINS_DIR": app.config["PLUGINS_DIR"],
+        "CLINICADMIN_PLUGINS_ENABLED": f'["{KEY}"]',
+    }
+    checked = subprocess.run(
+        [sys.executable, "-c", "from clinicadmin.cli import main; main()", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert "OK: each treatment's recorded consumption agrees with the stock ledger." in checked.stdout

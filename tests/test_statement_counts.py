@@ -1,5 +1,6 @@
 """SQL statements per request are a small constant: a list, the dashboard or a record's page runs the same number
 of statements for 2 rows as for 20 (no query per row)."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,19 @@ from clinicadmin.testing import sql_statements
 from clinicadmin.treatment_flow import record
 
 KEY = "testmod"
-PAGES = ["/admin/", "/admin/treatment/", "/admin/client/", "/admin/consent/", "/admin/course/", "/admin/stocklot/",
-         "/admin/ledger/", "/admin/health_entry/", "/admin/audit/", "/admin/staff/", "/admin/certification/"]
+PAGES = [
+    "/admin/",
+    "/admin/treatment/",
+    "/admin/client/",
+    "/admin/consent/",
+    "/admin/course/",
+    "/admin/stocklot/",
+    "/admin/ledger/",
+    "/admin/health_entry/",
+    "/admin/audit/",
+    "/admin/staff/",
+    "/admin/certification/",
+]
 #: The dashboard asks for the day, four alerts (the fourth: open stock exceptions) and two charts; a list for its page
 #: (and, where it is not paged by its key, its count). Each read of client data adds the audit row (the chain head's
 #: locked read and update, and the insert).
@@ -28,8 +40,14 @@ def _fill(core, first, how_many):
         soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1, minutes=i)
         core.booked(client, KEY, when=soon, minutes=1)
         done = core.booked(client, KEY, when=soon - timedelta(days=1), minutes=1)
-        record(done, details={"product": core.supply.id, "amount": "1"}, performed_at=done.scheduled_at, notes=None,
-               user=core.staff["practitioner"], acknowledgement_note="second session this week, as planned")
+        record(
+            done,
+            details={"product": core.supply.id, "amount": "1"},
+            performed_at=done.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+            acknowledgement_note="second session this week, as planned",
+        )
     db.session.commit()
 
 
@@ -52,7 +70,6 @@ def test_a_page_runs_the_same_statements_for_two_rows_as_for_twenty(core, login,
     assert many <= MOST.get(url, 7), f"{url}: {many} statements"
 
 
-
 def test_screening_reads_the_client_and_practitioner_in_a_fixed_number_of_statements(core):
     """The checks read the client's history and consents and the practitioner's certifications: loaded together,
     however many there are, so screening costs the same few statements for every client."""
@@ -70,8 +87,13 @@ def test_screening_reads_the_client_and_practitioner_in_a_fixed_number_of_statem
 
     core.certify("practitioner", "second-scope")
     few = statements_to_screen(core.client(first="Few", consents=[KEY]))
-    many = statements_to_screen(core.client(first="Many", consents=[KEY, "other", "third"],
-                                            history=[("pregnancy", None), ("keloid", 30), ("diabetes", None)]))
+    many = statements_to_screen(
+        core.client(
+            first="Many",
+            consents=[KEY, "other", "third"],
+            history=[("pregnancy", None), ("keloid", 30), ("diabetes", None)],
+        )
+    )
     assert few > 0 and few == many
     # ... and the treatment's location, whose time zone decides the treatment's day
     assert many <= 7, f"screening ran {many} statements"

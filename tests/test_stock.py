@@ -1,4 +1,5 @@
 """Receiving and consuming stock: packs to units, FEFO, expired lots, no negative stock, concurrency."""
+
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -60,24 +61,44 @@ def test_quantities_are_exact_and_the_database_refuses_negative_stock(core):
 
 def test_receive_converts_packs_to_units_and_adds_a_ledger_row(core):
     needles = core.product("NDL", category="needle", unit="needle", pack_size=100)
-    lot = receive(product=needles, location=core.location, lot_number="N1", expires_on=local_today() + timedelta(400),
-                  packs=3, user=core.staff["stock_clerk"])
+    lot = receive(
+        product=needles,
+        location=core.location,
+        lot_number="N1",
+        expires_on=local_today() + timedelta(400),
+        packs=3,
+        user=core.staff["stock_clerk"],
+    )
     db.session.commit()
     assert lot.quantity == 300
-    assert db.session.execute(db.select(StockMovement.quantity, StockMovement.reason).where(
-        StockMovement.lot_id == lot.id)).all() == [(300, "receipt")]
+    assert db.session.execute(
+        db.select(StockMovement.quantity, StockMovement.reason).where(StockMovement.lot_id == lot.id)
+    ).all() == [(300, "receipt")]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"expires_on": None}, "expiry date is required"),
-    ({"expires_on": datetime.now(UTC).date() - timedelta(days=1)}, "already expired"),  # the test clinic's zone: UTC
-    ({"packs": 0}, "whole number above zero"),
-    ({"packs": Decimal("1.5")}, "whole number above zero"),
-    ({"lot_number": "  "}, "lot number is required"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"expires_on": None}, "expiry date is required"),
+        (
+            {"expires_on": datetime.now(UTC).date() - timedelta(days=1)},
+            "already expired",
+        ),  # the test clinic's zone: UTC
+        ({"packs": 0}, "whole number above zero"),
+        ({"packs": Decimal("1.5")}, "whole number above zero"),
+        ({"lot_number": "  "}, "lot number is required"),
+    ],
+)
 def test_receive_refuses_bad_deliveries(core, kwargs, message):
-    args = {"product": core.supply, "location": core.location, "lot_number": "L9",
-            "expires_on": local_today() + timedelta(days=30), "packs": 1, "user": None, **kwargs}
+    args = {
+        "product": core.supply,
+        "location": core.location,
+        "lot_number": "L9",
+        "expires_on": local_today() + timedelta(days=30),
+        "packs": 1,
+        "user": None,
+        **kwargs,
+    }
     with pytest.raises(StockError, match=message):
         receive(**args)
     db.session.rollback()
@@ -89,17 +110,46 @@ def test_receiving_through_the_page(core, login):
     http = login("stock_clerk")
     expiry = (local_today() + timedelta(days=365)).isoformat()
     supplier = core.supplier().id
-    response = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
-                                                  "lot_number": "LOT-77", "expires_on": expiry, "packs": "2"})
+    response = http.post(
+        "/admin/receive/",
+        data={
+            "product": box.id,
+            "location": core.location.id,
+            "supplier": supplier,
+            "lot_number": "LOT-77",
+            "expires_on": expiry,
+            "packs": "2",
+        },
+    )
     assert response.status_code == 302
     assert _quantities() == {"LOT-77": 200}
-    bad = http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
-                                             "lot_number": "LOT-78", "expires_on": "", "packs": "2"})
+    bad = http.post(
+        "/admin/receive/",
+        data={
+            "product": box.id,
+            "location": core.location.id,
+            "supplier": supplier,
+            "lot_number": "LOT-78",
+            "expires_on": "",
+            "packs": "2",
+        },
+    )
     assert bad.status_code == 200 and "expiry date is required" in bad.get_data(as_text=True)
     for packs in ("-1", "0", "1.5", "NaN", "99999999"):
-        assert http.post("/admin/receive/", data={"product": box.id, "location": core.location.id, "supplier": supplier,
-                                                  "lot_number": "LOT-79", "expires_on": expiry,
-                                                  "packs": packs}).status_code == 200
+        assert (
+            http.post(
+                "/admin/receive/",
+                data={
+                    "product": box.id,
+                    "location": core.location.id,
+                    "supplier": supplier,
+                    "lot_number": "LOT-79",
+                    "expires_on": expiry,
+                    "packs": packs,
+                },
+            ).status_code
+            == 200
+        )
     assert _quantities() == {"LOT-77": 200}
 
 
@@ -121,8 +171,9 @@ def test_two_concurrent_recordings_of_the_last_unit_take_it_once(core, login):
             practitioner = db.session.merge(core.staff["practitioner"])
             barrier.wait()
             try:
-                exceptions = record(treatment, details=details, performed_at=treatment.scheduled_at, notes=None,
-                                    user=practitioner)
+                exceptions = record(
+                    treatment, details=details, performed_at=treatment.scheduled_at, notes=None, user=practitioner
+                )
                 outcomes.append([f"{e.quantity:f} short" for e in exceptions])
             except TreatmentRejected as exc:
                 outcomes.append(str(exc))

@@ -1,6 +1,7 @@
 """Twenty separate processes record treatments that each need one unit of the last five: all twenty sessions are
 recorded, exactly five take a unit, the other fifteen units become open stock exceptions, the lot ends at zero (never
 below) and ``clinicadmin check`` passes, counting the open exceptions."""
+
 import os
 import subprocess
 import sys
@@ -59,17 +60,31 @@ for pid in racers:
 
 def test_twenty_processes_race_for_the_last_five_units(core, database_url, tmp_path):
     core.lot(core.supply, "LAST", UNITS)
-    treatments = [core.booked(core.client(first=f"Racer{i}", consents=["testmod"]), "testmod").id
-                  for i in range(WORKERS)]
+    treatments = [
+        core.booked(core.client(first=f"Racer{i}", consents=["testmod"]), "testmod").id for i in range(WORKERS)
+    ]
     folder = tmp_path / "race"
     folder.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")}
     race = subprocess.Popen(
-        [sys.executable, "-c", RACE.format(tests=str(Path(__file__).parent), url=database_url,
-                                           instance=str(tmp_path / "instance"), folder=str(folder),
-                                           treatment_ids=treatments, user_id=core.staff["practitioner"].id,
-                                           product_id=core.supply.id)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            RACE.format(
+                tests=str(Path(__file__).parent),
+                url=database_url,
+                instance=str(tmp_path / "instance"),
+                folder=str(folder),
+                treatment_ids=treatments,
+                user_id=core.staff["practitioner"].id,
+                product_id=core.supply.id,
+            ),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while len(list(folder.glob("ready-*"))) < WORKERS and race.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -84,14 +99,25 @@ def test_twenty_processes_race_for_the_last_five_units(core, database_url, tmp_p
     assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 0
     statuses = db.session.execute(db.select(Treatment.status)).scalars().all()
     assert statuses.count("performed") == WORKERS
-    assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)
-                              .where(StockMovement.reason == "consumption")).scalar_one() == UNITS
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(StockMovement).where(StockMovement.reason == "consumption")
+        ).scalar_one()
+        == UNITS
+    )
     owed = db.session.execute(db.select(StockException.quantity).where(StockException.resolved_at.is_(None)))
     assert owed.scalars().all() == [1] * (WORKERS - UNITS)
-    checked = subprocess.run([sys.executable, "-c", "from clinicadmin.cli import main; main()", "check"],
-                             env={**env, "CLINICADMIN_SQLALCHEMY_DATABASE_URI": database_url,
-                                  "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance")},
-                             capture_output=True, text=True, timeout=120)
+    checked = subprocess.run(
+        [sys.executable, "-c", "from clinicadmin.cli import main; main()", "check"],
+        env={
+            **env,
+            "CLINICADMIN_SQLALCHEMY_DATABASE_URI": database_url,
+            "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert checked.returncode == 0 and "OK: 1 lots agree with the stock ledger." in checked.stdout, checked.stderr
     assert "OK: the monthly usage the reports read agrees with the stock ledger." in checked.stdout
     assert "OK: each client's first session agrees with their treatments." in checked.stdout

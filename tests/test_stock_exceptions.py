@@ -2,6 +2,7 @@
 recorded with its notes, what could be taken is taken, the rest is a stock exception on the stock clerk's dashboard
 and in ``clinicadmin check``; the clerk receives stock and assigns it, once, and the ledger and check agree again.
 Everything through HTTP, on SQLite and PostgreSQL."""
+
 from datetime import UTC, datetime, timedelta
 
 from concurrency import all_at_once
@@ -14,8 +15,13 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount, notes="Calm session; mild redness after."):
-    return {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
-            "details-amount": str(amount), "notes": notes, "acknowledgement_note": ""}
+    return {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(product_id),
+        "details-amount": str(amount),
+        "notes": notes,
+        "acknowledgement_note": "",
+    }
 
 
 def _lots():
@@ -26,10 +32,15 @@ def _lots():
 def _consumption(treatment_id):
     """[(lot number, quantity)] the ledger took for a treatment, in order."""
     db.session.expire_all()
-    return [(n, -q) for n, q in db.session.execute(
-        db.select(StockLot.lot_number, StockMovement.quantity).join(StockLot, StockLot.id == StockMovement.lot_id)
-        .where(StockMovement.treatment_id == treatment_id, StockMovement.reason == "consumption")
-        .order_by(StockMovement.id)).all()]
+    return [
+        (n, -q)
+        for n, q in db.session.execute(
+            db.select(StockLot.lot_number, StockMovement.quantity)
+            .join(StockLot, StockLot.id == StockMovement.lot_id)
+            .where(StockMovement.treatment_id == treatment_id, StockMovement.reason == "consumption")
+            .order_by(StockMovement.id)
+        ).all()
+    ]
 
 
 def _exceptions():
@@ -38,16 +49,18 @@ def _exceptions():
 
 
 def _audits(action):
-    return db.session.execute(db.select(db.func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == action)).scalar_one()
+    return db.session.execute(
+        db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    ).scalar_one()
 
 
 def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(core, login, cli):
     core.lot(core.supply, "OLD", 2, expires_in_days=20)
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     # The practitioner used 5 mL; the system shows 2.
-    recorded = login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                          data=_record_form(core.supply.id, 5), follow_redirects=True)
+    recorded = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, 5), follow_redirects=True
+    )
     page = recorded.get_data(as_text=True)
     assert "Treatment recorded" in page
     assert "3 mL of Product SUP-1 used is a stock exception for the stock clerk" in page
@@ -59,9 +72,14 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
     assert _lots() == {"OLD": 0}
     assert _consumption(treatment.id) == [("OLD", 2)]
     [exception] = _exceptions()
-    assert (exception.product_id, exception.location_id, exception.quantity, exception.treatment_id,
-            exception.created_by_id, exception.lot_id) == (core.supply.id, core.location.id, 3, treatment.id,
-                                                           core.staff["practitioner"].id, None)
+    assert (
+        exception.product_id,
+        exception.location_id,
+        exception.quantity,
+        exception.treatment_id,
+        exception.created_by_id,
+        exception.lot_id,
+    ) == (core.supply.id, core.location.id, 3, treatment.id, core.staff["practitioner"].id, None)
     assert exception.is_open and exception.created_at.tzinfo is not None
     assert _audits("stock.exception.open") == 1
     shown = login("practitioner").get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
@@ -71,7 +89,7 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
     clerk = login("stock_clerk")
     home = clerk.get("/admin/").get_data(as_text=True)
     assert 'id="alert-stock-exceptions"' in home and "Stock exceptions to resolve (1 open)" in home
-    section = home[home.index('id="alert-stock-exceptions"'):]
+    section = home[home.index('id="alert-stock-exceptions"') :]
     assert "Product SUP-1 [SUP-1]" in section and "3 mL" in section and "Test Client" not in section
     assert f"/admin/stock-exceptions/{exception.id}" in section
 
@@ -84,15 +102,26 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
     assert "OK: no open stock exceptions." not in checked.output
 
     # The clerk receives the delivery and assigns it.
-    assert clerk.post("/admin/receive/", data={
-        "product": core.supply.id, "location": core.location.id, "supplier": core.supplier().id,
-        "lot_number": "NEW", "expires_on": (local_today() + timedelta(days=300)).isoformat(),
-        "packs": "10"}).status_code == 302
+    assert (
+        clerk.post(
+            "/admin/receive/",
+            data={
+                "product": core.supply.id,
+                "location": core.location.id,
+                "supplier": core.supplier().id,
+                "lot_number": "NEW",
+                "expires_on": (local_today() + timedelta(days=300)).isoformat(),
+                "packs": "10",
+            },
+        ).status_code
+        == 302
+    )
     form = clerk.get(f"/admin/stock-exceptions/{exception.id}").get_data(as_text=True)
     assert "Lot NEW" in form and "Lot OLD" not in form  # an empty lot is not offered
     new_lot = db.session.execute(db.select(StockLot).where(StockLot.lot_number == "NEW")).scalar_one()
-    resolved = clerk.post(f"/admin/stock-exceptions/{exception.id}", data={"lot": new_lot.id},
-                          follow_redirects=True).get_data(as_text=True)
+    resolved = clerk.post(
+        f"/admin/stock-exceptions/{exception.id}", data={"lot": new_lot.id}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Stock exception resolved: 3 mL of Product SUP-1 taken from lot NEW" in resolved
     assert "RESOLVED" in resolved
     [exception] = _exceptions()
@@ -109,8 +138,9 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
     assert "OPEN:" not in checked.output
 
     # The same assignment sent again changes nothing and says who did it.
-    again = clerk.post(f"/admin/stock-exceptions/{exception.id}", data={"lot": new_lot.id},
-                       follow_redirects=True).get_data(as_text=True)
+    again = clerk.post(
+        f"/admin/stock-exceptions/{exception.id}", data={"lot": new_lot.id}, follow_redirects=True
+    ).get_data(as_text=True)
     assert f"already resolved by {core.staff['stock_clerk']}" in again and "nothing was changed" in again
     assert _lots() == {"OLD": 0, "NEW": 7}
     assert _consumption(treatment.id) == [("OLD", 2), ("NEW", 3)]
@@ -119,8 +149,12 @@ def test_short_stock_records_the_session_and_the_clerk_resolves_the_exception(co
 
 def test_the_assignment_sent_twenty_times_at_once_takes_the_stock_once(core, login, cli):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
-    assert login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                      data=_record_form(core.supply.id, 4)).status_code == 302
+    assert (
+        login("practitioner")
+        .post(f"/admin/desk/{treatment.id}/record", data=_record_form(core.supply.id, 4))
+        .status_code
+        == 302
+    )
     [exception] = _exceptions()
     assert exception.quantity == 4 and _consumption(treatment.id) == []  # nothing on file: all of it is owed
     lot = core.lot(core.supply, "NEW", 50)
@@ -145,9 +179,11 @@ def test_an_assignment_the_lot_cannot_give_changes_nothing(core, login):
     url = f"/admin/stock-exceptions/{exception.id}"
     form = clerk.get(url).get_data(as_text=True)
     assert "Lot SMALL" in form and "FOREIGN" not in form and "Lot EXPIRED" not in form
-    for lot, message in ((small, "Lot SMALL of Product SUP-1 holds 3 mL; 4 cannot be taken from it."),
-                         (foreign, "Choose a lot of this product at this location."),
-                         (expired, "expired on")):
+    for lot, message in (
+        (small, "Lot SMALL of Product SUP-1 holds 3 mL; 4 cannot be taken from it."),
+        (foreign, "Choose a lot of this product at this location."),
+        (expired, "expired on"),
+    ):
         page = clerk.post(url, data={"lot": lot.id}, follow_redirects=True).get_data(as_text=True)
         assert "Nothing was changed" in page and message in page, message
     assert _lots() == {"SMALL": 3, "FOREIGN": 10, "EXPIRED": 10}
@@ -167,11 +203,20 @@ def test_check_counts_an_open_exception_as_taken_and_names_one_that_does_not_add
     assert cli("check").exit_code == 0
     # A second exception for the same session (what a recording that ran twice would leave) is caught.
     [first] = _exceptions()
-    db.session.add(StockException(treatment_id=treatment.id, product_id=core.supply.id, location_id=core.location.id,
-                                  quantity=2, created_at=first.created_at))
+    db.session.add(
+        StockException(
+            treatment_id=treatment.id,
+            product_id=core.supply.id,
+            location_id=core.location.id,
+            quantity=2,
+            created_at=first.created_at,
+        )
+    )
     db.session.commit()
     result = cli("check")
     assert result.exit_code == 1
-    assert (f"TREATMENTS: treatment {treatment.id} recorded using 3 of product {core.supply.id}; the ledger took 5 "
-            f"of product {core.supply.id} (open stock exceptions counted as taken)") in result.output
+    assert (
+        f"TREATMENTS: treatment {treatment.id} recorded using 3 of product {core.supply.id}; the ledger took 5 "
+        f"of product {core.supply.id} (open stock exceptions counted as taken)"
+    ) in result.output
     assert "OPEN: 2 stock exception(s) wait for the stock clerk" in result.output

@@ -1,5 +1,6 @@
 """A stock clerk's movements on a lot, through its page: transfer, write-off, adjustment, reversal of a receipt;
 each one transaction, refused with a reason and no change when it cannot be done; and ``clinicadmin check``."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,14 +13,17 @@ from clinicadmin.models import Location, StockLot, StockMovement
 
 def _lots():
     db.session.expire_all()
-    return {(lot.location.name, lot.lot_number): lot.quantity for lot in db.session.execute(
-        db.select(StockLot)).scalars()}
+    return {
+        (lot.location.name, lot.lot_number): lot.quantity for lot in db.session.execute(db.select(StockLot)).scalars()
+    }
 
 
 def _ledger():
     db.session.expire_all()
-    return [(m.reason, m.quantity) for m in db.session.execute(
-        db.select(StockMovement).order_by(StockMovement.id)).scalars()]
+    return [
+        (m.reason, m.quantity)
+        for m in db.session.execute(db.select(StockMovement).order_by(StockMovement.id)).scalars()
+    ]
 
 
 @pytest.fixture
@@ -34,8 +38,9 @@ def test_a_transfer_moves_stock_to_the_same_lot_at_the_other_location(core, anne
     lot = core.lot(core.supply, "L1", 10, expires_in_days=100)
     http = login("stock_clerk")
     assert "Transfer to another location" in http.get(f"/admin/lot/{lot.id}").get_data(as_text=True)
-    response = http.post(f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id, "quantity": "4",
-                                                                "note": "for Saturday"})
+    response = http.post(
+        f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id, "quantity": "4", "note": "for Saturday"}
+    )
     assert response.status_code == 302
     assert _lots() == {("Test Clinic", "L1"): 6, ("Annex", "L1"): 4}
     moved = db.session.execute(db.select(StockLot).where(StockLot.location_id == annex.id)).scalar_one()
@@ -45,24 +50,41 @@ def test_a_transfer_moves_stock_to_the_same_lot_at_the_other_location(core, anne
 
 def test_a_transfer_that_fails_half_way_leaves_both_sides_untouched(core, annex, login):
     lot = core.lot(core.supply, "L1", 10, expires_in_days=100)
-    db.session.add(StockLot(product=core.supply, location=annex, lot_number="L1", quantity=0,
-                            expires_on=local_today() + timedelta(days=50)))
+    db.session.add(
+        StockLot(
+            product=core.supply,
+            location=annex,
+            lot_number="L1",
+            quantity=0,
+            expires_on=local_today() + timedelta(days=50),
+        )
+    )
     db.session.commit()
     before, ledger = _lots(), _ledger()
-    response = login("stock_clerk").post(f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id,
-                                                                                "quantity": "4"})
+    response = login("stock_clerk").post(
+        f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id, "quantity": "4"}
+    )
     assert "Nothing was changed" in response.get_data(as_text=True) and "another expiry" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert _lots() == before and _ledger() == ledger
 
 
-@pytest.mark.parametrize("quantity, message", [("11", "holds 10 mL; 11 cannot be taken"), ("0", "more than 0"),
-                                               ("-2", "more than 0"), ("NaN", "Enter a number"),
-                                               ("1.0001", "At most three decimal places")])
+@pytest.mark.parametrize(
+    "quantity, message",
+    [
+        ("11", "holds 10 mL; 11 cannot be taken"),
+        ("0", "more than 0"),
+        ("-2", "more than 0"),
+        ("NaN", "Enter a number"),
+        ("1.0001", "At most three decimal places"),
+    ],
+)
 def test_a_transfer_of_more_than_the_lot_holds_is_refused(core, annex, login, quantity, message):
     lot = core.lot(core.supply, "L1", 10)
-    response = login("stock_clerk").post(f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id,
-                                                                                "quantity": quantity})
+    response = login("stock_clerk").post(
+        f"/admin/lot/{lot.id}/transfer", data={"to_location": annex.id, "quantity": quantity}
+    )
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert _lots() == {("Test Clinic", "L1"): 10}
 
@@ -105,13 +127,22 @@ def test_adjustments_go_both_ways_but_never_below_zero(core, login):
 def test_a_mistaken_receipt_is_reversed_by_a_new_row_once(core, login):
     from clinicadmin.stock import receive
 
-    lot = receive(product=core.supply, location=core.location, lot_number="R1",
-                  expires_on=local_today() + timedelta(days=90), packs=3, user=None, supplier=core.supplier())
+    lot = receive(
+        product=core.supply,
+        location=core.location,
+        lot_number="R1",
+        expires_on=local_today() + timedelta(days=90),
+        packs=3,
+        user=None,
+        supplier=core.supplier(),
+    )
     db.session.commit()
     receipt = db.session.execute(db.select(StockMovement)).scalar_one()
     http = login("stock_clerk")
-    assert http.post(f"/admin/lot/{lot.id}/reverse", data={"receipt_id": receipt.id,
-                                                           "note": "wrong product"}).status_code == 302
+    assert (
+        http.post(f"/admin/lot/{lot.id}/reverse", data={"receipt_id": receipt.id, "note": "wrong product"}).status_code
+        == 302
+    )
     assert _lots() == {("Test Clinic", "R1"): 0}
     assert _ledger() == [("receipt", 3), ("receipt_reversal", -3)]
     again = http.post(f"/admin/lot/{lot.id}/reverse", data={"receipt_id": receipt.id, "note": "again"})
@@ -125,8 +156,9 @@ def test_a_receipt_already_used_cannot_be_reversed(core, login):
     consume(product=core.supply, location=core.location, quantity=1, user=None)
     db.session.commit()
     receipt = db.session.execute(db.select(StockMovement).where(StockMovement.reason == "receipt")).scalar_one()
-    response = login("stock_clerk").post(f"/admin/lot/{lot.id}/reverse", data={"receipt_id": receipt.id,
-                                                                               "note": "wrong lot"})
+    response = login("stock_clerk").post(
+        f"/admin/lot/{lot.id}/reverse", data={"receipt_id": receipt.id, "note": "wrong lot"}
+    )
     assert "holds 2 of the 3 received" in response.get_data(as_text=True)
     assert _lots() == {("Test Clinic", "R1"): 2}
 

@@ -1,4 +1,5 @@
 """The core's stock-on-hand report and the home page's stock alerts, as a stock clerk and a manager see them."""
+
 import re
 from decimal import Decimal
 
@@ -91,13 +92,20 @@ def test_alerts_appear_and_disappear_as_stock_changes(core, login):
     consume(product=gel, location=core.location, quantity=2, user=None)
     db.session.commit()
     assert "Product GEL" in alerts() and "LOW" in alerts()
-    receive(product=gel, location=core.location, lot_number="G2", expires_on=local_today() + timedelta(days=10),
-            packs=5, user=None)
+    receive(
+        product=gel,
+        location=core.location,
+        lot_number="G2",
+        expires_on=local_today() + timedelta(days=10),
+        packs=5,
+        user=None,
+    )
     db.session.commit()
     assert "LOW" not in alerts() and "EXPIRES" in alerts()  # restocked, but the new lot expires soon
     soon = db.session.execute(db.select(StockLot).where(StockLot.lot_number == "G2")).scalar_one()
-    assert http.post(f"/admin/lot/{soon.id}/write-off", data={"quantity": "5", "note": "damaged box"}
-                     ).status_code == 302
+    assert (
+        http.post(f"/admin/lot/{soon.id}/write-off", data={"quantity": "5", "note": "damaged box"}).status_code == 302
+    )
     # The soon-expiring lot is gone, and what is left (4 g) is below the reorder level again.
     assert "EXPIRES" not in alerts() and "LOW" in alerts()
 
@@ -111,11 +119,18 @@ def test_usage_per_month_product_and_modality_with_cost(core, login):
     core.lot(core.supply, "L", 10)
     for amount in ("1", "2.5"):
         treatment = core.booked(core.client(first=f"U{amount}", consents=["testmod"]), "testmod")
-        record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
-               notes=None, user=core.staff["practitioner"])
+        record(
+            treatment,
+            details={"product": core.supply.id, "amount": amount},
+            performed_at=treatment.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+        )
     page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
-    assert (f"<td>{local_today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
-            in page)
+    assert (
+        f"<td>{local_today():%Y-%m}</td><td>Product SUP-1</td><td>Test modality</td><td>3.5 mL</td><td>1.40</td>"
+        in page
+    )
     assert "Total cost of the products with a unit cost: 1.40." in page
 
 
@@ -135,8 +150,13 @@ def test_usage_is_summed_per_month_as_stock_is_used_and_agrees_with_the_ledger(c
         client.consents[0].signed_on = earlier.date() - timedelta(days=1)
         db.session.commit()
         treatment = core.booked(client, "testmod", when=when)
-        record(treatment, details={"product": core.supply.id, "amount": amount}, performed_at=treatment.scheduled_at,
-               notes=None, user=core.staff["practitioner"])
+        record(
+            treatment,
+            details={"product": core.supply.id, "amount": amount},
+            performed_at=treatment.scheduled_at,
+            notes=None,
+            user=core.staff["practitioner"],
+        )
     stored = {(u.month, u.quantity) for u in db.session.execute(db.select(StockUsage)).scalars()}
     assert stored == {(f"{earlier:%Y-%m}", 3), (f"{local_today():%Y-%m}", 4)}
     assert usage_problems() == []
@@ -157,8 +177,13 @@ def test_check_names_a_month_whose_usage_disagrees_with_the_ledger(core):
 
     core.lot(core.supply, "L", 20)
     treatment = core.booked(core.client(consents=["testmod"]), "testmod")
-    record(treatment, details={"product": core.supply.id, "amount": "2"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "2"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     db.session.execute(db.update(StockUsage).values(quantity=Decimal("5")))
     db.session.commit()
     problems = usage_problems()
@@ -172,8 +197,13 @@ def test_the_usage_report_reads_the_monthly_usage_not_the_ledger(core, login):
 
     core.lot(core.supply, "L", 10)
     treatment = core.booked(core.client(consents=["testmod"]), "testmod")
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     with sql_statements() as statements:
         page = login("stock_clerk").get("/admin/reports/stock-usage").get_data(as_text=True)
     assert "<td>1 mL</td>" in page

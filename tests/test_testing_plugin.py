@@ -1,5 +1,6 @@
 """The pytest plugin (``clinicadmin.testing``) gives each pytest process databases of its own and drops them, and
 brings the warning filters a plugin's tests need, so a plugin's suite behaves the same outside this project."""
+
 import time
 
 import psycopg
@@ -39,7 +40,8 @@ def test_each_session_makes_databases_of_its_own_drops_them_and_those_a_crashed_
 def test_the_warning_filters_come_with_the_plugin(pytester):
     """A project with no filters of its own (a plugin's distribution) gets the core's: SQLAlchemy's warnings fail a
     test, the known deprecations of the admin's libraries do not; the project's own filters still win."""
-    pytester.makepyfile(test_warns="""
+    pytester.makepyfile(
+        test_warns="""
         import warnings
         from sqlalchemy.exc import SAWarning
 
@@ -51,7 +53,8 @@ def test_the_warning_filters_come_with_the_plugin(pytester):
 
         def test_the_projects_own_filter_wins():
             warnings.warn("an expected one", SAWarning)
-    """)
+    """
+    )
     pytester.makeini("""
         [pytest]
         filterwarnings =
@@ -74,8 +77,10 @@ def test_the_staff_clients_record_acknowledge_and_override_helpers_take_the_page
 
     warning = next(f for f in warned.current_findings() if f.severity == "warn")
     assert practitioner.acknowledge(warning, "Glucose checked: 6.1 mmol/L").status_code == 302
-    assert practitioner.record(warned, {"product": core.supply.id, "amount": "2"},
-                               **{"lots-product": lot.id}).status_code == 302
+    assert (
+        practitioner.record(warned, {"product": core.supply.id, "amount": "2"}, **{"lots-product": lot.id}).status_code
+        == 302
+    )
 
     block = next(f for f in blocked.current_findings() if f.severity == "block")
     assert practitioner.override(block, "The physician confirmed in writing").status_code == 302
@@ -85,6 +90,9 @@ def test_the_staff_clients_record_acknowledge_and_override_helpers_take_the_page
     db.session.expire_all()
     assert [db.session.get(Treatment, t.id).status for t in (warned, blocked)] == ["performed", "performed"]
     assert db.session.get(StockLot, lot.id).quantity == 10 - 2 - 1
-    overrides = [(f.overridden_by.email if f.overridden_by else None) for f in
-                 db.session.get(Treatment, blocked.id).current_findings() if f.severity == "block"]
+    overrides = [
+        (f.overridden_by.email if f.overridden_by else None)
+        for f in db.session.get(Treatment, blocked.id).current_findings()
+        if f.severity == "block"
+    ]
     assert overrides == [core.staff["manager"].email]

@@ -1,6 +1,7 @@
 """Time is right everywhere (issue 15, item 1): instants are stored in UTC and read back timezone-aware; times are
 entered and shown as the wall clock of the treatment's location; days (waiting periods, intervals, "today", expiry)
 are the location's days. Exercised through the booking and record pages, with clinics far from UTC on both sides."""
+
 import html
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -32,9 +33,16 @@ def _at(clinic, zone):
 
 
 def _book(http, client, practitioner, location, wall):
-    return http.post("/admin/desk/book", data={
-        "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-        "location": str(location.id), "scheduled_at": wall.strftime("%Y-%m-%dT%H:%M")})
+    return http.post(
+        "/admin/desk/book",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "practitioner": str(practitioner.id),
+            "location": str(location.id),
+            "scheduled_at": wall.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
 
 
 def _latest():
@@ -83,10 +91,20 @@ def test_a_waiting_period_ends_by_the_locations_date_not_utcs(app, clinic, login
     wait = next(r for r in RULES if r.code == "dermal_filler")
     today = datetime.now(tz).date()
     http = login("practitioner")
-    assert http.post("/admin/client/new/", data={
-        "first_name": "Late", "last_name": "Evening", "date_of_birth": "1980-01-01",
-        "intake_reviewed_on": today.isoformat(), "health_entries-0-code": "dermal_filler",
-        "health_entries-0-onset": (today - timedelta(days=1)).isoformat()}).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data={
+                "first_name": "Late",
+                "last_name": "Evening",
+                "date_of_birth": "1980-01-01",
+                "intake_reviewed_on": today.isoformat(),
+                "health_entries-0-code": "dermal_filler",
+                "health_entries-0-onset": (today - timedelta(days=1)).isoformat(),
+            },
+        ).status_code
+        == 302
+    )
     client = db.session.execute(db.select(Client).where(Client.last_name == "Evening")).scalar_one()
     clinic.certify("practitioner", KEY)
     last_day = today - timedelta(days=1) + timedelta(days=wait.days - 1)
@@ -141,10 +159,13 @@ def test_a_location_time_zone_is_chosen_from_iana_names(app, login):
     refused = http.post("/admin/location/new/", data={"name": "Moon Base", "time_zone": "Moon/Crater"})
     assert refused.status_code == 200
     assert db.session.execute(db.select(Location).where(Location.name == "Moon Base")).scalar() is None
-    assert http.post("/admin/location/new/", data={"name": "Harbour", "time_zone": "Pacific/Auckland"}
-                     ).status_code == 302
-    assert db.session.execute(db.select(Location.time_zone).where(Location.name == "Harbour")).scalar() == \
-        "Pacific/Auckland"
+    assert (
+        http.post("/admin/location/new/", data={"name": "Harbour", "time_zone": "Pacific/Auckland"}).status_code == 302
+    )
+    assert (
+        db.session.execute(db.select(Location.time_zone).where(Location.name == "Harbour")).scalar()
+        == "Pacific/Auckland"
+    )
 
 
 def test_every_stored_instant_reads_back_aware_in_utc(app, clinic):
@@ -153,8 +174,13 @@ def test_every_stored_instant_reads_back_aware_in_utc(app, clinic):
     db.session.expire_all()
     stored = db.session.get(Treatment, treatment.id)
     event = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
-    for instant in (stored.scheduled_at, stored.created_at, stored.findings[0].screened_at if stored.findings else
-                    stored.created_at, event.at, client.created_at):
+    for instant in (
+        stored.scheduled_at,
+        stored.created_at,
+        stored.findings[0].screened_at if stored.findings else stored.created_at,
+        event.at,
+        client.created_at,
+    ):
         assert instant.tzinfo is not None and instant.utcoffset() == timedelta(0)
     with pytest.raises(Exception, match="naive datetime"):
         stored.notes = "x"
@@ -173,7 +199,11 @@ def test_no_naive_datetime_is_left_in_the_code():
     root = Path(__file__).resolve().parents[1]
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is installed with the test extras"
-    done = subprocess.run([ruff, "check", "--select", "DTZ", "--no-cache", "clinicadmin", "plugins"], cwd=root,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [ruff, "check", "--select", "DTZ", "--no-cache", "clinicadmin", "plugins"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"All checks passed", done.stdout)

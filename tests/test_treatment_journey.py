@@ -1,4 +1,5 @@
 """Booking, screening, acknowledging, overriding and recording a treatment, through the HTTP pages."""
+
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,17 +10,28 @@ KEY = "testmod"
 
 
 def _record_form(product_id, amount="1", **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-product": str(product_id),
-            "details-amount": str(amount), "notes": "", "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-product": str(product_id),
+        "details-amount": str(amount),
+        "notes": "",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
 
 def _book(http, client, practitioner, location, when=None):
-    return http.post("/admin/desk/book", data={
-        "client": str(client.id), "modality": KEY, "practitioner": str(practitioner.id),
-        "location": str(location.id), "scheduled_at": (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M"),
-    })
+    return http.post(
+        "/admin/desk/book",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "practitioner": str(practitioner.id),
+            "location": str(location.id),
+            "scheduled_at": (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
 
 
 def test_booking_screens_and_shows_the_result(core):
@@ -64,8 +76,10 @@ def test_only_a_manager_overrides_a_block_with_a_reason_then_it_records(core, lo
     manager.post(f"/admin/desk/{treatment.id}/override", data={"finding_id": block.id, "reason": "short"})
     db.session.expire_all()
     assert db.session.get(ScreeningFinding, block.id).overridden_at is None
-    manager.post(f"/admin/desk/{treatment.id}/override",
-                 data={"finding_id": block.id, "reason": "Obstetrician's written clearance on file"})
+    manager.post(
+        f"/admin/desk/{treatment.id}/override",
+        data={"finding_id": block.id, "reason": "Obstetrician's written clearance on file"},
+    )
     db.session.expire_all()
     assert db.session.get(ScreeningFinding, block.id).override_reason == "Obstetrician's written clearance on file"
     assert db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "finding.override")).scalar_one()
@@ -87,13 +101,16 @@ def test_a_warning_must_be_acknowledged_before_recording(core, login):
     assert "Warning to acknowledge" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Treatment, treatment.id).status == "booked"
-    done = http.post(f"/admin/desk/{treatment.id}/record",
-                     data=_record_form(core.supply.id, acknowledgement_note="Glucose checked: 6.1 mmol/L"))
+    done = http.post(
+        f"/admin/desk/{treatment.id}/record",
+        data=_record_form(core.supply.id, acknowledgement_note="Glucose checked: 6.1 mmol/L"),
+    )
     assert done.status_code == 302
     db.session.expire_all()
     warning = db.session.get(Treatment, treatment.id).current_findings()
     assert [(f.severity, f.acknowledgement_note) for f in warning if f.code == "testmod.diabetes"] == [
-        ("warn", "Glucose checked: 6.1 mmol/L")]
+        ("warn", "Glucose checked: 6.1 mmol/L")
+    ]
 
 
 def test_recording_consumes_fefo_records_lots_and_shows_them(core, login):
@@ -108,8 +125,11 @@ def test_recording_consumes_fefo_records_lots_and_shows_them(core, login):
     db.session.expire_all()
     quantities = dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all())
     assert quantities == {"LATE": 4, "SOON": 0, "EXPIRED": 50}
-    moves = db.session.execute(db.select(StockMovement.lot_id, StockMovement.quantity).where(
-        StockMovement.treatment_id == treatment.id).order_by(StockMovement.id)).all()
+    moves = db.session.execute(
+        db.select(StockMovement.lot_id, StockMovement.quantity)
+        .where(StockMovement.treatment_id == treatment.id)
+        .order_by(StockMovement.id)
+    ).all()
     assert moves == [(sooner.id, Decimal("-2")), (later.id, Decimal("-1"))]
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "SOON" in page and "LATE" in page and "EXPIRED" not in page
@@ -121,9 +141,11 @@ def test_not_enough_stock_never_blocks_the_record_it_becomes_a_stock_exception(c
     core.lot(core.supply, "OLD", 9, expires_in_days=-3)
     treatment = core.booked(client, KEY)
     http = login("practitioner")
-    response = http.post(f"/admin/desk/{treatment.id}/record",
-                         data={**_record_form(core.supply.id, "2"), "notes": "Findings: mild erythema."},
-                         follow_redirects=True)
+    response = http.post(
+        f"/admin/desk/{treatment.id}/record",
+        data={**_record_form(core.supply.id, "2"), "notes": "Findings: mild erythema."},
+        follow_redirects=True,
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "1 mL of Product SUP-1 used is a stock exception" in page
     db.session.expire_all()
@@ -132,7 +154,8 @@ def test_not_enough_stock_never_blocks_the_record_it_becomes_a_stock_exception(c
     # The unit in date is taken, the expired lot never; the missing unit is owed, not taken below zero.
     assert dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all()) == {"L1": 0, "OLD": 9}
     assert db.session.execute(db.select(StockException.quantity, StockException.treatment_id)).all() == [
-        (1, treatment.id)]
+        (1, treatment.id)
+    ]
 
 
 def test_plugin_form_validation_rejects_bad_details(core, login):
@@ -187,16 +210,24 @@ def test_a_treatment_entered_in_error_is_archived_not_deleted(core, login):
     treatment = core.booked(client, KEY)
     from clinicadmin.treatment_flow import record
 
-    record(treatment, details={"product": core.supply.id, "amount": "1"}, performed_at=treatment.scheduled_at,
-           notes=None, user=core.staff["practitioner"])
+    record(
+        treatment,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=treatment.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
     practitioner, manager = login("practitioner"), login("manager")
-    refused = practitioner.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "wrong client"},
-                                follow_redirects=True)
+    refused = practitioner.post(
+        f"/admin/desk/{treatment.id}/archive", data={"reason": "wrong client"}, follow_redirects=True
+    )
     assert "Only a manager can archive a treatment." in refused.get_data(as_text=True)
     too_short = manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "no"}, follow_redirects=True)
     assert "Say why the treatment is archived" in too_short.get_data(as_text=True)
-    assert manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "entered for the wrong client"}
-                        ).status_code == 302
+    assert (
+        manager.post(f"/admin/desk/{treatment.id}/archive", data={"reason": "entered for the wrong client"}).status_code
+        == 302
+    )
     db.session.expire_all()
     kept = db.session.get(Treatment, treatment.id)
     assert kept.archived_by_id == core.staff["manager"].id and kept.status == "performed"
@@ -222,19 +253,28 @@ def test_several_treatments_are_archived_at_once_with_one_reason(core, login):
     assert "Archive 2 treatments" in page and "2026-03-02 10:00" in page and "2026-03-04" not in page
     refused = manager.post("/admin/treatment/archive/", data={"ids": f"{ids[0]},{ids[1]}", "reason": "no"})
     assert "nothing was archived" in refused.get_data(as_text=True)
-    done = manager.post("/admin/treatment/archive/", data={"ids": f"{ids[0]},{ids[1]}",
-                                                           "reason": "booked twice by mistake"}, follow_redirects=True)
+    done = manager.post(
+        "/admin/treatment/archive/",
+        data={"ids": f"{ids[0]},{ids[1]}", "reason": "booked twice by mistake"},
+        follow_redirects=True,
+    )
     assert "Archived" in done.get_data(as_text=True)
     db.session.expire_all()
-    archived = {t.id for t in db.session.execute(db.select(Treatment).where(Treatment.archived_at.is_not(None)))
-                .scalars()}
+    archived = {
+        t.id for t in db.session.execute(db.select(Treatment).where(Treatment.archived_at.is_not(None))).scalars()
+    }
     assert archived == set(ids[:2])
     assert {db.session.get(Treatment, i).archive_reason for i in ids[:2]} == {"booked twice by mistake"}
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "treatment.archive")).scalar() == 2
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "treatment.archive")
+        ).scalar()
+        == 2
+    )
     # archived ones cannot be chosen again: they are no longer on the active list
-    again = manager.post("/admin/treatment/archive/", data={"ids": str(ids[0]), "reason": "archive it twice"},
-                         follow_redirects=True)
+    again = manager.post(
+        "/admin/treatment/archive/", data={"ids": str(ids[0]), "reason": "archive it twice"}, follow_redirects=True
+    )
     assert "None of those treatments is on the active list." in again.get_data(as_text=True)
     assert "Archive with a reason" not in manager.get("/admin/treatment_archived/").get_data(as_text=True)
     front_desk = login("front_desk")

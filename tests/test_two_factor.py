@@ -1,5 +1,6 @@
 """Two-factor sign-in: each person may turn it on, a manager may require it of all staff; a code is accepted once,
 wrong codes lock the account like wrong passwords, and a lost phone is a recovery code or a manager's reset."""
+
 import json
 import re
 import time
@@ -69,8 +70,12 @@ class Visitor:
 
 
 def _actions(email):
-    return [a for (a,) in db.session.execute(db.select(AuditEvent.action).where(
-        AuditEvent.object_id == email).order_by(AuditEvent.seq))]
+    return [
+        a
+        for (a,) in db.session.execute(
+            db.select(AuditEvent.action).where(AuditEvent.object_id == email).order_by(AuditEvent.seq)
+        )
+    ]
 
 
 def test_a_person_turns_on_two_factor_and_then_logs_in_with_a_code(core, login):
@@ -140,8 +145,12 @@ def test_a_manager_can_require_two_factor_of_all_staff(core, login):
     refused = visitor.post("/tf-setup", {"setup": "disable"}, page="/tf-setup")
     assert refused.status_code == 200
     db.session.expire_all()
-    assert db.session.execute(db.select(User.tf_primary_method).where(
-        User.email == core.staff["front_desk"].email)).scalar_one() == "authenticator"
+    assert (
+        db.session.execute(
+            db.select(User.tf_primary_method).where(User.email == core.staff["front_desk"].email)
+        ).scalar_one()
+        == "authenticator"
+    )
 
 
 def test_a_recovery_code_logs_in_once_without_the_phone(core, login):

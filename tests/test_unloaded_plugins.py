@@ -4,6 +4,7 @@
 Each test records with the fake plugin loaded, restarts the app on the same database without it, then opens the
 record for editing and saves it as a browser would.
 """
+
 import html
 import re
 from datetime import timedelta
@@ -17,8 +18,13 @@ from clinicadmin.extensions import db
 from clinicadmin.models import Certification, Client, Consent, Course, HealthEntry, Treatment
 from clinicadmin.testing import StaffClient
 
-KEPT_CONFIG = ("SQLALCHEMY_DATABASE_URI", "TESTING", "SECRET_KEY", "SECURITY_PASSWORD_SALT",
-               "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS")
+KEPT_CONFIG = (
+    "SQLALCHEMY_DATABASE_URI",
+    "TESTING",
+    "SECRET_KEY",
+    "SECURITY_PASSWORD_SALT",
+    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+)
 
 
 @pytest.fixture
@@ -27,8 +33,9 @@ def restarted(app):
     made = []
 
     def start():
-        again = create_app({**{key: app.config[key] for key in KEPT_CONFIG}, "INSTANCE_PATH": app.instance_path,
-                            "PLUGINS_ENABLED": []})
+        again = create_app(
+            {**{key: app.config[key] for key in KEPT_CONFIG}, "INSTANCE_PATH": app.instance_path, "PLUGINS_ENABLED": []}
+        )
         made.append(again)
         return again
 
@@ -55,10 +62,18 @@ def _fresh(model, id_):
 
 def test_a_health_entry_whose_plugin_is_gone_keeps_its_code_through_an_edit(core, login, staff, restarted):
     ten_days_ago = (local_today() - timedelta(days=10)).isoformat()
-    login("practitioner").post("/admin/client/new/", data={
-        "first_name": "Ida", "last_name": "Kept", "date_of_birth": "1980-01-01", "intake_reviewed_on": ten_days_ago,
-        "health_entries-0-code": "test_condition", "health_entries-0-onset": ten_days_ago,
-        "health_entries-0-notes": "from the plugin's vocabulary"})
+    login("practitioner").post(
+        "/admin/client/new/",
+        data={
+            "first_name": "Ida",
+            "last_name": "Kept",
+            "date_of_birth": "1980-01-01",
+            "intake_reviewed_on": ten_days_ago,
+            "health_entries-0-code": "test_condition",
+            "health_entries-0-onset": ten_days_ago,
+            "health_entries-0-notes": "from the plugin's vocabulary",
+        },
+    )
     client = db.session.execute(db.select(Client)).scalar_one()
     entry_id = client.health_entries[0].id
 
@@ -69,17 +84,25 @@ def test_a_health_entry_whose_plugin_is_gone_keeps_its_code_through_an_edit(core
     code, label = _selected(page, "health_entries-0-code")
     assert (code, html.unescape(label)) == ("test_condition", "test_condition: unknown code (plugin not loaded)")
 
-    form = {"first_name": "Ida", "last_name": "Kept", "date_of_birth": "1980-01-01",
-            "intake_reviewed_on": ten_days_ago, "health_entries-0-id": str(entry_id),
-            "health_entries-0-code": code, "health_entries-0-onset": ten_days_ago,
-            "health_entries-0-notes": "still on record"}
+    form = {
+        "first_name": "Ida",
+        "last_name": "Kept",
+        "date_of_birth": "1980-01-01",
+        "intake_reviewed_on": ten_days_ago,
+        "health_entries-0-id": str(entry_id),
+        "health_entries-0-code": code,
+        "health_entries-0-onset": ten_days_ago,
+        "health_entries-0-notes": "still on record",
+    }
     assert http.post(f"/admin/client/edit/?id={client.id}", data=form).status_code == 302
     entry = _fresh(HealthEntry, entry_id)
     assert (entry.code, entry.onset.isoformat(), entry.notes) == ("test_condition", ten_days_ago, "still on record")
 
     # Neither another code in its place nor a new entry with a code no loaded plugin knows is accepted.
-    for bad in ({**form, "health_entries-0-code": "diabetes"},
-                {**form, "health_entries-1-code": "test_condition", "health_entries-1-onset": ten_days_ago}):
+    for bad in (
+        {**form, "health_entries-0-code": "diabetes"},
+        {**form, "health_entries-1-code": "test_condition", "health_entries-1-onset": ten_days_ago},
+    ):
         assert http.post(f"/admin/client/edit/?id={client.id}", data=bad).status_code == 200
         assert [(e.code, e.id) for e in _fresh(Client, client.id).health_entries] == [("test_condition", entry_id)]
 
@@ -96,18 +119,32 @@ def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_
     page = http.get(f"/admin/consent/edit/?id={consent.id}").get_data(as_text=True)
     assert _selected(page, "modality") == (KEY, f"{KEY} (plugin not loaded)")
     withdrawn = local_today().isoformat()
-    response = http.post(f"/admin/consent/edit/?id={consent.id}", data={
-        "client": str(client.id), "modality": KEY, "signed_on": consent.signed_on.isoformat(), "expires_on": "",
-        "withdrawn_on": withdrawn})
+    response = http.post(
+        f"/admin/consent/edit/?id={consent.id}",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "signed_on": consent.signed_on.isoformat(),
+            "expires_on": "",
+            "withdrawn_on": withdrawn,
+        },
+    )
     assert response.status_code == 302
     kept = _fresh(Consent, consent.id)
     assert (kept.modality, kept.withdrawn_on.isoformat()) == (KEY, withdrawn)
 
     page = http.get(f"/admin/course/edit/?id={course.id}").get_data(as_text=True)
     assert _selected(page, "modality") == (KEY, f"{KEY} (plugin not loaded)")
-    response = http.post(f"/admin/course/edit/?id={course.id}", data={
-        "client": str(client.id), "modality": KEY, "planned_sessions": "6", "started_on": local_today().isoformat(),
-        "notes": "six after all"})
+    response = http.post(
+        f"/admin/course/edit/?id={course.id}",
+        data={
+            "client": str(client.id),
+            "modality": KEY,
+            "planned_sessions": "6",
+            "started_on": local_today().isoformat(),
+            "notes": "six after all",
+        },
+    )
     assert response.status_code == 302
     kept = _fresh(Course, course.id)
     assert (kept.modality, kept.planned_sessions) == (KEY, 6)
@@ -115,9 +152,16 @@ def test_a_consent_a_course_and_a_certification_whose_plugin_is_gone_keep_their_
     page = http.get(f"/admin/certification/edit/?id={certification.id}").get_data(as_text=True)
     assert _selected(page, "scope")[0] == KEY
     until = (local_today() + timedelta(days=30)).isoformat()
-    response = http.post(f"/admin/certification/edit/?id={certification.id}", data={
-        "user": str(staff["practitioner"].id), "scope": KEY, "licence_number": "T-1", "valid_from": "",
-        "valid_until": until})
+    response = http.post(
+        f"/admin/certification/edit/?id={certification.id}",
+        data={
+            "user": str(staff["practitioner"].id),
+            "scope": KEY,
+            "licence_number": "T-1",
+            "valid_from": "",
+            "valid_until": until,
+        },
+    )
     assert response.status_code == 302
     kept = _fresh(Certification, certification.id)
     assert (kept.scope, kept.valid_until.isoformat()) == (KEY, until)

@@ -1,5 +1,6 @@
 """Plugins grow the core's vocabularies (issue 16, item 4): product categories, client fields and shared condition
 codes, each with the registry's conflict rules, and what is stored under a removed plugin's words kept as it is."""
+
 import html
 import re
 
@@ -16,8 +17,13 @@ from clinicadmin.rules import WaitingRule, block, evaluate
 from clinicadmin.screening import HealthHistory
 from clinicadmin.testing import StaffClient
 
-KEPT_CONFIG = ("SQLALCHEMY_DATABASE_URI", "TESTING", "SECRET_KEY", "SECURITY_PASSWORD_SALT",
-               "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS")
+KEPT_CONFIG = (
+    "SQLALCHEMY_DATABASE_URI",
+    "TESTING",
+    "SECRET_KEY",
+    "SECURITY_PASSWORD_SALT",
+    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+)
 
 
 class Registers:
@@ -53,8 +59,14 @@ def restarted(app):
     made = []
 
     def start():
-        again = create_app({**{key: app.config[key] for key in KEPT_CONFIG}, "INSTANCE_PATH": app.instance_path,
-                            "PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality())]})
+        again = create_app(
+            {
+                **{key: app.config[key] for key in KEPT_CONFIG},
+                "INSTANCE_PATH": app.instance_path,
+                "PLUGINS_ENABLED": [],
+                "EXTRA_PLUGINS": [("fake", FakeModality())],
+            }
+        )
         made.append(again)
         return again
 
@@ -77,13 +89,24 @@ def _selected(page, name):
 
 
 def test_two_plugins_may_register_a_product_category_only_with_the_same_label(app_factory):
-    same = app_factory(**_with(("a", Registers([ProductCategory("peel_solution", "Peel solutions")])),
-                               ("b", Registers([ProductCategory("peel_solution", "Peel solutions")]))))
+    same = app_factory(
+        **_with(
+            ("a", Registers([ProductCategory("peel_solution", "Peel solutions")])),
+            ("b", Registers([ProductCategory("peel_solution", "Peel solutions")])),
+        )
+    )
     assert same.extensions["clinicadmin"].product_category_label("peel_solution") == "Peel solutions"
-    with pytest.raises(PluginError, match="plugin 'b' registers product category 'peel_solution' as 'Peels'.*"
-                                          "plugin 'a' registered it as 'Peel solutions'"):
-        app_factory(**_with(("a", Registers([ProductCategory("peel_solution", "Peel solutions")])),
-                            ("b", Registers([ProductCategory("peel_solution", "Peels")]))))
+    with pytest.raises(
+        PluginError,
+        match="plugin 'b' registers product category 'peel_solution' as 'Peels'.*"
+        "plugin 'a' registered it as 'Peel solutions'",
+    ):
+        app_factory(
+            **_with(
+                ("a", Registers([ProductCategory("peel_solution", "Peel solutions")])),
+                ("b", Registers([ProductCategory("peel_solution", "Peels")])),
+            )
+        )
     with pytest.raises(ValueError, match="product category 'peel solution'"):
         ProductCategory("peel solution", "Peel solutions")
 
@@ -114,19 +137,28 @@ def test_the_clinic_configuration_adds_product_categories(app_factory):
 
 
 def test_a_product_whose_category_is_no_longer_registered_shows_and_saves_as_stored(core, staff, restarted):
-    """"cartridge" is a category only a plugin registers; with that plugin gone the product keeps it."""
+    """ "cartridge" is a category only a plugin registers; with that plugin gone the product keeps it."""
     product = core.product("CART-1", category="cartridge", unit="cartridge")
     http = StaffClient(restarted(), staff["stock_clerk"].email)
     listed = http.get("/admin/product/")
     assert listed.status_code == 200 and "cartridge (plugin not loaded)" in listed.get_data(as_text=True)
     page = http.get(f"/admin/product/edit/?id={product.id}").get_data(as_text=True)
     assert _selected(page, "category") == ("cartridge", "cartridge (plugin not loaded)")
-    form = {"sku": "CART-1", "name": "Cartridges, renamed", "category": "cartridge", "unit": "cartridge",
-            "pack_size": "1", "reorder_level": "0", "active": "y"}
+    form = {
+        "sku": "CART-1",
+        "name": "Cartridges, renamed",
+        "category": "cartridge",
+        "unit": "cartridge",
+        "pack_size": "1",
+        "reorder_level": "0",
+        "active": "y",
+    }
     assert http.post(f"/admin/product/edit/?id={product.id}", data=form).status_code == 302
     db.session.expire_all()
     assert (db.session.get(Product, product.id).name, db.session.get(Product, product.id).category) == (
-        "Cartridges, renamed", "cartridge")
+        "Cartridges, renamed",
+        "cartridge",
+    )
     # no other unregistered category is accepted, and a new product cannot take the orphaned one
     refused = http.post(f"/admin/product/edit/?id={product.id}", data={**form, "category": "roller"})
     assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
@@ -139,35 +171,57 @@ def test_a_product_whose_category_is_no_longer_registered_shows_and_saves_as_sto
 
 
 def _client_form(**extra):
-    return {"first_name": "Lena", "last_name": "Berg", "date_of_birth": "1980-03-04",
-            "intake_reviewed_on": "2020-01-01", **extra}
+    return {
+        "first_name": "Lena",
+        "last_name": "Berg",
+        "date_of_birth": "1980-03-04",
+        "intake_reviewed_on": "2020-01-01",
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("app_config", [_with(("skin", Registers(client_fields=[SKIN, NOTE])))])
 def test_client_fields_are_edited_validated_and_audited(core, login):
     http = login("practitioner")
-    assert http.post("/admin/client/new/", data=_client_form(**{
-        "client_field-fitzpatrick_skin_type": "VI", "client_field-skin.note": "thin"})).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data=_client_form(**{"client_field-fitzpatrick_skin_type": "VI", "client_field-skin.note": "thin"}),
+        ).status_code
+        == 302
+    )
     client = db.session.execute(db.select(Client)).scalar_one()
     assert client.plugin_fields == {"fitzpatrick_skin_type": "VI", "skin.note": "thin"}
     page = http.get(f"/admin/client/edit/?id={client.id}").get_data(as_text=True)
     assert _selected(page, "client_field-fitzpatrick_skin_type") == ("VI", "Type VI")
 
     # a value outside the choices, text too long or with a control character: refused, nothing changes
-    for bad in ({"client_field-fitzpatrick_skin_type": "VII"}, {"client_field-skin.note": "x" * 21},
-                {"client_field-skin.note": "a\x00b"}):
+    for bad in (
+        {"client_field-fitzpatrick_skin_type": "VII"},
+        {"client_field-skin.note": "x" * 21},
+        {"client_field-skin.note": "a\x00b"},
+    ):
         response = http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(**bad))
         assert response.status_code in (200, 400)
         db.session.expire_all()
         assert db.session.get(Client, client.id).plugin_fields == {"fitzpatrick_skin_type": "VI", "skin.note": "thin"}
 
     # a field left out of the form keeps its value; "Not recorded" removes it; both audited with before and after
-    assert http.post(f"/admin/client/edit/?id={client.id}", data=_client_form(**{
-        "client_field-fitzpatrick_skin_type": ""})).status_code == 302
+    assert (
+        http.post(
+            f"/admin/client/edit/?id={client.id}", data=_client_form(**{"client_field-fitzpatrick_skin_type": ""})
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Client, client.id).plugin_fields == {"skin.note": "thin"}
-    update = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "client.update")
-                                .order_by(AuditEvent.id.desc())).scalars().first()
+    update = (
+        db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.action == "client.update").order_by(AuditEvent.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     before, after = update.detail["changes"]["plugin_fields"]
     assert "'fitzpatrick_skin_type': 'VI'" in before and "fitzpatrick_skin_type" not in after
 
@@ -194,8 +248,9 @@ def test_a_client_field_whose_plugin_is_gone_is_kept_shown_and_not_editable(core
 def test_two_plugins_may_register_a_client_field_only_alike(app_factory):
     app_factory(**_with(("a", Registers(client_fields=[SKIN])), ("b", Registers(client_fields=[SKIN]))))
     other = ClientField(SKIN.key, SKIN.label, choices=(("I", "Type I"),))
-    with pytest.raises(PluginError, match="plugin 'b' registers client field 'fitzpatrick_skin_type' differently "
-                                          "from plugin 'a'"):
+    with pytest.raises(
+        PluginError, match="plugin 'b' registers client field 'fitzpatrick_skin_type' differently from plugin 'a'"
+    ):
         app_factory(**_with(("a", Registers(client_fields=[SKIN])), ("b", Registers(client_fields=[other]))))
     with pytest.raises(ValueError, match="choices must be a tuple of"):
         ClientField("x", "X", choices=("I", "II"))
@@ -246,14 +301,24 @@ def test_a_shared_condition_code_may_be_registered_by_several_plugins_meaning_th
     assert reg.condition_label("isotretinoin") == "Isotretinoin (oral retinoid)"
 
 
-@pytest.mark.parametrize("other, message", [
-    (ConditionCode("isotretinoin", "Isotretinoin", "medication", dated=True, shared=True),
-     "plugin 'a' registers shared condition 'isotretinoin' as 'Isotretinoin'.*plugin 'core.conditions' registered"),
-    (ConditionCode("isotretinoin", "Isotretinoin (oral retinoid)", "procedure", dated=True, shared=True),
-     r"as 'Isotretinoin \(oral retinoid\)' \(procedure, dated\).*\(medication, dated\)"),
-    (ConditionCode("isotretinoin", "Isotretinoin (oral retinoid)", "medication", dated=True),
-     "plugins 'core.conditions' and 'a' both register condition 'isotretinoin', but 'a' registers it as its own"),
-])
+@pytest.mark.parametrize(
+    "other, message",
+    [
+        (
+            ConditionCode("isotretinoin", "Isotretinoin", "medication", dated=True, shared=True),
+            "plugin 'a' registers shared condition 'isotretinoin' as 'Isotretinoin'"
+            ".*plugin 'core.conditions' registered",
+        ),
+        (
+            ConditionCode("isotretinoin", "Isotretinoin (oral retinoid)", "procedure", dated=True, shared=True),
+            r"as 'Isotretinoin \(oral retinoid\)' \(procedure, dated\).*\(medication, dated\)",
+        ),
+        (
+            ConditionCode("isotretinoin", "Isotretinoin (oral retinoid)", "medication", dated=True),
+            "plugins 'core.conditions' and 'a' both register condition 'isotretinoin', but 'a' registers it as its own",
+        ),
+    ],
+)
 def test_conflicting_condition_codes_stop_start_up_naming_both_plugins(app_factory, other, message):
     with pytest.raises(PluginError, match=message):
         app_factory(**_with(("a", Registers(conditions=[other]))))
@@ -268,8 +333,11 @@ def test_a_plugins_own_condition_code_is_not_taken_by_another(app_factory):
 
 
 def test_finding_codes_of_a_plugins_own_prefixed_codes_carry_the_prefix_once():
-    rules = [block("cupping.skin_fragility", "Fragile skin."), block("diabetes", "Diabetes."),
-             WaitingRule("cupping.scraping", "cupping.wait_after_scraping_days", 7, "warn", "Scraping")]
+    rules = [
+        block("cupping.skin_fragility", "Fragile skin."),
+        block("diabetes", "Diabetes."),
+        WaitingRule("cupping.scraping", "cupping.wait_after_scraping_days", 7, "warn", "Scraping"),
+    ]
     history = HealthHistory([], None)
     history.active = lambda *codes: True
     history.within = lambda code, days: True
@@ -292,10 +360,21 @@ def test_the_migration_spells_doubled_finding_codes_once_and_keeps_others(core):
     spec.loader.exec_module(revision)
 
     treatment = core.booked(core.client(consents=[KEY]), KEY)
-    db.session.add_all([
-        ScreeningFinding(treatment=treatment, run=1, stage="booking", screened_at=treatment.scheduled_at, plugin="fake",
-                         code=code, severity="warn", message="m") for code in (
-            "fake.fake.skin_fragility", "fake.recent_fake", "fake_other.x", "other.other.x")])
+    db.session.add_all(
+        [
+            ScreeningFinding(
+                treatment=treatment,
+                run=1,
+                stage="booking",
+                screened_at=treatment.scheduled_at,
+                plugin="fake",
+                code=code,
+                severity="warn",
+                message="m",
+            )
+            for code in ("fake.fake.skin_fragility", "fake.recent_fake", "fake_other.x", "other.other.x")
+        ]
+    )
     db.session.commit()
     db.session.execute(db.text(revision.SPELL_ONCE))  # the revision's data step, on this database's dialect
     db.session.commit()
@@ -309,8 +388,14 @@ def test_a_merge_gives_the_kept_record_the_client_fields_it_lacks(core, login):
     keep.plugin_fields = {"skin.note": "thin"}
     duplicate.plugin_fields = {"skin.note": "thick", "fitzpatrick_skin_type": "V"}
     db.session.commit()
-    assert login("manager").post("/admin/client-merge/", data={
-        "keep": keep.id, "merge": duplicate.id, "reason": "Same person: booked twice"}).status_code == 302
+    assert (
+        login("manager")
+        .post(
+            "/admin/client-merge/", data={"keep": keep.id, "merge": duplicate.id, "reason": "Same person: booked twice"}
+        )
+        .status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Client, keep.id).plugin_fields == {"skin.note": "thin", "fitzpatrick_skin_type": "V"}
     assert db.session.get(Client, duplicate.id).plugin_fields == {"skin.note": "thick", "fitzpatrick_skin_type": "V"}

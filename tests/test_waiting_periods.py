@@ -1,6 +1,7 @@
 """A waiting period counts from the end date when there is one (issue 14, item 8): a medication stopped 60 days ago
 is 60 days ago, however long ago its course started. Held for every plugin through ``clinicadmin.rules``, the helpers
 every plugin's waiting rules go through, with entries entered on the client form as a practitioner enters them."""
+
 import html
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +13,10 @@ from clinicadmin.models import Client
 from clinicadmin.plugin_api import hookimpl
 from clinicadmin.rules import WaitingRule, evaluate, waiting_settings
 
-RULES = [WaitingRule("isotretinoin", "waits.isotretinoin_days", 180, "warn", "Isotretinoin", "medication"),
-         WaitingRule("dermal_filler", "waits.dermal_filler_days", 14, "block", "Dermal filler")]
+RULES = [
+    WaitingRule("isotretinoin", "waits.isotretinoin_days", 180, "warn", "Isotretinoin", "medication"),
+    WaitingRule("dermal_filler", "waits.dermal_filler_days", 14, "block", "Dermal filler"),
+]
 
 
 class WaitingPlugin:
@@ -40,35 +43,68 @@ def _days(n):
 def _entered(login, code, started, ended, in_error=False):
     """A client whose history has ``code`` from ``started`` to ``ended`` days ago, entered on the client form."""
     http = login("practitioner")
-    assert http.post("/admin/client/new/", data={
-        "first_name": "Wait", "last_name": code, "date_of_birth": "1980-01-01", "intake_reviewed_on": _days(1),
-        "health_entries-0-code": code, "health_entries-0-onset": _days(started),
-        "health_entries-0-ended": _days(ended)}).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data={
+                "first_name": "Wait",
+                "last_name": code,
+                "date_of_birth": "1980-01-01",
+                "intake_reviewed_on": _days(1),
+                "health_entries-0-code": code,
+                "health_entries-0-onset": _days(started),
+                "health_entries-0-ended": _days(ended),
+            },
+        ).status_code
+        == 302
+    )
     client = db.session.execute(db.select(Client).where(Client.last_name == code)).scalar_one()
     if in_error:
         entry = client.health_entries[0]
-        assert http.post(f"/admin/client/edit/?id={client.id}", data={
-            "first_name": "Wait", "last_name": code, "date_of_birth": "1980-01-01", "intake_reviewed_on": _days(1),
-            "health_entries-0-id": str(entry.id), "health_entries-0-code": code,
-            "health_entries-0-onset": _days(started), "health_entries-0-ended": _days(ended),
-            "health_entries-0-entered_in_error_reason": "another client's"}).status_code == 302
+        assert (
+            http.post(
+                f"/admin/client/edit/?id={client.id}",
+                data={
+                    "first_name": "Wait",
+                    "last_name": code,
+                    "date_of_birth": "1980-01-01",
+                    "intake_reviewed_on": _days(1),
+                    "health_entries-0-id": str(entry.id),
+                    "health_entries-0-code": code,
+                    "health_entries-0-onset": _days(started),
+                    "health_entries-0-ended": _days(ended),
+                    "health_entries-0-entered_in_error_reason": "another client's",
+                },
+            ).status_code
+            == 302
+        )
         db.session.expire_all()
     return client
 
 
-@pytest.mark.parametrize("code, started, ended, in_days, finding", [
-    # The issue's case: a course started long ago, stopped 60 days ago: 60 days, within a 180-day wait.
-    ("isotretinoin", 300, 60, 0, ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 60 days ago")),
-    ("isotretinoin", 400, 180, 0, None),  # stopped 180 days ago: the wait is over on that day
-    ("isotretinoin", 400, 179, 0, ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 179 days ago")),
-    ("isotretinoin", 300, 60, 130, None),  # a treatment booked for 130 days ahead: 190 days after it stopped
-    ("isotretinoin", 300, -10, 0, ("waits.recent_isotretinoin", "warn", "ongoing")),  # ends in 10 days
-    ("dermal_filler", 20, 10, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
-    ("dermal_filler", 10, None, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
-    ("dermal_filler", 30, None, 0, None),  # a one-day procedure, no end date: counts from its date
-])
-def test_a_waiting_period_counts_from_the_end_date_when_there_is_one(app, clinic, login, code, started, ended,
-                                                                     in_days, finding):
+@pytest.mark.parametrize(
+    "code, started, ended, in_days, finding",
+    [
+        # The issue's case: a course started long ago, stopped 60 days ago: 60 days, within a 180-day wait.
+        ("isotretinoin", 300, 60, 0, ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 60 days ago")),
+        ("isotretinoin", 400, 180, 0, None),  # stopped 180 days ago: the wait is over on that day
+        (
+            "isotretinoin",
+            400,
+            179,
+            0,
+            ("waits.recent_isotretinoin", "warn", "An isotretinoin course ended 179 days ago"),
+        ),
+        ("isotretinoin", 300, 60, 130, None),  # a treatment booked for 130 days ahead: 190 days after it stopped
+        ("isotretinoin", 300, -10, 0, ("waits.recent_isotretinoin", "warn", "ongoing")),  # ends in 10 days
+        ("dermal_filler", 20, 10, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
+        ("dermal_filler", 10, None, 0, ("waits.recent_dermal_filler", "block", "A dermal filler was done 10 days ago")),
+        ("dermal_filler", 30, None, 0, None),  # a one-day procedure, no end date: counts from its date
+    ],
+)
+def test_a_waiting_period_counts_from_the_end_date_when_there_is_one(
+    app, clinic, login, code, started, ended, in_days, finding
+):
     client = _entered(login, code, started, ended)
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=in_days)
     treatment = clinic.booked(client, "testmod", when=when)

@@ -1,4 +1,5 @@
 """Archiving from a list: managers select records, give one reason, and they are archived together or not at all."""
+
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -70,6 +71,5 @@ class ArchiveListActionMixin:
         except ArchiveRefused as exc:
             flash(str(exc), "error")
             return self.render("admin/archive_confirm.html", **page)
-        flash(f"Archived {'; '.join(labels)}. The records are kept and managers can still find "
-              "them.", "success")
+        flash(f"Archived {'; '.join(labels)}. The records are kept and managers can still find them.", "success")
         return redirect(url_for(".index_view"))

@@ -2,6 +2,7 @@
 
 No view opts in to security by itself; ``register_admin_views`` refuses plugin views that do not derive from here.
 """
+
 import json
 from datetime import date, datetime
 
@@ -37,8 +38,14 @@ def acting_roles():
     read once per request, so a form that edits the acting user's own record cannot change what they may do."""
     if "acting_roles" not in g:
         user = current_user._get_current_object() if current_user else None
-        g.acting_roles = (frozenset(user.role_names) if user is not None and user.is_authenticated and user.active
-                          and not (user in db.session and db.session.is_modified(user)) else frozenset())
+        g.acting_roles = (
+            frozenset(user.role_names)
+            if user is not None
+            and user.is_authenticated
+            and user.active
+            and not (user in db.session and db.session.is_modified(user))
+            else frozenset()
+        )
     return g.acting_roles
 
 
@@ -146,10 +153,12 @@ class SecuredModelView(RoleRequired, LocalTimeMixin, ModelView):
                 query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
                 matches.append(starts_with(field if alias is None else getattr(alias, field.key), term))
                 if count_query is not None:
-                    count_query, count_joins, count_alias = self._apply_path_joins(count_query, count_joins, path,
-                                                                                   inner_join=False)
-                    count_matches.append(starts_with(field if count_alias is None else getattr(count_alias, field.key),
-                                                     term))
+                    count_query, count_joins, count_alias = self._apply_path_joins(
+                        count_query, count_joins, path, inner_join=False
+                    )
+                    count_matches.append(
+                        starts_with(field if count_alias is None else getattr(count_alias, field.key), term)
+                    )
             query = query.filter(db.or_(*matches))
             if count_query is not None:
                 count_query = count_query.filter(db.or_(*count_matches))
@@ -165,8 +174,10 @@ class SecuredModelView(RoleRequired, LocalTimeMixin, ModelView):
         refs = super()._process_ajax_references()
         for name, found in refs.items():
             if not isinstance(found, Lookup):
-                raise TypeError(f"{type(self).__name__}.form_ajax_refs[{name!r}] must be a clinicadmin.forms lookup "
-                                "(client_lookup(), product_lookup(...))")
+                raise TypeError(
+                    f"{type(self).__name__}.form_ajax_refs[{name!r}] must be a clinicadmin.forms lookup "
+                    "(client_lookup(), product_lookup(...))"
+                )
         return refs
 
     def get_one(self, id):
@@ -200,7 +211,15 @@ def serve_lookup(loaders=None):
     except SearchRefused as exc:
         return Response(json.dumps({"error": str(exc)}), status=400, mimetype="application/json")
     if found.client_data:
-        audit_read("client.lookup", object_type="Client",
-                   detail={"lookup": name, "query": query[:100], "offset": offset, "results": len(rows),
-                           "clients": [row.id for row in rows]})
+        audit_read(
+            "client.lookup",
+            object_type="Client",
+            detail={
+                "lookup": name,
+                "query": query[:100],
+                "offset": offset,
+                "results": len(rows),
+                "clients": [row.id for row in rows],
+            },
+        )
     return Response(json.dumps([found.format(row) for row in rows]), mimetype="application/json")

@@ -1,5 +1,6 @@
 """What the appointment book is made of, kept by managers: rooms and devices of each location, practitioners'
 working hours and time off. Every change is audited with its before and after values."""
+
 from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,8 +23,11 @@ class _Audited(SecuredModelView):
     audit_noun = ""
 
     def on_model_change(self, form, model, is_created):
-        audit(f"{self.audit_noun}.{'create' if is_created else 'update'}", obj=model,
-              detail={"changes": changes_of(model)})
+        audit(
+            f"{self.audit_noun}.{'create' if is_created else 'update'}",
+            obj=model,
+            detail={"changes": changes_of(model)},
+        )
 
 
 class ResourceView(_Audited):
@@ -42,8 +46,11 @@ class ResourceView(_Audited):
     form_overrides = {"kind": RegisteredChoiceField}
     form_args = {
         "location": {"validators": [DataRequired()]},
-        "kind": {"choices": _kind_choices, "unknown_label": lambda key: registry().resource_kind_label(key),
-                 "validators": [DataRequired()]},
+        "kind": {
+            "choices": _kind_choices,
+            "unknown_label": lambda key: registry().resource_kind_label(key),
+            "validators": [DataRequired()],
+        },
         "name": {"validators": [DataRequired(), Length(max=120)]},
     }
 
@@ -92,8 +99,9 @@ class TimeOffView(_Audited):
     form_args = {
         "user": {"label": "Practitioner", "validators": [DataRequired()]},
         "first_day": {"validators": [DataRequired()]},
-        "last_day": {"validators": [DataRequired(), date_order("first_day", "last_day",
-                                                               "The last day is before the first.")]},
+        "last_day": {
+            "validators": [DataRequired(), date_order("first_day", "last_day", "The last day is before the first.")]
+        },
         "reason": {"validators": [Optional(), Length(max=255)]},
     }
 

@@ -1,6 +1,7 @@
 """The appointment book: a location's day (practitioners as columns), a practitioner's week, and the printed day
 sheet. Readable and bookable without JavaScript: an empty slot links to the booking form filled in, a booking links
 to its page; ``static/calendar.js`` adds moving a booking by dragging it (a reschedule, with the same checks)."""
+
 from datetime import date, timedelta
 
 from flask import abort, redirect, request, url_for
@@ -31,8 +32,9 @@ def _day(text, default):
 
 
 def _locations():
-    return db.session.execute(db.select(Location).where(Location.active.is_(True)).order_by(Location.name)
-                              ).scalars().all()
+    return (
+        db.session.execute(db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars().all()
+    )
 
 
 def _chosen_location(locations):
@@ -61,11 +63,17 @@ class CalendarView(SecuredView):
 
     def _page(self, template, grid, **context):
         can_book = user_has_role(*BOOKING_ROLES)
-        return self.render(template, grid=grid, modality_label=registry().modality_label, can_book=can_book,
-                           slot_links=slot_links(grid, url_for("treatment_desk.book")) if can_book else [],
-                           locations=context.pop("locations"),
-                           show_cancelled=bool(request.args.get("cancelled")), zone_name=zone_of(grid.location).key,
-                           **context)
+        return self.render(
+            template,
+            grid=grid,
+            modality_label=registry().modality_label,
+            can_book=can_book,
+            slot_links=slot_links(grid, url_for("treatment_desk.book")) if can_book else [],
+            locations=context.pop("locations"),
+            show_cancelled=bool(request.args.get("cancelled")),
+            zone_name=zone_of(grid.location).key,
+            **context,
+        )
 
     @expose("/")
     def index(self):
@@ -74,15 +82,32 @@ class CalendarView(SecuredView):
         today = local_today(location)
         day = _day(request.args.get("day"), today)
         by_room = request.args.get("by") == "room"
-        grid = (location_rooms if by_room else location_day)(location, day,
-                                                             show_cancelled=bool(request.args.get("cancelled")))
+        grid = (location_rooms if by_room else location_day)(
+            location, day, show_cancelled=bool(request.args.get("cancelled"))
+        )
         # Today's page is the front desk's home: what needs their attention is on it too.
         consents = consents_expiring(today) if day == today else []
-        _audit(grid, {"view": "rooms" if by_room else "day", "location": location.id, "day": day.isoformat(),
-                      **({"consents": sorted({c.client_id for c in consents})} if consents else {})},
-               extra_clients={c.client_id for c in consents})
-        return self._page("admin/calendar_day.html", grid, locations=locations, day=day, today=today, by_room=by_room,
-                          consents=consents, previous=day - timedelta(days=1), following=day + timedelta(days=1))
+        _audit(
+            grid,
+            {
+                "view": "rooms" if by_room else "day",
+                "location": location.id,
+                "day": day.isoformat(),
+                **({"consents": sorted({c.client_id for c in consents})} if consents else {}),
+            },
+            extra_clients={c.client_id for c in consents},
+        )
+        return self._page(
+            "admin/calendar_day.html",
+            grid,
+            locations=locations,
+            day=day,
+            today=today,
+            by_room=by_room,
+            consents=consents,
+            previous=day - timedelta(days=1),
+            following=day + timedelta(days=1),
+        )
 
     @expose("/week")
     def week(self):
@@ -95,10 +120,16 @@ class CalendarView(SecuredView):
         monday = day - timedelta(days=day.weekday())
         grid = practitioner_week(practitioner, location, monday, show_cancelled=bool(request.args.get("cancelled")))
         _audit(grid, {"view": "week", "practitioner": practitioner.id, "week": monday.isoformat()})
-        return self._page("admin/calendar_week.html", grid, locations=locations, practitioner=practitioner,
-                          monday=monday,
-                          previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
-                          today=local_today(location))
+        return self._page(
+            "admin/calendar_week.html",
+            grid,
+            locations=locations,
+            practitioner=practitioner,
+            monday=monday,
+            previous=monday - timedelta(days=7),
+            following=monday + timedelta(days=7),
+            today=local_today(location),
+        )
 
     @expose("/sheet")
     def sheet(self):

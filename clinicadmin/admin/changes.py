@@ -5,6 +5,7 @@ foreign key's name, as ids) and its many-to-many lists (a user's roles, as sorte
 history, so what a flush writes of a watched record is kept in the session until the transaction ends: a query in
 the middle of an edit (which flushes) does not lose the before values.
 """
+
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import MANYTOONE

@@ -4,6 +4,7 @@ Values live in ``Client.plugin_fields`` ({key: value}). The form offers the regi
 plugin was removed stays on the record untouched, and the details page shows it as "(plugin not loaded)". A field
 left out of a posted form keeps its stored value: only what the person sent changes the record.
 """
+
 from flask_admin.helpers import get_form_data
 from markupsafe import Markup
 from wtforms import SelectField, StringField
@@ -55,11 +56,17 @@ def unbound_fields():
     for spec in sorted(registry().client_fields.values(), key=lambda f: f.label.lower()):
         name = FIELD_PREFIX + spec.key
         if spec.choices:
-            fields[name] = ClientFieldSelect(spec.label, key=spec.key, description=spec.help,
-                                             choices=[("", "Not recorded"), *spec.choices], default="")
+            fields[name] = ClientFieldSelect(
+                spec.label,
+                key=spec.key,
+                description=spec.help,
+                choices=[("", "Not recorded"), *spec.choices],
+                default="",
+            )
         else:
-            fields[name] = ClientFieldText(spec.label, [Optional(), Length(max=spec.max_length)], key=spec.key,
-                                           description=spec.help, default="")
+            fields[name] = ClientFieldText(
+                spec.label, [Optional(), Length(max=spec.max_length)], key=spec.key, description=spec.help, default=""
+            )
     return fields
 
 

@@ -31,13 +31,21 @@ from .validators import not_in_future
 
 def client_treatments(client_id):
     """A client's treatments, newest first, with their findings and practitioner loaded in a fixed number of queries."""
-    return db.session.execute(
-        db.select(Treatment).where(Treatment.client_id == client_id, Treatment.archived_at.is_(None))
-        .options(selectinload(Treatment.findings).selectinload(ScreeningFinding.acknowledged_by),
-                 selectinload(Treatment.findings).selectinload(ScreeningFinding.overridden_by),
-                 selectinload(Treatment.practitioner), selectinload(Treatment.course))
-        .order_by(Treatment.scheduled_at.desc())
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Treatment)
+            .where(Treatment.client_id == client_id, Treatment.archived_at.is_(None))
+            .options(
+                selectinload(Treatment.findings).selectinload(ScreeningFinding.acknowledged_by),
+                selectinload(Treatment.findings).selectinload(ScreeningFinding.overridden_by),
+                selectinload(Treatment.practitioner),
+                selectinload(Treatment.course),
+            )
+            .order_by(Treatment.scheduled_at.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 class ClientRecordMixin:
@@ -83,9 +91,15 @@ class AuditedClientViewMixin(ClientScopeMixin):
     @expose("/")
     def index_view(self):
         response = super().index_view()
-        audit_read(f"{self.audit_prefix}.list", object_type=self.model.__name__,
-                   detail={"search": request.args.get("search"), "page": request.args.get("page"),
-                           "cursor": request.args.get("after") or request.args.get("before")})
+        audit_read(
+            f"{self.audit_prefix}.list",
+            object_type=self.model.__name__,
+            detail={
+                "search": request.args.get("search"),
+                "page": request.args.get("page"),
+                "cursor": request.args.get("after") or request.args.get("before"),
+            },
+        )
         return response
 
     @expose("/details/")
@@ -102,16 +116,21 @@ class AuditedClientViewMixin(ClientScopeMixin):
         if request.method == "GET":
             model = self.get_one(request.args.get("id"))
             if model is not None:
-                audit_read(f"{self.audit_prefix}.view", obj=model, client_id=self._client_id(model),
-                           detail={"form": "edit"})
+                audit_read(
+                    f"{self.audit_prefix}.view", obj=model, client_id=self._client_id(model), detail={"form": "edit"}
+                )
         return super().edit_view()
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         changes = changes_of(model)  # before the flush, which clears the attribute history
         db.session.flush()
-        audit(f"{self.audit_prefix}.{'create' if is_created else 'update'}", obj=model,
-              client_id=self._client_id(model), detail={"changes": changes})
+        audit(
+            f"{self.audit_prefix}.{'create' if is_created else 'update'}",
+            obj=model,
+            client_id=self._client_id(model),
+            detail={"changes": changes},
+        )
 
 
 def _modality_choices():
@@ -130,29 +149,64 @@ def _format_consents(view, context, model, name):
     return Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(items)) if items else "none on file"
 
 
-class ClientView(ClientFieldsMixin, DuplicateWarningMixin, ArchiveListActionMixin, ClientRecordMixin,
-                 AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
+class ClientView(
+    ClientFieldsMixin,
+    DuplicateWarningMixin,
+    ArchiveListActionMixin,
+    ClientRecordMixin,
+    AuditedClientViewMixin,
+    KeysetPagerMixin,
+    SecuredModelView,
+):
     """The clinical client record: demographics, health history and clinical notes."""
 
     archive_noun = "client"
-    archive_explanation = ("Archived records leave the lists and stay on record: managers find them under Archived "
-                           "clients, and the audit log keeps every access.")
+    archive_explanation = (
+        "Archived records leave the lists and stay on record: managers find them under Archived "
+        "clients, and the audit log keeps every access."
+    )
 
     allowed_roles = CLINICAL_ROLES
     create_roles = edit_roles = CLINICAL_ROLES
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone", "intake_reviewed_on", "created_at")
-    column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
-                           "plugin_fields", "health_entries", "consents", "clinical_notes", "created_at")
-    column_labels = {"health_entries": "Health history", "intake_reviewed_on": "History reviewed on",
-                     "date_of_birth": "Born", "plugin_fields": "Other details"}
+    column_details_list = (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "intake_reviewed_on",
+        "plugin_fields",
+        "health_entries",
+        "consents",
+        "clinical_notes",
+        "created_at",
+    )
+    column_labels = {
+        "health_entries": "Health history",
+        "intake_reviewed_on": "History reviewed on",
+        "date_of_birth": "Born",
+        "plugin_fields": "Other details",
+    }
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name", "created_at")
     column_filters = ("last_name", "email", "created_at")
     column_default_sort = [("last_name", False), ("first_name", False)]
-    column_formatters_detail = {"health_entries": format_history, "consents": _format_consents,
-                                "plugin_fields": format_client_fields}
-    form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", "intake_reviewed_on",
-                    "clinical_notes", "health_entries")
+    column_formatters_detail = {
+        "health_entries": format_history,
+        "consents": _format_consents,
+        "plugin_fields": format_client_fields,
+    }
+    form_columns = (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "intake_reviewed_on",
+        "clinical_notes",
+        "health_entries",
+    )
     form_args = {
         "first_name": {"validators": [DataRequired(), Length(max=80)]},
         "last_name": {"validators": [DataRequired(), Length(max=80)]},
@@ -172,16 +226,22 @@ class ClientView(ClientFieldsMixin, DuplicateWarningMixin, ArchiveListActionMixi
     def archive_records(self, clients, reason):
         at = now()
         for client in clients:
-            if not change_once(client, lambda c: (c.archived_at.is_(None),),
-                               archived_at=at, archived_by_id=current_user.id, archive_reason=reason):
+            if not change_once(
+                client,
+                lambda c: (c.archived_at.is_(None),),
+                archived_at=at,
+                archived_by_id=current_user.id,
+                archive_reason=reason,
+            ):
                 db.session.rollback()
                 raise ArchiveRefused(f"{client} was archived already; nothing was archived.")
             audit("client.archive", obj=client, client_id=client.id, detail={"reason": reason, "with": len(clients)})
         db.session.commit()
 
 
-class ClientDeskView(DuplicateWarningMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin,
-                     SecuredModelView):
+class ClientDeskView(
+    DuplicateWarningMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView
+):
     """The front desk's view of clients: contact details only, no health history or clinical notes."""
 
     allowed_roles = ("front_desk",)
@@ -194,7 +254,6 @@ class ClientDeskView(DuplicateWarningMixin, ClientRecordMixin, AuditedClientView
     column_default_sort = [("last_name", False), ("first_name", False)]
     form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone")
     form_args = ClientView.form_args
-
 
 
 class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
@@ -212,7 +271,6 @@ class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelV
     column_default_sort = ("archived_at", True)
 
 
-
 class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
     """Health-history entries across clients, to find who has a condition; edited on the client's record."""
 
@@ -226,7 +284,6 @@ class HealthEntryView(AuditedClientViewMixin, SecuredModelView):
     column_sortable_list = ("code", "onset")
     column_default_sort = ("onset", True)
     column_formatters = {"code": lambda v, c, m, n: registry().condition_label(m.code)}
-
 
 
 class ConsentView(AuditedClientViewMixin, SecuredModelView):
@@ -251,8 +308,11 @@ class ConsentView(AuditedClientViewMixin, SecuredModelView):
     form_columns = ("client", "modality", "signed_on", "expires_on", "withdrawn_on")
     form_overrides = {"modality": RegisteredChoiceField}
     form_args = {
-        "modality": {"choices": _modality_choices, "unknown_label": lambda key: registry().modality_label(key),
-                     "validators": [DataRequired()]},
+        "modality": {
+            "choices": _modality_choices,
+            "unknown_label": lambda key: registry().modality_label(key),
+            "validators": [DataRequired()],
+        },
         "signed_on": {"validators": [DataRequired(), not_in_future]},
     }
 

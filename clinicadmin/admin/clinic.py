@@ -1,4 +1,5 @@
 """Clinic settings (registered by plugins, edited by managers) and the audit log viewer."""
+
 import json
 
 from flask import flash, redirect, request, url_for
@@ -39,8 +40,7 @@ class SettingsView(SecuredView):
                 for key, value in new_values.items():
                     if value != values[key]:
                         old = save_setting(key, value, current_user._get_current_object())
-                        audit("setting.change", object_type="Setting", object_id=key,
-                              detail={"old": old, "new": value})
+                        audit("setting.change", object_type="Setting", object_id=key, detail={"old": old, "new": value})
                         changed += 1
                 db.session.commit()
                 flash(f"{changed} setting(s) changed.", "success")
@@ -62,8 +62,10 @@ def _detail_in_words(detail):
         shown["roles"] = [role_label(code) for code in shown["roles"]]
     changes = shown.get("changes")
     if isinstance(changes, dict) and isinstance(changes.get("roles"), list):
-        shown["changes"] = {**changes, "roles": [[role_label(c) for c in side] if isinstance(side, list) else side
-                                                 for side in changes["roles"]]}
+        shown["changes"] = {
+            **changes,
+            "roles": [[role_label(c) for c in side] if isinstance(side, list) else side for side in changes["roles"]],
+        }
     return shown
 
 
@@ -78,8 +80,10 @@ class AuditView(KeysetPagerMixin, SecuredModelView):
     column_sortable_list = ("at",)
     column_default_sort = ("at", True)
     column_formatters = {"roles": lambda v, c, m, n: _roles_in_words(m.roles)}
-    column_formatters_detail = {"roles": lambda v, c, m, n: _roles_in_words(m.roles),
-                                "detail": lambda v, c, m, n: json.dumps(_detail_in_words(m.detail), ensure_ascii=False)}
+    column_formatters_detail = {
+        "roles": lambda v, c, m, n: _roles_in_words(m.roles),
+        "detail": lambda v, c, m, n: json.dumps(_detail_in_words(m.detail), ensure_ascii=False),
+    }
     page_size = 50
 
 

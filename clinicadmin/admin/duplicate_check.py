@@ -1,5 +1,6 @@
 """Creating or editing a client who is probably already on file (same name and date of birth, e-mail or phone)
 stops with the matching records, each linked, until the person saving confirms it is someone else."""
+
 from flask import request
 from markupsafe import Markup, escape
 from wtforms import BooleanField
@@ -19,8 +20,10 @@ class ConfirmWhenAsked(HiddenInput):
         if not getattr(field, "asked", False):
             return Markup("")
         box = CheckboxInput()(field, id="confirm_new_person", checked=False)
-        return Markup('<div class="form-check alert alert-warning">{} <label class="form-check-label" '
-                      'for="confirm_new_person">{}</label></div>').format(box, escape(CONFIRM_LABEL))
+        return Markup(
+            '<div class="form-check alert alert-warning">{} <label class="form-check-label" '
+            'for="confirm_new_person">{}</label></div>'
+        ).format(box, escape(CONFIRM_LABEL))
 
 
 class DuplicateWarningMixin:
@@ -46,15 +49,24 @@ class DuplicateWarningMixin:
             field = getattr(form, name, None)
             return field.data if field is not None else None
 
-        found = probable_duplicates(first_name=value("first_name"), last_name=value("last_name"),
-                                    date_of_birth=value("date_of_birth"), email=value("email"),
-                                    phone=value("phone"),
-                                    exclude_id=int(editing) if editing and editing.isdecimal() else None)
+        found = probable_duplicates(
+            first_name=value("first_name"),
+            last_name=value("last_name"),
+            date_of_birth=value("date_of_birth"),
+            email=value("email"),
+            phone=value("phone"),
+            exclude_id=int(editing) if editing and editing.isdecimal() else None,
+        )
         if found:
             # The matches name clients: what was typed, and who it found, is an audited read.
-            audit_read("client.duplicate_check", object_type="Client",
-                       detail={"found": [c.id for c, _ in found],
-                               "by": sorted({why for _, reasons in found for why in reasons})})
+            audit_read(
+                "client.duplicate_check",
+                object_type="Client",
+                detail={
+                    "found": [c.id for c, _ in found],
+                    "by": sorted({why for _, reasons in found for why in reasons}),
+                },
+            )
         if found and not form.confirm_new_person.data:
             self._template_args["duplicates"] = found
             form.confirm_new_person.asked = True

@@ -48,22 +48,30 @@ def _condition_label(code):
     return registry().condition_label(code)
 
 
-HEALTH_ENTRY_INLINE = (HealthEntry, {
-    "form_columns": ("id", "code", "onset", "ended", "notes", "entered_in_error_reason"),
-    "form_overrides": {"code": RegisteredChoiceField},
-    "form_args": {
-        "code": {"label": "Condition", "choices": _condition_choices, "unknown_label": _condition_label,
-                 "validators": [DataRequired()]},
-        "onset": {"label": "Started / date it happened", "validators": [not_in_future]},
-        "ended": {"label": "Ended on (waiting periods count from this date)"},
-        "notes": {"validators": [Length(max=500)]},
-        "entered_in_error_reason": {
-            "label": "Entered in error: why",
-            "description": "Only for an entry that was never true: it then stays on the record, struck through, and "
-                           "screening ignores it. An entry that was true but is over gets an end date instead.",
-            "validators": [Length(max=255)]},
+HEALTH_ENTRY_INLINE = (
+    HealthEntry,
+    {
+        "form_columns": ("id", "code", "onset", "ended", "notes", "entered_in_error_reason"),
+        "form_overrides": {"code": RegisteredChoiceField},
+        "form_args": {
+            "code": {
+                "label": "Condition",
+                "choices": _condition_choices,
+                "unknown_label": _condition_label,
+                "validators": [DataRequired()],
+            },
+            "onset": {"label": "Started / date it happened", "validators": [not_in_future]},
+            "ended": {"label": "Ended on (waiting periods count from this date)"},
+            "notes": {"validators": [Length(max=500)]},
+            "entered_in_error_reason": {
+                "label": "Entered in error: why",
+                "description": "Only for an entry that was never true: it then stays on the record, struck through, "
+                "and screening ignores it. An entry that was true but is over gets an end date instead.",
+                "validators": [Length(max=255)],
+            },
+        },
     },
-})
+)
 
 
 def _blank_to_none(entry):
@@ -98,7 +106,8 @@ def review_entries(client, user):
             if "code" in changes:
                 raise ValidationError(
                     f"{reg.condition_label(changes['code'][0])}: the condition of an entry cannot be changed. End it "
-                    "or mark it entered in error, and add the right condition as a new entry.")
+                    "or mark it entered in error, and add the right condition as a new entry."
+                )
             if entry.entered_in_error_at is not None:
                 raise ValidationError(f"{label} was marked entered in error; it stays on the record as it is.")
             if "entered_in_error_reason" in changes:
@@ -131,8 +140,11 @@ def audit_entries(client, reviewed):
 
 def _dates(entry):
     if entry.onset:
-        return f" since {entry.onset.isoformat()}" if not entry.ended else \
-            f" {entry.onset.isoformat()} to {entry.ended.isoformat()}"
+        return (
+            f" since {entry.onset.isoformat()}"
+            if not entry.ended
+            else f" {entry.onset.isoformat()} to {entry.ended.isoformat()}"
+        )
     if entry.ended:
         return f" until {entry.ended.isoformat()}"
     return ""
@@ -148,13 +160,21 @@ def format_history(view, context, model, name):
         if e.entered_in_error_at is None:
             kept.append(Markup("<li>{}{}{}</li>").format(reg.condition_label(e.code), _dates(e), note))
         else:
-            wrong.append(Markup("<li><s>{}{}{}</s> entered in error: {} ({}, {})</li>").format(
-                reg.condition_label(e.code), _dates(e), note, e.entered_in_error_reason,
-                e.entered_in_error_by or "?", shown(e.entered_in_error_at)))
+            wrong.append(
+                Markup("<li><s>{}{}{}</s> entered in error: {} ({}, {})</li>").format(
+                    reg.condition_label(e.code),
+                    _dates(e),
+                    note,
+                    e.entered_in_error_reason,
+                    e.entered_in_error_by or "?",
+                    shown(e.entered_in_error_at),
+                )
+            )
     if not kept and not wrong:
         return "none recorded"
     page = Markup("<ul class='mb-0'>{}</ul>").format(Markup("").join(kept)) if kept else Markup("none current")
     if wrong:
         page += Markup("<div class='text-muted'>Entered in error:</div><ul class='mb-0'>{}</ul>").format(
-            Markup("").join(wrong))
+            Markup("").join(wrong)
+        )
     return page

@@ -46,28 +46,57 @@ def _qty(view, context, model, name):
 class ProductView(SecuredModelView):
     allowed_roles = create_roles = edit_roles = STOCK_ROLES
     can_view_details = False
-    column_list = ("sku", "name", "category", "unit", "whole_units", "pack_size", "single_use", "tracks_expiry",
-                   "reorder_level", "unit_cost", "active")
-    column_labels = {"tracks_expiry": "Sterile / perishable", "pack_size": "Units per pack",
-                     "whole_units": "Counted in whole units"}
+    column_list = (
+        "sku",
+        "name",
+        "category",
+        "unit",
+        "whole_units",
+        "pack_size",
+        "single_use",
+        "tracks_expiry",
+        "reorder_level",
+        "unit_cost",
+        "active",
+    )
+    column_labels = {
+        "tracks_expiry": "Sterile / perishable",
+        "pack_size": "Units per pack",
+        "whole_units": "Counted in whole units",
+    }
     column_searchable_list = ("name", "sku")
     column_filters = ("category", "active")
     column_sortable_list = ("name", "sku", "category")
     column_default_sort = ("name", False)
     column_formatters = {"pack_size": _qty, "reorder_level": _qty, "category": _category}
-    form_columns = ("sku", "name", "category", "unit", "whole_units", "pack_size", "single_use", "tracks_expiry",
-                    "reorder_level", "unit_cost", "active")
+    form_columns = (
+        "sku",
+        "name",
+        "category",
+        "unit",
+        "whole_units",
+        "pack_size",
+        "single_use",
+        "tracks_expiry",
+        "reorder_level",
+        "unit_cost",
+        "active",
+    )
     # a category whose plugin was removed stays on the product, offered as "... (plugin not loaded)"
     form_overrides = {"category": RegisteredChoiceField, "pack_size": DecimalField, "reorder_level": DecimalField}
     form_args = {
         "sku": {"validators": [DataRequired(), Length(max=60)]},
         "name": {"validators": [DataRequired(), Length(max=160)]},
         "category": {"choices": _categories},
-        "unit": {"validators": [DataRequired(), Length(max=20)],
-                 "description": "The unit stock is counted and used in: needle, cartridge, mL ..."},
+        "unit": {
+            "validators": [DataRequired(), Length(max=20)],
+            "description": "The unit stock is counted and used in: needle, cartridge, mL ...",
+        },
         "whole_units": {"description": "Needles, ampoules, cartridges: never a fraction of one (unlike mL or grams)."},
-        "pack_size": {"validators": [InputRequired(), finite_quantity(inclusive=False), whole_if_counted],
-                      "description": "Units of use in one pack as received (a box of 100 needles: 100)."},
+        "pack_size": {
+            "validators": [InputRequired(), finite_quantity(inclusive=False), whole_if_counted],
+            "description": "Units of use in one pack as received (a box of 100 needles: 100).",
+        },
         "reorder_level": {"validators": [InputRequired(), finite_quantity(), whole_if_counted], "default": 0},
         "unit_cost": {"validators": [Optional(), NumberRange(min=0, max=1000000)]},
     }
@@ -95,8 +124,7 @@ class SupplierView(SecuredModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        audit("supplier.create" if is_created else "supplier.update", obj=model,
-              detail={"changes": changes_of(model)})
+        audit("supplier.create" if is_created else "supplier.update", obj=model, detail={"changes": changes_of(model)})
 
 
 class StockLotView(SecuredModelView):
@@ -118,15 +146,31 @@ class StockMovementView(KeysetPagerMixin, SecuredModelView):
 
     allowed_roles = STOCK_ROLES
     can_view_details = False
-    column_list = ("created_at", "lot.product", "lot.lot_number", "lot.location", "quantity", "reason",
-                   "treatment_id", "user", "note")
-    column_labels = {"lot.product": "Product", "lot.lot_number": "Lot", "lot.location": "Location",
-                     "treatment_id": "Treatment"}
+    column_list = (
+        "created_at",
+        "lot.product",
+        "lot.lot_number",
+        "lot.location",
+        "quantity",
+        "reason",
+        "treatment_id",
+        "user",
+        "note",
+    )
+    column_labels = {
+        "lot.product": "Product",
+        "lot.lot_number": "Lot",
+        "lot.location": "Location",
+        "treatment_id": "Treatment",
+    }
     column_filters = ("reason", "created_at", "treatment_id")
     column_sortable_list = ("created_at",)
     column_default_sort = ("created_at", True)
-    column_formatters = {"quantity": _qty, "lot.lot_number": lambda v, c, m, n: _lot_link(m.lot),
-                         "reason": lambda v, c, m, n: m.reason_label}
+    column_formatters = {
+        "quantity": _qty,
+        "lot.lot_number": lambda v, c, m, n: _lot_link(m.lot),
+        "reason": lambda v, c, m, n: m.reason_label,
+    }
 
 
 class ReceiveForm(OnceForm):
@@ -140,8 +184,12 @@ class ReceiveForm(OnceForm):
 
 
 def active_locations():
-    return [(loc.id, loc.name) for loc in db.session.execute(
-        db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
+    return [
+        (loc.id, loc.name)
+        for loc in db.session.execute(
+            db.select(Location).where(Location.active.is_(True)).order_by(Location.name)
+        ).scalars()
+    ]
 
 
 class ReceiveStockView(SecuredView):
@@ -154,20 +202,33 @@ class ReceiveStockView(SecuredView):
     def index(self):
         form = ReceiveForm()
         form.location.choices = active_locations()
-        form.supplier.choices = [(s.id, s.name) for s in db.session.execute(
-            db.select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)).scalars()]
+        form.supplier.choices = [
+            (s.id, s.name)
+            for s in db.session.execute(
+                db.select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)
+            ).scalars()
+        ]
         if current_user.location_id and request.method == "GET":
             form.location.data = current_user.location_id
         if form.validate_on_submit():
             location = db.session.get(Location, form.location.data)
             try:
                 claim(form.once.data, "stock.receive", current_user)
-                lot = receive(product=form.product.data, location=location, lot_number=form.lot_number.data,
-                              expires_on=form.expires_on.data, packs=form.packs.data,
-                              user=current_user._get_current_object(), note=form.note.data or None,
-                              supplier=db.session.get(Supplier, form.supplier.data))
-                audit("stock.receive", obj=lot, detail={"packs": form.packs.data, "lot": lot.lot_number,
-                                                        "supplier": form.supplier.data})
+                lot = receive(
+                    product=form.product.data,
+                    location=location,
+                    lot_number=form.lot_number.data,
+                    expires_on=form.expires_on.data,
+                    packs=form.packs.data,
+                    user=current_user._get_current_object(),
+                    note=form.note.data or None,
+                    supplier=db.session.get(Supplier, form.supplier.data),
+                )
+                audit(
+                    "stock.receive",
+                    obj=lot,
+                    detail={"packs": form.packs.data, "lot": lot.lot_number, "supplier": form.supplier.data},
+                )
                 db.session.commit()
             except AlreadyDone as exc:
                 flash(str(exc), "warning")
@@ -177,8 +238,11 @@ class ReceiveStockView(SecuredView):
                 form.lot_number.errors = [*form.lot_number.errors, str(exc)]
             else:
                 units = form.packs.data * form.product.data.pack_size
-                flash(f"Received {units:f} {form.product.data.unit} of {form.product.data.name} "
-                      f"into lot {lot.lot_number} at {location.name}.", "success")
+                flash(
+                    f"Received {units:f} {form.product.data.unit} of {form.product.data.name} "
+                    f"into lot {lot.lot_number} at {location.name}.",
+                    "success",
+                )
                 return redirect(url_for("stocklot.index_view"))
         return self.render("admin/receive_stock.html", form=form, today=local_today())
 

@@ -4,6 +4,7 @@
 however deep, is one range read of the index behind the sort: no OFFSET walking past every earlier row, and no count.
 A numeric ``page=`` still works (old links, bookmarks) by OFFSET; the pager never produces one.
 """
+
 import base64
 import json
 import math
@@ -62,7 +63,7 @@ class Keyset:
 
 
 #: The widest integer both databases compare with a column (a 64-bit signed integer).
-INTEGER_RANGE = (-(2 ** 63), 2 ** 63 - 1)
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
 
 
 def _typed(column, value):
@@ -166,8 +167,9 @@ class KeysetPagerMixin:
         return query
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute=execute,
-                                       page_size=page_size)
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
         state = g.pop("keyset", None)
         if not execute or state is None:
             return count, rows

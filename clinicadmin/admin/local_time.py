@@ -1,5 +1,6 @@
 """Instants in the admin's lists, details, filters and model forms: shown and entered as the wall-clock time of the
 record's location (its ``location``, else the clinic's zone), stored in UTC."""
+
 from datetime import datetime
 
 from flask_admin.contrib.sqla import filters as sqla_filters

@@ -1,5 +1,6 @@
 """One lot's page: its ledger, and the movements a stock clerk makes on it (transfer, write-off, adjustment, reversal
 of a mistaken receipt). Each is one transaction, audited; a refused one changes nothing."""
+
 from decimal import Decimal
 
 from flask import abort, flash, redirect, request, url_for
@@ -35,8 +36,9 @@ class WriteOffForm(OnceForm):
 
 
 class AdjustForm(OnceForm):
-    delta = DecimalField("Change (+ found, - missing)",
-                         validators=[InputRequired(), finite_quantity(minimum=Decimal("-1000000"))])
+    delta = DecimalField(
+        "Change (+ found, - missing)", validators=[InputRequired(), finite_quantity(minimum=Decimal("-1000000"))]
+    )
     note = StringField("Reason", validators=REASON)
 
 
@@ -60,14 +62,30 @@ class LotView(SecuredView):
         return lot
 
     def _page(self, lot, **forms):
-        forms = {"transfer_form": TransferForm(formdata=None), "write_off_form": WriteOffForm(formdata=None),
-                 "adjust_form": AdjustForm(formdata=None), "reverse_form": ReverseForm(formdata=None), **forms}
+        forms = {
+            "transfer_form": TransferForm(formdata=None),
+            "write_off_form": WriteOffForm(formdata=None),
+            "adjust_form": AdjustForm(formdata=None),
+            "reverse_form": ReverseForm(formdata=None),
+            **forms,
+        }
         forms["transfer_form"].to_location.choices = [c for c in active_locations() if c[0] != lot.location_id]
-        ledger = db.session.execute(db.select(StockMovement).where(StockMovement.lot_id == lot.id)
-                                    .order_by(StockMovement.id)).scalars().all()
+        ledger = (
+            db.session.execute(
+                db.select(StockMovement).where(StockMovement.lot_id == lot.id).order_by(StockMovement.id)
+            )
+            .scalars()
+            .all()
+        )
         reversed_ids = {m.reverses_id for m in ledger if m.reverses_id}
-        return self.render("admin/lot.html", lot=lot, ledger=ledger, reversed_ids=reversed_ids,
-                           today=local_today(lot.location), **forms)
+        return self.render(
+            "admin/lot.html",
+            lot=lot,
+            ledger=ledger,
+            reversed_ids=reversed_ids,
+            today=local_today(lot.location),
+            **forms,
+        )
 
     @expose("/")
     def index(self):
@@ -84,9 +102,14 @@ class LotView(SecuredView):
             try:
                 claim(form.once.data, f"stock.{form_name.removesuffix('_form')}", current_user)
                 movement = action()
-                audit(f"stock.{form_name.removesuffix('_form')}", obj=lot,
-                      detail={"lot": lot.lot_number, **{k: str(v) for k, v in form.data.items()
-                                                        if k not in ("csrf_token", "once")}})
+                audit(
+                    f"stock.{form_name.removesuffix('_form')}",
+                    obj=lot,
+                    detail={
+                        "lot": lot.lot_number,
+                        **{k: str(v) for k, v in form.data.items() if k not in ("csrf_token", "once")},
+                    },
+                )
                 db.session.commit()
             except AlreadyDone as exc:
                 flash(str(exc), "warning")
@@ -105,28 +128,49 @@ class LotView(SecuredView):
         lot = self._lot(lot_id)
         form = TransferForm()
         form.to_location.choices = active_locations()
-        return self._apply(lot, form, "transfer_form", lambda: transfer(
-            lot=lot, to_location=db.session.get(Location, form.to_location.data), quantity=form.quantity.data,
-            note=form.note.data or None, user=current_user._get_current_object()),
-            lambda target: f"Transferred {form.quantity.data:f} {lot.product.unit} to {target.location.name}.")
+        return self._apply(
+            lot,
+            form,
+            "transfer_form",
+            lambda: transfer(
+                lot=lot,
+                to_location=db.session.get(Location, form.to_location.data),
+                quantity=form.quantity.data,
+                note=form.note.data or None,
+                user=current_user._get_current_object(),
+            ),
+            lambda target: f"Transferred {form.quantity.data:f} {lot.product.unit} to {target.location.name}.",
+        )
 
     @expose("/<int:lot_id>/write-off", methods=("POST",))
     @policy_form_view
     def write_off(self, lot_id):
         lot = self._lot(lot_id)
         form = WriteOffForm()
-        return self._apply(lot, form, "write_off_form", lambda: write_off(
-            lot=lot, quantity=form.quantity.data, note=form.note.data, user=current_user._get_current_object()),
-            lambda m: f"Wrote off {form.quantity.data:f} {lot.product.unit} of lot {lot.lot_number}.")
+        return self._apply(
+            lot,
+            form,
+            "write_off_form",
+            lambda: write_off(
+                lot=lot, quantity=form.quantity.data, note=form.note.data, user=current_user._get_current_object()
+            ),
+            lambda m: f"Wrote off {form.quantity.data:f} {lot.product.unit} of lot {lot.lot_number}.",
+        )
 
     @expose("/<int:lot_id>/adjust", methods=("POST",))
     @policy_form_view
     def adjust(self, lot_id):
         lot = self._lot(lot_id)
         form = AdjustForm()
-        return self._apply(lot, form, "adjust_form", lambda: adjust(
-            lot=lot, delta=form.delta.data, note=form.note.data, user=current_user._get_current_object()),
-            lambda m: f"Adjusted lot {lot.lot_number} by {form.delta.data:+f} {lot.product.unit}.")
+        return self._apply(
+            lot,
+            form,
+            "adjust_form",
+            lambda: adjust(
+                lot=lot, delta=form.delta.data, note=form.note.data, user=current_user._get_current_object()
+            ),
+            lambda m: f"Adjusted lot {lot.lot_number} by {form.delta.data:+f} {lot.product.unit}.",
+        )
 
     @expose("/<int:lot_id>/reverse", methods=("POST",))
     @policy_form_view
@@ -136,6 +180,10 @@ class LotView(SecuredView):
         receipt = db.session.get(StockMovement, request.form.get("receipt_id", type=int) or 0)
         if receipt is None or receipt.lot_id != lot.id:
             abort(404)
-        return self._apply(lot, form, "reverse_form", lambda: reverse_receipt(
-            receipt=receipt, note=form.note.data, user=current_user._get_current_object()),
-            lambda m: f"Receipt of {receipt.quantity:f} {lot.product.unit} reversed.")
+        return self._apply(
+            lot,
+            form,
+            "reverse_form",
+            lambda: reverse_receipt(receipt=receipt, note=form.note.data, user=current_user._get_current_object()),
+            lambda m: f"Receipt of {receipt.quantity:f} {lot.product.unit} reversed.",
+        )

@@ -1,4 +1,5 @@
 """Forms that create something carry a one-time token, so the same submission is applied at most once."""
+
 import secrets
 
 from wtforms import HiddenField

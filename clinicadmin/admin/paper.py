@@ -33,8 +33,11 @@ class ConsentFormView(SecuredView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/consent_forms.html", modalities=registry().modality_choices(),
-                           client=_active_client(request.args.get("client_id", type=int)))
+        return self.render(
+            "admin/consent_forms.html",
+            modalities=registry().modality_choices(),
+            client=_active_client(request.args.get("client_id", type=int)),
+        )
 
     @expose("/<modality>")
     def show(self, modality):
@@ -43,11 +46,17 @@ class ConsentFormView(SecuredView):
             abort(404)
         client = _active_client(request.args.get("client_id", type=int))
         if client is not None:
-            audit_read("consent_form.print", object_type="Client", object_id=str(client.id), client_id=client.id,
-                       detail={"modality": modality})
+            audit_read(
+                "consent_form.print",
+                object_type="Client",
+                object_id=str(client.id),
+                client_id=client.id,
+                detail={"modality": modality},
+            )
         paragraphs = [p.strip() for p in (found.consent_text or "").split("\n\n") if p.strip()]
-        return self.render("admin/consent_form.html", modality=found, client=client, paragraphs=paragraphs,
-                           today=local_today())
+        return self.render(
+            "admin/consent_form.html", modality=found, client=client, paragraphs=paragraphs, today=local_today()
+        )
 
 
 def lots_used(treatment_ids):
@@ -56,9 +65,11 @@ def lots_used(treatment_ids):
         return {}
     rows = db.session.execute(
         db.select(StockMovement.treatment_id, Product.name, StockLot.lot_number)
-        .join(StockLot, StockLot.id == StockMovement.lot_id).join(Product, Product.id == StockLot.product_id)
+        .join(StockLot, StockLot.id == StockMovement.lot_id)
+        .join(Product, Product.id == StockLot.product_id)
         .where(StockMovement.treatment_id.in_(treatment_ids), StockMovement.reason == "consumption")
-        .order_by(StockMovement.id))
+        .order_by(StockMovement.id)
+    )
     used = {}
     for treatment_id, product, lot in rows:
         used.setdefault(treatment_id, []).append(f"{product} (lot {lot})")
@@ -82,17 +93,41 @@ class ClientHistoryView(SecuredView):
         date_from, date_to, errors = date_range(request.args, today, max_days=100 * 366)
         treatments = []
         if not errors:
-            treatments = db.session.execute(
-                db.select(Treatment).options(joinedload(Treatment.practitioner), joinedload(Treatment.location))
-                .where(Treatment.client_id == client.id, Treatment.status == "performed",
-                       Treatment.archived_at.is_(None),
-                       Treatment.performed_at >= day_bounds(date_from)[0],
-                       Treatment.performed_at < day_bounds(date_to)[1])
-                .order_by(Treatment.performed_at)).scalars().all()
-            audit_read("client.history.print", obj=client, client_id=client.id,
-                       detail={"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-                               "treatments": len(treatments)})
-        return self.render("admin/client_history.html", client=client, treatments=treatments, errors=errors,
-                           date_from=date_from, date_to=date_to, lots=lots_used([t.id for t in treatments]),
-                           details=functools.partial(details_for_display, settings=effective_settings()),
-                           modality_label=registry().modality_label, today=today)
+            treatments = (
+                db.session.execute(
+                    db.select(Treatment)
+                    .options(joinedload(Treatment.practitioner), joinedload(Treatment.location))
+                    .where(
+                        Treatment.client_id == client.id,
+                        Treatment.status == "performed",
+                        Treatment.archived_at.is_(None),
+                        Treatment.performed_at >= day_bounds(date_from)[0],
+                        Treatment.performed_at < day_bounds(date_to)[1],
+                    )
+                    .order_by(Treatment.performed_at)
+                )
+                .scalars()
+                .all()
+            )
+            audit_read(
+                "client.history.print",
+                obj=client,
+                client_id=client.id,
+                detail={
+                    "date_from": date_from.isoformat(),
+                    "date_to": date_to.isoformat(),
+                    "treatments": len(treatments),
+                },
+            )
+        return self.render(
+            "admin/client_history.html",
+            client=client,
+            treatments=treatments,
+            errors=errors,
+            date_from=date_from,
+            date_to=date_to,
+            lots=lots_used([t.id for t in treatments]),
+            details=functools.partial(details_for_display, settings=effective_settings()),
+            modality_label=registry().modality_label,
+            today=today,
+        )

@@ -1,5 +1,6 @@
 """Recall: from a lot number to every treatment and client it was used for, to print or export and contact them;
 and the lots of that number on the shelves, which a manager puts on hold at every location (or releases)."""
+
 from itertools import groupby
 
 from flask import flash, redirect, request, url_for
@@ -16,18 +17,43 @@ from ..plugins import registry
 from ..stock import StockError, hold, release
 from .base import SecuredView
 
-COLUMNS = ("Performed", "Client", "Born", "Phone", "Email", "Modality", "Practitioner", "Location", "Product", "Lot",
-           "Expires", "Quantity")
+COLUMNS = (
+    "Performed",
+    "Client",
+    "Born",
+    "Phone",
+    "Email",
+    "Modality",
+    "Practitioner",
+    "Location",
+    "Product",
+    "Lot",
+    "Expires",
+    "Quantity",
+)
 
 
 def recall_rows(lot_number):
     """One row per treatment that used a lot numbered ``lot_number`` (any product, any location), oldest first."""
     rows = db.session.execute(
-        db.select(Treatment.performed_at, Treatment.location_id, Client.id, Client.first_name, Client.last_name,
-                  Client.date_of_birth,
-                  Client.phone, Client.email, Treatment.modality, User.full_name, User.email.label("user_email"),
-                  Location.name, Product.name.label("product"), StockLot.lot_number, StockLot.expires_on,
-                  StockMovement.quantity)
+        db.select(
+            Treatment.performed_at,
+            Treatment.location_id,
+            Client.id,
+            Client.first_name,
+            Client.last_name,
+            Client.date_of_birth,
+            Client.phone,
+            Client.email,
+            Treatment.modality,
+            User.full_name,
+            User.email.label("user_email"),
+            Location.name,
+            Product.name.label("product"),
+            StockLot.lot_number,
+            StockLot.expires_on,
+            StockMovement.quantity,
+        )
         .select_from(StockMovement)
         .join(StockLot, StockLot.id == StockMovement.lot_id)
         .join(Product, Product.id == StockLot.product_id)
@@ -40,20 +66,38 @@ def recall_rows(lot_number):
     ).all()
     label = registry().modality_label
     return [r.id for r in rows], [
-        (shown(r.performed_at, r.location_id), f"{r.first_name} {r.last_name}",
-         r.date_of_birth or "", r.phone or "", r.email or "", label(r.modality), r.full_name or r.user_email, r.name,
-         r.product, r.lot_number, r.expires_on or "", f"{-r.quantity:f}")
-        for r in rows]
+        (
+            shown(r.performed_at, r.location_id),
+            f"{r.first_name} {r.last_name}",
+            r.date_of_birth or "",
+            r.phone or "",
+            r.email or "",
+            label(r.modality),
+            r.full_name or r.user_email,
+            r.name,
+            r.product,
+            r.lot_number,
+            r.expires_on or "",
+            f"{-r.quantity:f}",
+        )
+        for r in rows
+    ]
 
 
 def _shelves(lot_number):
     """[(product, [lots])]: the lots numbered ``lot_number`` at every location, per product."""
     if not lot_number:
         return []
-    lots = db.session.execute(
-        db.select(StockLot).where(StockLot.lot_number == lot_number)
-        .options(joinedload(StockLot.product), joinedload(StockLot.location), joinedload(StockLot.held_by))
-        .order_by(StockLot.product_id, StockLot.location_id)).scalars().all()
+    lots = (
+        db.session.execute(
+            db.select(StockLot)
+            .where(StockLot.lot_number == lot_number)
+            .options(joinedload(StockLot.product), joinedload(StockLot.location), joinedload(StockLot.held_by))
+            .order_by(StockLot.product_id, StockLot.location_id)
+        )
+        .scalars()
+        .all()
+    )
     return [(product, list(group)) for product, group in groupby(lots, key=lambda lot: lot.product)]
 
 
@@ -70,8 +114,12 @@ class RecallView(SecuredView):
         lot = self._lot()
         client_ids, rows = recall_rows(lot) if lot else ([], [])
         if lot:
-            audit_read("recall.view", object_type="StockLot", object_id=lot,
-                       detail={"treatments": len(rows), "clients": sorted(set(client_ids))})
+            audit_read(
+                "recall.view",
+                object_type="StockLot",
+                object_id=lot,
+                detail={"treatments": len(rows), "clients": sorted(set(client_ids))},
+            )
         return self.render("admin/recall.html", lot=lot, columns=COLUMNS, rows=rows, shelves=_shelves(lot))
 
     def _hold_step(self, step, verb):
@@ -81,8 +129,12 @@ class RecallView(SecuredView):
             flash("Choose a lot number and product.", "error")
             return redirect(url_for(".index", lot=lot))
         try:
-            count = step(lot_number=lot, product_id=product.id, reason=request.form.get("reason", "")[:255],
-                         user=current_user._get_current_object())
+            count = step(
+                lot_number=lot,
+                product_id=product.id,
+                reason=request.form.get("reason", "")[:255],
+                user=current_user._get_current_object(),
+            )
         except StockError as exc:
             db.session.rollback()
             flash(f"Nothing was changed: {exc}", "error")
@@ -91,8 +143,12 @@ class RecallView(SecuredView):
             db.session.rollback()
             flash(f"Lot {lot} of {product.name} was {verb} already; nothing was changed.", "warning")
             return redirect(url_for(".index", lot=lot))
-        audit(f"stock.{'hold' if step is hold else 'release'}", object_type="StockLot", object_id=lot,
-              detail={"product": product.sku, "lots": count, "reason": request.form.get("reason", "").strip()[:255]})
+        audit(
+            f"stock.{'hold' if step is hold else 'release'}",
+            object_type="StockLot",
+            object_id=lot,
+            detail={"product": product.sku, "lots": count, "reason": request.form.get("reason", "").strip()[:255]},
+        )
         db.session.commit()
         flash(f"Lot {lot} of {product.name} {verb} at {count} location(s).", "success")
         return redirect(url_for(".index", lot=lot))
@@ -111,7 +167,12 @@ class RecallView(SecuredView):
     def export(self):
         lot = self._lot()
         client_ids, rows = recall_rows(lot)
-        audit_read("recall.export", object_type="StockLot", object_id=lot,
-                   detail={"treatments": len(rows), "clients": sorted(set(client_ids))})
-        return csv_response(f"recall-{''.join(ch for ch in lot if ch.isalnum() or ch in '-_') or 'lot'}.csv",
-                            COLUMNS, rows)
+        audit_read(
+            "recall.export",
+            object_type="StockLot",
+            object_id=lot,
+            detail={"treatments": len(rows), "clients": sorted(set(client_ids))},
+        )
+        return csv_response(
+            f"recall-{''.join(ch for ch in lot if ch.isalnum() or ch in '-_') or 'lot'}.csv", COLUMNS, rows
+        )

@@ -1,4 +1,5 @@
 """A select of what the loaded plugins register, which never rewrites a stored value that no loaded plugin knows."""
+
 from wtforms import SelectField
 
 NOT_LOADED_GROUP = "Plugin not loaded"

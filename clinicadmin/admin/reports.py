@@ -1,5 +1,6 @@
 """One view that lists the reports a role may run and renders any of them (core or plugin): its parameters, its
 chart, its table, a CSV download and a printable page. Every run and every download is audited."""
+
 from datetime import date
 
 from flask import abort, request
@@ -20,12 +21,18 @@ def _choices(report):
     """The options of the report's select parameters."""
     choices = {}
     if "location" in report.params:
-        choices["location_id"] = [(loc.id, loc.name) for loc in db.session.execute(
-            db.select(Location).order_by(Location.name)).scalars()]
+        choices["location_id"] = [
+            (loc.id, loc.name) for loc in db.session.execute(db.select(Location).order_by(Location.name)).scalars()
+        ]
     if "practitioner" in report.params:
-        choices["practitioner_id"] = [(u.id, str(u)) for u in db.session.execute(
-            db.select(User).join(User.roles).where(Role.name == "practitioner").order_by(User.full_name))
-            .scalars().unique()]
+        choices["practitioner_id"] = [
+            (u.id, str(u))
+            for u in db.session.execute(
+                db.select(User).join(User.roles).where(Role.name == "practitioner").order_by(User.full_name)
+            )
+            .scalars()
+            .unique()
+        ]
     if "modality" in report.params:
         choices["modality"] = registry().modality_choices()
     return choices
@@ -81,10 +88,19 @@ class ReportsView(SecuredView):
         if not errors:
             result = report.run(params)
             chart = svg(result.chart, title=report.title) if result.chart is not None else None
-            audit_read("report.run", object_type="Report", object_id=key,
-                       detail={**_audited(params), "rows": len(result.rows)})
-        return self.render("admin/report.html", report=report, result=result, chart=chart, errors=errors,
-                           params=params, choices=_choices(report), query=request.query_string.decode())
+            audit_read(
+                "report.run", object_type="Report", object_id=key, detail={**_audited(params), "rows": len(result.rows)}
+            )
+        return self.render(
+            "admin/report.html",
+            report=report,
+            result=result,
+            chart=chart,
+            errors=errors,
+            params=params,
+            choices=_choices(report),
+            query=request.query_string.decode(),
+        )
 
     @expose("/<key>.csv")
     def download(self, key):
@@ -94,6 +110,7 @@ class ReportsView(SecuredView):
         if errors:
             abort(400, description=" ".join(errors))
         result = report.run(params)
-        audit_read("report.export", object_type="Report", object_id=key,
-                   detail={**_audited(params), "rows": len(result.rows)})
+        audit_read(
+            "report.export", object_type="Report", object_id=key, detail={**_audited(params), "rows": len(result.rows)}
+        )
         return csv_response(f"{key}-{params['today'].isoformat()}.csv", result.columns, result.rows)

@@ -1,4 +1,5 @@
 """Staff accounts, certifications and locations: administered by managers and admins."""
+
 import uuid
 
 from flask import flash
@@ -32,8 +33,10 @@ class UserView(SecuredModelView):
     can_view_details = False
     column_list = ("email", "full_name", "roles", "location", "active", "two_factor", "last_login_at")
     column_labels = {"two_factor": "Two-factor"}
-    column_formatters = {"two_factor": lambda v, c, m, n: "on" if is_set_up(m) else "off",
-                         "roles": lambda v, c, m, n: m.role_labels}
+    column_formatters = {
+        "two_factor": lambda v, c, m, n: "on" if is_set_up(m) else "off",
+        "roles": lambda v, c, m, n: m.role_labels,
+    }
     column_searchable_list = ("email", "full_name")
     column_sortable_list = ("email",)
     column_default_sort = ("email", False)
@@ -41,22 +44,23 @@ class UserView(SecuredModelView):
     form_columns = ("email", "full_name", "roles", "location", "active", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
-            "New password", validators=[Optional(), Length(min=PASSWORD_MIN, max=128)],
+            "New password",
+            validators=[Optional(), Length(min=PASSWORD_MIN, max=128)],
             description=f"At least {PASSWORD_MIN} characters. Leave empty to keep the current password.",
         )
     }
-    form_args = {"email": {"validators": [DataRequired(), Length(max=254),
-                                          Email(message="Enter a valid e-mail address.")]},
-                 "full_name": {"validators": [Length(max=120)]},
-                 # A new account can sign in unless the manager unticks it.
-                 "active": {"default": True, "description": "Untick to keep this person from signing in."},
-                 "roles": {"get_label": "label"}}
+    form_args = {
+        "email": {"validators": [DataRequired(), Length(max=254), Email(message="Enter a valid e-mail address.")]},
+        "full_name": {"validators": [Length(max=120)]},
+        # A new account can sign in unless the manager unticks it.
+        "active": {"default": True, "description": "Untick to keep this person from signing in."},
+        "roles": {"get_label": "label"},
+    }
 
     def on_model_change(self, form, model, is_created):
         before, after = check_role_change(model, is_created)
         if form.new_password.data:
-            problem = password_problem(form.new_password.data, email=model.email or "",
-                                       full_name=model.full_name or "")
+            problem = password_problem(form.new_password.data, email=model.email or "", full_name=model.full_name or "")
             if problem:
                 raise ValidationError(f"That password cannot be used: {problem}")
             model.password = hash_password(form.new_password.data)
@@ -70,14 +74,20 @@ class UserView(SecuredModelView):
         changes = changes_of(model)
         changes.pop("password", None)
         changes.pop("fs_uniquifier", None)
-        audit("user.create" if is_created else "user.update", obj=model,
-              detail={"changes": changes, "roles": sorted(after), "password_changed": bool(form.new_password.data)})
+        audit(
+            "user.create" if is_created else "user.update",
+            obj=model,
+            detail={"changes": changes, "roles": sorted(after), "password_changed": bool(form.new_password.data)},
+        )
 
     def is_action_allowed(self, name):
         return name == "reset_two_factor" and user_has_role(*MANAGERS)
 
-    @action("reset_two_factor", "Reset two-factor sign-in (lost phone)",
-            "Remove the authenticator and recovery codes of the selected staff and end their sessions?")
+    @action(
+        "reset_two_factor",
+        "Reset two-factor sign-in (lost phone)",
+        "Remove the authenticator and recovery codes of the selected staff and end their sessions?",
+    )
     def action_reset_two_factor(self, ids):
         """A lost or replaced phone: the person's authenticator and recovery codes are removed and their sessions end;
         they set up a new one at their next login when the clinic requires it."""
@@ -90,8 +100,9 @@ class UserView(SecuredModelView):
                 flash("Reset your own two-factor sign-in from Sign-in security; nothing was reset.", "error")
                 return
             if "admin" in user.role_names and "admin" not in acting_roles():
-                flash("Only an administrator can reset an administrator's two-factor sign-in; nothing was reset.",
-                      "error")
+                flash(
+                    "Only an administrator can reset an administrator's two-factor sign-in; nothing was reset.", "error"
+                )
                 return
         for user in users:
             reset(user)
@@ -119,18 +130,25 @@ def check_role_change(model, is_created):
         if not model.active:
             raise ValidationError("You cannot deactivate your own account.")
     if "admin" in before | after and "admin" not in acting:
-        raise ValidationError(f"Only an administrator can grant the {role_label('admin')} role or change an "
-                              "administrator's account.")
+        raise ValidationError(
+            f"Only an administrator can grant the {role_label('admin')} role or change an administrator's account."
+        )
     if "admin" in before and was_active and ("admin" not in after or not model.active):
         # Take the admin role's row first, so two administrators demoting each other at once are decided in turn.
-        db.session.execute(update(Role.__table__).where(Role.__table__.c.name == "admin")
-                           .values(description=Role.__table__.c.description))
+        db.session.execute(
+            update(Role.__table__)
+            .where(Role.__table__.c.name == "admin")
+            .values(description=Role.__table__.c.description)
+        )
         others = db.session.execute(
-            db.select(db.func.count(User.id)).join(User.roles)
-            .where(Role.name == "admin", User.active.is_(True), User.id != model.id)).scalar_one()
+            db.select(db.func.count(User.id))
+            .join(User.roles)
+            .where(Role.name == "admin", User.active.is_(True), User.id != model.id)
+        ).scalar_one()
         if not others:
-            raise ValidationError(f"{model} is the last active administrator; make someone else an administrator "
-                                  "first.")
+            raise ValidationError(
+                f"{model} is the last active administrator; make someone else an administrator first."
+            )
     return before, after
 
 
@@ -153,8 +171,11 @@ class CertificationView(SecuredModelView):
     form_overrides = {"scope": RegisteredChoiceField}
     form_args = {
         "user": {"validators": [DataRequired()]},
-        "scope": {"choices": _scope_choices, "unknown_label": lambda key: registry().scope_label(key),
-                  "validators": [DataRequired()]},
+        "scope": {
+            "choices": _scope_choices,
+            "unknown_label": lambda key: registry().scope_label(key),
+            "validators": [DataRequired()],
+        },
         "licence_number": {"validators": [Length(max=80)]},
         "valid_until": {"validators": [date_order("valid_from", "valid_until", "Valid until is before valid from.")]},
     }
@@ -165,8 +186,11 @@ class CertificationView(SecuredModelView):
         holders = {u.id for u in (*history.unchanged, *history.deleted, *history.added) if u is not None}
         if current_user.id in holders | {model.user_id}:
             raise ValidationError("Your own certifications are recorded by another manager.")
-        audit("certification.create" if is_created else "certification.update", obj=model,
-              detail={"changes": changes_of(model)})
+        audit(
+            "certification.create" if is_created else "certification.update",
+            obj=model,
+            detail={"changes": changes_of(model)},
+        )
 
 
 class LocationView(SecuredModelView):
@@ -178,11 +202,16 @@ class LocationView(SecuredModelView):
     column_sortable_list = ("name",)
     column_default_sort = ("name", False)
     form_columns = ("name", "address", "time_zone", "active")
-    form_args = {"name": {"validators": [DataRequired(), Length(max=120)]},
-                 "address": {"validators": [Length(max=255)]},
-                 "time_zone": {"validators": [Optional(), is_time_zone], "label": "Time zone",
-                               "description": "Where the location is: its days, hours and every time shown there "
-                                              "follow this zone. Leave blank for the clinic's time zone (a setting)."}}
+    form_args = {
+        "name": {"validators": [DataRequired(), Length(max=120)]},
+        "address": {"validators": [Length(max=255)]},
+        "time_zone": {
+            "validators": [Optional(), is_time_zone],
+            "label": "Time zone",
+            "description": "Where the location is: its days, hours and every time shown there "
+            "follow this zone. Leave blank for the clinic's time zone (a setting).",
+        },
+    }
     form_choices = {"time_zone": [("", "The clinic's time zone"), *((z, z) for z in ZONE_NAMES)]}
 
 

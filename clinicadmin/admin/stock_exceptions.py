@@ -1,5 +1,6 @@
 """The stock clerk's stock exceptions: what treatments used that stock on file could not give, and the page where
 stock received or adjusted is assigned to one, which resolves it (once)."""
+
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_security import current_user
@@ -19,8 +20,13 @@ from .inventory import STOCK_ROLES
 
 
 class AssignForm(PolicyFlaskForm):
-    lot = SelectField("Take it from lot", coerce=int, validate_choice=False, validators=[DataRequired()],
-                      description="A lot of this product at this location, in date and not on hold.")
+    lot = SelectField(
+        "Take it from lot",
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired()],
+        description="A lot of this product at this location, in date and not on hold.",
+    )
 
 
 def lot_label(lot):
@@ -35,8 +41,9 @@ class StockExceptionView(SecuredView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/stock_exceptions.html", exceptions=open_exceptions(),
-                           modality_label=registry().modality_label)
+        return self.render(
+            "admin/stock_exceptions.html", exceptions=open_exceptions(), modality_label=registry().modality_label
+        )
 
     def _exception(self, exception_id):
         exception = db.session.get(StockException, exception_id)
@@ -58,8 +65,10 @@ class StockExceptionView(SecuredView):
             lot = lot_of(exception, form.lot.data)
             try:
                 if not exception.is_open:
-                    raise StockError(f"This exception was already resolved by {exception.resolved_by or 'someone'}"
-                                     f" at {when(exception.resolved_at)}; nothing was changed.")
+                    raise StockError(
+                        f"This exception was already resolved by {exception.resolved_by or 'someone'}"
+                        f" at {when(exception.resolved_at)}; nothing was changed."
+                    )
                 if lot is None:
                     raise StockError("Choose a lot of this product at this location.")
                 resolve(exception, lot=lot, user=current_user._get_current_object())
@@ -67,8 +76,12 @@ class StockExceptionView(SecuredView):
                 db.session.rollback()
                 flash(f"Nothing was changed: {exc}", "error")
                 return redirect(url_for(".show", exception_id=exception_id))
-            flash(f"Stock exception resolved: {exception.quantity.normalize():f} {exception.product.unit} of "
-                  f"{exception.product.name} taken from lot {lot.lot_number} for the treatment.", "success")
+            flash(
+                f"Stock exception resolved: {exception.quantity.normalize():f} {exception.product.unit} of "
+                f"{exception.product.name} taken from lot {lot.lot_number} for the treatment.",
+                "success",
+            )
             return redirect(url_for(".show", exception_id=exception_id))
-        return self.render("admin/stock_exception.html", exception=exception, form=form,
-                           modality_label=registry().modality_label)
+        return self.render(
+            "admin/stock_exception.html", exception=exception, form=form, modality_label=registry().modality_label
+        )

@@ -1,5 +1,6 @@
 """Stocktakes: a clerk counts the lots at a location; the differences become ledger rows in one step, and the count
 stays on record as a printable variance sheet."""
+
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, request, url_for
@@ -36,19 +37,34 @@ class StocktakeView(SecuredView):
 
     @expose("/")
     def index(self):
-        stocktakes = db.session.execute(
-            db.select(Stocktake).options(selectinload(Stocktake.lines), selectinload(Stocktake.location),
-                                         selectinload(Stocktake.user))
-            .order_by(Stocktake.counted_at.desc()).limit(100)).scalars().all()
-        locations = db.session.execute(db.select(Location).where(Location.active.is_(True))
-                                       .order_by(Location.name)).scalars().all()
+        stocktakes = (
+            db.session.execute(
+                db.select(Stocktake)
+                .options(selectinload(Stocktake.lines), selectinload(Stocktake.location), selectinload(Stocktake.user))
+                .order_by(Stocktake.counted_at.desc())
+                .limit(100)
+            )
+            .scalars()
+            .all()
+        )
+        locations = (
+            db.session.execute(db.select(Location).where(Location.active.is_(True)).order_by(Location.name))
+            .scalars()
+            .all()
+        )
         return self.render("admin/stocktakes.html", stocktakes=stocktakes, locations=locations)
 
     def _lots_at(self, location):
-        return db.session.execute(
-            db.select(StockLot).join(StockLot.product).where(StockLot.location_id == location.id,
-                                                              StockLot.quantity > 0)
-            .order_by(StockLot.product_id, StockLot.expires_on, StockLot.lot_number)).scalars().all()
+        return (
+            db.session.execute(
+                db.select(StockLot)
+                .join(StockLot.product)
+                .where(StockLot.location_id == location.id, StockLot.quantity > 0)
+                .order_by(StockLot.product_id, StockLot.expires_on, StockLot.lot_number)
+            )
+            .scalars()
+            .all()
+        )
 
     @expose("/new", methods=("GET", "POST"))
     def new(self):
@@ -69,12 +85,18 @@ class StocktakeView(SecuredView):
             if not errors:
                 try:
                     claim(request.form.get("once"), "stock.stocktake", current_user)
-                    stocktake = apply_stocktake(location=location, counts=counts,
-                                                user=current_user._get_current_object(),
-                                                note=request.form.get("note"))
+                    stocktake = apply_stocktake(
+                        location=location,
+                        counts=counts,
+                        user=current_user._get_current_object(),
+                        note=request.form.get("note"),
+                    )
                     changed = sum(1 for line in stocktake.lines if line.difference)
-                    audit("stock.stocktake", obj=stocktake, detail={"location": location.name,
-                                                                    "lots": len(counts), "differences": changed})
+                    audit(
+                        "stock.stocktake",
+                        obj=stocktake,
+                        detail={"location": location.name, "lots": len(counts), "differences": changed},
+                    )
                     db.session.commit()
                 except AlreadyDone as exc:
                     flash(str(exc), "warning")
@@ -88,8 +110,14 @@ class StocktakeView(SecuredView):
                     return redirect(url_for(".show", stocktake_id=stocktake.id))
             else:
                 flash("Nothing was changed: correct the counts marked below.", "error")
-        return self.render("admin/stocktake_sheet.html", location=location, lots=lots, errors=errors,
-                           form=request.form, once=request.form.get("once") or new_token())
+        return self.render(
+            "admin/stocktake_sheet.html",
+            location=location,
+            lots=lots,
+            errors=errors,
+            form=request.form,
+            once=request.form.get("once") or new_token(),
+        )
 
     @expose("/<int:stocktake_id>")
     def show(self, stocktake_id):

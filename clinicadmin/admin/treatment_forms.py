@@ -1,5 +1,6 @@
 """The treatment desk's forms: booking, recording (the core's fields plus the modality plugin's), and showing the
 plugin's stored details in the words of its form."""
+
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,23 +41,33 @@ def _id_or_none(value):
 class BookForm(OnceForm):
     client = ClientField("Client", validators=[DataRequired()])
     modality = SelectField("Modality", validators=[DataRequired(message="Choose a modality.")])
-    practitioner = SelectField("Practitioner", coerce=_id_or_none,
-                               validators=[DataRequired(message="Choose a practitioner certified for the modality.")],
-                               description="Only practitioners certified for the modality on the booking's day.")
+    practitioner = SelectField(
+        "Practitioner",
+        coerce=_id_or_none,
+        validators=[DataRequired(message="Choose a practitioner certified for the modality.")],
+        description="Only practitioners certified for the modality on the booking's day.",
+    )
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
     # InputRequired, not DataRequired: a time that cannot be read keeps its own message ("Not a valid datetime").
-    scheduled_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M",
-                                      validators=[InputRequired(), within_booking_window])
+    scheduled_at = DateTimeLocalField(
+        "When", format="%Y-%m-%dT%H:%M", validators=[InputRequired(), within_booking_window]
+    )
     duration_minutes = IntegerField(
-        "Minutes", validators=[Optional(), NumberRange(min=1, max=24 * 60)],
-        description="How long the session lasts; leave empty for the modality's usual length.")
+        "Minutes",
+        validators=[Optional(), NumberRange(min=1, max=24 * 60)],
+        description="How long the session lasts; leave empty for the modality's usual length.",
+    )
     resources = SelectMultipleField(
-        "Rooms and devices", coerce=int, validators=[Optional()],
-        description="Leave empty to take the first free room (and device) the modality needs.")
+        "Rooms and devices",
+        coerce=int,
+        validators=[Optional()],
+        description="Leave empty to take the first free room (and device) the modality needs.",
+    )
     confirm_outside_hours = BooleanField(
         "Confirm outside working hours (managers)",
         description="A booking outside the practitioner's working hours or on their time off needs a manager's "
-                    "confirmation; it is audited.")
+        "confirmation; it is audited.",
+    )
     notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000)])
     course = HiddenField()
 
@@ -64,16 +75,21 @@ class BookForm(OnceForm):
 class RescheduleForm(PolicyFlaskForm):
     """Move a booking: the new time (at the new location), practitioner and location, and why (optional)."""
 
-    scheduled_at = DateTimeLocalField("New time", format="%Y-%m-%dT%H:%M",
-                                      validators=[InputRequired(), within_booking_window])
+    scheduled_at = DateTimeLocalField(
+        "New time", format="%Y-%m-%dT%H:%M", validators=[InputRequired(), within_booking_window]
+    )
     practitioner = SelectField("Practitioner", coerce=int, validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    reason = TextAreaField("Why it moves", validators=[Optional(), Length(max=255)],
-                           description="Optional: the client asked, the practitioner is away ...")
+    reason = TextAreaField(
+        "Why it moves",
+        validators=[Optional(), Length(max=255)],
+        description="Optional: the client asked, the practitioner is away ...",
+    )
     confirm_outside_hours = BooleanField(
         "Confirm outside working hours (managers)",
         description="A move outside the practitioner's working hours or onto their time off needs a manager's "
-                    "confirmation; it is audited.")
+        "confirmation; it is audited.",
+    )
     expected_at = HiddenField()
     resource = HiddenField()  # a room's or device's column of the calendar, when the booking is dropped on one
     next = HiddenField()
@@ -85,15 +101,19 @@ class FindTimeForm(PolicyPlainForm):
     client = ClientField("Client", validators=[DataRequired()])
     modality = SelectField("Modality", validators=[DataRequired()])
     location = SelectField("Location", coerce=int, validators=[DataRequired()])
-    first_day = DateField("From", validators=[Optional(), within_booking_window],
-                          description="The next 14 days from this day (today if empty).")
+    first_day = DateField(
+        "From",
+        validators=[Optional(), within_booking_window],
+        description="The next 14 days from this day (today if empty).",
+    )
 
 
 class RecordBaseForm(PolicyFlaskForm):
     performed_at = DateTimeLocalField("Performed at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     notes = TextAreaField("Treatment notes", validators=[Optional(), Length(max=20000)])
     acknowledgement_note = TextAreaField(
-        "Acknowledge remaining warnings", validators=[Optional(), Length(max=1000)],
+        "Acknowledge remaining warnings",
+        validators=[Optional(), Length(max=1000)],
         description="If screening warns, say how you handled it; the note is stored with each warning.",
     )
 
@@ -113,7 +133,8 @@ def _escaped(unbound):
     if not unbound.kwargs.get("description"):
         return unbound
     escaped = unbound.field_class(
-        *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))})
+        *unbound.args, **{**unbound.kwargs, "description": escape(str(unbound.kwargs["description"]))}
+    )
     escaped.creation_counter = unbound.creation_counter  # WTForms orders fields by this counter
     return escaped
 
@@ -161,9 +182,11 @@ def fill_details(subform, details):
 
 def _product_fields(modality):
     """{name: categories} of the product fields in the modality's plugin form (the products a session may use)."""
-    return {name: tuple(unbound.kwargs.get("categories") or ())
-            for name, unbound in plugin_fields("treatment_form_fields", modality).items()
-            if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField)}
+    return {
+        name: tuple(unbound.kwargs.get("categories") or ())
+        for name, unbound in plugin_fields("treatment_form_fields", modality).items()
+        if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, ProductField)
+    }
 
 
 def _lot_id(value):
@@ -173,16 +196,21 @@ def _lot_id(value):
     return int(value)
 
 
-LOT_HELP = ("The lot you opened. Unless you choose one, the first to expire is used. Expired lots and lots on hold "
-            "are not listed.")
+LOT_HELP = (
+    "The lot you opened. Unless you choose one, the first to expire is used. Expired lots and lots on hold "
+    "are not listed."
+)
 
 
 def lots_form_class(modality):
     """One "lot opened" select for each product field of the plugin's form, under the same name; the view fills in
     the lots usable at the treatment's location (:func:`fill_lot_choices`)."""
-    fields = {name: SelectField("Lot opened", coerce=_lot_id, validate_choice=False, validators=[Optional()],
-                                description=LOT_HELP)
-              for name in _product_fields(modality)}
+    fields = {
+        name: SelectField(
+            "Lot opened", coerce=_lot_id, validate_choice=False, validators=[Optional()], description=LOT_HELP
+        )
+        for name in _product_fields(modality)
+    }
     return type("LotsForm", (PolicyPlainForm,), fields)
 
 
@@ -199,9 +227,14 @@ def fill_lot_choices(form, modality, lots):
             first = lot.product_id not in firsts
             firsts.add(lot.product_id)
             expiry = f"expires {lot.expires_on.isoformat()}" if lot.expires_on else "no expiry"
-            choices.append((lot.id, f"{lot.product.name}: lot {lot.lot_number}, {expiry}, "
-                                    f"{lot.quantity.normalize():f} {lot.product.unit} on hand"
-                                    + (" (first to expire)" if first else "")))
+            choices.append(
+                (
+                    lot.id,
+                    f"{lot.product.name}: lot {lot.lot_number}, {expiry}, "
+                    f"{lot.quantity.normalize():f} {lot.product.unit} on hand"
+                    + (" (first to expire)" if first else ""),
+                )
+            )
         field.choices = choices
 
 
@@ -213,8 +246,14 @@ def chosen_lot_ids(form):
 def record_form_class(modality):
     """The record form for a modality: the core's fields plus, under ``details``, the plugin's own fields, and under
     ``lots`` a "lot opened" choice for each of its product fields."""
-    return type("RecordForm", (RecordBaseForm,), {"details": FormField(details_form_class(modality), label=""),
-                                                  "lots": FormField(lots_form_class(modality), label="")})
+    return type(
+        "RecordForm",
+        (RecordBaseForm,),
+        {
+            "details": FormField(details_form_class(modality), label=""),
+            "lots": FormField(lots_form_class(modality), label=""),
+        },
+    )
 
 
 def details_from_form(subform):
@@ -256,10 +295,14 @@ def details_for_display(treatment, settings=None):
     """
     details = dict(treatment.details or {})
     if treatment.modality not in registry().modalities:
-        return [(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
-                for key, value in details.items()]
+        return [
+            (key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+            for key, value in details.items()
+        ]
     form = details_form_class(treatment.modality, settings)()
     shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
-    shown += [(key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
-              for key, value in details.items()]
+    shown += [
+        (key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))
+        for key, value in details.items()
+    ]
     return shown

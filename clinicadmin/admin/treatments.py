@@ -1,4 +1,5 @@
 """Treatments: the schedule list, and the desk where a treatment is booked, screened, recorded and printed."""
+
 import logging
 from datetime import datetime, timedelta
 
@@ -56,14 +57,14 @@ from .treatment_forms import (
 log = logging.getLogger(__name__)
 
 
-
 def _modality(view, context, model, name):
     return registry().modality_label(model.modality)
 
 
 def _open_link(view, context, model, name):
-    return Markup('<a href="{}">{}</a>').format(url_for("treatment_desk.show", treatment_id=model.id),
-                                                shown(model.scheduled_at, model.location))
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("treatment_desk.show", treatment_id=model.id), shown(model.scheduled_at, model.location)
+    )
 
 
 class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelView):
@@ -72,11 +73,24 @@ class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelVi
 
     allowed_roles = BOOKING_ROLES
     can_view_details = False
-    column_list: tuple[str, ...] = ("scheduled_at", "client", "modality", "practitioner", "location", "status",
-                                     "screening_status")
+    column_list: tuple[str, ...] = (
+        "scheduled_at",
+        "client",
+        "modality",
+        "practitioner",
+        "location",
+        "status",
+        "screening_status",
+    )
     column_labels = {"scheduled_at": "When", "screening_status": "Screening"}
-    column_filters: tuple[str, ...] = ("modality", "status", "screening_status", "scheduled_at", "practitioner.email",
-                                       "location.name")
+    column_filters: tuple[str, ...] = (
+        "modality",
+        "status",
+        "screening_status",
+        "scheduled_at",
+        "practitioner.email",
+        "location.name",
+    )
     column_sortable_list = ("scheduled_at",)
     column_default_sort = ("scheduled_at", True)
     column_formatters = {"modality": _modality, "scheduled_at": _open_link}
@@ -98,14 +112,22 @@ class TreatmentListView(ArchiveListActionMixin, KeysetPagerMixin, SecuredModelVi
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        audit_read("treatment.list", object_type="Treatment", detail={
-            "page": request.args.get("page"), "cursor": request.args.get("after") or request.args.get("before"),
-            "archived": self.archived})
+        audit_read(
+            "treatment.list",
+            object_type="Treatment",
+            detail={
+                "page": request.args.get("page"),
+                "cursor": request.args.get("after") or request.args.get("before"),
+                "archived": self.archived,
+            },
+        )
         return count, rows
 
     archive_noun = "treatment"
-    archive_explanation = ("Archive treatments entered in error: they leave the schedule, counts and reports, and stay "
-                           "on record with their stock movements; managers find them under Archived treatments.")
+    archive_explanation = (
+        "Archive treatments entered in error: they leave the schedule, counts and reports, and stay "
+        "on record with their stock movements; managers find them under Archived treatments."
+    )
 
     def archive_label(self, treatment):
         when = shown(treatment.scheduled_at, treatment.location)
@@ -134,8 +156,12 @@ class ArchivedTreatmentView(TreatmentListView):
 
 
 def _active_locations():
-    return [(loc.id, loc.name) for loc in db.session.execute(
-        db.select(Location).where(Location.active.is_(True)).order_by(Location.name)).scalars()]
+    return [
+        (loc.id, loc.name)
+        for loc in db.session.execute(
+            db.select(Location).where(Location.active.is_(True)).order_by(Location.name)
+        ).scalars()
+    ]
 
 
 def _practitioner_choices(modality, day):
@@ -147,14 +173,25 @@ def _practitioner_choices(modality, day):
         choices = [(u.id, str(u)) for u in people if u.id in allowed]
     else:
         held, label = certified_for(day), registry().modality_label
-        choices = [(u.id, f"{u} ({', '.join(label(k) for k in held[u.id])})" if held.get(u.id)
-                    else f"{u} (no valid certification)") for u in people]
+        choices = [
+            (
+                u.id,
+                f"{u} ({', '.join(label(k) for k in held[u.id])})"
+                if held.get(u.id)
+                else f"{u} (no valid certification)",
+            )
+            for u in people
+        ]
     return [("", "Choose a practitioner")] + choices
 
 
 def _resources():
-    query = (db.select(Resource, Location.name).join(Location, Location.id == Resource.location_id)
-             .where(Resource.active.is_(True), Location.active.is_(True)).order_by(Location.name, Resource.name))
+    query = (
+        db.select(Resource, Location.name)
+        .join(Location, Location.id == Resource.location_id)
+        .where(Resource.active.is_(True), Location.active.is_(True))
+        .order_by(Location.name, Resource.name)
+    )
     label = registry().resource_kind_label
     return [(r.id, f"{r.name} ({label(r.kind)}, {where})") for r, where in db.session.execute(query)]
 
@@ -191,8 +228,11 @@ class TreatmentDeskView(SecuredView):
         needed). An appointment book's empty slot fills in the practitioner, location and time."""
         reg = registry()
         # The chosen modality's booking fields are part of the form: the posted modality's, or the one to preselect.
-        wanted = request.form.get("modality") if request.method == "POST" else (
-            request.args.get("modality") or getattr(_course(request.args.get("course_id")), "modality", None))
+        wanted = (
+            request.form.get("modality")
+            if request.method == "POST"
+            else (request.args.get("modality") or getattr(_course(request.args.get("course_id")), "modality", None))
+        )
         form = book_form_class(wanted if wanted in reg.modalities else None)()
         form.modality.choices = [("", "Choose a modality")] + reg.modality_choices()
         form.location.choices = _active_locations()
@@ -211,21 +251,28 @@ class TreatmentDeskView(SecuredView):
             if form.scheduled_at.data is None:
                 here = db.session.get(Location, form.location.data) if form.location.data else None
                 form.scheduled_at.data = (local(now(), here) + timedelta(hours=1)).replace(
-                    minute=0, second=0, microsecond=0, tzinfo=None)
+                    minute=0, second=0, microsecond=0, tzinfo=None
+                )
             if request.args.get("client_id"):  # "Book a treatment" from a client's record
                 form.client.data = form.client.loader.get_one(request.args["client_id"])
                 if form.client.data is not None:
-                    audit_read("client.view", obj=form.client.data, client_id=form.client.data.id,
-                               detail={"form": "book"})
+                    audit_read(
+                        "client.view", obj=form.client.data, client_id=form.client.data.id, detail={"form": "book"}
+                    )
             course = _course(request.args.get("course_id"))
             if course is not None and form.client.data is course.client:  # "Book next session" of a course
                 form.course.data, form.modality.data = str(course.id), course.modality
         modality = form.modality.data if form.modality.data in reg.modalities else None
         here = db.session.get(Location, form.location.data) if isinstance(form.location.data, int) else None
         day = (form.scheduled_at.data or local(now(), here)).date()  # the wall-clock day at the location
-        if request.method == "GET" and not form.practitioner.data and "practitioner" in acting_roles() and (
-                current_user.id in certified_ids(modality, day) if modality
-                else certified_for(day).get(current_user.id)):
+        if (
+            request.method == "GET"
+            and not form.practitioner.data
+            and "practitioner" in acting_roles()
+            and (
+                current_user.id in certified_ids(modality, day) if modality else certified_for(day).get(current_user.id)
+            )
+        ):
             form.practitioner.data = current_user.id
         course = _course(form.course.data)
         if request.method == "POST" and request.form.get("refresh"):
@@ -244,9 +291,14 @@ class TreatmentDeskView(SecuredView):
             try:
                 claim(form.once.data, "treatment.book", current_user)
                 treatment = book(
-                    client=form.client.data, modality=form.modality.data, practitioner=practitioner,
-                    location=db.session.get(Location, form.location.data), scheduled_at=scheduled_at,
-                    notes=form.notes.data or None, user=current_user._get_current_object(), course=course,
+                    client=form.client.data,
+                    modality=form.modality.data,
+                    practitioner=practitioner,
+                    location=db.session.get(Location, form.location.data),
+                    scheduled_at=scheduled_at,
+                    notes=form.notes.data or None,
+                    user=current_user._get_current_object(),
+                    course=course,
                     duration_minutes=form.duration_minutes.data,
                     resources=[db.session.get(Resource, i) for i in form.resources.data or ()],
                     confirm_outside_hours="confirm_outside_hours" in form and form.confirm_outside_hours.data,
@@ -259,16 +311,25 @@ class TreatmentDeskView(SecuredView):
                 db.session.rollback()
                 form.modality.errors = [*form.modality.errors, *exc.messages]
             else:
-                flash(f"Booked. Screening: {treatment.screening_status}.",
-                      "success" if treatment.screening_status == "clear" else "warning")
+                flash(
+                    f"Booked. Screening: {treatment.screening_status}.",
+                    "success" if treatment.screening_status == "clear" else "warning",
+                )
                 return redirect(url_for(".show", treatment_id=treatment.id))
         form.practitioner.choices = _practitioner_choices(modality, day)
         return self._book_page(form, course, modality, day)
 
     def _book_page(self, form, course, modality, day):
         nobody = modality is not None and len(form.practitioner.choices) == 1
-        return self.render("admin/treatment_book.html", form=form, course=course,
-                           modality_label=registry().modality_label, modality=modality, day=day, nobody=nobody)
+        return self.render(
+            "admin/treatment_book.html",
+            form=form,
+            course=course,
+            modality_label=registry().modality_label,
+            modality=modality,
+            day=day,
+            nobody=nobody,
+        )
 
     @expose("/<int:treatment_id>")
     def show(self, treatment_id):
@@ -276,7 +337,9 @@ class TreatmentDeskView(SecuredView):
         clinical = user_has_role(*CLINICAL_ROLES)
         audit_read("treatment.view", obj=treatment, client_id=treatment.client_id)
         return self.render(
-            "admin/treatment_show.html", treatment=treatment, clinical=clinical,
+            "admin/treatment_show.html",
+            treatment=treatment,
+            clinical=clinical,
             modality_label=registry().modality_label(treatment.modality),
             details=details_for_display(treatment) if clinical else [],
             plugin_loaded=treatment.modality in registry().modalities,
@@ -284,7 +347,8 @@ class TreatmentDeskView(SecuredView):
             earlier_runs=_earlier_runs(treatment) if clinical else [],
             can_override=user_has_role("admin", "manager"),
             can_record=clinical and treatment.status == "booked" and treatment.modality in registry().modalities,
-            attendance=attendance(treatment.client_id), cancelled_by=CANCELLED_BY,
+            attendance=attendance(treatment.client_id),
+            cancelled_by=CANCELLED_BY,
             has_begun=now() >= treatment.scheduled_at,
             owed=owed_by(treatment) if treatment.status == "performed" else [],
         )
@@ -329,30 +393,44 @@ class TreatmentDeskView(SecuredView):
     def acknowledge(self, treatment_id):
         self._treatment(treatment_id)
         finding = self._finding(treatment_id)
-        return self._step(treatment_id, lambda: acknowledge(
-            finding, user=current_user._get_current_object(), note=self._text("note", 1000)), "Warning acknowledged.")
+        return self._step(
+            treatment_id,
+            lambda: acknowledge(finding, user=current_user._get_current_object(), note=self._text("note", 1000)),
+            "Warning acknowledged.",
+        )
 
     @expose("/<int:treatment_id>/override", methods=("POST",))
     def override(self, treatment_id):
         self._treatment(treatment_id)
         finding = self._finding(treatment_id)
-        return self._step(treatment_id, lambda: override(
-            finding, user=current_user._get_current_object(), reason=self._text("reason", 1000)),
-            "Finding overridden; the override and its reason are on record.")
+        return self._step(
+            treatment_id,
+            lambda: override(finding, user=current_user._get_current_object(), reason=self._text("reason", 1000)),
+            "Finding overridden; the override and its reason are on record.",
+        )
 
     @expose("/<int:treatment_id>/archive", methods=("POST",))
     def archive(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        return self._step(treatment_id, lambda: archive(
-            treatment, user=current_user._get_current_object(), reason=self._text("reason", 255)),
-            "Treatment archived; it stays on record and in the audit log.")
+        return self._step(
+            treatment_id,
+            lambda: archive(treatment, user=current_user._get_current_object(), reason=self._text("reason", 255)),
+            "Treatment archived; it stays on record and in the audit log.",
+        )
 
     @expose("/<int:treatment_id>/cancel", methods=("POST",))
     def cancel(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        return self._step(treatment_id, lambda: cancel(
-            treatment, reason=self._text("reason", 255), by=request.form.get("by", ""),
-            user=current_user._get_current_object()), "Booking cancelled; it stays on record.")
+        return self._step(
+            treatment_id,
+            lambda: cancel(
+                treatment,
+                reason=self._text("reason", 255),
+                by=request.form.get("by", ""),
+                user=current_user._get_current_object(),
+            ),
+            "Booking cancelled; it stays on record.",
+        )
 
     @expose("/find")
     def find_time(self):
@@ -373,13 +451,25 @@ class TreatmentDeskView(SecuredView):
             client = form.client.data
             if course is not None and (course.client_id != client.id or course.modality != form.modality.data):
                 course = None
-            found = openings(client, form.modality.data, locations=[location], first_day=form.first_day.data,
-                             course=course)
+            found = openings(
+                client, form.modality.data, locations=[location], first_day=form.first_day.data, course=course
+            )
             searched = True
-            audit_read("client.view", obj=client, client_id=client.id,
-                       detail={"form": "find a time", "modality": form.modality.data, "openings": len(found)})
-        return self.render("admin/find_time.html", form=form, found=found, searched=searched, course=course,
-                           modality_label=reg.modality_label, resource_label=reg.resource_kind_label)
+            audit_read(
+                "client.view",
+                obj=client,
+                client_id=client.id,
+                detail={"form": "find a time", "modality": form.modality.data, "openings": len(found)},
+            )
+        return self.render(
+            "admin/find_time.html",
+            form=form,
+            found=found,
+            searched=searched,
+            course=course,
+            modality_label=reg.modality_label,
+            resource_label=reg.resource_kind_label,
+        )
 
     @expose("/<int:treatment_id>/move", methods=("GET", "POST"))
     @policy_form_view
@@ -403,14 +493,21 @@ class TreatmentDeskView(SecuredView):
             practitioner = db.session.get(User, form.practitioner.data)
             try:
                 # The same scope-of-practice rule as the booking form: on the day it moves to, with whom it moves to.
-                if (problem := not_certified(practitioner, treatment.modality, form.scheduled_at.data.date())):
+                if problem := not_certified(practitioner, treatment.modality, form.scheduled_at.data.date()):
                     raise TreatmentRejected(problem)
-                reschedule(treatment, scheduled_at=scheduled_at, practitioner=practitioner,
-                           location=db.session.get(Location, form.location.data),
-                           user=current_user._get_current_object(), reason=form.reason.data,
-                           expected_at=_expected(form.expected_at.data), resources=_resource(form.resource.data),
-                           confirm_outside_hours=bool(getattr(form, "confirm_outside_hours", None) and
-                                                      form.confirm_outside_hours.data))
+                reschedule(
+                    treatment,
+                    scheduled_at=scheduled_at,
+                    practitioner=practitioner,
+                    location=db.session.get(Location, form.location.data),
+                    user=current_user._get_current_object(),
+                    reason=form.reason.data,
+                    expected_at=_expected(form.expected_at.data),
+                    resources=_resource(form.resource.data),
+                    confirm_outside_hours=bool(
+                        getattr(form, "confirm_outside_hours", None) and form.confirm_outside_hours.data
+                    ),
+                )
             except TreatmentRejected as exc:
                 db.session.rollback()
                 if request.form.get("next"):  # from the calendar: say why there
@@ -419,23 +516,34 @@ class TreatmentDeskView(SecuredView):
                 form.scheduled_at.errors = [*form.scheduled_at.errors, *exc.messages]
             else:
                 treatment = self._treatment(treatment_id)
-                flash(f"Moved to {shown(treatment.scheduled_at, treatment.location)} with {treatment.practitioner} "
-                      f"at {treatment.location}. Screening: {treatment.screening_status}.",
-                      "success" if treatment.screening_status == "clear" else "warning")
+                flash(
+                    f"Moved to {shown(treatment.scheduled_at, treatment.location)} with {treatment.practitioner} "
+                    f"at {treatment.location}. Screening: {treatment.screening_status}.",
+                    "success" if treatment.screening_status == "clear" else "warning",
+                )
                 return redirect(back)
         elif request.form.get("next"):
-            flash("The booking was not moved: " + "; ".join(
-                f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()), "error")
+            flash(
+                "The booking was not moved: "
+                + "; ".join(f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()),
+                "error",
+            )
             return redirect(back)
-        return self.render("admin/treatment_move.html", form=form, treatment=treatment,
-                           modality_label=registry().modality_label(treatment.modality))
+        return self.render(
+            "admin/treatment_move.html",
+            form=form,
+            treatment=treatment,
+            modality_label=registry().modality_label(treatment.modality),
+        )
 
     @expose("/<int:treatment_id>/no-show", methods=("POST",))
     def no_show(self, treatment_id):
         treatment = self._treatment(treatment_id)
-        return self._step(treatment_id, lambda: mark_no_show(
-            treatment, note=self._text("note", 255), user=current_user._get_current_object()),
-            "Marked as a no-show; it counts on the client's record.")
+        return self._step(
+            treatment_id,
+            lambda: mark_no_show(treatment, note=self._text("note", 255), user=current_user._get_current_object()),
+            "Marked as a no-show; it counts on the client's record.",
+        )
 
     @expose("/<int:treatment_id>/record", methods=("GET", "POST"))
     @policy_form_view
@@ -464,27 +572,40 @@ class TreatmentDeskView(SecuredView):
                 form.performed_at.errors = [problem]
             else:
                 try:
-                    exceptions = record(treatment, details=details_from_form(form.details.form),
-                                        performed_at=performed_at, notes=form.notes.data or None,
-                                        user=current_user._get_current_object(),
-                                        acknowledgement_note=form.acknowledgement_note.data,
-                                        lots=chosen_lot_ids(form))
+                    exceptions = record(
+                        treatment,
+                        details=details_from_form(form.details.form),
+                        performed_at=performed_at,
+                        notes=form.notes.data or None,
+                        user=current_user._get_current_object(),
+                        acknowledgement_note=form.acknowledgement_note.data,
+                        lots=chosen_lot_ids(form),
+                    )
                 except TreatmentRejected as exc:
                     rejected = exc.messages
                     treatment = self._treatment(treatment_id)
-                    fill_lot_choices(form, treatment.modality,
-                                     usable_lots(treatment.location, local_today(treatment.location)))
+                    fill_lot_choices(
+                        form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location))
+                    )
                 else:
                     flash("Treatment recorded; stock was deducted.", "success")
                     for exception in exceptions:
-                        flash(f"Stock on file was short: {exception.quantity.normalize():f} {exception.product.unit}"
-                              f" of {exception.product.name} used is a stock exception for the stock clerk to "
-                              "resolve. The treatment and its notes are recorded.", "warning")
+                        flash(
+                            f"Stock on file was short: {exception.quantity.normalize():f} {exception.product.unit}"
+                            f" of {exception.product.name} used is a stock exception for the stock clerk to "
+                            "resolve. The treatment and its notes are recorded.",
+                            "warning",
+                        )
                     return redirect(url_for(".show", treatment_id=treatment_id))
-        return self.render("admin/treatment_record.html", form=form, treatment=treatment, rejected=rejected,
-                           modality_label=registry().modality_label(treatment.modality),
-                           client_fields=registry().client_field_items(treatment.client.plugin_fields),
-                           findings=treatment.current_findings())
+        return self.render(
+            "admin/treatment_record.html",
+            form=form,
+            treatment=treatment,
+            rejected=rejected,
+            modality_label=registry().modality_label(treatment.modality),
+            client_fields=registry().client_field_items(treatment.client.plugin_fields),
+            findings=treatment.current_findings(),
+        )
 
     @expose("/<int:treatment_id>/aftercare")
     def aftercare(self, treatment_id):
@@ -492,8 +613,13 @@ class TreatmentDeskView(SecuredView):
         instructions, failed = aftercare_for(treatment)
         if failed is None:
             audit_read("treatment.aftercare", obj=treatment, client_id=treatment.client_id)
-        page = self.render("admin/aftercare.html", treatment=treatment, instructions=instructions, failed=failed,
-                           modality_label=registry().modality_label(treatment.modality))
+        page = self.render(
+            "admin/aftercare.html",
+            treatment=treatment,
+            instructions=instructions,
+            failed=failed,
+            modality_label=registry().modality_label(treatment.modality),
+        )
         return (page, 500) if failed else page
 
 
@@ -501,8 +627,9 @@ def aftercare_for(treatment):
     """(instructions, None) from the first plugin that answers ``aftercare``, in pluggy's calling order; or
     ([], "<plugin> (<error>)") when a plugin fails or answers with something other than a list of text, so the page
     names the plugin instead of failing as a whole."""
-    for name, answer, error in each_implementation(registry().pm, "aftercare", treatment=treatment,
-                                                  settings=effective_settings()):
+    for name, answer, error in each_implementation(
+        registry().pm, "aftercare", treatment=treatment, settings=effective_settings()
+    ):
         try:
             if error is not None:
                 raise error
@@ -547,8 +674,13 @@ def _local_path(target):
     """``target`` when it is a path on this site (a calendar page to go back to), else None."""
     # Browsers drop tabs and line breaks from a URL ("/\t/evil" is "//evil", another site) and a line break cannot
     # be sent in a header at all: a path with any control character or space is not one of ours.
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(c <= " " or c == "\x7f" for c in target)):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c <= " " or c == "\x7f" for c in target)
+    ):
         return target
     return None
 

@@ -1,4 +1,5 @@
 """Validation shared by the admin forms; each raises ``wtforms.ValidationError`` with a message for the user."""
+
 from decimal import Decimal
 
 from wtforms import ValidationError
@@ -26,15 +27,18 @@ def finite_quantity(minimum=Decimal("0"), inclusive=True):
             raise ValidationError(f"Must be at most {MAX_QUANTITY}.")
         if value != value.quantize(Decimal("0.001")):
             raise ValidationError("At most three decimal places.")
+
     return check
 
 
 def date_order(earlier, later, message):
     """A form-level check: ``later`` is not before ``earlier`` (both optional)."""
+
     def check(form, field):
         first, second = getattr(form, earlier).data, getattr(form, later).data
         if first and second and second < first:
             raise ValidationError(message)
+
     return check
 
 

@@ -1,5 +1,6 @@
 """A practitioner performs only the modalities they hold a valid certification for, and holds every qualification
 (such as injections) the modality requires. Scope of practice is a hard stop: no role can override it."""
+
 from clinicadmin.plugin_api import Finding, hookimpl
 from clinicadmin.plugins import registry
 
@@ -12,11 +13,18 @@ def _finding(practitioner, scope, label, day):
     if any(c.valid_on(day) for c in certs):
         return None
     if certs:
-        return Finding(f"practitioner-certification-expired:{scope}", "block",
-                       f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.",
-                       overridable=False)
-    return Finding(f"practitioner-not-certified:{scope}", "block",
-                   f"{practitioner} holds no certification for {label}.", overridable=False)
+        return Finding(
+            f"practitioner-certification-expired:{scope}",
+            "block",
+            f"{practitioner}'s certification for {label} is not valid on {day.isoformat()}.",
+            overridable=False,
+        )
+    return Finding(
+        f"practitioner-not-certified:{scope}",
+        "block",
+        f"{practitioner} holds no certification for {label}.",
+        overridable=False,
+    )
 
 
 @hookimpl

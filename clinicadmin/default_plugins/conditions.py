@@ -1,4 +1,5 @@
 """The general health-history vocabulary that several modalities' checks read; plugins add their own codes."""
+
 from clinicadmin.plugin_api import ConditionCode, hookimpl
 
 CORE_CONDITIONS = [

@@ -1,4 +1,5 @@
 """A client must have signed, unexpired, unwithdrawn consent for the modality on the treatment's day."""
+
 from clinicadmin.plugin_api import Finding, hookimpl
 
 #: The name a finding of this check shows as its source.
@@ -20,7 +21,11 @@ def check_contraindications(treatment, history, settings):
     if any(c.valid_on(day) for c in consents):
         return []
     if consents:
-        return [Finding("consent-not-valid", "block",
-                        f"The client's consent for this modality {_why_not(consents, day)}; a new signed consent is "
-                        "needed.")]
+        return [
+            Finding(
+                "consent-not-valid",
+                "block",
+                f"The client's consent for this modality {_why_not(consents, day)}; a new signed consent is needed.",
+            )
+        ]
     return [Finding("consent-missing", "block", "No signed consent for this modality is on file.")]

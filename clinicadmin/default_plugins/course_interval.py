@@ -4,6 +4,7 @@ The minimum is the treatment's course's own interval when it has one, else the s
 other performed or booked session of the same client and modality counts, before or after this one, so a booking
 made too close to another is flagged as well as one recorded too soon after the last.
 """
+
 from datetime import timedelta
 
 from clinicadmin.clock import local_date
@@ -29,17 +30,22 @@ def _minimum_days(treatment, modality, settings):
 
 def _nearest_other_session(treatment, when, days):
     other_when = db.func.coalesce(Treatment.performed_at, Treatment.scheduled_at, type_=UTCDateTime)
-    rows = db.session.execute(
-        db.select(other_when).where(
-            Treatment.client_id == treatment.client_id,
-            Treatment.modality == treatment.modality,
-            Treatment.status.in_(("performed", "booked")), Treatment.archived_at.is_(None),
-            Treatment.id != treatment.id,
-            # a day wider than the interval: the gap is counted below in local dates (a day may be 25 hours)
-            other_when > when - timedelta(days=days + 1),
-            other_when < when + timedelta(days=days + 1),
+    rows = (
+        db.session.execute(
+            db.select(other_when).where(
+                Treatment.client_id == treatment.client_id,
+                Treatment.modality == treatment.modality,
+                Treatment.status.in_(("performed", "booked")),
+                Treatment.archived_at.is_(None),
+                Treatment.id != treatment.id,
+                # a day wider than the interval: the gap is counted below in local dates (a day may be 25 hours)
+                other_when > when - timedelta(days=days + 1),
+                other_when < when + timedelta(days=days + 1),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     # Dates, not times: two sessions on consecutive days are one day apart whatever the hour (days as the
     # treatment's location counts them).
     day = local_date(when, treatment.location)
@@ -58,9 +64,12 @@ def _interval_finding(treatment, modality, settings):
         return None
     gap, other = nearest
     side = "before" if other <= when else "after"
-    return Finding("course-interval-too-short", "warn",
-                   f"Another {in_sentence(modality.label)} session is {in_days(gap)} {side} this one "
-                   f"({local_date(other, treatment.location).isoformat()}); the minimum interval is {in_days(days)}.")
+    return Finding(
+        "course-interval-too-short",
+        "warn",
+        f"Another {in_sentence(modality.label)} session is {in_days(gap)} {side} this one "
+        f"({local_date(other, treatment.location).isoformat()}); the minimum interval is {in_days(days)}.",
+    )
 
 
 def _course_finding(treatment):
@@ -69,13 +78,19 @@ def _course_finding(treatment):
         return None
     done = db.session.execute(
         db.select(db.func.count(Treatment.id)).where(
-            Treatment.course_id == course.id, Treatment.status == "performed", Treatment.archived_at.is_(None),
-            Treatment.id != treatment.id)
+            Treatment.course_id == course.id,
+            Treatment.status == "performed",
+            Treatment.archived_at.is_(None),
+            Treatment.id != treatment.id,
+        )
     ).scalar_one()
     if done >= course.planned_sessions:
-        return Finding("course-complete", "warn",
-                       f"All {course.planned_sessions} planned sessions of this course are done; "
-                       "extend the course or plan a new one.")
+        return Finding(
+            "course-complete",
+            "warn",
+            f"All {course.planned_sessions} planned sessions of this course are done; "
+            "extend the course or plan a new one.",
+        )
     return None
 
 

@@ -4,6 +4,7 @@ only its modality uses (a pen's cartridges) and a clinic may add its own (``PROD
 Every key a clinic could file a product under before categories were registered stays registered, here or in the
 plugin that uses it, so stored products keep their category.
 """
+
 from clinicadmin.plugin_api import ProductCategory, hookimpl
 
 CORE_CATEGORIES = [

@@ -1,4 +1,5 @@
 """The one kind of resource every clinic has: a treatment room. Devices are registered by the plugins that use them."""
+
 from clinicadmin.plugin_api import ResourceKind, hookimpl
 
 TREATMENT_ROOM = "treatment_room"

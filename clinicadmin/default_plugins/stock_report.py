@@ -1,5 +1,6 @@
 """The core stock report: on hand per active product and location, with out-of-stock, low-stock, held (recalled) and
 expiry flags. Held lots are not usable stock."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,8 +15,9 @@ EXPIRY_WARNING_SETTING = "core.expiry_warning_days"
 
 @hookimpl
 def register_settings():
-    return [SettingSpec(EXPIRY_WARNING_SETTING, "Warn about lots expiring within (days)", 30, int, minimum=1,
-                        maximum=730)]
+    return [
+        SettingSpec(EXPIRY_WARNING_SETTING, "Warn about lots expiring within (days)", 30, int, minimum=1, maximum=730)
+    ]
 
 
 def run_stock_on_hand(params):
@@ -29,7 +31,11 @@ def run_stock_on_hand(params):
     expired = db.and_(StockLot.expires_on.is_not(None), StockLot.expires_on < today)
     query = (
         db.select(
-            Product.sku, Product.name, Product.unit, Product.reorder_level, Location.name.label("location"),
+            Product.sku,
+            Product.name,
+            Product.unit,
+            Product.reorder_level,
+            Location.name.label("location"),
             db.func.sum(db.case((usable, StockLot.quantity), else_=0), type_=Quantity()).label("usable"),
             db.func.sum(db.case((expired, StockLot.quantity), else_=0), type_=Quantity()).label("expired"),
             db.func.sum(db.case((held, StockLot.quantity), else_=0), type_=Quantity()).label("held"),
@@ -60,16 +66,31 @@ def run_stock_on_hand(params):
             flags.append("EXPIRED ON SHELF")
         if r.next_expiry is not None and r.next_expiry <= soon:
             flags.append(f"EXPIRES {r.next_expiry.isoformat()}")
-        rows.append((r.sku, r.name, r.location, f"{usable_qty.normalize():f} {r.unit}",
-                     f"{expired_qty.normalize():f}", r.next_expiry.isoformat() if r.next_expiry else "",
-                     ", ".join(flags)))
-    return ReportResult(("SKU", "Product", "Location", "Usable on hand", "Expired on shelf", "Next expiry", "Flags"),
-                        rows)
+        rows.append(
+            (
+                r.sku,
+                r.name,
+                r.location,
+                f"{usable_qty.normalize():f} {r.unit}",
+                f"{expired_qty.normalize():f}",
+                r.next_expiry.isoformat() if r.next_expiry else "",
+                ", ".join(flags),
+            )
+        )
+    return ReportResult(
+        ("SKU", "Product", "Location", "Usable on hand", "Expired on shelf", "Next expiry", "Flags"), rows
+    )
 
 
 @hookimpl
 def register_reports():
-    return [Report("stock-on-hand", "Stock on hand", run_stock_on_hand,
-                   roles=("admin", "manager", "stock_clerk"),
-                   description="Usable stock per product and location, flagging low, out-of-stock and expiring lots.",
-                   params=("location",))]
+    return [
+        Report(
+            "stock-on-hand",
+            "Stock on hand",
+            run_stock_on_hand,
+            roles=("admin", "manager", "stock_clerk"),
+            description="Usable stock per product and location, flagging low, out-of-stock and expiring lots.",
+            params=("location",),
+        )
+    ]

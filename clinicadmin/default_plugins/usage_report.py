@@ -3,6 +3,7 @@
 It reads ``StockUsage``, the ledger's consumption summed per month as it is written, so a year is a few thousand rows
 whatever the chain's volume; its period is therefore whole months.
 """
+
 from decimal import Decimal
 
 from clinicadmin.extensions import db
@@ -31,14 +32,33 @@ def run_usage(params):
             continue
         cost = None if r.unit_cost is None else (r.used * r.unit_cost).quantize(Decimal("0.01"))
         total += cost or 0
-        rows.append((r.month, r.name, label(r.modality), f"{r.used.normalize():f} {r.unit}",
-                     "" if cost is None else f"{cost:.2f}"))
-    return ReportResult(("Month", "Product", "Modality", "Used", "Cost"), rows,
-                        notes=(f"Whole months from {first} to {last}, by the month each treatment was performed.",
-                               f"Total cost of the products with a unit cost: {total:.2f}."))
+        rows.append(
+            (
+                r.month,
+                r.name,
+                label(r.modality),
+                f"{r.used.normalize():f} {r.unit}",
+                "" if cost is None else f"{cost:.2f}",
+            )
+        )
+    return ReportResult(
+        ("Month", "Product", "Modality", "Used", "Cost"),
+        rows,
+        notes=(
+            f"Whole months from {first} to {last}, by the month each treatment was performed.",
+            f"Total cost of the products with a unit cost: {total:.2f}.",
+        ),
+    )
 
 
 @hookimpl
 def register_reports():
-    return [Report("stock-usage", "Stock used per month", run_usage, roles=("admin", "manager", "stock_clerk"),
-                   description="Units of each product used by treatments, per month and modality, with their cost.")]
+    return [
+        Report(
+            "stock-usage",
+            "Stock used per month",
+            run_usage,
+            roles=("admin", "manager", "stock_clerk"),
+            description="Units of each product used by treatments, per month and modality, with their cost.",
+        )
+    ]

@@ -1,17 +1,18 @@
 """The core's models, one module per aggregate."""
+
 from .audit import AuditChain, AuditEvent
 from .booking import BookingSlot, Resource, TimeOff, TreatmentResource, WorkingHours
 from .clients import Client, Consent, HealthEntry
 from .inventory import (
-                        MOVEMENT_REASONS,
-                        Product,
-                        StockException,
-                        StockLot,
-                        StockMovement,
-                        Stocktake,
-                        StocktakeLine,
-                        StockUsage,
-                        Supplier,
+    MOVEMENT_REASONS,
+    Product,
+    StockException,
+    StockLot,
+    StockMovement,
+    Stocktake,
+    StocktakeLine,
+    StockUsage,
+    Supplier,
 )
 from .locations import Location
 from .settings import Setting
@@ -20,8 +21,33 @@ from .submissions import FormSubmission
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditChain", "AuditEvent", "BookingSlot", "Resource", "TimeOff", "TreatmentResource", "WorkingHours",
-    "Client", "Consent", "HealthEntry", "Product", "StockException", "StockLot", "StockMovement", "Stocktake",
-    "StocktakeLine", "StockUsage", "Supplier", "MOVEMENT_REASONS", "Location",
-    "Setting", "FormSubmission", "ROLES", "Certification", "Role", "User", "Course", "ScreeningFinding", "Treatment",
+    "AuditChain",
+    "AuditEvent",
+    "BookingSlot",
+    "Resource",
+    "TimeOff",
+    "TreatmentResource",
+    "WorkingHours",
+    "Client",
+    "Consent",
+    "HealthEntry",
+    "Product",
+    "StockException",
+    "StockLot",
+    "StockMovement",
+    "Stocktake",
+    "StocktakeLine",
+    "StockUsage",
+    "Supplier",
+    "MOVEMENT_REASONS",
+    "Location",
+    "Setting",
+    "FormSubmission",
+    "ROLES",
+    "Certification",
+    "Role",
+    "User",
+    "Course",
+    "ScreeningFinding",
+    "Treatment",
 ]

@@ -4,6 +4,7 @@ Each row carries the hash of its content and of the row before it, so a changed,
 chain that ``clinicadmin check`` verifies. ``audit_chain`` holds the newest hash; writers take its row lock first, so
 the chain never forks under concurrent requests.
 """
+
 import hashlib
 import json
 from datetime import UTC
@@ -47,8 +48,19 @@ class AuditEvent(Model):
         """The hash of this row's content chained to ``prev_hash``."""
         # The instant is hashed as UTC written without its zone, as it was before columns became timezone-aware.
         at = self.at.astimezone(UTC).replace(tzinfo=None) if self.at.tzinfo else self.at
-        content = [prev_hash, at.isoformat(timespec="microseconds"), self.user_id, self.roles, self.action,
-                   self.object_type, self.object_id, self.client_id, self.remote_addr, self.outcome, self.detail]
+        content = [
+            prev_hash,
+            at.isoformat(timespec="microseconds"),
+            self.user_id,
+            self.roles,
+            self.action,
+            self.object_type,
+            self.object_id,
+            self.client_id,
+            self.remote_addr,
+            self.outcome,
+            self.detail,
+        ]
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 

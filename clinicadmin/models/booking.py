@@ -1,5 +1,6 @@
 """The appointment book's own records: rooms and devices (resources of a location), the time each booking holds,
 and practitioners' working hours and time off."""
+
 from ..extensions import Model, db
 from .types import UTCDateTime
 
@@ -48,9 +49,12 @@ class BookingSlot(Model):
     __tablename__ = "booking_slot"
     __table_args__ = (
         db.CheckConstraint("busy_until > busy_from", name="span_positive"),
-        db.CheckConstraint("(CASE WHEN practitioner_id IS NULL THEN 0 ELSE 1 END) + "
-                           "(CASE WHEN resource_id IS NULL THEN 0 ELSE 1 END) + "
-                           "(CASE WHEN client_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_holder"),
+        db.CheckConstraint(
+            "(CASE WHEN practitioner_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN resource_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN client_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_holder",
+        ),
         db.Index("ix_booking_slot_practitioner", "practitioner_id", "busy_from"),
         db.Index("ix_booking_slot_resource", "resource_id", "busy_from"),
         db.Index("ix_booking_slot_client", "client_id", "busy_from"),

@@ -1,4 +1,5 @@
 """Clients, their coded health history and their consents per modality."""
+
 from sqlalchemy import event
 from sqlalchemy.orm import validates
 

@@ -1,5 +1,6 @@
 """Suppliers, products, the lots of them on the shelf at each location, the append-only stock ledger, and
 stocktakes."""
+
 from sqlalchemy import event
 
 from ..clock import now

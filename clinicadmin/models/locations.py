@@ -1,4 +1,5 @@
 """A clinic site: stock lives at a location and treatments happen at one, in its time zone."""
+
 from ..extensions import Model, db
 
 

@@ -1,4 +1,5 @@
 """A clinic's value for a setting that a plugin registered with a default."""
+
 from ..clock import now
 from ..extensions import Model, db
 from .types import UTCDateTime

@@ -1,4 +1,5 @@
 """Staff accounts, their roles, and their certifications: for a modality, or a qualification such as injections."""
+
 from flask_security.models import fsqla_v3 as fsqla
 
 from ..extensions import Model, db

@@ -1,5 +1,6 @@
 """One-time form tokens: a form that creates something (a receipt, a write-off, a booking) carries a token, and the
 step that handles it stores the token in its own transaction, so a second submission of the same form is refused."""
+
 from ..clock import now
 from ..extensions import Model, db
 from .types import UTCDateTime

@@ -1,4 +1,5 @@
 """Treatments, the courses they belong to, and the screening findings stored with them."""
+
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..clock import now
@@ -46,12 +47,17 @@ class Treatment(Model):
         # The dashboard's weekly chart counts performed treatments from the index alone.
         db.Index("ix_treatment_performed_status", "performed_at", "status", "archived_at"),
         # Each client's performed sessions in order, for "first session" and "seen before" (client retention).
-        db.Index("ix_treatment_client_performed", "client_id", "performed_at",
-                 sqlite_where=db.text("status = 'performed' AND archived_at IS NULL"),
-                 postgresql_where=db.text("status = 'performed' AND archived_at IS NULL")),
+        db.Index(
+            "ix_treatment_client_performed",
+            "client_id",
+            "performed_at",
+            sqlite_where=db.text("status = 'performed' AND archived_at IS NULL"),
+            postgresql_where=db.text("status = 'performed' AND archived_at IS NULL"),
+        ),
         db.CheckConstraint("status IN ('booked', 'performed', 'cancelled')", name="status_known"),
-        db.CheckConstraint("cancellation IS NULL OR cancellation IN ('client', 'clinic', 'no_show')",
-                           name="cancellation_known"),
+        db.CheckConstraint(
+            "cancellation IS NULL OR cancellation IN ('client', 'clinic', 'no_show')", name="cancellation_known"
+        ),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -111,8 +117,11 @@ class Treatment(Model):
         """The state as the front desk says it: booked, performed, cancelled by the client or clinic, no-show."""
         if self.status != "cancelled":
             return self.status
-        return {"no_show": "no-show", "client": "cancelled by the client" + (" (late)" if self.cancelled_late else ""),
-                "clinic": "cancelled by the clinic"}.get(self.cancellation, "cancelled")
+        return {
+            "no_show": "no-show",
+            "client": "cancelled by the client" + (" (late)" if self.cancelled_late else ""),
+            "clinic": "cancelled by the clinic",
+        }.get(self.cancellation, "cancelled")
 
     @property
     def day(self):
@@ -135,8 +144,9 @@ class ScreeningFinding(Model):
     """A finding of one screening run, stored as it was, with its acknowledgement or override."""
 
     __tablename__ = "screening_finding"
-    __table_args__ = (db.CheckConstraint(f"severity IN ({', '.join(repr(s) for s in SEVERITIES)})",
-                                       name="severity_known"),)
+    __table_args__ = (
+        db.CheckConstraint(f"severity IN ({', '.join(repr(s) for s in SEVERITIES)})", name="severity_known"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)

@@ -1,4 +1,5 @@
 """Column types shared by the models."""
+
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 

@@ -4,6 +4,7 @@ Revision ID: 234566cf5dea
 Revises: 3d1f0c2a7b41
 Create Date: 2026-11-22 03:05:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 

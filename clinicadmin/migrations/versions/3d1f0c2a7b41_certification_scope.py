@@ -4,6 +4,7 @@ Revision ID: 3d1f0c2a7b41
 Revises: fcbfbb70a9cf
 Create Date: 2026-11-22 03:00:00
 """
+
 from alembic import op
 
 revision = "3d1f0c2a7b41"

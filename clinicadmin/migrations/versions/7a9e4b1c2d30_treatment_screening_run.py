@@ -4,6 +4,7 @@ Revision ID: 7a9e4b1c2d30
 Revises: 234566cf5dea
 Create Date: 2026-11-22 03:10:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,8 +17,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("treatment") as batch:
         batch.add_column(sa.Column("screening_run", sa.Integer(), nullable=True))
-    op.execute("UPDATE treatment SET screening_run = (SELECT max(run) FROM screening_finding "
-               "WHERE screening_finding.treatment_id = treatment.id)")
+    op.execute(
+        "UPDATE treatment SET screening_run = (SELECT max(run) FROM screening_finding "
+        "WHERE screening_finding.treatment_id = treatment.id)"
+    )
 
 
 def downgrade():

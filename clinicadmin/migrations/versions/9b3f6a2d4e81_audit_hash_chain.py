@@ -5,6 +5,7 @@ Revision ID: 9b3f6a2d4e81
 Revises: 5c8d2e7f9a10
 Create Date: 2026-11-22 03:45:00
 """
+
 import hashlib
 import json
 
@@ -17,8 +18,18 @@ branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
-COLUMNS = ("at", "user_id", "roles", "action", "object_type", "object_id", "client_id", "remote_addr", "outcome",
-           "detail")
+COLUMNS = (
+    "at",
+    "user_id",
+    "roles",
+    "action",
+    "object_type",
+    "object_id",
+    "client_id",
+    "remote_addr",
+    "outcome",
+    "detail",
+)
 
 
 def _hash(prev, row):
@@ -40,17 +51,27 @@ def upgrade():
         batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
     bind = op.get_bind()
-    events = sa.table("audit_event", sa.column("id"), sa.column("seq"), sa.column("prev_hash"), sa.column("hash"),
-                      sa.column("at", sa.DateTime()), sa.column("detail", sa.JSON()),
-                      *(sa.column(c) for c in COLUMNS[1:-1]))
+    events = sa.table(
+        "audit_event",
+        sa.column("id"),
+        sa.column("seq"),
+        sa.column("prev_hash"),
+        sa.column("hash"),
+        sa.column("at", sa.DateTime()),
+        sa.column("detail", sa.JSON()),
+        *(sa.column(c) for c in COLUMNS[1:-1]),
+    )
     prev, seq = GENESIS, 0
     for row in bind.execute(sa.select(events).order_by(events.c.id)).all():
         seq += 1
         digest = _hash(prev, row)
         bind.execute(events.update().where(events.c.id == row.id).values(seq=seq, prev_hash=prev, hash=digest))
         prev = digest
-    bind.execute(sa.table("audit_chain", sa.column("id"), sa.column("last_seq"), sa.column("last_hash")).insert()
-                 .values(id=1, last_seq=seq, last_hash=prev))
+    bind.execute(
+        sa.table("audit_chain", sa.column("id"), sa.column("last_seq"), sa.column("last_hash"))
+        .insert()
+        .values(id=1, last_seq=seq, last_hash=prev)
+    )
     with op.batch_alter_table("audit_event") as batch:
         batch.alter_column("seq", existing_type=sa.BigInteger(), nullable=False)
         batch.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=False)

@@ -7,13 +7,14 @@ Revises: f1d9b3c5e702
 Create Date: 2026-11-30 20:05:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'a3e6c8f0b914'
-down_revision = 'f1d9b3c5e702'
+revision = "a3e6c8f0b914"
+down_revision = "f1d9b3c5e702"
 branch_labels = None
 depends_on = None
 
@@ -21,8 +22,8 @@ depends_on = None
 def upgrade():
     # Plain ALTER TABLE, never a batch rebuild: a rebuilt client table on SQLite would lose its search indexes
     # (clinicadmin.schema.EXPRESSION_INDEXES).
-    op.add_column('client', sa.Column('first_treated_at', sa.DateTime(), nullable=True))
-    op.create_index('ix_client_first_treated_at', 'client', ['first_treated_at'], unique=False)
+    op.add_column("client", sa.Column("first_treated_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_client_first_treated_at", "client", ["first_treated_at"], unique=False)
     op.execute("""
         UPDATE client SET first_treated_at = (
             SELECT min(t.performed_at) FROM treatment t
@@ -31,5 +32,5 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_client_first_treated_at', table_name='client')
-    op.drop_column('client', 'first_treated_at')
+    op.drop_index("ix_client_first_treated_at", table_name="client")
+    op.drop_column("client", "first_treated_at")

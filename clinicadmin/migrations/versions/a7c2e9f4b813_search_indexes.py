@@ -10,18 +10,21 @@ Revises: f3b8d0c6a215
 Create Date: 2026-11-22 06:05:00
 
 """
+
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'a7c2e9f4b813'
-down_revision = 'f3b8d0c6a215'
+revision = "a7c2e9f4b813"
+down_revision = "f3b8d0c6a215"
 branch_labels = None
 depends_on = None
 
 INDEXES = {
-    "ix_client_lower_last_name": ("client", "last_name"), "ix_client_lower_first_name": ("client", "first_name"),
-    "ix_client_lower_email": ("client", "email"), "ix_product_lower_name": ("product", "name"),
+    "ix_client_lower_last_name": ("client", "last_name"),
+    "ix_client_lower_first_name": ("client", "first_name"),
+    "ix_client_lower_email": ("client", "email"),
+    "ix_product_lower_name": ("product", "name"),
     "ix_product_lower_sku": ("product", "sku"),
 }
 

@@ -10,13 +10,14 @@ Revises: fed4e71c2fb8
 Create Date: 2026-12-02 06:30:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'b1f4d7e2c9a0'
-down_revision = 'fed4e71c2fb8'
+revision = "b1f4d7e2c9a0"
+down_revision = "fed4e71c2fb8"
 branch_labels = None
 depends_on = None
 
@@ -33,19 +34,22 @@ INSTANTS = {
     "screening_finding": ("screened_at", "acknowledged_at", "overridden_at"),
 }
 PERFORMED = "status = 'performed' AND archived_at IS NULL"
-MONTH_INDEX = ("CREATE INDEX ix_treatment_performed_month ON treatment ({month}, modality, client_id, performed_at, "
-               "practitioner_id, location_id) WHERE " + PERFORMED)
+MONTH_INDEX = (
+    "CREATE INDEX ix_treatment_performed_month ON treatment ({month}, modality, client_id, performed_at, "
+    "practitioner_id, location_id) WHERE " + PERFORMED
+)
 
 
 def upgrade():
-    op.add_column('location', sa.Column('time_zone', sa.String(length=64), nullable=True))
+    op.add_column("location", sa.Column("time_zone", sa.String(length=64), nullable=True))
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP INDEX ix_treatment_performed_month")
     for table, columns in INSTANTS.items():
         for column in columns:
-            op.execute(f'ALTER TABLE "{table}" ALTER COLUMN {column} TYPE timestamptz '
-                       f"USING {column} AT TIME ZONE 'UTC'")
+            op.execute(
+                f"ALTER TABLE \"{table}\" ALTER COLUMN {column} TYPE timestamptz USING {column} AT TIME ZONE 'UTC'"
+            )
     op.execute(MONTH_INDEX.format(month="(date_trunc('month', performed_at AT TIME ZONE 'UTC'))"))
 
 
@@ -54,7 +58,8 @@ def downgrade():
         op.execute("DROP INDEX ix_treatment_performed_month")
         for table, columns in INSTANTS.items():
             for column in columns:
-                op.execute(f'ALTER TABLE "{table}" ALTER COLUMN {column} TYPE timestamp '
-                           f"USING {column} AT TIME ZONE 'UTC'")
+                op.execute(
+                    f"ALTER TABLE \"{table}\" ALTER COLUMN {column} TYPE timestamp USING {column} AT TIME ZONE 'UTC'"
+                )
         op.execute(MONTH_INDEX.format(month="(date_trunc('month', performed_at))"))
-    op.drop_column('location', 'time_zone')
+    op.drop_column("location", "time_zone")

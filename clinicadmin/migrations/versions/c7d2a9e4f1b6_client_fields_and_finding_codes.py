@@ -7,25 +7,28 @@ Revises: b00c4a1e5d27
 Create Date: 2026-12-02 09:10:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'c7d2a9e4f1b6'
-down_revision = 'b00c4a1e5d27'
+revision = "c7d2a9e4f1b6"
+down_revision = "b00c4a1e5d27"
 branch_labels = None
 depends_on = None
 
 # "<plugin>.<plugin>.<rest>" becomes "<plugin>.<rest>" (string functions both SQLite and PostgreSQL have)
-SPELL_ONCE = ("UPDATE screening_finding SET code = substr(code, length(plugin) + 2) "
-              "WHERE substr(code, 1, 2 * length(plugin) + 2) = plugin || '.' || plugin || '.'")
+SPELL_ONCE = (
+    "UPDATE screening_finding SET code = substr(code, length(plugin) + 2) "
+    "WHERE substr(code, 1, 2 * length(plugin) + 2) = plugin || '.' || plugin || '.'"
+)
 
 
 def upgrade():
     # Plain ALTER TABLE (a column with a server default): a batch rebuild on SQLite would lose the client table's
     # expression indexes.
-    op.add_column('client', sa.Column('plugin_fields', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
+    op.add_column("client", sa.Column("plugin_fields", sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
     op.execute(SPELL_ONCE)
 
 

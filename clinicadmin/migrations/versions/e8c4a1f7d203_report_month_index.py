@@ -11,12 +11,13 @@ Revises: d5e1b7c9a342
 Create Date: 2026-11-30 19:55:00
 
 """
+
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'e8c4a1f7d203'
-down_revision = 'd5e1b7c9a342'
+revision = "e8c4a1f7d203"
+down_revision = "d5e1b7c9a342"
 branch_labels = None
 depends_on = None
 
@@ -26,8 +27,10 @@ PERFORMED = "status = 'performed' AND archived_at IS NULL"
 
 def upgrade():
     month = MONTH[op.get_bind().dialect.name]
-    op.execute(f"CREATE INDEX ix_treatment_performed_month ON treatment "
-               f"({month}, modality, client_id, performed_at, practitioner_id, location_id) WHERE {PERFORMED}")
+    op.execute(
+        f"CREATE INDEX ix_treatment_performed_month ON treatment "
+        f"({month}, modality, client_id, performed_at, practitioner_id, location_id) WHERE {PERFORMED}"
+    )
 
 
 def downgrade():

@@ -9,12 +9,13 @@ Revises: e8c4a1f7d203
 Create Date: 2026-11-30 19:45:00
 
 """
+
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'f1d9b3c5e702'
-down_revision = 'e8c4a1f7d203'
+revision = "f1d9b3c5e702"
+down_revision = "e8c4a1f7d203"
 branch_labels = None
 depends_on = None
 

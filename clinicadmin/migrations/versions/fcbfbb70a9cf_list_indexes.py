@@ -4,6 +4,7 @@ Revision ID: fcbfbb70a9cf
 Revises: b542b2e3a88c
 Create Date: 2026-11-22 02:38:37.191942
 """
+
 from alembic import op
 
 revision = "fcbfbb70a9cf"

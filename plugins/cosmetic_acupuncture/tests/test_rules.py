@@ -1,4 +1,5 @@
 """Every cosmetic acupuncture rule, table-driven, through the screening engine, with the day boundaries."""
+
 import pytest
 
 from clinicadmin.extensions import db
@@ -8,8 +9,13 @@ KEY = "cosmetic_acupuncture"
 BLOCKS = ["bleeding_disorder", "cancer", "acute_infection", "herpes_active", "skin_infection_face"]
 WARNS = ["pregnancy", "anticoagulants", "hypertension_uncontrolled", "epilepsy", "diabetes", "migraine"]
 # (code, default wait in days)
-WAITS = [("botulinum_toxin", 90), ("dermal_filler", 90), ("chemical_peel", 30), ("laser_treatment", 30),
-         ("facelift", 180)]
+WAITS = [
+    ("botulinum_toxin", 90),
+    ("dermal_filler", 90),
+    ("chemical_peel", 30),
+    ("laser_treatment", 30),
+    ("facelift", 180),
+]
 
 
 def _mine(ca, history, details=None):
@@ -37,8 +43,9 @@ def test_warning_conditions(ca, code):
 
 
 @pytest.mark.parametrize("code, wait", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
-                         ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize(
+    "offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"]
+)
 def test_waiting_periods_and_their_day_boundaries(ca, code, wait, offset, expected):
     assert ((f"{KEY}.recent_{code}", "warn") in _mine(ca, [(code, wait + offset)])) is expected
 
@@ -49,8 +56,7 @@ def test_points_forbidden_in_pregnancy_block_at_any_stage(ca, point):
     assert (f"{KEY}.pregnancy_forbidden_points", "block") in found
 
 
-@pytest.mark.parametrize("days, blocked", [(90, True), (91, False), (None, True)],
-                         ids=["day-90", "day-91", "undated"])
+@pytest.mark.parametrize("days, blocked", [(90, True), (91, False), (None, True)], ids=["day-90", "day-91", "undated"])
 @pytest.mark.parametrize("point", ["CV4", "CV6", "BL23", "BL32", "GV4"])
 def test_lower_abdomen_and_lumbosacral_points_block_in_the_first_trimester(ca, point, days, blocked):
     found = _mine(ca, [("pregnancy", days)], details={"face_points": ["ST2"], "body_points": [point]})
@@ -59,8 +65,10 @@ def test_lower_abdomen_and_lumbosacral_points_block_in_the_first_trimester(ca, p
 
 
 def test_the_first_trimester_follows_the_clinic_setting(ca, login):
-    assert login("manager").post("/admin/settings/", data={
-        "cosmetic_acupuncture.first_trimester_days": "120"}).status_code == 302
+    assert (
+        login("manager").post("/admin/settings/", data={"cosmetic_acupuncture.first_trimester_days": "120"}).status_code
+        == 302
+    )
     found = _mine(ca, [("pregnancy", 100)], details={"body_points": ["CV4"]})
     assert (f"{KEY}.pregnancy_first_trimester_points", "block") in found
 

@@ -1,5 +1,6 @@
 """A cosmetic acupuncture session through the pages: the form, needles taken from stock, the points kept in the
 plugin's own table, the reports built on them, aftercare; and what the form and screening refuse."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -11,13 +12,23 @@ KEY = "cosmetic_acupuncture"
 
 
 def _record(ca, **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
-            "details-face_points": ["ST2", "LI20", "EX-HN3"], "details-body_points": ["ST36", "LR3"],
-            "details-facial_needle_product": ca.facial.id, "details-facial_needles": "6",
-            "details-body_needle_product": ca.body.id, "details-body_needles": "4",
-            "details-retention_minutes": "25", "details-pattern": "qi_deficiency", "details-tongue": "pale",
-            "details-pulse": "thready", "details-concerns": ["fine_lines"], "details-bruising": "none",
-            "notes": "", "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-face_points": ["ST2", "LI20", "EX-HN3"],
+        "details-body_points": ["ST36", "LR3"],
+        "details-facial_needle_product": ca.facial.id,
+        "details-facial_needles": "6",
+        "details-body_needle_product": ca.body.id,
+        "details-body_needles": "4",
+        "details-retention_minutes": "25",
+        "details-pattern": "qi_deficiency",
+        "details-tongue": "pale",
+        "details-pulse": "thready",
+        "details-concerns": ["fine_lines"],
+        "details-bruising": "none",
+        "notes": "",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
@@ -44,13 +55,13 @@ def test_a_session_is_recorded_with_its_points_and_needles(ca, login):
     response = http.post(f"/admin/desk/{treatment.id}/record", data=_record(ca))
     assert response.status_code == 302, response.get_data(as_text=True)
     assert _stock() == {"F1": 94, "B1": 96}
-    assert _point_uses() == [("EX-HN3", "face"), ("LI20", "face"), ("LR3", "body"), ("ST2", "face"),
-                             ("ST36", "body")]
+    assert _point_uses() == [("EX-HN3", "face"), ("LI20", "face"), ("LR3", "body"), ("ST2", "face"), ("ST36", "body")]
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "ST2 Sibai, LI20 Yingxiang, EX-HN3 Yintang" in page and "Qi deficiency" in page
     manager = login("manager")
     points = manager.get(f"/admin/reports/cosmetic-acupuncture-points?date_from={datetime.now(UTC).date()}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "<td>ST2</td><td>Sibai</td><td>face</td><td>1</td><td>1</td>" in points
     needles = manager.get("/admin/reports/cosmetic-acupuncture-needles").get_data(as_text=True)
     assert f"<td>{datetime.now(UTC).date():%Y-%m}</td><td>1</td><td>6</td><td>4</td>" in needles
@@ -58,14 +69,17 @@ def test_a_session_is_recorded_with_its_points_and_needles(ca, login):
     assert "Avoid heavy make-up for the rest of the day." in aftercare
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"details-face_points": [], "details-body_points": []}, "Choose the points needled."),
-    ({"details-facial_needles": "2"}, "3 points were needled, so at least 3 needles were used."),
-    ({"details-facial_needle_product": "", "details-facial_needles": ""}, "Choose the facial needles used."),
-    ({"details-body_needles": ""}, "Give the amount of body needles used."),
-    ({"details-retention_minutes": "0"}, "Number must be between 1 and 90."),
-    ({"details-face_points": ["ST2", "NOPE"]}, "is not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"details-face_points": [], "details-body_points": []}, "Choose the points needled."),
+        ({"details-facial_needles": "2"}, "3 points were needled, so at least 3 needles were used."),
+        ({"details-facial_needle_product": "", "details-facial_needles": ""}, "Choose the facial needles used."),
+        ({"details-body_needles": ""}, "Give the amount of body needles used."),
+        ({"details-retention_minutes": "0"}, "Number must be between 1 and 90."),
+        ({"details-face_points": ["ST2", "NOPE"]}, "is not a valid choice"),
+    ],
+)
 def test_the_form_refuses_bad_details_and_writes_nothing(ca, login, bad, message):
     ca.lot(ca.facial, "F1", 100)
     ca.lot(ca.body, "B1", 100)
@@ -81,13 +95,21 @@ def test_a_point_forbidden_in_pregnancy_blocks_the_recording(ca, login):
     ca.lot(ca.body, "B1", 100)
     treatment = ca.booked(ca.client(history=[("pregnancy", 150)], consents=[KEY]), KEY)
     assert treatment.screening_status == "warnings"
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(
-        ca, **{"details-body_points": ["SP6", "ST36"], "acknowledgement_note": "Second trimester; no SP6 planned"}))
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record",
+        data=_record(
+            ca, **{"details-body_points": ["SP6", "ST36"], "acknowledgement_note": "Second trimester; no SP6 planned"}
+        ),
+    )
     assert "SP6 Sanyinjiao must not be needled in pregnancy" in response.get_data(as_text=True)
     assert _stock() == {"F1": 100, "B1": 100} and _point_uses() == []
     # Without the forbidden point the acknowledged warning lets the session be recorded.
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(
-        ca, **{"details-body_points": ["ST36", "LR3"], "acknowledgement_note": "Second trimester; gentle"}))
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record",
+        data=_record(
+            ca, **{"details-body_points": ["ST36", "LR3"], "acknowledgement_note": "Second trimester; gentle"}
+        ),
+    )
     assert response.status_code == 302
     assert [p for p, _ in _point_uses()] == ["EX-HN3", "LI20", "LR3", "ST2", "ST36"]
 
@@ -104,26 +126,43 @@ def test_the_points_report_counts_clients_per_point_by_practitioner_and_leaves_a
     practitioner, manager = login("practitioner"), login("manager")
     ca.certify("manager", KEY)
     sessions = []
-    for client, who, http in ((ada, "practitioner", practitioner), (ada, "practitioner", practitioner),
-                              (bea, "manager", manager)):
+    for client, who, http in (
+        (ada, "practitioner", practitioner),
+        (ada, "practitioner", practitioner),
+        (bea, "manager", manager),
+    ):
         treatment = ca.booked(client, KEY, practitioner=who)
-        response = http.post(f"/admin/desk/{treatment.id}/record", data=_record(ca, **{
-            "details-face_points": ["ST2", "LI20", "EX-HN3"], "details-body_points": [],
-            "details-body_needle_product": "", "details-body_needles": "",
-            "acknowledgement_note": "second session today, as planned"}))
+        response = http.post(
+            f"/admin/desk/{treatment.id}/record",
+            data=_record(
+                ca,
+                **{
+                    "details-face_points": ["ST2", "LI20", "EX-HN3"],
+                    "details-body_points": [],
+                    "details-body_needle_product": "",
+                    "details-body_needles": "",
+                    "acknowledgement_note": "second session today, as planned",
+                },
+            ),
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         sessions.append(treatment)
 
     def st2(**args):
         query = "&".join(f"{k}={v}" for k, v in {"date_from": datetime.now(UTC).date(), **args}.items())
-        rows = csv.reader(io.StringIO(manager.get(f"/admin/reports/cosmetic-acupuncture-points.csv?{query}")
-                                      .get_data(as_text=True)))
+        rows = csv.reader(
+            io.StringIO(manager.get(f"/admin/reports/cosmetic-acupuncture-points.csv?{query}").get_data(as_text=True))
+        )
         return next(([times, clients] for code, _name, _region, times, clients in rows if code == "ST2"), None)
 
     assert st2() == ["3", "2"]  # three sessions, two clients
     assert st2(practitioner_id=ca.staff["practitioner"].id) == ["2", "1"]
     assert st2(practitioner_id=ca.staff["manager"].id) == ["1", "1"]
-    assert manager.post(f"/admin/desk/{sessions[2].id}/archive", data={"reason": "entered for the wrong client"}
-                        ).status_code == 302
+    assert (
+        manager.post(
+            f"/admin/desk/{sessions[2].id}/archive", data={"reason": "entered for the wrong client"}
+        ).status_code
+        == 302
+    )
     assert st2() == ["2", "1"]
     assert st2(practitioner_id=ca.staff["manager"].id) is None

@@ -1,4 +1,5 @@
 """Every dry needling rule, table-driven, through the screening engine."""
+
 import pytest
 
 from clinicadmin.extensions import db
@@ -32,8 +33,11 @@ def test_warning_conditions(dn, code):
     assert _mine(dn, [(code, 30)]) == {(f"{KEY}.{code}", "warn")}
 
 
-@pytest.mark.parametrize("muscles, blocked", [(None, True), (["upper_trapezius"], False), (["gastrocnemius"], True)],
-                         ids=["at-booking", "trunk-only", "a-limb"])
+@pytest.mark.parametrize(
+    "muscles, blocked",
+    [(None, True), (["upper_trapezius"], False), (["gastrocnemius"], True)],
+    ids=["at-booking", "trunk-only", "a-limb"],
+)
 def test_lymphoedema_blocks_needling_a_limb(dn, muscles, blocked):
     details = None if muscles is None else {"muscles": muscles}
     assert ((f"{KEY}.lymphoedema", "block") in _mine(dn, [("lymphoedema", None)], details)) is blocked

@@ -1,4 +1,5 @@
 """A dry needling session through the pages: the form, needles taken from stock, the report, aftercare."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -10,10 +11,18 @@ KEY = "dry_needling"
 
 
 def _record(dn, **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
-            "details-muscles": ["upper_trapezius", "infraspinatus"], "details-side": "left",
-            "details-needle_product": dn.needle.id, "details-needles": "5", "details-technique": "pistoning",
-            "details-twitch_response": "y", "details-soreness_after": "4", "notes": "", "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-muscles": ["upper_trapezius", "infraspinatus"],
+        "details-side": "left",
+        "details-needle_product": dn.needle.id,
+        "details-needles": "5",
+        "details-technique": "pistoning",
+        "details-twitch_response": "y",
+        "details-soreness_after": "4",
+        "notes": "",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
@@ -36,12 +45,15 @@ def test_a_session_uses_its_needles_and_shows_in_the_report(dn, login):
     assert "Muscle soreness" in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"details-muscles": []}, "Choose at least one muscle."),
-    ({"details-needles": "0"}, "Number must be between 1 and 100."),
-    ({"details-soreness_after": "11"}, "Number must be between 0 and 10."),
-    ({"details-needle_product": ""}, "This field is required."),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"details-muscles": []}, "Choose at least one muscle."),
+        ({"details-needles": "0"}, "Number must be between 1 and 100."),
+        ({"details-soreness_after": "11"}, "Number must be between 0 and 10."),
+        ({"details-needle_product": ""}, "This field is required."),
+    ],
+)
 def test_the_form_refuses_bad_details_and_writes_nothing(dn, login, bad, message):
     dn.lot(dn.needle, "N1", 100)
     treatment = dn.booked(dn.client(consents=[KEY]), KEY)

@@ -1,5 +1,6 @@
 """Every facial massage rule, table-driven, through the screening engine, with the day boundaries (a filler 6 days
 ago blocks, 7 days ago does not)."""
+
 import pytest
 
 from clinicadmin.extensions import db
@@ -38,8 +39,9 @@ def test_warning_conditions(fm, code):
 
 
 @pytest.mark.parametrize("code, wait, severity", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
-                         ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize(
+    "offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"]
+)
 def test_waiting_periods_and_their_day_boundaries(fm, code, wait, severity, offset, expected):
     assert ((f"{KEY}.recent_{code}", severity) in _mine(fm, [(code, wait + offset)])) is expected
 

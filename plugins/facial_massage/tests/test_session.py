@@ -1,4 +1,5 @@
 """A facial massage session through the pages: the form, the oil taken from stock, the report, aftercare."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -10,10 +11,17 @@ KEY = "facial_massage"
 
 
 def _record(fm, **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
-            "details-techniques": ["lymphatic_drainage", "sinus_pressure_points"], "details-areas": ["face", "neck"],
-            "details-duration_minutes": "45", "details-pressure": "light", "details-product": fm.oil.id,
-            "details-product_ml": "2.5", "notes": "", "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-techniques": ["lymphatic_drainage", "sinus_pressure_points"],
+        "details-areas": ["face", "neck"],
+        "details-duration_minutes": "45",
+        "details-pressure": "light",
+        "details-product": fm.oil.id,
+        "details-product_ml": "2.5",
+        "notes": "",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
@@ -39,18 +47,22 @@ def test_a_session_uses_its_oil_and_shows_in_the_report(fm, login):
 def test_a_session_without_oil_uses_no_stock(fm, login):
     fm.lot(fm.oil, "O1", 100)
     treatment = fm.booked(fm.client(consents=[KEY]), KEY)
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                          data=_record(fm, **{"details-product": "", "details-product_ml": ""}))
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record", data=_record(fm, **{"details-product": "", "details-product_ml": ""})
+    )
     assert response.status_code == 302 and _oil() == 100
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"details-techniques": []}, "Choose at least one technique."),
-    ({"details-areas": []}, "Choose at least one area."),
-    ({"details-duration_minutes": "500"}, "Number must be between 5 and 180."),
-    ({"details-product_ml": ""}, "Give the amount of oil, serum or cream used."),
-    ({"details-product_ml": "NaN"}, "Enter a number."),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"details-techniques": []}, "Choose at least one technique."),
+        ({"details-areas": []}, "Choose at least one area."),
+        ({"details-duration_minutes": "500"}, "Number must be between 5 and 180."),
+        ({"details-product_ml": ""}, "Give the amount of oil, serum or cream used."),
+        ({"details-product_ml": "NaN"}, "Enter a number."),
+    ],
+)
 def test_the_form_refuses_bad_details_and_writes_nothing(fm, login, bad, message):
     fm.lot(fm.oil, "O1", 100)
     treatment = fm.booked(fm.client(consents=[KEY]), KEY)
@@ -66,6 +78,8 @@ def test_neck_work_with_hyperthyroidism_is_blocked_at_recording(fm, login):
     response = http.post(f"/admin/desk/{treatment.id}/record", data=_record(fm, acknowledgement_note="Face only"))
     assert "Hyperthyroidism: the neck must not be massaged." in response.get_data(as_text=True)
     assert _oil() == 100
-    done = http.post(f"/admin/desk/{treatment.id}/record",
-                     data=_record(fm, **{"details-areas": ["face"], "acknowledgement_note": "Face only"}))
+    done = http.post(
+        f"/admin/desk/{treatment.id}/record",
+        data=_record(fm, **{"details-areas": ["face"], "acknowledgement_note": "Face only"}),
+    )
     assert done.status_code == 302 and _oil() == 97.5

@@ -1,4 +1,5 @@
 """The aftercare sheet follows the clinic's settings: the days without retinoids and acids are the clinic's choice."""
+
 KEY = "microneedling"
 
 

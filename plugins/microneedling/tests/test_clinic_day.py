@@ -1,5 +1,6 @@
 """The clinic day of issue 2, through the browser's HTTP requests: client, stock, booking, screening, recording,
 stock deducted from the right lots, aftercare, reports."""
+
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,12 +13,22 @@ KEY = "microneedling"
 
 
 def _record(cartridge, serum=None, serum_ml="", depth="1.0", **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-device": "pen",
-            "details-needle_product": cartridge.id, "details-needle_depth_mm": depth, "details-areas": ["face", "neck"],
-            "details-passes": "3", "details-serum_product": serum.id if serum else "",
-            "details-serum_ml": serum_ml, "details-anesthetic_product": "", "details-anesthetic_amount": "",
-            "details-skin_reaction": "mild_erythema", "details-reaction_notes": "", "notes": "Went well",
-            "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-device": "pen",
+        "details-needle_product": cartridge.id,
+        "details-needle_depth_mm": depth,
+        "details-areas": ["face", "neck"],
+        "details-passes": "3",
+        "details-serum_product": serum.id if serum else "",
+        "details-serum_ml": serum_ml,
+        "details-anesthetic_product": "",
+        "details-anesthetic_amount": "",
+        "details-skin_reaction": "mild_erythema",
+        "details-reaction_notes": "",
+        "notes": "Went well",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
@@ -26,30 +37,73 @@ def test_a_managers_clinic_day(mn, login):
     http = login("manager")
     expiry = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
     # A client with a health history.
-    assert http.post("/admin/client/new/", data={
-        "first_name": "Ivy", "last_name": "Diaz", "date_of_birth": "1990-01-02",
-        "intake_reviewed_on": datetime.now(UTC).date().isoformat(), "health_entries-0-code": "diabetes",
-        "health_entries-0-onset": "2015-06-01"}).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data={
+                "first_name": "Ivy",
+                "last_name": "Diaz",
+                "date_of_birth": "1990-01-02",
+                "intake_reviewed_on": datetime.now(UTC).date().isoformat(),
+                "health_entries-0-code": "diabetes",
+                "health_entries-0-onset": "2015-06-01",
+            },
+        ).status_code
+        == 302
+    )
     client = db.session.execute(db.select(Client)).scalar_one()
-    http.post("/admin/consent/new/", data={"client": client.id, "modality": KEY,
-                                           "signed_on": datetime.now(UTC).date().isoformat()})
+    http.post(
+        "/admin/consent/new/",
+        data={"client": client.id, "modality": KEY, "signed_on": datetime.now(UTC).date().isoformat()},
+    )
     # A box of 10 cartridges and a serum, plus an older cartridge lot that expires sooner.
-    assert http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
-                                              "supplier": mn.supplier().id,
-                                              "lot_number": "C-NEW", "expires_on": expiry,
-                                              "packs": "1"}).status_code == 302
-    http.post("/admin/receive/", data={"product": mn.cartridge.id, "location": mn.location.id,
-                                       "supplier": mn.supplier().id,
-                                       "lot_number": "C-OLD",
-                                       "expires_on": (datetime.now(UTC).date() + timedelta(20)).isoformat(),
-                                       "packs": "1"})
-    http.post("/admin/receive/", data={"product": mn.serum.id, "location": mn.location.id,
-                                       "supplier": mn.supplier().id, "lot_number": "S-1",
-                                       "expires_on": expiry, "packs": "1"})
+    assert (
+        http.post(
+            "/admin/receive/",
+            data={
+                "product": mn.cartridge.id,
+                "location": mn.location.id,
+                "supplier": mn.supplier().id,
+                "lot_number": "C-NEW",
+                "expires_on": expiry,
+                "packs": "1",
+            },
+        ).status_code
+        == 302
+    )
+    http.post(
+        "/admin/receive/",
+        data={
+            "product": mn.cartridge.id,
+            "location": mn.location.id,
+            "supplier": mn.supplier().id,
+            "lot_number": "C-OLD",
+            "expires_on": (datetime.now(UTC).date() + timedelta(20)).isoformat(),
+            "packs": "1",
+        },
+    )
+    http.post(
+        "/admin/receive/",
+        data={
+            "product": mn.serum.id,
+            "location": mn.location.id,
+            "supplier": mn.supplier().id,
+            "lot_number": "S-1",
+            "expires_on": expiry,
+            "packs": "1",
+        },
+    )
     # Book: the diabetic client warns.
-    response = http.post("/admin/desk/book", data={
-        "client": client.id, "modality": KEY, "practitioner": mn.staff["practitioner"].id,
-        "location": mn.location.id, "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")})
+    response = http.post(
+        "/admin/desk/book",
+        data={
+            "client": client.id,
+            "modality": KEY,
+            "practitioner": mn.staff["practitioner"].id,
+            "location": mn.location.id,
+            "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
     page = http.get(response.headers["Location"]).get_data(as_text=True)
     assert "Diabetes: healing may be slower" in page
     treatment = db.session.execute(db.select(Treatment)).scalar_one()
@@ -60,8 +114,10 @@ def test_a_managers_clinic_day(mn, login):
     assert "Needle depth (mm)" in form and "details-areas" in form
     # Fields keep the plugin's order, including those whose help text the core escapes.
     assert form.index("Device") < form.index("Cartridge or roller used") < form.index("Needle depth (mm)")
-    done = practitioner.post(f"/admin/desk/{treatment.id}/record",
-                             data=_record(mn.cartridge, mn.serum, "1.5", acknowledgement_note="HbA1c normal; 1.0 mm"))
+    done = practitioner.post(
+        f"/admin/desk/{treatment.id}/record",
+        data=_record(mn.cartridge, mn.serum, "1.5", acknowledgement_note="HbA1c normal; 1.0 mm"),
+    )
     assert done.status_code == 302, done.get_data(as_text=True)
     db.session.expire_all()
     left = dict(db.session.execute(db.select(StockLot.lot_number, StockLot.quantity)).all())
@@ -72,8 +128,13 @@ def test_a_managers_clinic_day(mn, login):
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "C-OLD" in page and "S-1" in page
     # The recorded details read as the form asked them: labels, choice labels and product names, not ids.
-    for shown in ("Needle depth (mm)", "Microneedling pen (cartridge)", "Face, Neck", "Product SERUM [SERUM]",
-                  "Mild erythema"):
+    for shown in (
+        "Needle depth (mm)",
+        "Microneedling pen (cartridge)",
+        "Face, Neck",
+        "Product SERUM [SERUM]",
+        "Mild erythema",
+    ):
         assert shown in page, shown
     aftercare = http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)
     assert "No make-up for at least 1 day" in aftercare and "Ivy Diaz" in aftercare
@@ -94,18 +155,21 @@ def test_a_pregnant_client_is_blocked(mn, login):
     assert db.session.execute(db.select(StockLot.quantity)).scalar_one() == 10
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"details-needle_depth_mm": "0.2"}, "Needle depth must be 0.25 to 2.5 mm."),
-    ({"details-needle_depth_mm": "2.6"}, "Needle depth must be 0.25 to 2.5 mm."),
-    ({"details-needle_depth_mm": "NaN"}, "Enter a number."),
-    ({"details-areas": []}, "Choose at least one area."),
-    ({"details-serum_ml": "1"}, "Choose the serum product"),
-    ({"details-device": "hammer"}, "Not a valid choice"),
-    ({"details-passes": "0"}, "Number must be between 1 and 10."),
-    ({"details-needle_product": ""}, "This field is required."),
-    ({"details-device": "roller"}, "A roller uses a roller; Product CART is a cartridge."),
-    ({"details-anesthetic_amount": "2"}, "Choose the numbing gel product, or leave the amount empty."),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"details-needle_depth_mm": "0.2"}, "Needle depth must be 0.25 to 2.5 mm."),
+        ({"details-needle_depth_mm": "2.6"}, "Needle depth must be 0.25 to 2.5 mm."),
+        ({"details-needle_depth_mm": "NaN"}, "Enter a number."),
+        ({"details-areas": []}, "Choose at least one area."),
+        ({"details-serum_ml": "1"}, "Choose the serum product"),
+        ({"details-device": "hammer"}, "Not a valid choice"),
+        ({"details-passes": "0"}, "Number must be between 1 and 10."),
+        ({"details-needle_product": ""}, "This field is required."),
+        ({"details-device": "roller"}, "A roller uses a roller; Product CART is a cartridge."),
+        ({"details-anesthetic_amount": "2"}, "Choose the numbing gel product, or leave the amount empty."),
+    ],
+)
 def test_the_form_refuses_bad_details(mn, login, bad, message):
     mn.lot(mn.cartridge, "C", 10)
     treatment = mn.booked(mn.client(consents=[KEY]), KEY)
@@ -125,15 +189,17 @@ def test_serum_needs_its_amount(mn, login):
 def test_no_cartridge_in_date_still_records_the_session_and_opens_a_stock_exception(mn, login):
     mn.lot(mn.cartridge, "OLD", 10, expires_in_days=-2)
     treatment = mn.booked(mn.client(consents=[KEY]), KEY)
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record", data=_record(mn.cartridge),
-                                          follow_redirects=True)
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record", data=_record(mn.cartridge), follow_redirects=True
+    )
     assert "1 cartridge of Product CART used is a stock exception" in response.get_data(as_text=True)
     db.session.expire_all()
     recorded = db.session.get(Treatment, treatment.id)
     assert recorded.status == "performed" and recorded.notes == "Went well"
     assert db.session.execute(db.select(db.func.count()).select_from(StockMovement)).scalar() == 1  # the receipt
     assert db.session.execute(db.select(StockException.quantity, StockException.product_id)).all() == [
-        (1, mn.cartridge.id)]
+        (1, mn.cartridge.id)
+    ]
 
 
 def test_aftercare_never_tells_clients_to_avoid_sunscreen(mn, login):
@@ -150,11 +216,24 @@ def test_demo_clinic_has_todays_screening_cases(app):
     load_demo()
     # This plugin's three cases (the demo's first, fourth and twenty-first clients), among the week the demo books.
     names = [(FIRST[i], LAST[i]) for i in (0, 3, 20)]
-    tomorrow = db.session.execute(
-        db.select(Treatment).join(Client, Client.id == Treatment.client_id)
-        .where(Treatment.status == "booked", Treatment.modality == KEY,
-               db.tuple_(Client.first_name, Client.last_name).in_(names))
-        .order_by(Treatment.scheduled_at)).scalars().all()
+    tomorrow = (
+        db.session.execute(
+            db.select(Treatment)
+            .join(Client, Client.id == Treatment.client_id)
+            .where(
+                Treatment.status == "booked",
+                Treatment.modality == KEY,
+                db.tuple_(Client.first_name, Client.last_name).in_(names),
+            )
+            .order_by(Treatment.scheduled_at)
+        )
+        .scalars()
+        .all()
+    )
     assert [t.screening_status for t in tomorrow][:3] == ["blocked", "warnings", "clear"]
-    assert db.session.execute(db.select(db.func.count()).select_from(Treatment).where(
-        Treatment.status == "performed")).scalar() >= 4
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(Treatment).where(Treatment.status == "performed")
+        ).scalar()
+        >= 4
+    )

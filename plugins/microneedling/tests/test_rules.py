@@ -1,12 +1,27 @@
 """Every microneedling rule, table-driven, through the screening engine; with the waiting-period day boundaries."""
+
 import pytest
 
 from clinicadmin.extensions import db
 
 KEY = "microneedling"
-BLOCKS = ["pregnancy", "breastfeeding", "acute_infection", "chronic_disease_flare", "herpes_active",
-          "open_lesions_area", "rosacea", "acne_active", "eczema_psoriasis_active", "bleeding_disorder", "cancer",
-          "chemo_radiotherapy", "keloid_scarring", "many_moles_area", "allergy_metal"]
+BLOCKS = [
+    "pregnancy",
+    "breastfeeding",
+    "acute_infection",
+    "chronic_disease_flare",
+    "herpes_active",
+    "open_lesions_area",
+    "rosacea",
+    "acne_active",
+    "eczema_psoriasis_active",
+    "bleeding_disorder",
+    "cancer",
+    "chemo_radiotherapy",
+    "keloid_scarring",
+    "many_moles_area",
+    "allergy_metal",
+]
 WARNS = ["diabetes", "autoimmune_disease", "immunosuppression", "anticoagulants"]
 # (code, default wait in days)
 WAITS = [("isotretinoin", 180), ("botulinum_toxin", 90), ("dermal_filler", 180), ("chemical_peel", 30)]
@@ -41,16 +56,22 @@ def test_a_condition_that_has_ended_no_longer_counts(mn):
     from clinicadmin.models import HealthEntry
 
     client = mn.client(consents=[KEY])
-    client.health_entries.append(HealthEntry(code="herpes_active", onset=mn.today.replace(year=mn.today.year - 1),
-                                             ended=mn.today.replace(year=mn.today.year - 1)))
+    client.health_entries.append(
+        HealthEntry(
+            code="herpes_active",
+            onset=mn.today.replace(year=mn.today.year - 1),
+            ended=mn.today.replace(year=mn.today.year - 1),
+        )
+    )
     db.session.commit()
     treatment = mn.booked(client, KEY)
     assert [f for f in treatment.current_findings() if f.plugin == KEY] == []
 
 
 @pytest.mark.parametrize("code, wait", WAITS)
-@pytest.mark.parametrize("offset, expected", [(-1, True), (0, False), (1, False)],
-                         ids=["day-before", "on-day", "after"])
+@pytest.mark.parametrize(
+    "offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"]
+)
 def test_waiting_periods_and_their_day_boundaries(mn, code, wait, offset, expected):
     found = _mine(mn, [(code, wait + offset)])
     assert ((f"microneedling.recent_{code}", "warn") in found) is expected
@@ -61,8 +82,12 @@ def test_an_undated_recent_procedure_counts_as_recent(mn):
 
 
 def test_waiting_periods_follow_the_clinic_setting(mn, login):
-    assert login("manager").post("/admin/settings/", data={
-        "microneedling.wait_after_chemical_peel_days": "10"}).status_code == 302
+    assert (
+        login("manager")
+        .post("/admin/settings/", data={"microneedling.wait_after_chemical_peel_days": "10"})
+        .status_code
+        == 302
+    )
     assert _mine(mn, [("chemical_peel", 12)]) == set()
     assert _mine(mn, [("chemical_peel", 9)]) == {("microneedling.recent_chemical_peel", "warn")}
 
@@ -70,7 +95,8 @@ def test_waiting_periods_follow_the_clinic_setting(mn, login):
 def test_anaesthetic_allergy_warns_at_booking_and_blocks_if_gel_is_used(mn):
     assert _mine(mn, [("allergy_anesthetic", None)]) == {("microneedling.allergy_anesthetic", "warn")}
     assert _mine(mn, [("allergy_anesthetic", None)], details={"anesthetic_product": mn.gel.id}) == {
-        ("microneedling.allergy_anesthetic", "block")}
+        ("microneedling.allergy_anesthetic", "block")
+    }
 
 
 def test_sessions_closer_than_the_minimum_interval_warn(mn):
@@ -81,8 +107,13 @@ def test_sessions_closer_than_the_minimum_interval_warn(mn):
     first = mn.booked(client, KEY, when=datetime.now(UTC) - timedelta(days=3))
     from clinicadmin.treatment_flow import record
 
-    record(first, details={"needle_product": mn.cartridge.id}, performed_at=first.scheduled_at, notes=None,
-           user=mn.staff["practitioner"])
+    record(
+        first,
+        details={"needle_product": mn.cartridge.id},
+        performed_at=first.scheduled_at,
+        notes=None,
+        user=mn.staff["practitioner"],
+    )
     second = mn.booked(client, KEY)
     assert ("course-interval-too-short", "warn") in {(f.code, f.severity) for f in second.current_findings()}
 
@@ -98,16 +129,20 @@ def test_a_waiting_period_counts_from_the_end_date(mn, code, wait):
     found = []
     for ended in (60 if wait > 60 else wait - 1, wait):
         client = mn.client(consents=[KEY])
-        client.health_entries.append(HealthEntry(code=code, onset=mn.today - timedelta(days=wait + 200),
-                                                 ended=mn.today - timedelta(days=ended)))
+        client.health_entries.append(
+            HealthEntry(code=code, onset=mn.today - timedelta(days=wait + 200), ended=mn.today - timedelta(days=ended))
+        )
         db.session.commit()
-        found.append((f"microneedling.recent_{code}", "warn") in {
-            (f.code, f.severity) for f in mn.booked(client, KEY).current_findings() if f.plugin == KEY})
+        found.append(
+            (f"microneedling.recent_{code}", "warn")
+            in {(f.code, f.severity) for f in mn.booked(client, KEY).current_findings() if f.plugin == KEY}
+        )
     assert found == [True, False]
 
 
-@pytest.mark.parametrize("skin_type, warned", [(None, False), ("I", False), ("III", False), ("IV", True),
-                                               ("V", True), ("VI", True)])
+@pytest.mark.parametrize(
+    "skin_type, warned", [(None, False), ("I", False), ("III", False), ("IV", True), ("V", True), ("VI", True)]
+)
 def test_a_darker_fitzpatrick_skin_type_warns_of_pigmentation(mn, skin_type, warned):
     """Skin types IV to VI carry a higher risk of post-inflammatory hyperpigmentation: a warning to acknowledge."""
     client = mn.client(consents=[KEY])
@@ -121,12 +156,23 @@ def test_the_fitzpatrick_skin_type_is_kept_on_the_client_form(mn, login):
     http = login("practitioner")
     page = http.get("/admin/client/new/").get_data(as_text=True)
     assert "Fitzpatrick skin type" in page and '<option value="IV">IV: burns minimally, tans well</option>' in page
-    assert http.post("/admin/client/new/", data={
-        "first_name": "Noor", "last_name": "Phototype", "date_of_birth": "1990-01-01",
-        "intake_reviewed_on": mn.today.isoformat(), "client_field-fitzpatrick_skin_type": "V"}).status_code == 302
+    assert (
+        http.post(
+            "/admin/client/new/",
+            data={
+                "first_name": "Noor",
+                "last_name": "Phototype",
+                "date_of_birth": "1990-01-01",
+                "intake_reviewed_on": mn.today.isoformat(),
+                "client_field-fitzpatrick_skin_type": "V",
+            },
+        ).status_code
+        == 302
+    )
     from clinicadmin.models import Client
 
     client = db.session.execute(db.select(Client).where(Client.last_name == "Phototype")).scalar_one()
     assert client.field_value("fitzpatrick_skin_type") == "V"
-    assert "Fitzpatrick skin type: V: rarely burns" in http.get(
-        f"/admin/client/details/?id={client.id}").get_data(as_text=True)
+    assert "Fitzpatrick skin type: V: rarely burns" in http.get(f"/admin/client/details/?id={client.id}").get_data(
+        as_text=True
+    )

@@ -1,5 +1,6 @@
 """Every prolotherapy rule, table-driven, through the screening engine, with the day boundaries; and the
 injections qualification it requires."""
+
 import pytest
 
 KEY = "prolotherapy"
@@ -26,8 +27,11 @@ def test_warning_conditions(pt, code):
     assert _mine(pt, [(code, 30)]) == {(f"{KEY}.{code}", "warn")}
 
 
-@pytest.mark.parametrize("days, expected", [(89, True), (90, False), (None, True)],
-                         ids=["fracture-89-days-ago", "fracture-90-days-ago", "undated"])
+@pytest.mark.parametrize(
+    "days, expected",
+    [(89, True), (90, False), (None, True)],
+    ids=["fracture-89-days-ago", "fracture-90-days-ago", "undated"],
+)
 def test_a_recent_fracture_blocks(pt, days, expected):
     assert ((f"{KEY}.recent_fracture", "block") in _mine(pt, [("fracture", days)])) is expected
 

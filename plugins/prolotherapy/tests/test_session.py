@@ -1,4 +1,5 @@
 """A prolotherapy session through the pages: the form, the solution and needles taken from stock, the report."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -10,10 +11,20 @@ KEY = "prolotherapy"
 
 
 def _record(pt, **extra):
-    data = {"performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "details-sites": ["knee", "hip"],
-            "details-side": "left", "details-solution_product": pt.dextrose.id, "details-dextrose_percent": "15",
-            "details-volume_ml": "10", "details-injections": "8", "details-needle_product": pt.needle.id,
-            "details-needles": "2", "details-local_anaesthetic": "y", "notes": "", "acknowledgement_note": ""}
+    data = {
+        "performed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "details-sites": ["knee", "hip"],
+        "details-side": "left",
+        "details-solution_product": pt.dextrose.id,
+        "details-dextrose_percent": "15",
+        "details-volume_ml": "10",
+        "details-injections": "8",
+        "details-needle_product": pt.needle.id,
+        "details-needles": "2",
+        "details-local_anaesthetic": "y",
+        "notes": "",
+        "acknowledgement_note": "",
+    }
     data.update(extra)
     return data
 
@@ -37,13 +48,16 @@ def test_a_session_uses_its_solution_and_shows_in_the_report(pt, login):
     assert "NSAIDs" in sheet and "No heavy activity or strenuous exercise for 3 days" in sheet
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"details-sites": []}, "Choose at least one injection site."),
-    ({"details-dextrose_percent": "75"}, "Dextrose concentration must be 5 to 50 percent."),
-    ({"details-volume_ml": "0"}, "Number must be between 0.5 and 60."),
-    ({"details-solution_product": ""}, "This field is required."),
-    ({"details-needles": ""}, "Give the amount of needles used."),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"details-sites": []}, "Choose at least one injection site."),
+        ({"details-dextrose_percent": "75"}, "Dextrose concentration must be 5 to 50 percent."),
+        ({"details-volume_ml": "0"}, "Number must be between 0.5 and 60."),
+        ({"details-solution_product": ""}, "This field is required."),
+        ({"details-needles": ""}, "Give the amount of needles used."),
+    ],
+)
 def test_the_form_refuses_bad_details_and_writes_nothing(pt, login, bad, message):
     pt.lot(pt.dextrose, "D1", 50)
     pt.lot(pt.needle, "N1", 100)
@@ -59,11 +73,13 @@ def test_too_little_solution_still_records_the_session_and_the_rest_is_a_stock_e
     pt.lot(pt.needle, "N2", 100)
     treatment = pt.booked(pt.client(consents=[KEY]), KEY)
     n2 = db.session.execute(db.select(StockLot.id).where(StockLot.lot_number == "N2")).scalar_one()
-    response = login("practitioner").post(f"/admin/desk/{treatment.id}/record",
-                                          data=_record(pt, **{"lots-needle_product": n2}), follow_redirects=True)
+    response = login("practitioner").post(
+        f"/admin/desk/{treatment.id}/record", data=_record(pt, **{"lots-needle_product": n2}), follow_redirects=True
+    )
     assert "5 mL of " in response.get_data(as_text=True) and "is a stock exception" in response.get_data(as_text=True)
     # The 5 mL on file are taken, the needles from the lot the practitioner opened; 5 mL are owed.
     assert _stock() == {"D1": 0, "N1": 100, "N2": 98}
     assert db.session.get(Treatment, treatment.id).status == "performed"
     assert db.session.execute(db.select(StockException.product_id, StockException.quantity)).all() == [
-        (pt.dextrose.id, 5)]
+        (pt.dextrose.id, 5)
+    ]

@@ -4,6 +4,7 @@ Brings its form (points, needles of each kind, retention, TCM assessment), its c
 waiting periods as settings), its consumables (facial and body needles, lot recorded), the points needled kept in its
 own table (migrated on its own branch) for the most-used points report, aftercare and demo data.
 """
+
 from pathlib import Path
 
 from clinicadmin.extensions import db
@@ -30,10 +31,15 @@ AFTERCARE = [
 @hookimpl
 def register_modality():
     return Modality(
-        key=KEY, label="Cosmetic acupuncture",
+        key=KEY,
+        label="Cosmetic acupuncture",
         description="Body acupuncture followed by face needling with fine facial needles; usually a course.",
-        default_sessions=10, min_interval_setting="cosmetic_acupuncture.min_interval_days",
-        duration_minutes=75, prep_minutes=5, cleanup_minutes=10, resources=("treatment_room",),
+        default_sessions=10,
+        min_interval_setting="cosmetic_acupuncture.min_interval_days",
+        duration_minutes=75,
+        prep_minutes=5,
+        cleanup_minutes=10,
+        resources=("treatment_room",),
         consent_text=(
             "I understand that cosmetic acupuncture places fine sterile single-use needles in the body and face; that "
             "slight bleeding, bruising or soreness where a needle was are common and pass; that fainting, infection "
@@ -68,9 +74,11 @@ def consumables(treatment):
     if treatment.modality != KEY:
         return None
     details = treatment.details or {}
-    return [Consumption(details[product], details[count])
-            for product, count in (("facial_needle_product", "facial_needles"), ("body_needle_product", "body_needles"))
-            if details.get(product) and details.get(count)]
+    return [
+        Consumption(details[product], details[count])
+        for product, count in (("facial_needle_product", "facial_needles"), ("body_needle_product", "body_needles"))
+        if details.get(product) and details.get(count)
+    ]
 
 
 @hookimpl
@@ -79,9 +87,17 @@ def treatment_recorded(treatment):
         return
     details = treatment.details or {}
     for code in [*(details.get("face_points") or []), *(details.get("body_points") or [])]:
-        db.session.add(PointUse(treatment_id=treatment.id, point=code, region=POINTS[code].region,
-                                performed_at=treatment.performed_at, client_id=treatment.client_id,
-                                location_id=treatment.location_id, practitioner_id=treatment.practitioner_id))
+        db.session.add(
+            PointUse(
+                treatment_id=treatment.id,
+                point=code,
+                region=POINTS[code].region,
+                performed_at=treatment.performed_at,
+                client_id=treatment.client_id,
+                location_id=treatment.location_id,
+                practitioner_id=treatment.practitioner_id,
+            )
+        )
 
 
 @hookimpl

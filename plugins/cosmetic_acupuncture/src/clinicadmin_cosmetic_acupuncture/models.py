@@ -1,4 +1,5 @@
 """The plugin's own table: each point needled in each recorded session, for the most-used points report."""
+
 from clinicadmin.extensions import Model, db
 from clinicadmin.models.types import UTCDateTime
 
@@ -13,9 +14,10 @@ class PointUse(Model):
     __tablename__ = "cosmetic_acupuncture_point_use"
     # Both hold everything the points report reads. PostgreSQL reads the period's range of the first (it has no skip
     # scan); SQLite skips through the second point by point, counting each point's clients without sorting a year.
-    __table_args__ = (db.Index("ix_cosmetic_acupuncture_point_use_report", *REPORTED),
-                      db.Index("ix_cosmetic_acupuncture_point_use_point_report",
-                               "point", "performed_at", *REPORTED[2:]))
+    __table_args__ = (
+        db.Index("ix_cosmetic_acupuncture_point_use_report", *REPORTED),
+        db.Index("ix_cosmetic_acupuncture_point_use_point_report", "point", "performed_at", *REPORTED[2:]),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     treatment_id = db.Column(db.Integer, db.ForeignKey("treatment.id"), nullable=False, index=True)

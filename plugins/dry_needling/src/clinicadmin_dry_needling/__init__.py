@@ -1,6 +1,7 @@
 """Dry needling and trigger-point work (seed 002, in passing): muscles, needles, technique and response; its
 contraindications; aftercare; a report of the muscles treated.
 """
+
 from clinicadmin.plugin_api import Consumption, Modality, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
@@ -21,10 +22,15 @@ AFTERCARE = [
 @hookimpl
 def register_modality():
     return Modality(
-        key=KEY, label="Dry needling",
+        key=KEY,
+        label="Dry needling",
         description="Fine needles into myofascial trigger points to release muscle tension.",
-        default_sessions=4, min_interval_setting="dry_needling.min_interval_days",
-        duration_minutes=45, prep_minutes=5, cleanup_minutes=5, resources=("treatment_room",),
+        default_sessions=4,
+        min_interval_setting="dry_needling.min_interval_days",
+        duration_minutes=45,
+        prep_minutes=5,
+        cleanup_minutes=5,
+        resources=("treatment_room",),
         consent_text=(
             "I understand that dry needling places fine sterile single-use needles into muscles; that a brief twitch, "
             "soreness for a day or two and small bruises are common; that fainting and infection are rare, and that a "
@@ -74,13 +80,31 @@ def register_reports():
 
 @hookimpl
 def demo_data(demo):
-    needles = demo.product("DN-030-40", "Dry needling needles 0.30 x 40 mm (box of 100)", "needle", "needle", 100,
-                           single_use=True, reorder_level=100, unit_cost="0.07")
+    needles = demo.product(
+        "DN-030-40",
+        "Dry needling needles 0.30 x 40 mm (box of 100)",
+        "needle",
+        "needle",
+        100,
+        single_use=True,
+        reorder_level=100,
+        unit_cost="0.07",
+    )
     demo.lot(needles, "DN-2409", 500, 3)
     if demo.has_treatments(KEY):
         return
     for i, client in enumerate(demo.clients[18:21]):
-        demo.past_session(client, KEY, {
-            "muscles": ["upper_trapezius", "levator_scapulae"] if i % 2 else ["gluteus_medius", "piriformis"],
-            "side": "both", "needle_product": needles.id, "needles": 6, "technique": "pistoning",
-            "twitch_response": True, "soreness_after": 3}, days_ago=6 + 8 * i)
+        demo.past_session(
+            client,
+            KEY,
+            {
+                "muscles": ["upper_trapezius", "levator_scapulae"] if i % 2 else ["gluteus_medius", "piriformis"],
+                "side": "both",
+                "needle_product": needles.id,
+                "needles": 6,
+                "technique": "pistoning",
+                "twitch_response": True,
+                "soreness_after": 3,
+            },
+            days_ago=6 + 8 * i,
+        )

@@ -3,6 +3,7 @@
 All data, save lymphoedema: it blocks needling the affected limb, so at recording it blocks only when a muscle of a
 limb was needled (at booking, with no muscles chosen yet, it blocks: fail closed).
 """
+
 from clinicadmin.plugin_api import ConditionCode, Finding, SettingSpec
 from clinicadmin.rules import block, evaluate, warn
 
@@ -30,9 +31,16 @@ RULES = [
     warn("epilepsy", "Epilepsy: never leave the client alone with needles in."),
 ]
 
-SETTINGS = [SettingSpec("dry_needling.min_interval_days", "Dry needling: minimum days between sessions", 3,
-                        help="Post-needling soreness lasts 1 to 2 days; many clinics wait at least 3.", minimum=0,
-                        maximum=365)]
+SETTINGS = [
+    SettingSpec(
+        "dry_needling.min_interval_days",
+        "Dry needling: minimum days between sessions",
+        3,
+        help="Post-needling soreness lasts 1 to 2 days; many clinics wait at least 3.",
+        minimum=0,
+        maximum=365,
+    )
+]
 
 
 def _lymphoedema(treatment, history):

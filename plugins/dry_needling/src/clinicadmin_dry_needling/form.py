@@ -1,4 +1,5 @@
 """The dry needling part of a treatment record: muscles, side, needles, technique and the response."""
+
 from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -12,11 +13,16 @@ TECHNIQUES = [("pistoning", "In and out (pistoning)"), ("static", "Static (left 
 
 def form_fields():
     return {
-        "muscles": CheckboxListField("Muscles treated", choices=MUSCLES,
-                                     validators=[at_least_one("Choose at least one muscle.")]),
+        "muscles": CheckboxListField(
+            "Muscles treated", choices=MUSCLES, validators=[at_least_one("Choose at least one muscle.")]
+        ),
         "side": SelectField("Side", choices=SIDES),
-        "needle_product": ProductField("Needles used", categories=["needle"], validators=[InputRequired()],
-                                       description="Single use: the count is taken from stock."),
+        "needle_product": ProductField(
+            "Needles used",
+            categories=["needle"],
+            validators=[InputRequired()],
+            description="Single use: the count is taken from stock.",
+        ),
         "needles": IntegerField("Number of needles", validators=[InputRequired(), NumberRange(1, 100)]),
         "technique": SelectField("Technique", choices=TECHNIQUES),
         "twitch_response": BooleanField("Local twitch response obtained"),

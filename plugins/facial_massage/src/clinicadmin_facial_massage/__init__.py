@@ -1,6 +1,7 @@
 """Facial massage and lymphatic drainage (seed 003): techniques, areas, duration and the product used; its
 contraindications (a filler within 7 days blocks, a setting); aftercare; a report by technique.
 """
+
 from clinicadmin.plugin_api import Consumption, Modality, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
@@ -20,11 +21,16 @@ AFTERCARE = [
 @hookimpl
 def register_modality():
     return Modality(
-        key=KEY, label="Facial massage",
+        key=KEY,
+        label="Facial massage",
         description="Lymphatic drainage, sinus pressure points and sculpting of face, neck, shoulders, head, arms "
-                    "and hands.",
-        default_sessions=6, min_interval_setting="facial_massage.min_interval_days",
-        duration_minutes=60, prep_minutes=5, cleanup_minutes=10, resources=("treatment_room",),
+        "and hands.",
+        default_sessions=6,
+        min_interval_setting="facial_massage.min_interval_days",
+        duration_minutes=60,
+        prep_minutes=5,
+        cleanup_minutes=10,
+        resources=("treatment_room",),
         consent_text=(
             "I understand that facial massage and lymphatic drainage work the skin and muscles of the face and neck "
             "by hand; that brief redness is common; and that I must tell the practitioner about fillers, botulinum "
@@ -75,13 +81,21 @@ def register_reports():
 
 @hookimpl
 def demo_data(demo):
-    oil = demo.product("FM-OIL-100", "Facial massage oil 100 mL", "oil", "mL", 100, reorder_level=100,
-                       unit_cost="0.15")
+    oil = demo.product("FM-OIL-100", "Facial massage oil 100 mL", "oil", "mL", 100, reorder_level=100, unit_cost="0.15")
     demo.lot(oil, "OIL-2409", 300, 3)
     if demo.has_treatments(KEY):
         return
     for i, client in enumerate(demo.clients[5:10]):
-        demo.past_session(client, KEY, {
-            "techniques": ["lymphatic_drainage", "sinus_pressure_points"] if i % 2 else ["sculpting"],
-            "areas": ["face", "neck", "shoulders"], "duration_minutes": 45, "pressure": "light",
-            "product": oil.id, "product_ml": "3.0"}, days_ago=2 + 9 * i)
+        demo.past_session(
+            client,
+            KEY,
+            {
+                "techniques": ["lymphatic_drainage", "sinus_pressure_points"] if i % 2 else ["sculpting"],
+                "areas": ["face", "neck", "shoulders"],
+                "duration_minutes": 45,
+                "pressure": "light",
+                "product": oil.id,
+                "product_ml": "3.0",
+            },
+            days_ago=2 + 9 * i,
+        )

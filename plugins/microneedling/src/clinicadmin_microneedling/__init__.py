@@ -2,6 +2,7 @@
 
 Sources: shared/domain/MODALITIES.md (seeds 002 and 004, plus clinical sources). Waiting periods are settings.
 """
+
 from clinicadmin.plugin_api import Consumption, Modality, ProductCategory, ResourceKind, hookimpl
 
 from .checks import CLIENT_FIELDS, CONDITIONS, NO_ACTIVES_DAYS, SETTINGS, check
@@ -25,10 +26,14 @@ AFTERCARE = [
 @hookimpl
 def register_modality():
     return Modality(
-        key=KEY, label="Microneedling",
+        key=KEY,
+        label="Microneedling",
         description="Collagen induction with a pen, roller or mesoscooter; 3 to 5 sessions.",
-        default_sessions=4, min_interval_setting="microneedling.min_interval_days",
-        duration_minutes=60, prep_minutes=10, cleanup_minutes=15,
+        default_sessions=4,
+        min_interval_setting="microneedling.min_interval_days",
+        duration_minutes=60,
+        prep_minutes=10,
+        cleanup_minutes=15,
         resources=("treatment_room", "microneedling_pen"),
         consent_text=(
             "I understand that microneedling makes many small punctures in the skin to stimulate collagen, that "
@@ -40,14 +45,21 @@ def register_modality():
 
 @hookimpl
 def register_resource_kinds():
-    return [ResourceKind("microneedling_pen", "Microneedling pen",
-                         "An automated pen; cleaned and reassembled with a new cartridge between clients.")]
+    return [
+        ResourceKind(
+            "microneedling_pen",
+            "Microneedling pen",
+            "An automated pen; cleaned and reassembled with a new cartridge between clients.",
+        )
+    ]
 
 
 @hookimpl
 def register_product_categories():
-    return [ProductCategory("cartridge", "Microneedling cartridges", "Single-use needle cartridges for the pen."),
-            ProductCategory("roller", "Derma rollers", "Single-use rollers and mesoscooters.")]
+    return [
+        ProductCategory("cartridge", "Microneedling cartridges", "Single-use needle cartridges for the pen."),
+        ProductCategory("roller", "Derma rollers", "Single-use rollers and mesoscooters."),
+    ]
 
 
 @hookimpl
@@ -97,8 +109,11 @@ def aftercare(treatment, settings):
     if treatment.modality != KEY:
         return None
     days = settings[NO_ACTIVES_DAYS]
-    return [*AFTERCARE, f"No retinoids, acids (AHA, BHA) or vitamin C serums on the treated skin for {days} "
-                        f"day{'s' if days != 1 else ''}."]
+    return [
+        *AFTERCARE,
+        f"No retinoids, acids (AHA, BHA) or vitamin C serums on the treated skin for {days} "
+        f"day{'s' if days != 1 else ''}.",
+    ]
 
 
 @hookimpl

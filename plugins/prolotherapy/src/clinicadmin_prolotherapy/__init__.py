@@ -1,6 +1,7 @@
 """Prolotherapy (seed 002): injections of an irritant such as dextrose to stimulate collagen, in a course of 3 to 6
 sessions 3 to 6 weeks apart. Only practitioners qualified for injections perform it.
 """
+
 from clinicadmin.plugin_api import Consumption, Modality, Qualification, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
@@ -21,17 +22,28 @@ AFTERCARE = [
 
 @hookimpl
 def register_qualifications():
-    return [Qualification("injections", "Injections (licensed injector)",
-                          "Licensed to give injections (physician, nurse, or as local rules allow).")]
+    return [
+        Qualification(
+            "injections",
+            "Injections (licensed injector)",
+            "Licensed to give injections (physician, nurse, or as local rules allow).",
+        )
+    ]
 
 
 @hookimpl
 def register_modality():
     return Modality(
-        key=KEY, label="Prolotherapy",
+        key=KEY,
+        label="Prolotherapy",
         description="Dextrose injections to stimulate collagen and strengthen tissue; a course of 3 to 6 sessions.",
-        default_sessions=4, min_interval_setting="prolotherapy.min_interval_days", requires=("injections",),
-        duration_minutes=30, prep_minutes=10, cleanup_minutes=10, resources=("treatment_room",),
+        default_sessions=4,
+        min_interval_setting="prolotherapy.min_interval_days",
+        requires=("injections",),
+        duration_minutes=30,
+        prep_minutes=10,
+        cleanup_minutes=10,
+        resources=("treatment_room",),
         consent_text=(
             "I understand that prolotherapy injects a dextrose solution to cause a controlled healing reaction; that "
             "pain, stiffness and swelling for a few days are expected; that bruising, infection, nerve irritation and "
@@ -89,16 +101,37 @@ def register_reports():
 
 @hookimpl
 def demo_data(demo):
-    dextrose = demo.product("PRO-DEX-50", "Dextrose 50% solution 50 mL vial", "solution", "mL", 50,
-                            reorder_level=100, unit_cost="0.20")
+    dextrose = demo.product(
+        "PRO-DEX-50", "Dextrose 50% solution 50 mL vial", "solution", "mL", 50, reorder_level=100, unit_cost="0.20"
+    )
     demo.lot(dextrose, "DX-2406", 240, 4)
-    needles = demo.product("INJ-27G", "Injection needles 27G (box of 100)", "needle", "needle", 100,
-                           single_use=True, reorder_level=100, unit_cost="0.05")
+    needles = demo.product(
+        "INJ-27G",
+        "Injection needles 27G (box of 100)",
+        "needle",
+        "needle",
+        100,
+        single_use=True,
+        reorder_level=100,
+        unit_cost="0.05",
+    )
     demo.lot(needles, "N27-2408", 500, 2)
     if demo.has_treatments(KEY):
         return
     for i, client in enumerate(demo.clients[10:12]):
-        demo.past_session(client, KEY, {
-            "sites": ["knee"] if i else ["shoulder", "neck"], "side": "right", "solution_product": dextrose.id,
-            "dextrose_percent": "15.0", "volume_ml": "8.0", "injections": 8, "needle_product": needles.id,
-            "needles": 2, "local_anaesthetic": True}, days_ago=25 + 3 * i)
+        demo.past_session(
+            client,
+            KEY,
+            {
+                "sites": ["knee"] if i else ["shoulder", "neck"],
+                "side": "right",
+                "solution_product": dextrose.id,
+                "dextrose_percent": "15.0",
+                "volume_ml": "8.0",
+                "injections": 8,
+                "needle_product": needles.id,
+                "needles": 2,
+                "local_anaesthetic": True,
+            },
+            days_ago=25 + 3 * i,
+        )

@@ -6,6 +6,7 @@ Revision ID: ca0001
 Revises:
 Create Date: 2026-11-22 03:01:38
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,14 +24,17 @@ def upgrade():
         sa.Column("point", sa.String(length=20), nullable=False),
         sa.Column("region", sa.String(length=10), nullable=False),
         sa.Column("performed_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["treatment_id"], ["treatment.id"],
-                                name="fk_cosmetic_acupuncture_point_use_treatment_id_treatment"),
+        sa.ForeignKeyConstraint(
+            ["treatment_id"], ["treatment.id"], name="fk_cosmetic_acupuncture_point_use_treatment_id_treatment"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_cosmetic_acupuncture_point_use"),
     )
-    op.create_index("ix_cosmetic_acupuncture_point_use_performed_point", "cosmetic_acupuncture_point_use",
-                    ["performed_at", "point"])
-    op.create_index("ix_cosmetic_acupuncture_point_use_treatment_id", "cosmetic_acupuncture_point_use",
-                    ["treatment_id"])
+    op.create_index(
+        "ix_cosmetic_acupuncture_point_use_performed_point", "cosmetic_acupuncture_point_use", ["performed_at", "point"]
+    )
+    op.create_index(
+        "ix_cosmetic_acupuncture_point_use_treatment_id", "cosmetic_acupuncture_point_use", ["treatment_id"]
+    )
 
 
 def downgrade():

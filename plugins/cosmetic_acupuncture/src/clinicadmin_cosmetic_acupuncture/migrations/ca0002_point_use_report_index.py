@@ -7,6 +7,7 @@ Revision ID: ca0002
 Revises: ca0001
 Create Date: 2026-11-30 20:00:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 

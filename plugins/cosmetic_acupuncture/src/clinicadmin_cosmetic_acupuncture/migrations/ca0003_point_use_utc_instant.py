@@ -5,6 +5,7 @@ Revision ID: ca0003
 Revises: ca0002
 Create Date: 2026-12-02 07:00:00
 """
+
 from alembic import op
 
 revision = "ca0003"
@@ -17,9 +18,13 @@ TABLE = "cosmetic_acupuncture_point_use"
 
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN performed_at TYPE timestamptz USING performed_at AT TIME ZONE 'UTC'")
+        op.execute(
+            f"ALTER TABLE {TABLE} ALTER COLUMN performed_at TYPE timestamptz USING performed_at AT TIME ZONE 'UTC'"
+        )
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE {TABLE} ALTER COLUMN performed_at TYPE timestamp USING performed_at AT TIME ZONE 'UTC'")
+        op.execute(
+            f"ALTER TABLE {TABLE} ALTER COLUMN performed_at TYPE timestamp USING performed_at AT TIME ZONE 'UTC'"
+        )
