@@ -493,7 +493,15 @@ def _a_week_ahead(demo, teams):
     keys = sorted(registry().modalities)
     if not keys:
         return  # no modality loaded: nothing to book
-    clients = iter(rng.sample(demo.clients, len(demo.clients)) * 4)
+    # Clients a plugin has booked already are its showcase (a blocked, a warned, a clear case): the week leaves them
+    # alone, so what they show does not depend on the hour the demo is loaded at.
+    showcased = set(
+        db.session.execute(
+            db.select(Treatment.client_id).where(Treatment.status == "booked", Treatment.scheduled_at >= start)
+        ).scalars()
+    )
+    pool = [client for client in demo.clients if client.id not in showcased] or demo.clients
+    clients = iter(rng.sample(pool, len(pool)) * 4)
     for location, team in teams:
         for offset in range(0, 6):
             day = demo.today + timedelta(days=offset)

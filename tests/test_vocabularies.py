@@ -354,7 +354,7 @@ def test_the_migration_spells_doubled_finding_codes_once_and_keeps_others(core):
     from clinicadmin.config import PROJECT_ROOT
     from clinicadmin.models import ScreeningFinding
 
-    path = PROJECT_ROOT / "migrations" / "versions" / "c7d2a9e4f1b6_client_fields_and_finding_codes.py"
+    path = PROJECT_ROOT / "clinicadmin" / "migrations" / "versions" / "c7d2a9e4f1b6_client_fields_and_finding_codes.py"
     spec = importlib.util.spec_from_file_location("revision_c7d2a9e4f1b6", path)
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)
