@@ -245,10 +245,11 @@ class DemoContext:
             db.session.flush()
         return found
 
-    def booking(self, client, modality, when, practitioner=None, location=None):
+    def booking(self, client, modality, when, practitioner=None, location=None, details=None):
         """Book and screen a treatment as the booking page does, at ``when`` or the next time the book allows: half
         an hour later while someone or something is taken, the day before (or after, for a future booking) at
-        opening time when the practitioner does not work then."""
+        opening time when the practitioner does not work then. ``details`` are the answers to the modality's
+        booking questions (``booking_form_fields``), as the booking form stores them."""
         from .treatment_flow import TreatmentRejected, book
 
         practitioner = practitioner or self.practitioners[0]
@@ -266,6 +267,7 @@ class DemoContext:
                     location=location,
                     scheduled_at=when,
                     user=practitioner,
+                    details=details,
                 )
             except TreatmentRejected as exc:
                 text = str(exc)

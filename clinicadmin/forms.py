@@ -9,6 +9,7 @@ So any process of a multi-process server answers any lookup from its start, whet
 A field whose lookup was not registered at start-up refuses to be built, rather than work in one process only.
 """
 
+import keyword
 import unicodedata
 from typing import Any
 
@@ -253,6 +254,45 @@ def _form_classes(base=Form):
         yield from _form_classes(sub)
 
 
+#: Names a plugin's form field cannot take: they are the form's own attributes (a field would hide them).
+RESERVED_FIELD_NAMES = frozenset(name for name in dir(Form) if not name.startswith("_")) | {
+    "process",
+    "meta",
+    "data",
+    "errors",
+    "validate",
+    "populate_obj",
+}
+
+
+def _check_form_answer(registry, plugin, hook, modality, answer):
+    """Stop start-up when ``plugin`` answers a form hook for a modality another plugin owns, or with something other
+    than a dict of fields whose names are identifiers the form does not use itself."""
+    if not answer:
+        return
+    owner = registry.modality_plugin.get(modality)
+    if plugin != owner:
+        raise PluginError(
+            f"plugin {plugin!r}: {hook}({modality!r}) answers for a modality plugin {owner!r} owns; "
+            "only the modality's own plugin answers"
+        )
+    if not isinstance(answer, dict):
+        raise PluginError(f"plugin {plugin!r}: {hook}({modality!r}) returned {answer!r}, expected a dict of fields")
+    for key in answer:
+        if (
+            not isinstance(key, str)
+            or not key.isidentifier()
+            or keyword.iskeyword(key)
+            or key.startswith("_")
+            or key in RESERVED_FIELD_NAMES
+        ):
+            raise PluginError(
+                f"plugin {plugin!r}: {hook}({modality!r}) names a field {key!r}; a field's name must be a Python "
+                "identifier not starting with '_' and not one of the form's own names "
+                f"({', '.join(sorted(RESERVED_FIELD_NAMES))})"
+            )
+
+
 def init_lookups(app, registry):
     """Register every lookup the app's forms can ask for, in the app: clients, all products, each lookup field that
     a form class declares, and each one in a loaded plugin's treatment or booking form fields for any modality.
@@ -270,6 +310,7 @@ def init_lookups(app, registry):
                         raise PluginError(
                             f"plugin {name!r}: {hook}({modality!r}) raised {type(error).__name__}: {error}"
                         ) from error
+                    _check_form_answer(registry, name, hook, modality, answer)
                     declared = list(_declared_lookups((answer or {}).values()))
                     for lookup in declared:
                         registry.check_product_categories(

@@ -92,9 +92,12 @@ def register_settings() -> list[SettingSpec] | None:
 def treatment_form_fields(modality: str, settings: Mapping[str, Any]) -> dict[str, UnboundField] | None:
     """Return a dict of unbound WTForms fields for the details of a ``modality`` treatment, or None.
 
-    Only the plugin that owns ``modality`` answers. The validated data is stored in ``Treatment.details``. Called for
-    the recording form and to show a treatment's details; also once at start-up (with every setting at its default)
-    to register the lookups the fields use, so a field's class and name must not depend on a setting.
+    Only the plugin that owns ``modality`` answers (another plugin's answer stops start-up, as does a field name that is
+    not an identifier, starts with ``_`` or is one of the form's own attributes); if it raises, the record page refuses
+    naming the plugin and other pages list the stored details by key. The validated data is stored in
+    ``Treatment.details``. Called for the recording form and to show a treatment's details; also once at start-up (with
+    every setting at its default) to register the lookups the fields use, so a field's class and name must not depend on
+    a setting.
 
     :param modality: the key of the modality whose form is built.
     :param settings: every registered setting key mapped to the clinic's current value (a default or a bound may
@@ -107,11 +110,13 @@ def treatment_form_fields(modality: str, settings: Mapping[str, Any]) -> dict[st
 def booking_form_fields(modality: str, settings: Mapping[str, Any]) -> dict[str, UnboundField] | None:
     """Return a dict of unbound WTForms fields the front desk answers when a ``modality`` treatment is booked, or None.
 
-    Only the plugin that owns ``modality`` answers, with a few fields screening needs before the day (the sites to
-    inject, the agent of a peel). Their validated data is stored in ``Treatment.details`` when the treatment is
-    booked, so ``check_contraindications`` sees it at booking, review and recording; a field of the same name in
-    ``treatment_form_fields`` is shown pre-filled on the recording form, and a booking field the recording form does
-    not have is added to it, so the answer is kept and can be corrected. Bad input books nothing.
+    Only the plugin that owns ``modality`` answers (checked as for ``treatment_form_fields``), with a few fields
+    screening needs before the day (the sites to inject, the agent of a peel); if it raises, nothing is booked for
+    ``modality`` and the booking form names the plugin. A booking posted for a modality whose questions the page did not
+    show is not made: the form comes back with them. Their validated data is stored in ``Treatment.details`` when the
+    treatment is booked, so ``check_contraindications`` sees it at booking, review and recording; a field of the same
+    name in ``treatment_form_fields`` is shown pre-filled on the recording form, and a booking field the recording form
+    does not have is added to it, so the answer is kept and can be corrected. Bad input books nothing.
 
     :param modality: the key of the modality being booked.
     :param settings: every registered setting key mapped to the clinic's current value.

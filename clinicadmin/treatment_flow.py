@@ -114,6 +114,8 @@ def book(
     }
     if off_hours:
         detail["outside_hours_confirmed"] = off_hours
+    if treatment.details:
+        detail["details"] = dict(treatment.details)  # the booking answers screening saw
     audit("treatment.book", obj=treatment, client_id=client.id, detail=detail)
     db.session.commit()
     return treatment
@@ -483,6 +485,12 @@ def attendance(client_id, since=None):
     return {"late": late, "no_show": no_show}
 
 
+def _changed_answers(before, after):
+    """{key: {"before": ..., "after": ...}} for each booking answer in ``before`` that ``after`` changes."""
+    after = after or {}
+    return {key: {"before": value, "after": after.get(key)} for key, value in before.items() if after.get(key) != value}
+
+
 def record(treatment, *, details, performed_at, notes, user, acknowledgement_note=None, lots=()):
     """Record a booked treatment as performed with its plugin ``details``; one transaction, committed or nothing.
 
@@ -510,6 +518,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
             raise TreatmentRejected(why_not_booked(treatment))
         if performer.id != booked_with.id:
             treatment.practitioner = performer
+        booked_answers = dict(treatment.details or {})  # until recorded, the details are the booking's answers
         treatment.details = details
         treatment.notes = notes
         db.session.flush()
@@ -532,6 +541,8 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
             detail["stock_exceptions"] = [e.id for e in exceptions]
         if performer.id != booked_with.id:
             detail["booked_with"], detail["performed_by"] = str(booked_with), str(performer)
+        if changed := _changed_answers(booked_answers, details):
+            detail["booking_answers_changed"] = changed
         audit("treatment.record", obj=treatment, client_id=treatment.client_id, detail=detail)
         for exception in exceptions:
             audit(

@@ -149,12 +149,16 @@ def test_recording_calls_a_subset_a_tryfirst_and_a_wrapped_hook_through_pluggy(a
 
 
 class Noting:
-    """Wraps the aftercare sheet with a line from the clinic's settings; asks at booking, naming only the modality."""
+    """Wraps the aftercare sheet with a line from the clinic's settings."""
 
     @hookimpl(wrapper=True)
     def aftercare(self, treatment, settings):
         answer = yield
         return None if answer is None else [*answer, f"Next session in {settings['testmod.interval_days']} days."]
+
+
+class NotingModality(FakeModality):
+    """The test modality, asking at booking with a hook that names only the modality."""
 
     @hookimpl
     def booking_form_fields(self, modality):
@@ -162,7 +166,7 @@ class Noting:
 
 
 @pytest.mark.parametrize(
-    "app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("noting", Noting())]}]
+    "app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", NotingModality()), ("noting", Noting())]}]
 )
 def test_the_settings_reach_an_aftercare_wrapper_and_a_form_hook_may_name_only_the_modality(app, core, login):
     # FakeModality's aftercare names only the treatment; the wrapper around it takes the settings too.

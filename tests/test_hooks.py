@@ -89,18 +89,24 @@ def test_hook_register_settings(core, login):
     assert [f.message for f in treatment.current_findings()] == ["Limit is 40 years."]
 
 
-class WithHelp:
+def _owned_by(owner, *plugins):
+    """The test modality owned by ``owner`` (a FakeModality with form fields of its own), with ``plugins``."""
+    return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", owner), *plugins]}
+
+
+class WithHelp(FakeModality):
     @hookimpl
     def treatment_form_fields(self, modality):
         if modality == KEY:
             return {
+                **super().treatment_form_fields(modality),
                 "site": StringField(
                     "Site <b>bold</b>", description="<script>alert(1)</script>", validators=[InputRequired()]
-                )
+                ),
             }
 
 
-@pytest.mark.parametrize("app_config", [_with(("withhelp", WithHelp()))])
+@pytest.mark.parametrize("app_config", [_owned_by(WithHelp())])
 def test_hook_treatment_form_fields(core, login):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     http = login("practitioner")
@@ -190,7 +196,7 @@ def test_hook_aftercare(core, login):
     assert page.index("Rest for a day.") < page.index("Drink water.")
 
 
-class Spacing:
+class Spacing(FakeModality):
     """Aftercare and a recording field that follow the clinic's interval setting."""
 
     @hookimpl(tryfirst=True)
@@ -202,13 +208,14 @@ class Spacing:
     def treatment_form_fields(self, modality, settings):
         if modality == KEY:
             return {
+                **super().treatment_form_fields(modality),
                 "next_in_days": IntegerField(
                     "Next session in (days)", default=settings["testmod.interval_days"], validators=[Optional()]
-                )
+                ),
             }
 
 
-@pytest.mark.parametrize("app_config", [_with(("spacing", Spacing()))])
+@pytest.mark.parametrize("app_config", [_owned_by(Spacing())])
 def test_hook_aftercare_and_treatment_form_fields_receive_the_clinics_settings(core, login):
     treatment = core.booked(core.client(consents=[KEY]), KEY)
     http = login("practitioner")
@@ -225,7 +232,7 @@ def test_hook_aftercare_and_treatment_form_fields_receive_the_clinics_settings(c
     )
 
 
-class Sided:
+class Sided(FakeModality):
     """Asks at booking which side is treated, and blocks the left; the question's help follows a setting."""
 
     @hookimpl
@@ -241,10 +248,11 @@ class Sided:
             }
 
     @hookimpl
-    def check_contraindications(self, treatment):
+    def check_contraindications(self, treatment, history, settings):
+        found = super().check_contraindications(treatment, history, settings) or []
         if treatment.modality == KEY and (treatment.details or {}).get("side") == "left":
-            return [Finding("sided.left", "block", "The left side is not treated here.")]
-        return []
+            found.append(Finding("sided.left", "block", "The left side is not treated here."))
+        return found
 
 
 def _book_sided(core, http, hour=11, **extra):
@@ -257,12 +265,13 @@ def _book_sided(core, http, hour=11, **extra):
             "practitioner": str(core.staff["practitioner"].id),
             "location": str(core.location.id),
             "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "questions_for": KEY,  # as the page showing the booking questions sends it
             **extra,
         },
     )
 
 
-@pytest.mark.parametrize("app_config", [_with(("sided", Sided()))])
+@pytest.mark.parametrize("app_config", [_owned_by(Sided())])
 def test_hook_booking_form_fields(core, login):
     desk = login("front_desk")
     page = desk.get(f"/admin/desk/book?modality={KEY}").get_data(as_text=True)

@@ -28,18 +28,18 @@ from clinicadmin.plugin_api import hookimpl
 HOSTILE = ["a\x00b", "a\x07b", "a\x1bb", "abc\u202egnp.exe", "\u2066isolated\u2069", "a\x85b", "a\x7fb"]
 
 
-class RemarksPlugin:
-    """A plugin whose form for the test modality has a text field of its own."""
+class RemarksPlugin(FakeModality):
+    """The test modality, whose form has a text field of its own."""
 
     @hookimpl
     def treatment_form_fields(self, modality):
         if modality == KEY:
-            return {"remarks": StringField("Remarks")}
+            return {**super().treatment_form_fields(modality), "remarks": StringField("Remarks")}
 
 
 @pytest.fixture
 def app_config():
-    return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("remarks", RemarksPlugin())]}
+    return {"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", RemarksPlugin())]}
 
 
 def _concrete(rule):

@@ -2,8 +2,9 @@
 plugin's stored details in the words of its form."""
 
 import json
+import logging
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask_admin.model.fields import AjaxSelectField
 from markupsafe import escape
@@ -27,8 +28,10 @@ from ..booking_window import within_booking_window
 from ..clinic_settings import effective_settings
 from ..forms import ClientField, ProductField
 from ..input_policy import PolicyFlaskForm, PolicyPlainForm
-from ..plugins import registry
+from ..plugins import each_implementation, registry
 from .once import OnceForm
+
+log = logging.getLogger(__name__)
 
 
 def _id_or_none(value):
@@ -70,6 +73,8 @@ class BookForm(OnceForm):
     )
     notes = TextAreaField("Booking notes", validators=[Optional(), Length(max=2000)])
     course = HiddenField()
+    # The modality whose booking questions the page showed: a booking for another is not booked unseen.
+    questions_for = HiddenField()
 
 
 class RescheduleForm(PolicyFlaskForm):
@@ -118,14 +123,37 @@ class RecordBaseForm(PolicyFlaskForm):
     )
 
 
+class PluginFormError(Exception):
+    """The plugin that owns a modality could not give one of its forms (its form hook raised or answered with
+    something other than a dict of fields): what depends on that form is refused, naming the plugin."""
+
+    def __init__(self, plugin, hook_name, modality, error):
+        self.plugin, self.hook_name, self.modality = plugin, hook_name, modality
+        super().__init__(
+            f"The plugin {plugin!r} could not give its form for {registry().modality_label(modality)} "
+            f"({hook_name} failed: {type(error).__name__}). Nothing was saved; tell the clinic's administrator."
+        )
+
+
 def plugin_fields(hook_name, modality, settings=None):
-    """{name: unbound field} from the plugins' answers to a form hook (``treatment_form_fields`` or
-    ``booking_form_fields``) for ``modality``, given the clinic's settings (read when not given)."""
+    """{name: unbound field} from the answer of the plugin that owns ``modality`` to a form hook
+    (``treatment_form_fields`` or ``booking_form_fields``), given the clinic's settings (read when not given).
+
+    Other plugins' answers (and failures) are ignored; the owner's failure raises :class:`PluginFormError`."""
+    owner = registry().modality_plugin.get(modality)
+    if owner is None:
+        return {}
     settings = effective_settings() if settings is None else settings
-    fields = {}
-    for answer in getattr(registry().pm.hook, hook_name)(modality=modality, settings=settings):
-        fields.update(answer or {})
-    return fields
+    for name, answer, error in each_implementation(registry().pm, hook_name, modality=modality, settings=settings):
+        if name != owner:
+            continue
+        if error is None and answer is not None and not isinstance(answer, dict):
+            error = TypeError(f"returned {type(answer).__name__}, not a dict of fields")
+        if error is not None:
+            log.error("plugin %s: %s(%r) failed", name, hook_name, modality, exc_info=error)
+            raise PluginFormError(name, hook_name, modality, error)
+        return dict(answer or {})
+    return {}
 
 
 def _escaped(unbound):
@@ -160,23 +188,35 @@ def booking_form_class(modality, settings=None):
 def book_form_class(modality):
     """The booking form, with the modality's booking fields under ``details`` when its plugin asks any."""
     details = booking_form_class(modality)
-    return BookForm if details is None else type("BookForm", (BookForm,), {"details": FormField(details, label="")})
+    if details is None:
+        return BookForm
+    return type("BookForm", (BookForm,), {"details": FormField(details, label=""), "questions_of": modality})
 
 
 def fill_details(subform, details):
-    """Show stored ``details`` (as :func:`details_from_form` wrote them) in the form's fields of the same names."""
+    """Show stored ``details`` (as :func:`details_from_form` wrote them) in the form's fields of the same names.
+
+    A stored answer the field can no longer read (the plugin changed the field's type since the booking) leaves the
+    field empty, with an error quoting the stored answer, so the booking can still be recorded."""
     for name, field in subform._fields.items():
         value = (details or {}).get(name)
         if value is None:
             continue
-        if isinstance(field, AjaxSelectField):
-            value = field.loader.get_one(value)
-        elif isinstance(field, DecimalField):
-            value = Decimal(str(value))
-        elif isinstance(field, DateField):
-            value = date.fromisoformat(value)
-        elif isinstance(field, DateTimeField):
-            value = datetime.fromisoformat(value)
+        try:
+            if isinstance(field, AjaxSelectField):
+                value = field.loader.get_one(value)
+            elif isinstance(field, DecimalField):
+                value = Decimal(str(value))
+                if not value.is_finite():
+                    raise InvalidOperation(value)
+            elif isinstance(field, DateField):
+                value = date.fromisoformat(value)
+            elif isinstance(field, DateTimeField):
+                value = datetime.fromisoformat(value)
+        except (ValueError, TypeError, ArithmeticError):
+            field.data = None
+            field.errors = [f'The stored answer "{value}" could not be read; enter it again.']
+            continue
         field.data = value
 
 
@@ -291,15 +331,20 @@ def details_for_display(treatment, settings=None):
     the clinic's settings, read when not given: a page listing many treatments reads them once).
 
     Keys the loaded plugin's form does not know (a plugin changed since) are still listed, by key; when no loaded
-    plugin provides the modality, every key and value is listed exactly as stored.
+    plugin provides the modality, or its plugin cannot give its form, every key and value is listed exactly as stored.
     """
     details = dict(treatment.details or {})
-    if treatment.modality not in registry().modalities:
+    try:
+        form = (
+            details_form_class(treatment.modality, settings)() if treatment.modality in registry().modalities else None
+        )
+    except PluginFormError:
+        form = None  # logged; the details are still shown, as stored
+    if form is None:
         return [
             (key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
             for key, value in details.items()
         ]
-    form = details_form_class(treatment.modality, settings)()
     shown = [(field.label.text, _shown(field, details.pop(name, None))) for name, field in form._fields.items()]
     shown += [
         (key.replace("_", " ").capitalize(), "-" if value in (None, "") else str(value))

@@ -43,7 +43,9 @@ from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView, SecuredView, acting_roles, serve_lookup, user_has_role
 from .keyset import KeysetPagerMixin
 from .treatment_forms import (
+    BookForm,
     FindTimeForm,
+    PluginFormError,
     RescheduleForm,
     book_form_class,
     chosen_lot_ids,
@@ -228,12 +230,13 @@ class TreatmentDeskView(SecuredView):
         needed). An appointment book's empty slot fills in the practitioner, location and time."""
         reg = registry()
         # The chosen modality's booking fields are part of the form: the posted modality's, or the one to preselect.
-        wanted = (
-            request.form.get("modality")
-            if request.method == "POST"
-            else (request.args.get("modality") or getattr(_course(request.args.get("course_id")), "modality", None))
-        )
-        form = book_form_class(wanted if wanted in reg.modalities else None)()
+        wanted = request.form.get("modality") if request.method == "POST" else _preselected(request.args)
+        wanted = wanted if wanted in reg.modalities else None
+        try:
+            form = book_form_class(wanted)()
+            form_failed = None
+        except PluginFormError as exc:  # its plugin cannot ask its questions: nothing is booked for that modality
+            form, form_failed = BookForm(), str(exc)
         form.modality.choices = [("", "Choose a modality")] + reg.modality_choices()
         form.location.choices = _active_locations()
         # Every practitioner is a valid answer to the select itself; certification is checked below, in words.
@@ -275,10 +278,20 @@ class TreatmentDeskView(SecuredView):
         ):
             form.practitioner.data = current_user.id
         course = _course(form.course.data)
+        if form_failed:
+            form.modality.errors = [*form.modality.errors, form_failed]
+            form.practitioner.choices = _practitioner_choices(modality, day)
+            return self._book_page(form, course, modality, day)
         if request.method == "POST" and request.form.get("refresh"):
             form.practitioner.choices = _practitioner_choices(modality, day)
             if modality and form.practitioner.data not in certified_ids(modality, day):
                 form.practitioner.data = None
+            return self._book_page(form, course, modality, day)
+        if request.method == "POST" and "details" in form and form.questions_for.data != wanted:
+            # Its questions were not on the page the desk filled in (the modality was changed without reloading):
+            # show them rather than store them unanswered.
+            form.modality.errors = [f"Answer the questions for {reg.modality_label(wanted)} before booking."]
+            form.practitioner.choices = _practitioner_choices(modality, day)
             return self._book_page(form, course, modality, day)
         if form.validate_on_submit() and (scheduled_at := _instant(form.scheduled_at, form.location.data)):
             practitioner = db.session.get(User, form.practitioner.data)
@@ -321,6 +334,8 @@ class TreatmentDeskView(SecuredView):
 
     def _book_page(self, form, course, modality, day):
         nobody = modality is not None and len(form.practitioner.choices) == 1
+        # The page shows the questions of the modality the form was built for (the posted or preselected one).
+        form.questions_for.data = _details_modality(form)
         return self.render(
             "admin/treatment_book.html",
             form=form,
@@ -558,8 +573,12 @@ class TreatmentDeskView(SecuredView):
         if treatment.modality not in registry().modalities:
             flash(f"No loaded plugin provides {treatment.modality!r}: it cannot be recorded.", "error")
             return redirect(url_for(".show", treatment_id=treatment_id))
-        form = record_form_class(treatment.modality)()
-        fill_lot_choices(form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location)))
+        try:
+            form = record_form_class(treatment.modality)()
+            fill_lot_choices(form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location)))
+        except PluginFormError as exc:  # fails closed: without its plugin's form the session is not recorded
+            flash(str(exc), "error")
+            return redirect(url_for(".show", treatment_id=treatment_id))
         if request.method == "GET":
             audit_read("treatment.view", obj=treatment, client_id=treatment.client_id, detail={"form": "record"})
             form.performed_at.data = local(now(), treatment.location).replace(second=0, microsecond=0, tzinfo=None)
@@ -584,9 +603,13 @@ class TreatmentDeskView(SecuredView):
                 except TreatmentRejected as exc:
                     rejected = exc.messages
                     treatment = self._treatment(treatment_id)
-                    fill_lot_choices(
-                        form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location))
-                    )
+                    try:
+                        fill_lot_choices(
+                            form, treatment.modality, usable_lots(treatment.location, local_today(treatment.location))
+                        )
+                    except PluginFormError as exc:
+                        flash(str(exc), "error")
+                        return redirect(url_for(".show", treatment_id=treatment_id))
                 else:
                     flash("Treatment recorded; stock was deducted.", "success")
                     for exception in exceptions:
@@ -702,6 +725,20 @@ def _resource(resource_id):
     except ValueError:
         return []
     return [found] if found is not None else []
+
+
+def _preselected(args):
+    """The modality a booking form opened with ``args`` preselects: a course's (when the course is the client's, as
+    "Book next session" links it), else ``modality``."""
+    course = _course(args.get("course_id"))
+    if course is not None and course.client_id == args.get("client_id", type=int):
+        return course.modality
+    return args.get("modality")
+
+
+def _details_modality(form):
+    """The modality whose booking questions ``form`` carries, or "" when it carries none."""
+    return getattr(type(form), "questions_of", "") if "details" in form else ""
 
 
 def _course(course_id):

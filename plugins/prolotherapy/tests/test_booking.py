@@ -21,6 +21,7 @@ def _book(pt, http, client, **details):
         "practitioner": str(pt.staff["practitioner"].id),
         "location": str(pt.location.id),
         "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+        "questions_for": KEY,  # as the page showing the booking questions sends it
         **{f"details-{name}": value for name, value in details.items()},
     }
     return http.post("/admin/desk/book", data=data)
