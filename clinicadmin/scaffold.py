@@ -219,9 +219,10 @@ def test_a_session_is_recorded_and_uses_stock(ready, login):
     assert f"<td>{datetime.now(UTC):%Y-%m}</td><td>1</td><td>30</td>" in report
 ''')
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+NAME = re.compile(r"[a-z][a-z0-9_]{1,39}")
+#: matched whole (fullmatch: "$" would let a final newline through)
 #: a label goes into Python and TOML strings as written: no double quotes, backslashes or control characters
-LABEL = re.compile(r"^[^\"\\\x00-\x1f\x7f]{1,80}$")
+LABEL = re.compile(r"[^\"\\\x00-\x1f\x7f]{1,80}")
 
 
 class ScaffoldError(ValueError):
@@ -231,12 +232,12 @@ class ScaffoldError(ValueError):
 def write_plugin(name, folder, label=None):
     """Write the distribution ``folder/name`` (``pyproject.toml``, ``README.md``, ``src/clinicadmin_name/``,
     ``tests/``); returns its path. Refuses a bad or taken name."""
-    if not NAME.match(name) or keyword.iskeyword(name):
+    if not NAME.fullmatch(name) or keyword.iskeyword(name):
         raise ScaffoldError(
             f"{name!r} is not a plugin name: use 2 to 40 lowercase letters, digits and underscores, "
             "starting with a letter."
         )
-    if label is not None and not (LABEL.match(label) and label.strip()):
+    if label is not None and not (LABEL.fullmatch(label) and label.strip()):
         raise ScaffoldError(f"{label!r} is not a label: use up to 80 characters, without double quotes or backslashes.")
     root = Path(folder) / name
     if root.exists():
