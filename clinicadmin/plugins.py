@@ -315,9 +315,10 @@ class Registry:
         return max(owners, key=len, default=None)
 
     def _check_prefix(self, plugin, what, key):
-        """A key prefixed with a loaded plugin's name is that plugin's own: no other plugin may register it."""
+        """A key prefixed with a loaded plugin's name is that plugin's own: no other plugin may register it. The core's
+        own keys (``stock-on-hand``) stand whatever a plugin is called."""
         owner = self._prefix_owner(key)
-        if owner is not None and owner != plugin:
+        if owner is not None and owner != plugin and not plugin.startswith("core."):
             raise PluginError(
                 f"plugin {plugin!r} registers {what} {key!r}, but the prefix is plugin {owner!r}'s name: "
                 f"only {owner!r} may register it; prefix your own keys with {plugin!r}"

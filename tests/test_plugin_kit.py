@@ -204,10 +204,11 @@ def test_own_and_bare_keys_still_load(app_factory):
     )
     # "peel_pro-..." and "peelings.x" are not "peel"'s: the prefix is a whole name
     pro = Registers(conditions=[ConditionCode("peelings.x", "X")], reports=[_report("peel-pro-sessions")])
-    app = app_factory(**_with(("peel", own), ("peel_pro", pro)))
+    # a plugin called like the start of a core key ("stock-on-hand") takes nothing from the core
+    app = app_factory(**_with(("peel", own), ("peel_pro", pro), ("stock", Registers())))
     reg = app.extensions["clinicadmin"]
     assert {"peel.frosting", "bare_code", "peelings.x"} <= set(reg.conditions)
-    assert {"peel-sessions", "peel-pro-sessions"} <= set(reg.reports)
+    assert {"peel-sessions", "peel-pro-sessions", "stock-on-hand"} <= set(reg.reports)
 
 
 def test_an_enabled_plugin_that_is_not_installed_is_logged_and_the_clinic_starts(app_factory, caplog):
