@@ -2,6 +2,7 @@
 here; each row is chained to the one before it when it is flushed."""
 
 import json
+from typing import Any
 
 from flask import has_request_context, request
 from flask_security import current_user
@@ -14,7 +15,17 @@ from .models import AuditChain, AuditEvent
 from .models.audit import GENESIS
 
 
-def audit(action, *, obj=None, object_type=None, object_id=None, client_id=None, outcome="ok", detail=None, user=None):
+def audit(
+    action: str,
+    *,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    client_id: int | None = None,
+    outcome: str = "ok",
+    detail: Any = None,
+    user: Any = None,
+) -> Any:
     """Add an audit row to the current transaction (the caller commits it with the change it describes).
 
     ``user`` defaults to the logged-in user of the request, if any.

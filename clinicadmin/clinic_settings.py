@@ -1,5 +1,7 @@
 """Clinic settings: the registered defaults overlaid with the values a manager has saved."""
 
+from typing import Any
+
 from .clock import now
 from .extensions import db
 from .input_policy import text_problem
@@ -17,7 +19,7 @@ def effective_settings():
     return values
 
 
-def coerce(spec, raw):
+def coerce(spec: Any, raw: Any) -> Any:
     """Convert form text to the setting's type within its bounds, or raise ValueError with a message for the user."""
     if spec.type is bool:
         return str(raw).strip().lower() in ("1", "true", "yes", "on")
@@ -31,20 +33,20 @@ def coerce(spec, raw):
         if spec.maximum is not None and value > spec.maximum:
             raise ValueError(f"{spec.label}: must be at most {spec.maximum}")
         return value
-    value = str(raw).strip()
-    if text_problem(value):
-        raise ValueError(f"{spec.label}: {text_problem(value)}")
-    if len(value) > 500:
+    text = str(raw).strip()
+    if text_problem(text):
+        raise ValueError(f"{spec.label}: {text_problem(text)}")
+    if len(text) > 500:
         raise ValueError(f"{spec.label}: at most 500 characters")
     if spec.validate is not None:
         try:
-            spec.validate(value)
+            spec.validate(text)
         except ValueError as exc:
             raise ValueError(f"{spec.label}: {exc}") from None
-    return value
+    return text
 
 
-def save_setting(key, value, user):
+def save_setting(key: str, value: Any, user: Any) -> Any:
     """Store a clinic's value for ``key``; returns the previous value. The caller audits and commits."""
     row = db.session.get(Setting, key)
     old = row.value if row else registry().settings[key].default

@@ -131,8 +131,9 @@ def load_plugins(config, extra_plugins=()):
     pm = pluggy.PluginManager("clinicadmin")
     pm.add_hookspecs(hookspecs)
     enabled = config.get("PLUGINS_ENABLED")
-    loaded = []
+    loaded, found = [], set()
     for name, source, load in _candidates(config):
+        found.add(name)
         if source != "core default" and enabled is not None and name not in enabled:
             continue
         if pm.has_plugin(name):
@@ -150,6 +151,10 @@ def load_plugins(config, extra_plugins=()):
     for name, obj in extra_plugins:
         pm.register(obj, name=name)
         loaded.append(LoadedPlugin(name, "registered by the caller", obj))
+        found.add(name)
+    # A clinic that uninstalled a plugin still starts; the log says which enabled name found nothing to load.
+    for name in sorted(set(enabled or ()) - found):
+        log.warning("PLUGINS_ENABLED names plugin %r, which is not installed: nothing loaded for it", name)
     for plugin in loaded:
         plugin.hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin.module) or [])
     return pm, loaded
@@ -253,6 +258,7 @@ class Registry:
             for code in codes:
                 _expect(plugin, "register_conditions", code, ConditionCode)
                 self._check_shared_condition(plugin, code)
+                self._check_prefix(plugin, "condition", code.code)
                 self.conditions.setdefault(code.code, code)
                 self.condition_plugins.setdefault(code.code, []).append(plugin)
         for plugin, specs in _per_plugin(self.pm, "register_settings"):
@@ -260,6 +266,7 @@ class Registry:
                 _expect(plugin, "register_settings", spec, SettingSpec)
                 if spec.key in self.settings:
                     raise PluginError(f"plugin {plugin!r} registers setting {spec.key!r} twice or over another's")
+                self._check_prefix(plugin, "setting", spec.key)
                 if spec.type is int and (
                     spec.minimum is None or spec.maximum is None or not spec.minimum <= spec.default <= spec.maximum
                 ):
@@ -272,6 +279,7 @@ class Registry:
                 _expect(plugin, "register_reports", report, Report)
                 if report.key in self.reports:
                     raise PluginError(f"plugin {plugin!r} registers report {report.key!r} twice or over another's")
+                self._check_prefix(plugin, "report", report.key)
                 self.reports[report.key] = report
         for plugin, folder in _per_plugin(self.pm, "register_migrations"):
             if not Path(folder).is_dir():
@@ -295,6 +303,26 @@ class Registry:
                         f"plugin {self.modality_plugin[key]!r}: modality {key!r} takes a resource of "
                         f"kind {kind!r}, which no plugin registers"
                     )
+
+    def _prefix_owner(self, key):
+        """The loaded plugin whose name prefixes ``key`` (``name.``, ``name-``, or its dist spelling ``na-me-``), the
+        longest such name when several do; None when none does."""
+        owners = [
+            loaded.name
+            for loaded in self.loaded
+            if key.startswith((f"{loaded.name}.", f"{loaded.name}-", f"{loaded.name.replace('_', '-')}-"))
+        ]
+        return max(owners, key=len, default=None)
+
+    def _check_prefix(self, plugin, what, key):
+        """A key prefixed with a loaded plugin's name is that plugin's own: no other plugin may register it. The core's
+        own keys (``stock-on-hand``) stand whatever a plugin is called."""
+        owner = self._prefix_owner(key)
+        if owner is not None and owner != plugin and not plugin.startswith("core."):
+            raise PluginError(
+                f"plugin {plugin!r} registers {what} {key!r}, but the prefix is plugin {owner!r}'s name: "
+                f"only {owner!r} may register it; prefix your own keys with {plugin!r}"
+            )
 
     def _check_shared_condition(self, plugin, code):
         """A code registered by a second plugin must be shared in both registrations and mean the same there."""

@@ -319,6 +319,18 @@ def db_session(app: Flask) -> Any:
     return db.session
 
 
+def _posted(value: Any) -> Any:
+    """A value as a browser posts it: a ticked checkbox "y", an unticked one or an empty field "" (left out), a
+    list as several values, anything else as text."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "y"
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
+
+
 class StaffClient:
     """A Flask test client logged in as one user, that adds the CSRF token to every form it posts."""
 
@@ -387,9 +399,11 @@ class StaffClient:
         **form: Any,
     ) -> TestResponse:
         """Post ``treatment``'s record form as a practitioner fills it in: ``details`` by field name (products by id,
-        a list for a checkbox list), performed now unless ``performed_at`` (aware) says when, typed in the
-        treatment's location's time. ``acknowledgement_note`` acknowledges the warnings still open when it is
-        recorded; ``form`` adds other fields (``**{"lots-product": lot.id}`` picks the lot opened)."""
+        a list for a checkbox list, ``True`` ticks a checkbox, ``False`` or ``None`` leaves a field empty), over the
+        answers stored at booking (``treatment.details``), which the record form shows pre-filled; performed now
+        unless ``performed_at`` (aware) says when, typed in the treatment's location's time. ``acknowledgement_note``
+        acknowledges the warnings still open when it is recorded; ``form`` adds other fields (``**{"lots-product":
+        lot.id}`` picks the lot opened)."""
         from .clock import local
 
         when = local(performed_at or now(), treatment.location)
@@ -398,9 +412,8 @@ class StaffClient:
             "notes": notes,
             "acknowledgement_note": acknowledgement_note,
         }
-        data.update(
-            {f"details-{name}": value if isinstance(value, list) else str(value) for name, value in details.items()}
-        )
+        answers = {**(treatment.details or {}), **details}
+        data.update({f"details-{name}": posted for name, value in answers.items() if (posted := _posted(value)) != ""})
         data.update(form)
         return self.post(f"/admin/desk/{treatment.id}/record", data=data)
 
@@ -476,11 +489,14 @@ class Clinic:
         self,
         first: str = "Test",
         last: str = "Client",
-        history: Sequence[tuple[str, int | None]] = (),
+        history: Sequence[tuple[str, int | None] | tuple[str, int | None, int | None]] = (),
         consents: Sequence[str] = (),
         reviewed: bool = True,
+        fields: dict[str, str] | None = None,
     ) -> Client:
-        """A client; ``history`` is (code, days ago or None) pairs; ``consents`` modality keys signed today-10."""
+        """A client. ``history`` holds ``(code, days ago or None)`` pairs, or ``(code, days ago or None, ended days
+        ago)`` triples for an entry that is over; ``consents`` are modality keys signed today-10; ``fields`` are
+        client field values by key (``register_client_fields``), stored in ``Client.plugin_fields``."""
         from .models import Client, Consent, HealthEntry
 
         c = Client(
@@ -488,16 +504,45 @@ class Clinic:
             last_name=last,
             date_of_birth=date(1985, 5, 5),
             intake_reviewed_on=self.today - timedelta(days=3) if reviewed else None,
+            plugin_fields=dict(fields or {}),
         )
-        for code, days in history:
+        for code, days, *ended in history:
+            ended_days = ended[0] if ended else None
             c.health_entries.append(
-                HealthEntry(code=code, onset=None if days is None else self.today - timedelta(days=days))
+                HealthEntry(
+                    code=code,
+                    onset=None if days is None else self.today - timedelta(days=days),
+                    ended=None if ended_days is None else self.today - timedelta(days=ended_days),
+                )
             )
         for key in consents:
             c.consents.append(Consent(modality=key, signed_on=self.today - timedelta(days=10)))
         self.db.session.add(c)
         self.db.session.commit()
         return c
+
+    def setting(self, key: str, value: Any) -> Any:
+        """Set the clinic setting ``key`` as a manager does on the Settings page: validated against its
+        ``SettingSpec`` (a ValueError says why it is refused, and nothing is saved), saved and audited; returns
+        the value as stored (an int setting given ``"14"`` stores 14)."""
+        from .audit import audit
+        from .clinic_settings import coerce, save_setting
+        from .plugins import registry
+
+        spec = registry().settings.get(key)
+        if spec is None:
+            raise ValueError(f"no loaded plugin registers the setting {key!r}")
+        stored = coerce(spec, value)
+        old = save_setting(key, stored, self.staff["manager"])
+        audit(
+            "setting.change",
+            object_type="Setting",
+            object_id=key,
+            detail={"old": old, "new": stored},
+            user=self.staff["manager"],
+        )
+        self.db.session.commit()
+        return stored
 
     def certify(self, role_or_user: str | User, scope: str, valid_days: int = 365) -> None:
         """Certify a user (or the user of a role) for a modality or qualification key."""
@@ -572,8 +617,9 @@ class Clinic:
         minutes: int | None = None,
         **options: Any,
     ) -> Treatment:
-        """A booked, screened treatment, as the booking form would make it. Without ``when``, "now": each such
-        booking of this helper a minute long and just before the one before, so that they never overlap."""
+        """A booked, screened treatment, as the booking form would make it (``options``: see the docs, e.g.
+        ``details={...}`` for the booking answers). Without ``when``, "now": each such booking of this helper a
+        minute long and just before the one before, so that they never overlap."""
         from .treatment_flow import book
 
         if when is None:

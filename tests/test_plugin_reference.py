@@ -291,6 +291,23 @@ def test_a_stale_vocabulary_is_caught_and_rewritten(tmp_path, edit):
     assert reference.is_current(stale) and stale.read_text() == text
 
 
+def test_the_shipped_plugins_client_fields_are_published_in_the_docs_as_registered():
+    """A plugin that shares a client field copies its key, label and choices from the docs; the table is the
+    registry's, with the shipped plugins loaded, and a stale one is caught and rewritten."""
+    registry = reference.shipped_registry()
+    assert registry.client_fields, "the shipped plugins register client fields"
+    text = DOCS.read_text()
+    for key, spec in registry.client_fields.items():
+        assert f"| `{key}` | {spec.label} |" in text
+        for value, label in spec.choices:
+            assert f"`{value}`: {label}" in text
+    assert reference.is_current(DOCS), f"docs/plugin-hooks.md lists old client fields; run: {reference.COMMAND}"
+    value, label = next(spec for spec in registry.client_fields.values() if spec.choices).choices[0]
+    stale = text.replace(f"`{value}`: {label}", f"`{value}`: relabelled")
+    assert stale != text
+    assert reference.with_tables(stale) == text
+
+
 def _quick_start():
     """The Python blocks of the Quick start section, in order: the plugin, then its test."""
     section = DOCS.read_text().split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]

@@ -6,11 +6,12 @@ left out of a posted form keeps its stored value: only what the person sent chan
 """
 
 from flask_admin.helpers import get_form_data
-from markupsafe import Markup
-from wtforms import SelectField, StringField
+from markupsafe import Markup, escape
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from ..plugins import registry
+from .registered_choices import RegisteredChoiceField
 
 FIELD_PREFIX = "client_field-"
 
@@ -42,8 +43,13 @@ class _StoredOnClient:
             obj.plugin_fields = values  # a new dict, so that the change is seen, saved and audited
 
 
-class ClientFieldSelect(_StoredOnClient, SelectField):
-    pass
+class ClientFieldSelect(_StoredOnClient, RegisteredChoiceField):
+    """A choice field; a stored value its plugin no longer offers is shown as "V (no longer offered)" and preselected,
+    so that saving the client unchanged keeps it (a plain select would post "" and drop it)."""
+
+    def __init__(self, label=None, validators=None, key=None, **kwargs):
+        kwargs.setdefault("unknown_label", lambda value: f"{value} (no longer offered)")
+        super().__init__(label, validators, key=key, **kwargs)
 
 
 class ClientFieldText(_StoredOnClient, StringField):
@@ -55,17 +61,19 @@ def unbound_fields():
     fields = {}
     for spec in sorted(registry().client_fields.values(), key=lambda f: f.label.lower()):
         name = FIELD_PREFIX + spec.key
+        # Flask-Admin renders a description with |safe: a plugin's help text is escaped, so it shows as written.
+        help_text = escape(spec.help) if spec.help else ""
         if spec.choices:
             fields[name] = ClientFieldSelect(
                 spec.label,
                 key=spec.key,
-                description=spec.help,
+                description=help_text,
                 choices=[("", "Not recorded"), *spec.choices],
                 default="",
             )
         else:
             fields[name] = ClientFieldText(
-                spec.label, [Optional(), Length(max=spec.max_length)], key=spec.key, description=spec.help, default=""
+                spec.label, [Optional(), Length(max=spec.max_length)], key=spec.key, description=help_text, default=""
             )
     return fields
 

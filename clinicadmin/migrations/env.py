@@ -12,7 +12,8 @@ config = context.config
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
 if config.config_file_name is not None:  # None when Alembic is driven from code without an ini file
-    fileConfig(config.config_file_name)
+    # Leave the app's loggers on: a migration run in the same process (start-up, tests) must not silence them.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
