@@ -476,11 +476,12 @@ class Clinic:
         self,
         first: str = "Test",
         last: str = "Client",
-        history: Sequence[tuple[str, int | None]] = (),
+        history: Sequence[tuple[str, int | None] | tuple[str, int | None, int | None]] = (),
         consents: Sequence[str] = (),
         reviewed: bool = True,
     ) -> Client:
-        """A client; ``history`` is (code, days ago or None) pairs; ``consents`` modality keys signed today-10."""
+        """A client; ``history`` is (code, days ago or None) pairs, or (code, days ago, ended days ago or None)
+        triples for an entry with an end date; ``consents`` modality keys signed today-10."""
         from .models import Client, Consent, HealthEntry
 
         c = Client(
@@ -489,9 +490,14 @@ class Clinic:
             date_of_birth=date(1985, 5, 5),
             intake_reviewed_on=self.today - timedelta(days=3) if reviewed else None,
         )
-        for code, days in history:
+        for code, days, *ended in history:
+            ago = ended[0] if ended else None
             c.health_entries.append(
-                HealthEntry(code=code, onset=None if days is None else self.today - timedelta(days=days))
+                HealthEntry(
+                    code=code,
+                    onset=None if days is None else self.today - timedelta(days=days),
+                    ended=None if ago is None else self.today - timedelta(days=ago),
+                )
             )
         for key in consents:
             c.consents.append(Consent(modality=key, signed_on=self.today - timedelta(days=10)))
