@@ -4,6 +4,8 @@ Safety fails closed: a check that raises or answers nonsense becomes a blocking 
 treatment whose modality no loaded plugin provides is blocked.
 """
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -209,11 +211,56 @@ def summarise(findings):
     return "clear"
 
 
+DECISION_COLUMNS = (
+    "acknowledged_by",
+    "acknowledged_at",
+    "acknowledgement_note",
+    "overridden_by",
+    "overridden_at",
+    "override_reason",
+    "decided_on",
+)
+
+
+def answers_fingerprint(details):
+    """The fingerprint of a treatment's ``details`` as screened: {key: digest of its value as JSON}. Stored with an
+    acknowledgement or override (``ScreeningFinding.decided_on``) instead of the answers themselves."""
+    return {
+        str(key): hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+        for key, value in (details or {}).items()
+    }
+
+
+def answers_unchanged(decided_on, details):
+    """Whether every answer a decision saw (``decided_on``) still has the same value in ``details``. New answers
+    (the recording form's own fields) leave it standing; a changed or removed one voids it, as does a decision whose
+    answers are not known."""
+    if decided_on is None:
+        return False
+    now_ = answers_fingerprint(details)
+    return all(now_.get(key) == digest for key, digest in decided_on.items())
+
+
+def _voided_because(before):
+    """Why ``before``'s decision does not carry over, for the person recording."""
+    if before.overridden_at is not None:
+        return (
+            f"The override given earlier ({before.override_reason!r}) no longer holds: the answers changed since it "
+            "was overridden."
+        )
+    return (
+        f"The acknowledgement given earlier ({before.acknowledgement_note!r}) no longer holds: the answers changed "
+        "since it was acknowledged."
+    )
+
+
 def screen(treatment, stage):
     """Screen ``treatment`` and store the findings as a new run; returns them.
 
     An acknowledgement or override given in the previous run carries over to a finding of the same plugin, code and
-    severity, so a manager's override at booking still holds when the treatment is recorded; never to a hard stop.
+    severity, so a manager's override at booking still holds when the treatment is recorded; never to a hard stop,
+    and only while every answer it was given on is unchanged (the recording may add answers). A finding whose
+    decision did not carry over for that reason says why in ``voided`` (not stored; None otherwise).
     """
     previous = {(f.plugin, f.code, f.severity): f for f in treatment.current_findings()}
     run = (treatment.screening_run or 0) + 1
@@ -231,17 +278,15 @@ def screen(treatment, stage):
             message=finding.message[:1000],
             overridable=bool(finding.overridable),
         )
+        row.voided = None
         before = previous.get((plugin, finding.code, finding.severity))
-        if before is not None and row.overridable:
-            for attr in (
-                "acknowledged_by",
-                "acknowledged_at",
-                "acknowledgement_note",
-                "overridden_by",
-                "overridden_at",
-                "override_reason",
-            ):
-                setattr(row, attr, getattr(before, attr))
+        decided = before is not None and (before.acknowledged_at is not None or before.overridden_at is not None)
+        if decided and row.overridable:
+            if answers_unchanged(before.decided_on, treatment.details):
+                for attr in DECISION_COLUMNS:
+                    setattr(row, attr, getattr(before, attr))
+            else:
+                row.voided = _voided_because(before)
         treatment.findings.append(row)
         stored.append(row)
     treatment.screening_status = summarise(stored)
