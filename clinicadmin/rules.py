@@ -18,8 +18,18 @@ if TYPE_CHECKING:
     from .screening import HealthHistory
 
 
+class Rule:
+    """What every rule is: a ``severity`` and an ``apply`` that answers the finding's message, or None. A list mixing
+    ``block``/``warn`` rules and waiting rules is a ``list[Rule]`` (annotate ``RULES: list[Rule]`` if you like)."""
+
+    severity: str
+
+    def apply(self, history: HealthHistory, settings: Mapping[str, Any]) -> str | None:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class ConditionRule:
+class ConditionRule(Rule):
     """``severity`` when any of ``codes`` is active on the treatment's day (an undated entry counts as active)."""
 
     codes: tuple[str, ...]
@@ -33,7 +43,7 @@ class ConditionRule:
 
 
 @dataclass(frozen=True)
-class WaitingRule:
+class WaitingRule(Rule):
     """``severity`` while ``code`` was last on record fewer days ago than the setting ``setting`` (default ``days``).
 
     The days count from the entry's end date when it has one (a medication stopped, a course of radiotherapy
@@ -76,17 +86,17 @@ class WaitingRule:
         )
 
 
-def rule_code(prefix: str, rule: ConditionRule | WaitingRule) -> str:
+def rule_code(prefix: str, rule: Rule) -> str:
     """The finding code of a rule: ``<prefix>.<code>``, or ``<prefix>.recent_<code>`` for a waiting period. A plugin's
     own code that carries the prefix already (``cupping.skin_fragility``) is not prefixed twice."""
-    code = rule.code if isinstance(rule, WaitingRule) else rule.codes[0]
-    code = code.removeprefix(f"{prefix}.")
-    return f"{prefix}.recent_{code}" if isinstance(rule, WaitingRule) else f"{prefix}.{code}"
+    if isinstance(rule, WaitingRule):
+        return f"{prefix}.recent_{rule.code.removeprefix(f'{prefix}.')}"
+    if isinstance(rule, ConditionRule):
+        return f"{prefix}.{rule.codes[0].removeprefix(f'{prefix}.')}"
+    raise TypeError(f"{rule!r} is not a ConditionRule or WaitingRule")
 
 
-def evaluate(
-    prefix: str, rules: Iterable[ConditionRule | WaitingRule], history: HealthHistory, settings: Mapping[str, Any]
-) -> list[Finding]:
+def evaluate(prefix: str, rules: Iterable[Rule], history: HealthHistory, settings: Mapping[str, Any]) -> list[Finding]:
     """The findings of ``rules`` for a client's ``history`` (as of the treatment's day) and the clinic's settings."""
     findings = []
     for rule in rules:
@@ -96,7 +106,7 @@ def evaluate(
     return findings
 
 
-def waiting_settings(modality_label: str, rules: Iterable[ConditionRule | WaitingRule]) -> list[SettingSpec]:
+def waiting_settings(modality_label: str, rules: Iterable[Rule]) -> list[SettingSpec]:
     """The :class:`SettingSpec` of every waiting period among ``rules``."""
     return [rule.setting_spec(modality_label) for rule in rules if isinstance(rule, WaitingRule)]
 
@@ -112,4 +122,4 @@ def warn(code: str, message: str, *more_codes: str) -> ConditionRule:
 
 
 #: What a plugin may import from here (docs/plugin-hooks.md documents each; tests/test_plugin_reference.py holds it).
-__all__ = ["ConditionRule", "WaitingRule", "block", "warn", "evaluate", "waiting_settings", "rule_code"]
+__all__ = ["Rule", "ConditionRule", "WaitingRule", "block", "warn", "evaluate", "waiting_settings", "rule_code"]
