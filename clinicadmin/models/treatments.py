@@ -172,6 +172,9 @@ class ScreeningFinding(Model):
     #: ({key: digest of its value}, ``screening.answers_fingerprint``): it carries over to a later run only while each
     #: of them is unchanged
     decided_on = db.Column(db.JSON())
+    #: not stored: set by ``screening.screen`` to why an earlier decision did not carry over to this finding (its
+    #: answers changed), for the refusal to say; None otherwise
+    voided = None
 
     @property
     def can_be_overridden(self):
