@@ -5,33 +5,52 @@ A plugin lists its rules and calls :func:`evaluate`; waiting periods become clin
 forbidden in pregnancy, neck work with a thyroid condition) stay ordinary code in the plugin's check.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from . import wording
 from .plugin_api import CONDITION_KINDS, Finding, SettingSpec
 
+if TYPE_CHECKING:
+    from .screening import HealthHistory
+
+
+class Rule:
+    """What every rule is: a ``severity`` and an ``apply`` that answers the finding's message, or None. A list mixing
+    ``block``/``warn`` rules and waiting rules is a ``list[Rule]`` (annotate ``RULES: list[Rule]`` if you like)."""
+
+    severity: str
+
+    def apply(self, history: HealthHistory, settings: Mapping[str, Any]) -> str | None:
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
-class ConditionRule:
+class ConditionRule(Rule):
     """``severity`` when any of ``codes`` is active on the treatment's day (an undated entry counts as active)."""
 
-    codes: tuple
+    codes: tuple[str, ...]
     severity: str
     message: str
 
-    def apply(self, history, settings):
+    def apply(self, history: HealthHistory, settings: Mapping[str, Any]) -> str | None:
         if history.active(*self.codes):
             return self.message
         return None
 
 
 @dataclass(frozen=True)
-class WaitingRule:
+class WaitingRule(Rule):
     """``severity`` while ``code`` was last on record fewer days ago than the setting ``setting`` (default ``days``).
 
     The days count from the entry's end date when it has one (a medication stopped, a course of radiotherapy
-    finished), else from its date (a filler, a peel): ``HealthHistory.days_since``. An entry without a date, or one
-    still going on on the treatment's day, counts as today: screening fails closed.
+    finished). Without one, a procedure counts from its date (a filler, a peel: done that day), and an entry of any
+    other kind (a medication, a condition, a state) is still going on, so it counts as today: a client still taking
+    isotretinoin is within every wait after it (``HealthHistory.days_since``, by the code's registered kind). An entry
+    without a date, or ending on or after the treatment's day, counts as today too: screening fails closed.
 
     ``label`` names one entry ("Isotretinoin", "Dermal filler") and ``kind`` is the code's registered kind, which
     decides how the setting and the finding say it (:mod:`clinicadmin.wording`: "an isotretinoin course ended").
@@ -44,17 +63,19 @@ class WaitingRule:
     label: str
     kind: str = "procedure"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in CONDITION_KINDS:
             raise ValueError(f"waiting rule {self.code!r}: kind must be one of {CONDITION_KINDS}")
 
-    def apply(self, history, settings):
+    def apply(self, history: HealthHistory, settings: Mapping[str, Any]) -> str | None:
         wait = settings[self.setting]
         if not history.within(self.code, wait):
             return None
-        return wording.waiting_message(self.label, self.kind, history.days_since(self.code), wait)
+        return wording.waiting_message(
+            self.label, self.kind, history.days_since(self.code), wait, ongoing=history.ongoing(self.code)
+        )
 
-    def setting_spec(self, modality_label):
+    def setting_spec(self, modality_label: str) -> SettingSpec:
         return SettingSpec(
             self.setting,
             wording.waiting_label(modality_label, self.label, self.kind),
@@ -65,15 +86,17 @@ class WaitingRule:
         )
 
 
-def rule_code(prefix, rule):
+def rule_code(prefix: str, rule: Rule) -> str:
     """The finding code of a rule: ``<prefix>.<code>``, or ``<prefix>.recent_<code>`` for a waiting period. A plugin's
     own code that carries the prefix already (``cupping.skin_fragility``) is not prefixed twice."""
-    code = rule.code if isinstance(rule, WaitingRule) else rule.codes[0]
-    code = code.removeprefix(f"{prefix}.")
-    return f"{prefix}.recent_{code}" if isinstance(rule, WaitingRule) else f"{prefix}.{code}"
+    if isinstance(rule, WaitingRule):
+        return f"{prefix}.recent_{rule.code.removeprefix(f'{prefix}.')}"
+    if isinstance(rule, ConditionRule):
+        return f"{prefix}.{rule.codes[0].removeprefix(f'{prefix}.')}"
+    raise TypeError(f"{rule!r} is not a ConditionRule or WaitingRule")
 
 
-def evaluate(prefix, rules, history, settings):
+def evaluate(prefix: str, rules: Iterable[Rule], history: HealthHistory, settings: Mapping[str, Any]) -> list[Finding]:
     """The findings of ``rules`` for a client's ``history`` (as of the treatment's day) and the clinic's settings."""
     findings = []
     for rule in rules:
@@ -83,18 +106,20 @@ def evaluate(prefix, rules, history, settings):
     return findings
 
 
-def waiting_settings(modality_label, rules):
+def waiting_settings(modality_label: str, rules: Iterable[Rule]) -> list[SettingSpec]:
     """The :class:`SettingSpec` of every waiting period among ``rules``."""
     return [rule.setting_spec(modality_label) for rule in rules if isinstance(rule, WaitingRule)]
 
 
-def block(code, message, *more_codes):
+def block(code: str, message: str, *more_codes: str) -> ConditionRule:
+    """A rule that blocks while ``code`` (or any of ``more_codes``) is active."""
     return ConditionRule((code, *more_codes), "block", message)
 
 
-def warn(code, message, *more_codes):
+def warn(code: str, message: str, *more_codes: str) -> ConditionRule:
+    """A rule that warns while ``code`` (or any of ``more_codes``) is active."""
     return ConditionRule((code, *more_codes), "warn", message)
 
 
 #: What a plugin may import from here (docs/plugin-hooks.md documents each; tests/test_plugin_reference.py holds it).
-__all__ = ["ConditionRule", "WaitingRule", "block", "warn", "evaluate", "waiting_settings", "rule_code"]
+__all__ = ["Rule", "ConditionRule", "WaitingRule", "block", "warn", "evaluate", "waiting_settings", "rule_code"]

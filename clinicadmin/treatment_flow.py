@@ -24,7 +24,7 @@ from .input_policy import real_text
 from .models import BookingSlot, StockLot, Treatment, TreatmentResource
 from .plugin_api import Consumption
 from .plugins import each_implementation, registry
-from .screening import screen, summarise
+from .screening import answers_fingerprint, screen, summarise
 from .stock import StockError, consume_available, fmt
 from .stock_exceptions import open_shortfall
 from .transitions import change_once, when
@@ -163,6 +163,7 @@ def acknowledge(finding, *, user, note):
         acknowledged_by_id=user.id,
         acknowledged_at=now(),
         acknowledgement_note=note,
+        decided_on=answers_fingerprint(finding.treatment.details),
     ):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
@@ -196,6 +197,7 @@ def override(finding, *, user, reason):
         overridden_by_id=user.id,
         overridden_at=now(),
         override_reason=reason,
+        decided_on=answers_fingerprint(finding.treatment.details),
     ):
         db.session.rollback()
         raise TreatmentRejected(_finding_done(finding))
@@ -528,6 +530,7 @@ def record(treatment, *, details, performed_at, notes, user, acknowledgement_not
             for f in findings:
                 if f.severity == "warn" and not f.resolved:
                     f.acknowledged_by, f.acknowledged_at, f.acknowledgement_note = user, now(), note
+                    f.decided_on, f.voided = answers_fingerprint(treatment.details), None
             treatment.screening_status = summarise(findings)
         open_findings = [f for f in findings if not f.resolved]
         if open_findings:
@@ -615,9 +618,11 @@ def _consume(treatment, user, chosen):
 
 def _why(finding):
     source = registry().plugin_label(finding.plugin)
+    voided = getattr(finding, "voided", None)
+    again = f" {voided}" if voided else ""
     if finding.severity == "block":
-        return f"Blocked ({source}): {finding.message} A manager must override it with a reason."
-    return f"Warning to acknowledge ({source}): {finding.message}"
+        return f"Blocked ({source}): {finding.message}{again} A manager must override it with a reason."
+    return f"Warning to acknowledge ({source}): {finding.message}{again}"
 
 
 def _consumables(treatment):

@@ -9,14 +9,16 @@ _VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
 #: Letters whose spoken name begins with a vowel sound, for initialisms ("an MRI", "a PRP injection").
 _VOWEL_LETTERS = set("AEFHILMNORSX")
 
-#: How one waiting-period entry of each kind is named in a sentence ({a_name}: the name with its article), and what
-#: its date marks (the day a course ended, a procedure was done ...): waiting periods count from that date.
+#: How one waiting-period entry of each kind is named in a sentence ({a_name}: the name with its article), what the
+#: date a waiting period counts from marks (the day a course ended, a procedure was done), and how an entry still
+#: going on on the session's day reads ({what}: the entry as named, {name}: the bare name). A procedure counts from its
+#: date; every other kind from its end date, and without one it is still going on (clinicadmin.screening).
 WAITING_WORDS = {
-    "medication": ("{a_name_course}", "ended"),
-    "procedure": ("{a_name}", "was done"),
-    "condition": ("{a_name}", "happened"),
-    "state": ("{name}", "ended"),
-    "allergy": ("{name}", "was recorded"),
+    "medication": ("{a_name_course}", "ended", "the client is still taking {name}"),
+    "procedure": ("{a_name}", "was done", "{what} is ongoing"),
+    "condition": ("{a_name}", "resolved", "{what} is ongoing"),
+    "state": ("{name}", "ended", "{what} is ongoing"),
+    "allergy": ("{name}", "ended", "{what} is ongoing"),
 }
 #: What screening does at each severity, in words.
 SEVERITY_EFFECT = {"block": "blocks the session", "warn": "gives a warning", "info": "notes it"}
@@ -75,16 +77,27 @@ def waiting_label(modality_label, name, kind):
 
 def waiting_help(name, kind, severity):
     """What a waiting period's setting does: "Screening gives a warning when an isotretinoin course ended fewer than
-    this many days before the session"."""
+    this many days before the session, or is still ongoing"."""
+    still = "" if kind == "procedure" else ", or is still ongoing"
     return (
         f"Screening {SEVERITY_EFFECT[severity]} when {occurrence(name, kind)} {WAITING_WORDS[kind][1]} fewer "
-        "than this many days before the session."
+        f"than this many days before the session{still}."
     )
 
 
-def waiting_message(name, kind, since, wait):
-    """A waiting period's finding: how long ago the entry's date was (0: ongoing, today or undated), and the wait."""
-    what = capitalised(occurrence(name, kind))
+def waiting_message(name, kind, since, wait, ongoing=False):
+    """A waiting period's finding: the entry still going on on the session's day (``ongoing``: "the client is still
+    taking isotretinoin"), or how long ago the date it counts from was (0: today or undated), and the wait."""
+    what = occurrence(name, kind)
+    if ongoing:
+        still = WAITING_WORDS[kind][2].format(what=what, name=in_sentence(name))
+        return (
+            f"{capitalised(still)} (no end date on record, or one on or after the session's day); the clinic waits "
+            f"{days(wait)} after it ends."
+        )
     if since:
-        return f"{what} {WAITING_WORDS[kind][1]} {days(since)} ago; the clinic waits {days(wait)}."
-    return f"{what} is on record as ongoing, dated today, or undated; the clinic waits {days(wait)}."
+        return f"{capitalised(what)} {WAITING_WORDS[kind][1]} {days(since)} ago; the clinic waits {days(wait)}."
+    return (
+        f"{capitalised(what)} {WAITING_WORDS[kind][1]} on the session's day or is on record without a date; the "
+        f"clinic waits {days(wait)}."
+    )

@@ -168,6 +168,13 @@ class ScreeningFinding(Model):
     overridden_by = db.relationship("User", foreign_keys=[overridden_by_id])
     overridden_at = db.Column(UTCDateTime)
     override_reason = db.Column(db.String(1000))
+    #: the answers (``Treatment.details``) the acknowledgement or override was given on, as a fingerprint
+    #: ({key: digest of its value}, ``screening.answers_fingerprint``): it carries over to a later run only while each
+    #: of them is unchanged
+    decided_on = db.Column(db.JSON())
+    #: not stored: set by ``screening.screen`` to why an earlier decision did not carry over to this finding (its
+    #: answers changed), for the refusal to say; None otherwise
+    voided = None
 
     @property
     def can_be_overridden(self):

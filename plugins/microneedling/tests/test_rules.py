@@ -73,8 +73,16 @@ def test_a_condition_that_has_ended_no_longer_counts(mn):
     "offset, expected", [(-1, True), (0, False), (1, False)], ids=["day-before", "on-day", "after"]
 )
 def test_waiting_periods_and_their_day_boundaries(mn, code, wait, offset, expected):
-    found = _mine(mn, [(code, wait + offset)])
+    """A procedure's wait counts from its date; a medication's from the day it ended (its course began earlier)."""
+    days = wait + offset
+    entry = (code, days + 60, days) if code == "isotretinoin" else (code, days)
+    found = _mine(mn, [entry])
     assert ((f"microneedling.recent_{code}", "warn") in found) is expected
+
+
+def test_isotretinoin_still_being_taken_counts_however_long_ago_it_began(mn):
+    """No end date: the client is still taking it, so the wait after it has not begun."""
+    assert ("microneedling.recent_isotretinoin", "warn") in _mine(mn, [("isotretinoin", 400)])
 
 
 def test_an_undated_recent_procedure_counts_as_recent(mn):

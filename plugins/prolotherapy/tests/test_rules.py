@@ -28,12 +28,14 @@ def test_warning_conditions(pt, code):
 
 
 @pytest.mark.parametrize(
-    "days, expected",
-    [(89, True), (90, False), (None, True)],
-    ids=["fracture-89-days-ago", "fracture-90-days-ago", "undated"],
+    "entry, expected",
+    [((120, 89), True), ((120, 90), False), ((None,), True), ((200,), True)],
+    ids=["healed-89-days-ago", "healed-90-days-ago", "undated", "no-end-date-still-healing"],
 )
-def test_a_recent_fracture_blocks(pt, days, expected):
-    assert ((f"{KEY}.recent_fracture", "block") in _mine(pt, [("fracture", days)])) is expected
+def test_a_recent_fracture_blocks(pt, entry, expected):
+    """A fracture is a condition: the wait counts from the day it healed (its end date); one 200 days old with no
+    end date recorded has not healed as far as the record says, so it still blocks."""
+    assert ((f"{KEY}.recent_fracture", "block") in _mine(pt, [("fracture", *entry)])) is expected
 
 
 def test_only_a_practitioner_qualified_for_injections_performs_it(pt):

@@ -8,7 +8,13 @@ PREFIX = "prolotherapy"
 CONDITIONS = [
     ConditionCode("joint_infection", "Joint infection (septic arthritis)", "condition"),
     ConditionCode("unexplained_swelling", "Unexplained swelling at the site to treat", "condition"),
-    ConditionCode("fracture", "Fracture", "condition", dated=True),
+    ConditionCode(
+        "fracture",
+        "Fracture",
+        "condition",
+        dated=True,
+        help="A fracture lasts until it has healed: give that date in Ended on; the wait counts from it.",
+    ),
 ]
 
 RULES = [
