@@ -19,10 +19,9 @@ CLEARED = "Physician cleared the left side only"
 CHECKED = "Bruising discussed; a thick needle is fine"
 
 
-class Sided:
-    """Asks at booking the side and the needle; blocks the left or both sides, warns on a thick or extra needle."""
-
-    LABEL = "Sides"
+class Sided(FakeModality):
+    """The test modality asking at booking the side and the needle; blocks the left or both sides, warns on a thick
+    or extra needle (its own check replaces the fake modality's)."""
 
     @hookimpl
     def booking_form_fields(self, modality):
@@ -49,9 +48,7 @@ class Sided:
         return found
 
 
-pytestmark = pytest.mark.parametrize(
-    "app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("sides", Sided())]}]
-)
+pytestmark = pytest.mark.parametrize("app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", Sided())]}])
 
 
 def _book(core, login, **answers):
@@ -64,6 +61,7 @@ def _book(core, login, **answers):
             "practitioner": str(core.staff["practitioner"].id),
             "location": str(core.location.id),
             "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "questions_for": KEY,
             **{f"details-{k}": v for k, v in answers.items()},
         },
     )
@@ -110,7 +108,7 @@ def test_an_override_does_not_cover_a_changed_answer_at_recording(core, login):
     response, page = _record(core, login, treatment, side="both")
     assert response.status_code == 200
     assert (
-        "Blocked (Sides): Side both: only with the physician's word. The override given earlier "
+        "Blocked (Test modality): Side both: only with the physician's word. The override given earlier "
         f"('{CLEARED}') no longer holds: the answers changed since it was overridden. A manager must override it "
         "with a reason." in page
     )
@@ -126,7 +124,7 @@ def test_an_acknowledgement_holds_for_the_same_answer_and_not_for_another(core, 
     response, page = _record(core, login, treatment, side="right", needle="extra")
     assert response.status_code == 200
     assert (
-        "Warning to acknowledge (Sides): A thick needle bruises. The acknowledgement given earlier "
+        "Warning to acknowledge (Test modality): A thick needle bruises. The acknowledgement given earlier "
         f"('{CHECKED}') no longer holds: the answers changed since it was acknowledged." in page
     )
     assert _written(treatment) == before

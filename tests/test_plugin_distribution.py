@@ -313,7 +313,7 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
         client_id = next(str(row[0]) for row in found if "Cora" in row[1])
         # ... and books the modality for her with the practitioner, tomorrow at ten.
         form = http.get("/admin/desk/book", modality=NAME).text
-        assert _option(form, "modality", LABEL) == NAME
+        assert _option(form, "modality", LABEL) == NAME and 'name="details-sunburn"' in form
         booked = http.post(
             "/admin/desk/book",
             {
@@ -323,6 +323,8 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
                 "location": _option(form, "location", ""),
                 "scheduled_at": f"{tomorrow.isoformat()}T10:00",
                 "confirm_outside_hours": "y",
+                # the page showed the modality's booking question (sunburn); unticked, a browser posts nothing for it
+                "questions_for": NAME,
                 **_once(form),
             },
         )

@@ -23,6 +23,7 @@ def _booked_and_overridden(pt, login):
             "location": str(pt.location.id),
             "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
             "details-sites": ["hip"],
+            "questions_for": KEY,
         },
     )
     assert response.status_code == 302
