@@ -206,3 +206,15 @@ def test_the_login_lockout_holds_in_every_app_on_the_database(core):
         with twin.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_an_unreachable_redis_leaves_each_process_counting_in_memory(app_factory):
+    """Redis gone while serving: no 500, and the limits still hold (per process) until it is back."""
+    gone = app_factory(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens on port 1
+        RATE_LIMIT_LOGIN_PER_ADDRESS="2 per 30 seconds",
+    )
+    browser = Browser(gone, "203.0.113.30")
+    assert [browser.login(f"g{n}@example.com").status_code for n in range(2)] == [200, 200]
+    _refused(browser.login("g3@example.com"), window=30)
