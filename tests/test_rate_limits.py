@@ -12,6 +12,7 @@ from fake_modality import FakeModality
 
 from clinicadmin.app import create_app
 from clinicadmin.extensions import db
+from clinicadmin.login_guard import LOGIN_STEPS, REAUTHENTICATION
 from clinicadmin.models import AuditEvent
 from clinicadmin.testing import CSRF_RE, TEST_PASSWORD
 
@@ -218,3 +219,26 @@ def test_an_unreachable_redis_leaves_each_process_counting_in_memory(app_factory
     browser = Browser(gone, "203.0.113.30")
     assert [browser.login(f"g{n}@example.com").status_code for n in range(2)] == [200, 200]
     _refused(browser.login("g3@example.com"), window=30)
+
+
+def test_every_way_in_counts_towards_the_same_login_limits(core, login):
+    """The login form, re-authentication and the JSON login share the account's limit; the JSON login hears why in
+    Flask-Security's JSON shape. Every way in the login guard knows (second factor, recovery code ...) is limited."""
+    manager = login("manager")  # the account's first attempt
+    for _ in range(2):
+        assert manager.post("/verify", data={"password": WRONG}).status_code == 200
+    browser = Browser(core.app, "198.51.100.77")
+    with core.app.app_context():
+        token = CSRF_RE.search(browser.open("GET", "/login").get_data(as_text=True))
+    refused = browser.open(
+        "POST",
+        "/login",
+        json={"email": core.staff["manager"].email, "password": TEST_PASSWORD},
+        headers={"X-CSRFToken": token.group(1) or token.group(2)},
+    )
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= WINDOW + 1
+    assert "Too many login attempts" in refused.get_json()["response"]["errors"][0]
+    ways_in = set(LOGIN_STEPS) | set(REAUTHENTICATION)
+    served = [e for e in core.app.view_functions if e in ways_in]
+    assert "security.two_factor_token_validation" in served and "security.mf_recovery" in served
+    assert all(core.app.view_functions[e].__name__ == f"limited[{e}]" for e in served), served
