@@ -27,7 +27,7 @@ run: install
 	$(BIN)/clinicadmin db upgrade
 	$(BIN)/clinicadmin demo-data
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
-	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
+	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} CLINICADMIN_RATELIMIT_STORAGE_URI=$${CLINICADMIN_RATELIMIT_STORAGE_URI:-memory://} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
 ## Lint (ruff, configured in pyproject.toml) and type-check (mypy, the same file) the whole project
 lint: install

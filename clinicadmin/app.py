@@ -25,6 +25,7 @@ from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
 from .plugins import Registry, load_plugins, registry
+from .rate_limits import init_rate_limits
 from .schema import compared_by_alembic
 from .sessions import configure_https, init_sessions
 from .two_factor import OneTimeTotp, init_two_factor
@@ -128,6 +129,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     admin = init_admin(app, registry)
     init_security_headers(app, admin)
     _register_pages(app)
+    init_rate_limits(app, serving)  # last: it puts the sensitive endpoints registered above behind their limits
     return app
 
 

@@ -86,6 +86,22 @@ class DefaultConfig:
     LOGIN_LOCKOUT_MINUTES = 15
     IDLE_TIMEOUT_MINUTES = 30
 
+    # Rate limits (clinicadmin.rate_limits): Flask-Limiter limit strings per kind of sensitive request ("" turns one
+    # off). Logins count per address and per account; lookups, exports and reports per person signed in.
+    RATE_LIMIT_LOGIN_PER_ADDRESS = "30 per minute;300 per hour"
+    RATE_LIMIT_LOGIN_PER_ACCOUNT = "10 per minute;50 per hour"
+    RATE_LIMIT_LOOKUPS = "120 per minute;3000 per hour"
+    RATE_LIMIT_EXPORTS = "10 per minute;60 per hour"
+    RATE_LIMIT_REPORTS = "30 per minute;300 per hour"
+    # Where every worker's counts meet: a Redis URL (redis://host:6379/0); RATELIMIT_STORAGE_URI, if set, wins (any
+    # storage Flask-Limiter takes). Without either, counts are per process: a server in production mode then refuses to
+    # start unless RATELIMIT_STORAGE_URI = "memory://" accepts that. None: on except under TESTING.
+    REDIS_URL = None
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_ENABLED = None
+    RATELIMIT_KEY_PREFIX = "clinicadmin"  # distinct for each clinic sharing one Redis
+    RATELIMIT_STRATEGY = "moving-window"  # a limit holds over any window of its length, not per clock minute
+
     # Reverse proxies in front of the app (0: none). With 1, the address in the audit log and the login throttle is
     # the one the proxy puts in X-Forwarded-For, and https is recognised from X-Forwarded-Proto.
     TRUSTED_PROXIES = 0

@@ -241,7 +241,12 @@ def live_server(app, request, tmp_path):
         db.session.commit()  # the server sees only what is committed
         shared = {key: app.config.get(key) for key in SHARED_CONFIG}
         # Served over plain http on 127.0.0.1, as production mode must be told explicitly.
-        server = LiveServer(tmp_path / f"live-{len(started)}", {"HTTPS": False, **shared, **config}, workers, staff)
+        server = LiveServer(
+            tmp_path / f"live-{len(started)}",
+            {"HTTPS": False, "RATELIMIT_ENABLED": False, **shared, **config},
+            workers,
+            staff,
+        )
         started.append(server)
         return server
 

@@ -202,6 +202,7 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         CLINICADMIN_INSTANCE_PATH=str(tmp_path / "instance"),
         CLINICADMIN_HTTPS="false",
+        CLINICADMIN_RATELIMIT_STORAGE_URI="memory://",  # rate limits per process, explicitly
     )
     _pip_install(python, [str(core)], env=env, cwd=tmp_path)
     installed = _ok(

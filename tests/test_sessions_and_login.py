@@ -215,6 +215,7 @@ def deployment(database_url, tmp_path, monkeypatch):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "PLUGINS_ENABLED": "[]",
+        "RATELIMIT_STORAGE_URI": "memory://",  # rate limits per process, explicitly (tests/test_rate_limits.py)
     }.items():
         monkeypatch.setenv(f"CLINICADMIN_{name}", value)
     monkeypatch.delenv("CLINICADMIN_HTTPS", raising=False)

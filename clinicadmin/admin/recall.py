@@ -14,6 +14,7 @@ from ..export import csv_response
 from ..extensions import db
 from ..models import Client, Location, Product, StockLot, StockMovement, Treatment, User
 from ..plugins import registry
+from ..rate_limits import rate_limited
 from ..stock import StockError, hold, release
 from .base import SecuredView
 
@@ -164,6 +165,7 @@ class RecallView(SecuredView):
         return self._hold_step(release, "released")
 
     @expose("/csv")
+    @rate_limited("exports")
     def export(self):
         lot = self._lot()
         client_ids, rows = recall_rows(lot)

@@ -13,6 +13,7 @@ from ..export import csv_response
 from ..extensions import db
 from ..models import Location, Role, User
 from ..plugins import registry
+from ..rate_limits import rate_limited
 from ..reporting import date_range
 from .base import ALL_ROLES, SecuredView, acting_roles
 
@@ -81,6 +82,7 @@ class ReportsView(SecuredView):
         return self.render("admin/reports_index.html", reports=sorted(self._visible(), key=lambda r: r.title))
 
     @expose("/<key>")
+    @rate_limited("reports")
     def run(self, key):
         report = self._report(key)
         params, errors = read_params(report, request.args, local_today())
@@ -103,6 +105,7 @@ class ReportsView(SecuredView):
         )
 
     @expose("/<key>.csv")
+    @rate_limited("exports")
     def download(self, key):
         """The report's table as CSV (cells neutralised against formulas); the download is audited."""
         report = self._report(key)
