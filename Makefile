@@ -27,7 +27,12 @@ run: install
 	$(BIN)/clinicadmin db upgrade
 	$(BIN)/clinicadmin demo-data
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
-	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} CLINICADMIN_RATELIMIT_STORAGE_URI=$${CLINICADMIN_RATELIMIT_STORAGE_URI:-memory://} $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
+	@# The chores above generated this machine's development secrets into the instance folder; the server (which
+	@# would refuse to start without secrets) is given that file as its secrets file. One process: limits in memory.
+	CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false} \
+	CLINICADMIN_SECRETS_FILE=$${CLINICADMIN_SECRETS_FILE:-$${CLINICADMIN_INSTANCE_PATH:-instance}/secrets.json} \
+	CLINICADMIN_RATELIMIT_STORAGE_URI=$${CLINICADMIN_RATELIMIT_STORAGE_URI:-memory://} \
+	$(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
 ## Lint (ruff, configured in pyproject.toml) and type-check (mypy, the same file) the whole project
 lint: install

@@ -16,7 +16,8 @@ from sqlalchemy.exc import DataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .clock import shown
-from .config import SECRET_KEYS, DefaultConfig, database_uri, default_instance_path, load_or_create_secrets
+from .config import DefaultConfig, database_uri, default_instance_path
+from .deployment_secrets import apply_secrets
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
@@ -57,7 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` may also carry ``INSTANCE_PATH`` (where the database and secrets live) and ``EXTRA_PLUGINS``
     ((name, object) pairs registered after discovery, for tests). Built from the deployment's configuration alone
     (no ``config``: a WSGI server, ``clinicadmin run``), an app in production mode refuses to start until ``HTTPS``
-    says whether browsers reach it over https.
+    says whether browsers reach it over https and the deployment provides its secrets (``deployment_secrets``).
     """
     serving = config is None
     config = dict(config or {})
@@ -70,10 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CLINICADMIN")
     app.config.update(config)
-    if not all(app.config.get(key) for key in SECRET_KEYS):
-        for key, value in load_or_create_secrets(app.instance_path).items():
-            if not app.config.get(key):
-                app.config[key] = value
+    apply_secrets(app.config, config, app.instance_path, production=serving and not (app.debug or app.testing))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL"), app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -1,8 +1,9 @@
-"""``clinicadmin backup DIR``: a consistent copy of the database, with the instance's secrets, to restore from.
+"""``clinicadmin backup DIR``: a consistent copy of the database to restore from.
 
 SQLite is copied with its online backup API (a consistent snapshot while the clinic keeps working); PostgreSQL with
-``pg_dump --format=custom``. The secrets file goes along: without its password salt no stored password verifies.
-See docs/operations.md for restoring.
+``pg_dump --format=custom``. The secrets are not copied: the two-factor keys would then sit beside the data they
+encrypt. They are the deployment's (``deployment_secrets``) and are backed up apart from the data; the manifest says
+so. See docs/operations.md for restoring.
 """
 
 import json
@@ -16,6 +17,14 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 
 from .extensions import db
+
+#: What the manifest says of the secrets, which a restore needs and the backup does not hold.
+SECRETS_NOTE = (
+    "Not in this backup. Restoring needs the deployment's secrets (SECRET_KEY, SECURITY_PASSWORD_SALT, "
+    "SECURITY_TOTP_SECRETS, SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS): the CLINICADMIN_* environment or the file "
+    "named by CLINICADMIN_SECRETS_FILE (in development, instance/secrets.json), backed up separately as "
+    "docs/operations.md says."
+)
 
 
 class BackupError(RuntimeError):
@@ -48,13 +57,12 @@ def _pg_dump(url, target):
 
 
 def make_backup(folder):
-    """Write the database copy, the secrets and a manifest into ``folder`` (created; must be empty). Returns the
-    manifest."""
+    """Write the database copy and a manifest into ``folder`` (created; must be empty). Returns the manifest."""
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty; give a new folder for each backup.")
     folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)  # health records and the secret key: for the clinic's eyes only
+    folder.chmod(0o700)  # health records: for the clinic's eyes only
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite":
         database = folder / "clinicadmin.sqlite"
@@ -65,17 +73,13 @@ def make_backup(folder):
     else:
         raise BackupError(f"backups of {url.get_backend_name()} databases are not supported")
     database.chmod(0o600)
-    secrets = Path(current_app.instance_path) / "secrets.json"
-    if secrets.exists():
-        shutil.copy2(secrets, folder / "secrets.json")
-        (folder / "secrets.json").chmod(0o600)
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
     manifest = {
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": database.name,
         "backend": url.get_backend_name(),
         "revisions": revisions,
-        "secrets": (folder / "secrets.json").exists(),
+        "secrets": SECRETS_NOTE,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

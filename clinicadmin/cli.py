@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_security import hash_password
 
 from .app import create_app
+from .deployment_secrets import MissingSecrets
 from .extensions import db
 from .input_policy import text_problem
 from .models.staff import ROLES
@@ -28,7 +29,10 @@ def _app_for_command():
     """``run`` serves the app, so it is built as a server builds it (refused in production until ``HTTPS`` is set);
     the chores (``db upgrade``, ``check``, ``backup`` ...) serve nothing."""
     command = click.get_current_context(silent=True)
-    return create_app(None if command is not None and command.info_name == "run" else {})
+    try:
+        return create_app(None if command is not None and command.info_name == "run" else {})
+    except MissingSecrets as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=ClinicGroup, create_app=_app_for_command)
@@ -187,15 +191,55 @@ def check():
 @click.argument("folder", type=click.Path(file_okay=False))
 @with_appcontext
 def backup(folder):
-    """Write a consistent copy of the database and the instance's secrets into FOLDER (see docs/operations.md)."""
+    """Write a consistent copy of the database into FOLDER; the deployment's secrets are backed up apart from it
+    (see docs/operations.md)."""
     from .backup import BackupError, make_backup
 
     try:
         manifest = make_backup(folder)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}.")
     click.echo(
-        f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}"
-        + (" with secrets.json" if manifest["secrets"] else " (no secrets.json found)")
-        + "."
+        "The secrets are not in it: keep the deployment's secrets (CLINICADMIN_* environment or "
+        "CLINICADMIN_SECRETS_FILE) in a separate backup; a restore needs them (docs/operations.md)."
+    )
+
+
+@main.group("secrets", cls=click.Group)
+def secrets_group():
+    """The deployment's secrets (secret key, password salt, two-factor keys): see docs/operations.md."""
+
+
+@secrets_group.command("generate")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["json", "env"]),
+    default=None,
+    help="json (the default for FILE) or CLINICADMIN_<NAME>=value lines (the default on standard output).",
+)
+def generate_secrets(file, form):
+    """Make a new, complete set of secrets for a deployment: into FILE (created with mode 0600, never overwritten;
+    name it in CLINICADMIN_SECRETS_FILE), or printed as environment lines."""
+    import json
+
+    from .deployment_secrets import as_env_lines, new_secrets, write_private
+
+    values = new_secrets()
+    form = form or ("json" if file else "env")
+    text = json.dumps(values, indent=2) + "\n" if form == "json" else as_env_lines(values)
+    if not file:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_private(file, text)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{file} exists; secrets are never overwritten (rotate them as docs/operations.md says)."
+        ) from None
+    click.echo(
+        f"Wrote a new set of secrets to {file} (mode 0600). "
+        f"Set CLINICADMIN_SECRETS_FILE={file} for every server and command."
     )

@@ -1,8 +1,9 @@
 """Configuration: defaults, ``instance/config.py``, ``CLINICADMIN_*`` environment variables, then the factory's dict.
 
-Secrets are never committed: on first run the secret key, password salt, the key that encrypts two-factor secrets and
-the key that encrypts recovery codes are generated into ``instance/secrets.json``; a key added by a later version is
-generated into the same file when it is first needed.
+Secrets are never committed. They are the deployment's (``deployment_secrets``); in development only, the secret key,
+password salt, the key that encrypts two-factor secrets and the key that encrypts recovery codes are generated into
+``instance/secrets.json`` (:func:`load_or_create_secrets`); a key added by a later version is generated into the same
+file when it is first needed.
 """
 
 import base64
@@ -167,8 +168,10 @@ def load_or_create_secrets(instance_path):
 
 
 def database_uri(url, instance_path):
-    """Turn a configured database URL (or None) into a SQLAlchemy URI; PostgreSQL URLs use the psycopg 3 driver."""
+    """Turn a configured database URL (or None: SQLite in the instance folder, which is created) into a SQLAlchemy
+    URI; PostgreSQL URLs use the psycopg 3 driver."""
     if not url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
         return "sqlite:///" + str(Path(instance_path) / "clinicadmin.sqlite")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

@@ -9,9 +9,11 @@ resetting their two-factor sign-in. No e-mail is assumed, so Flask-Security's e-
 
 import uuid
 
-from flask import flash, redirect, request, session, url_for
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_security import Totp, current_user
-from flask_security.signals import tf_disabled, tf_profile_changed
+from flask_security.signals import tf_code_confirmed, tf_disabled, tf_profile_changed
+from passlib.totp import TOTP
 
 from .audit import audit
 from .extensions import db
@@ -62,6 +64,28 @@ class OneTimeTotp(Totp):
         user.tf_totp_last_counter = tmatch.counter
 
 
+def _under_newest_keys(sender, user, **extra):
+    """After a sign-in with an authenticator code: a two-factor secret or recovery code encrypted under an older key
+    (key rotation, docs/operations.md) is re-encrypted under the newest, so the older key can later be dropped. Runs
+    after Flask-Security stored the secret it verified; its view commits."""
+    config = current_app.config
+    totp = TOTP.using(secrets=config["SECURITY_TOTP_SECRETS"]).from_source(user.tf_totp_secret)
+    if totp.changed:  # passlib: decrypted with a key other than the newest
+        user.tf_totp_secret = totp.to_json(encrypt=True)
+    keys = config.get("SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS") or []
+    if len(keys) < 2 or not user.mf_recovery_codes:
+        return
+    newest, every = Fernet(keys[0]), MultiFernet([Fernet(key) for key in keys])
+    codes = list(user.mf_recovery_codes)
+    for n, code in enumerate(codes):
+        try:
+            newest.decrypt(code)
+        except InvalidToken:
+            codes[n] = every.rotate(code.encode()).decode()
+    if codes != user.mf_recovery_codes:
+        user.mf_recovery_codes = codes
+
+
 def _audit_enabled(sender, user, **extra):
     audit("user.two_factor_enabled", obj=user, detail={"method": extra.get("method")})
 
@@ -74,6 +98,7 @@ def init_two_factor(app):
     """Send staff who must set up two-factor sign-in to do so, keep the e-mail rescue closed, and audit changes."""
     tf_profile_changed.connect(_audit_enabled, app)
     tf_disabled.connect(_audit_disabled, app)
+    tf_code_confirmed.connect(_under_newest_keys, app)
 
     @app.before_request
     def require_two_factor():

@@ -219,6 +219,9 @@ def test_the_scaffold_as_a_wheel_installs_beside_the_core_wheel_passes_its_tests
     )
     where, checkout, migrations = installed.split()
     assert where.startswith(str(venv)) and checkout == "None" and Path(migrations, "versions").is_dir()
+    # The deployment's secrets, made by the installed core: the served app (production mode) starts only with them.
+    _ok(_run(["clinicadmin", "secrets", "generate", str(tmp_path / "secrets.json")], env=env, cwd=tmp_path))
+    env["CLINICADMIN_SECRETS_FILE"] = str(tmp_path / "secrets.json")
 
     # The installed core writes the distribution; the developer builds it and installs it beside the core.
     _ok(_run(["clinicadmin", "new-plugin", NAME, "--label", LABEL], env=env, cwd=tmp_path))

@@ -3,6 +3,7 @@ clinic's choice and lasts at most 12 hours, https deployments get Secure cookies
 second factor, re-authentication) counts towards one throttle per account and per address, a login refused before
 any credential was checked never counts, and passwords up to 128 characters work."""
 
+import json
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 from flask_login.utils import encode_cookie
 
 from clinicadmin import sessions
+from clinicadmin.deployment_secrets import new_secrets
 from clinicadmin.extensions import db
 from clinicadmin.models import AuditEvent, User
 from clinicadmin.testing import CSRF_RE, TEST_PASSWORD
@@ -218,6 +220,8 @@ def deployment(database_url, tmp_path, monkeypatch):
         "RATELIMIT_STORAGE_URI": "memory://",  # rate limits per process, explicitly (tests/test_rate_limits.py)
     }.items():
         monkeypatch.setenv(f"CLINICADMIN_{name}", value)
+    for name, value in new_secrets().items():  # the deployment's secrets (test_deployment_secrets: without them)
+        monkeypatch.setenv(f"CLINICADMIN_{name}", value if isinstance(value, str) else json.dumps(value))
     monkeypatch.delenv("CLINICADMIN_HTTPS", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     return monkeypatch
