@@ -184,6 +184,7 @@ def test_clinicadmin_secrets_generate_writes_a_private_file_a_production_server_
     assert again.exit_code == 1 and "never overwritten" in again.output
 
     monkeypatch.setenv("CLINICADMIN_HTTPS", "false")
+    monkeypatch.setenv("CLINICADMIN_RATELIMIT_STORAGE_URI", "memory://")  # one process (tests/test_rate_limits.py)
     monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path / "served"))
     monkeypatch.setenv("CLINICADMIN_SECRETS_FILE", str(file))
     app = create_app()

@@ -3,6 +3,7 @@ is refused with 429 and Retry-After, as HTML for a page and JSON for a script, a
 the window has passed; the counts are shared by every app on one Redis; a server in production mode will not keep
 them per process unless told to; and the login lockout, counted in the database, holds across apps."""
 
+import json
 import os
 import time
 import uuid
@@ -11,6 +12,7 @@ import pytest
 from fake_modality import FakeModality
 
 from clinicadmin.app import create_app
+from clinicadmin.deployment_secrets import new_secrets
 from clinicadmin.extensions import db
 from clinicadmin.login_guard import LOGIN_STEPS, REAUTHENTICATION
 from clinicadmin.models import AuditEvent
@@ -122,6 +124,11 @@ def _served_env(monkeypatch, tmp_path, **settings):
     monkeypatch.setenv("CLINICADMIN_DATABASE_URL", f"sqlite:///{tmp_path / 'served.sqlite'}")
     monkeypatch.setenv("CLINICADMIN_HTTPS", "false")
     monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", "[]")
+    # a production server starts only with the deployment's secrets (tests/test_deployment_secrets.py)
+    secrets_file = tmp_path / "secrets.json"
+    if not secrets_file.exists():
+        secrets_file.write_text(json.dumps(new_secrets()))
+    monkeypatch.setenv("CLINICADMIN_SECRETS_FILE", str(secrets_file))
     for key, value in settings.items():
         monkeypatch.setenv(f"CLINICADMIN_{key}", value)
 
