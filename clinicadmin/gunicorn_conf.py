@@ -9,7 +9,7 @@
 - ``timeout`` 60 s: a year's report at a chain's scale takes seconds; a request still running after a minute is stuck.
 - The access log carries each response's ``X-Request-ID`` (the id the error page shows). With
   ``CLINICADMIN_LOG_FORMAT=json`` gunicorn's own lines are JSON too, through the app's formatter.
-- Forwarded headers are believed from ``FORWARDED_ALLOW_IPS`` (gunicorn's own variable; its default is 127.0.0.1).
+- Forwarded headers are believed from ``FORWARDED_ALLOW_IPS`` (gunicorn's own variable; default 127.0.0.1, ::1).
 """
 
 import os

@@ -69,7 +69,7 @@ def queue_answers() -> str | None:
     if not url:
         return None
     try:
-        import redis  # type: ignore[import-not-found]
+        import redis
     except ImportError:
         return "REDIS_URL is set but the redis client is not installed"
     redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
