@@ -11,9 +11,10 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
 
 HEADER = "X-Request-ID"
+ENVIRON_KEY = "clinicadmin.request_id"
 #: What a trusted upstream id may look like: short, and nothing a log reader or a page could misread.
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 #: The attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
@@ -25,11 +26,13 @@ def request_id() -> str | None:
     """This request's id (made on first use), or None outside a request."""
     if not has_request_context():
         return None
-    if "request_id" not in g:
+    # Kept in the request's environ, not ``g``: ``g`` lives as long as the app context, which a test (or a
+    # command) may hold across several requests.
+    if ENVIRON_KEY not in request.environ:
         offered = request.headers.get(HEADER, "")
         trusted = current_app.config.get("REQUEST_ID_TRUSTED")
-        g.request_id = offered if trusted and _ACCEPTED.fullmatch(offered) else uuid.uuid4().hex
-    return g.request_id
+        request.environ[ENVIRON_KEY] = offered if trusted and _ACCEPTED.fullmatch(offered) else uuid.uuid4().hex
+    return request.environ[ENVIRON_KEY]
 
 
 class RequestIdFilter(logging.Filter):

@@ -197,10 +197,13 @@ def test_an_unhandled_error_is_logged_as_json_with_the_id_the_page_and_header_sh
 
 def test_every_error_page_shows_the_request_id_of_its_response(app, login):
     front_desk = login("front_desk")
-    for url, code in (("/no-such-page", 404), ("/admin/audit/", 403)):
+    shown = set()
+    for url, code in (("/no-such-page", 404), ("/admin/audit/", 403), ("/no-such-page", 404)):
         response = front_desk.get(url)
         assert response.status_code == code, url
         assert f"Reference: {response.headers['X-Request-ID']}" in response.get_data(as_text=True), url
+        shown.add(response.headers["X-Request-ID"])
+    assert len(shown) == 3  # one id per request
 
 
 def test_a_log_line_written_during_a_request_carries_its_id(json_log, monkeypatch):
