@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install demo bench clean reference
+.PHONY: run serve test lint install demo bench clean reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ run: install
 	CLINICADMIN_SECRETS_FILE=$${CLINICADMIN_SECRETS_FILE:-$${CLINICADMIN_INSTANCE_PATH:-instance}/secrets.json} \
 	CLINICADMIN_RATELIMIT_STORAGE_URI=$${CLINICADMIN_RATELIMIT_STORAGE_URI:-memory://} \
 	$(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
+
+## Migrate, then serve the clinic with gunicorn and its shipped settings (clinicadmin/gunicorn_conf.py; BIND, WORKERS
+## and the instance's environment as docs/operations.md describes)
+serve: install
+	$(BIN)/clinicadmin db upgrade
+	$(BIN)/clinicadmin serve $(if $(BIND),--bind $(BIND)) $(if $(WORKERS),--workers $(WORKERS))
 
 ## Lint (ruff, configured in pyproject.toml) and type-check (mypy, the same file) the whole project
 lint: install

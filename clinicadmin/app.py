@@ -4,7 +4,6 @@ import functools
 import logging
 import os
 import sqlite3
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,12 +20,14 @@ from .deployment_secrets import apply_secrets
 from .extensions import csrf, db, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
+from .health import init_health
 from .input_policy import init_input_guard
 from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
 from .plugins import Registry, load_plugins, registry
 from .rate_limits import init_rate_limits
+from .request_log import init_logging, request_id
 from .schema import compared_by_alembic
 from .sessions import configure_https, init_sessions
 from .two_factor import OneTimeTotp, init_two_factor
@@ -87,6 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         }
 
     configure_https(app, serving)
+    init_logging(app)  # first: every later request hook logs with the request's id
 
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
@@ -126,6 +128,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_lookups(app, registry)  # after the admin's forms are imported, so their lookup fields are seen
     admin = init_admin(app, registry)
     init_security_headers(app, admin)
+    init_health(app)
     _register_pages(app)
     init_rate_limits(app, serving)  # last: it puts the sensitive endpoints registered above behind their limits
     return app
@@ -194,7 +197,7 @@ def _register_pages(app):
     @app.errorhandler(500)
     def server_error(exc):
         """The 500 page, which must render whatever failed, the database included: it never loads the user."""
-        reference = uuid.uuid4().hex[:12]
+        reference = request_id()
         log.error("error reference %s", reference, exc_info=getattr(exc, "original_exception", exc))
         message = f"Something went wrong; nothing was saved. Reference: {reference}."
         try:

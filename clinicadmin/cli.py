@@ -1,5 +1,6 @@
 """The ``clinicadmin`` command: Flask's ``run`` and Flask-Migrate's ``db``, plus the clinic's chores."""
 
+import os
 import sys
 
 import click
@@ -38,6 +39,29 @@ def _app_for_command():
 @click.group(cls=ClinicGroup, create_app=_app_for_command)
 def main():
     """ClinicAdmin: run the admin panel (run), migrate the database (db upgrade) and the clinic's chores."""
+
+
+@main.command("serve")
+@click.option("--bind", default=None, help="Address to listen on (default: CLINICADMIN_BIND, else 127.0.0.1:8000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: WEB_CONCURRENCY, else 2 per core + 1, at most 8).",
+)
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(bind, workers, gunicorn_args):
+    """Serve the clinic with gunicorn and its shipped settings (clinicadmin/gunicorn_conf.py; see
+    docs/operations.md). Further arguments after -- go to gunicorn as they are. The process becomes gunicorn's
+    master, so a service manager's signals reach it."""
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:clinicadmin.gunicorn_conf"]
+    if bind:
+        argv += ["--bind", bind]
+    if workers:
+        argv += ["--workers", str(workers)]
+    argv += list(gunicorn_args)
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
 
 
 @main.command("create-user")

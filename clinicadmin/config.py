@@ -124,6 +124,15 @@ class DefaultConfig:
 
     FLASK_ADMIN_SWATCH = "default"
 
+    # Logs (clinicadmin.request_log): "json" (one object a line) or "text" sends every record to standard error with
+    # its request id; None leaves logging to the host. REQUEST_ID_TRUSTED: take a proxy's X-Request-ID (set it only
+    # when the proxy replaces whatever the browser sent); else each request gets a new id.
+    LOG_FORMAT = None
+    LOG_LEVEL = "INFO"
+    REQUEST_ID_TRUSTED = False
+    # The job queue /readyz checks (Redis), when one is configured.
+    REDIS_URL = None
+
 
 def _new_secrets():
     """Generators of each secret, by the config key it fills."""

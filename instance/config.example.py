@@ -21,3 +21,11 @@
 # Behind one reverse proxy (nginx, a load balancer): trust its X-Forwarded-For and X-Forwarded-Proto, so that the
 # audit log and the login throttle see the client's address. Leave 0 when nothing sits in front of the app.
 # TRUSTED_PROXIES = 1
+
+# Logs: "json" (one object a line, with the request id) or "text" on standard error; unset leaves them to gunicorn.
+# Set CLINICADMIN_LOG_FORMAT in the environment instead for gunicorn's own lines to be JSON too.
+# LOG_FORMAT = "json"
+# LOG_LEVEL = "INFO"
+
+# Keep the X-Request-ID a proxy sends (only if it replaces whatever the browser sent); else each request gets a new id.
+# REQUEST_ID_TRUSTED = True

@@ -136,24 +136,22 @@ class LiveServer:
         self.log_path = folder / "gunicorn.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            # Port 0: the system picks a free port, read back from the log. No control socket: its default path
-            # is one per user, shared by every server started at the same time.
+            # The shipped settings (clinicadmin/gunicorn_conf.py: the app, no shared control socket, the access log),
+            # with port 0 (the system picks a free port, read back from the log) and a quick shutdown.
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:clinicadmin.gunicorn_conf",
                 "--workers",
                 str(workers),
                 "--bind",
                 "127.0.0.1:0",
-                "--timeout",
-                "60",
                 "--graceful-timeout",
                 "1",
-                "--no-control-socket",
                 "--log-level",
                 "info",
-                "clinicadmin.app:create_app()",
             ],
             cwd=folder,
             env=env,

@@ -7,7 +7,7 @@ import pytest
 from clinicadmin.extensions import db
 from clinicadmin.models import Client
 
-PUBLIC = {"/login", "/static/<path:filename>", "/admin/static/<path:filename>"}
+PUBLIC = {"/login", "/static/<path:filename>", "/admin/static/<path:filename>", "/healthz", "/readyz"}
 
 
 def _concrete(rule):

@@ -118,22 +118,22 @@ def _pip_install(python, args, *, env, cwd):
 
 
 class Gunicorn:
-    """``clinicadmin.app:create_app()`` served by the fresh environment's gunicorn on a free port."""
+    """The fresh environment's ``clinicadmin serve`` (gunicorn with the settings the wheel ships) on a free port."""
 
     def __init__(self, venv, env, cwd):
         self.log_path = cwd / "gunicorn.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [
-                str(venv / "bin" / "gunicorn"),
+                str(venv / "bin" / "clinicadmin"),
+                "serve",
                 "--workers",
                 "2",
                 "--bind",
                 "127.0.0.1:0",
-                "--no-control-socket",
+                "--",
                 "--graceful-timeout",
                 "1",
-                "clinicadmin.app:create_app()",
             ],
             env=env,
             cwd=cwd,
@@ -143,6 +143,7 @@ class Gunicorn:
         )
 
     def url(self, timeout=60):
+        """The server's URL once it is ready: ``/readyz`` says the schema is at the core's and every plugin's head."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.log_path.read_text(errors="replace")
@@ -150,7 +151,7 @@ class Gunicorn:
             if "Listening at: " in log and log.count("Booting worker") >= 2:
                 url = log.split("Listening at: ", 1)[1].split()[0]
                 try:
-                    if Session(url, timeout=5).get("/login").status == 200:
+                    if Session(url, timeout=5).get("/readyz").status == 200:
                         return url
                 except OSError:
                     pass
