@@ -7,6 +7,7 @@ forbidden in pregnancy, neck work with a thyroid condition) stay ordinary code i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,14 +19,15 @@ if TYPE_CHECKING:
     from .screening import HealthHistory
 
 
-class Rule:
+class Rule(ABC):
     """What every rule is: a ``severity`` and an ``apply`` that answers the finding's message, or None. A list mixing
     ``block``/``warn`` rules and waiting rules is a ``list[Rule]`` (annotate ``RULES: list[Rule]`` if you like)."""
 
     severity: str
 
+    @abstractmethod
     def apply(self, history: HealthHistory, settings: Mapping[str, Any]) -> str | None:
-        raise NotImplementedError
+        """The finding's message when the rule fires for ``history`` and the clinic's ``settings``, else None."""
 
 
 @dataclass(frozen=True)

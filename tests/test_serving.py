@@ -104,8 +104,8 @@ def test_readyz_is_not_ready_while_a_plugin_branch_is_behind(app_factory, caplog
     every_plugin = app_factory(PLUGINS_ENABLED=None)
     with every_plugin.app_context():
         branches = every_plugin.extensions["clinicadmin"].migrations
-        if not branches:
-            pytest.skip("no installed plugin has tables")
+        # `make` installs the shipped plugins, and cosmetic acupuncture keeps a table on its own branch
+        assert branches, "no installed plugin has a migration branch: run `make install`"
         folder = str(next(iter(branches.values())))
         state = every_plugin.extensions["migrate"]
         script = ScriptDirectory.from_config(state.migrate.get_config(state.directory))

@@ -69,19 +69,7 @@ class ProductView(SecuredModelView):
     column_sortable_list = ("name", "sku", "category")
     column_default_sort = ("name", False)
     column_formatters = {"pack_size": _qty, "reorder_level": _qty, "category": _category}
-    form_columns = (
-        "sku",
-        "name",
-        "category",
-        "unit",
-        "whole_units",
-        "pack_size",
-        "single_use",
-        "tracks_expiry",
-        "reorder_level",
-        "unit_cost",
-        "active",
-    )
+    form_columns = column_list
     # a category whose plugin was removed stays on the product, offered as "... (plugin not loaded)"
     form_overrides = {"category": RegisteredChoiceField, "pack_size": DecimalField, "reorder_level": DecimalField}
     form_args = {
@@ -115,7 +103,7 @@ class SupplierView(SecuredModelView):
     column_filters = ("active",)
     column_sortable_list = ("name",)
     column_default_sort = ("name", False)
-    form_columns = ("name", "contact", "email", "phone", "active")
+    form_columns = column_list
     form_args = {
         "name": {"validators": [DataRequired(), Length(max=160)]},
         "contact": {"validators": [Optional(), Length(max=160)]},
