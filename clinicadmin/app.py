@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .clock import shown
 from .config import DefaultConfig, database_uri, default_instance_path
 from .deployment_secrets import apply_secrets
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, mail, migrate
 from .forms import init_lookups
 from .headers import init_security_headers
 from .health import init_health
@@ -103,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, include_object=compared_by_alembic
     )
     csrf.init_app(app)
+    mail.init_app(app)
     init_input_guard(app)
     from .models import Role, User
 

@@ -130,8 +130,17 @@ class DefaultConfig:
     LOG_FORMAT = None
     LOG_LEVEL = "INFO"
     REQUEST_ID_TRUSTED = False
-    # The job queue /readyz checks (Redis), when one is configured.
-    REDIS_URL = None
+    # E-mail (Flask-Mailman): reminders to clients, digests to staff. MAIL_BACKEND "smtp" sends through MAIL_SERVER;
+    # "console" prints each message (development); "locmem" keeps them in memory (tests).
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 30
+    MAIL_DEFAULT_SENDER = "clinic@localhost"
 
 
 def _new_secrets():

@@ -4,6 +4,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -40,3 +41,4 @@ def _with_plugin_branches(config):
 
 
 csrf = CSRFProtect()
+mail = Mail()
