@@ -1,18 +1,21 @@
 """Writing the audit log. Every read or write of a client's record, login, override and setting change goes through
-here; each row is chained to the one before it when it is flushed."""
+here. Each row gets its place from a database sequence and its keyed digest when it is flushed; writers share no lock
+(the sealer, :mod:`clinicadmin.audit_seal`, chains the rows afterwards)."""
 
 import json
 from typing import Any
 
 from flask import has_request_context, request
 from flask_security import current_user
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from .audit_key import row_mac, signing_key_id
 from .clock import now
 from .extensions import db
-from .models import AuditChain, AuditEvent
-from .models.audit import GENESIS
+from .models import AuditEvent
+from .models.audit import AUDIT_SEQUENCE
+from .write_lock import hold_write_lock
 
 
 def audit(
@@ -45,7 +48,7 @@ def audit(
         client_id=client_id,
         remote_addr=request.remote_addr if has_request_context() else None,
         outcome=outcome,
-        # Stored exactly as it will read back, so the row's hash can be checked from what is stored.
+        # Stored exactly as it will read back, so the row's digest can be checked from what is stored.
         detail=None if detail is None else json.loads(json.dumps(detail, default=str)),
     )
     db.session.add(row)
@@ -67,32 +70,29 @@ def audit_read(action, **kwargs):
         session.expire_on_commit = expire
 
 
+def _places(session, count):
+    """``count`` new places in the log, in order: from the sequence on PostgreSQL (no lock: concurrent writers each
+    get their own numbers); on SQLite, which has one writer at a time, the numbers after the last row's, under the
+    write lock."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        numbers = connection.execute(select(AUDIT_SEQUENCE.next_value()).select_from(func.generate_series(1, count)))
+        return sorted(numbers.scalars())
+    hold_write_lock(session)
+    last = connection.execute(select(func.coalesce(func.max(AuditEvent.seq), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
 @event.listens_for(Session, "before_flush")
-def _chain_new_rows(session, flush_context, instances):
-    """Give each new audit row its place and hashes, holding the chain head's row lock until the commit, so that
-    concurrent writers append one after the other and the chain never forks."""
+def _place_and_sign_new_rows(session, flush_context, instances):
+    """Give each new audit row its place and its keyed digest."""
     new = sorted(
-        (o for o in session.new if isinstance(o, AuditEvent) and o.hash is None), key=lambda o: inspect(o).insert_order
+        (o for o in session.new if isinstance(o, AuditEvent) and o.mac is None), key=lambda o: inspect(o).insert_order
     )
     if not new:
         return
-    chain = AuditChain.__table__
-    connection = session.connection()
-    # A no-op UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) and reads the head in the
-    # same statement.
-    head = connection.execute(
-        update(chain)
-        .where(chain.c.id == 1)
-        .values(last_seq=chain.c.last_seq)
-        .returning(chain.c.last_seq, chain.c.last_hash)
-    ).one_or_none()
-    if head is None:
-        connection.execute(insert(chain).values(id=1, last_seq=0, last_hash=GENESIS))
-        head = (0, GENESIS)
-    seq, prev = head
-    for row in new:
+    key_id = signing_key_id()
+    for row, seq in zip(new, _places(session, len(new)), strict=True):
         row.at = row.at or now()
-        seq += 1
-        row.seq, row.prev_hash = seq, prev
-        row.hash = prev = row.content_hash(prev)
-    connection.execute(update(chain).where(chain.c.id == 1).values(last_seq=seq, last_hash=prev))
+        row.seq, row.key_id = seq, key_id
+        row.mac = row_mac(row, key_id)

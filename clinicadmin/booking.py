@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from . import clock
 from .extensions import db
-from .models import AuditChain, BookingSlot, Client, Resource, Treatment, TreatmentResource, User
+from .models import BookingSlot, Client, Resource, Treatment, TreatmentResource, User
 from .plugins import registry
+from .write_lock import hold_write_lock
 
 #: no booking holds anyone longer than this, so an overlap search looks back no further (an index range)
 MAX_SPAN = timedelta(days=3)
@@ -62,11 +63,9 @@ def times_of(span):
 
 
 def hold_the_book():
-    """SQLite: take the database's write lock now (a no-op UPDATE of the audit chain's head, which the booking's audit
-    row takes anyway), so that the check and the booking's rows are one step no other booking interleaves with.
-    PostgreSQL needs no lock: its exclusion constraints decide."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(db.update(AuditChain).where(AuditChain.id == 1).values(last_seq=AuditChain.last_seq))
+    """SQLite: take the database's write lock now, so that the check and the booking's rows are one step no other
+    booking interleaves with. PostgreSQL needs no lock: its exclusion constraints decide."""
+    hold_write_lock()
 
 
 def _overlaps(span_from, span_until):

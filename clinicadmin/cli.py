@@ -171,14 +171,15 @@ def check():
     """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative, the
     monthly usage the reports read equals the ledger's consumption, each treatment's consumption equals what it
     recorded (the ledger plus its open stock exceptions), each client's first session is their earliest
-    performed one, and the audit log's hash chain is unbroken; and count the open stock exceptions.
+    performed one, every audit row carries its keyed digest and every audit seal its MAC over the rows it covers;
+    and count the open stock exceptions and the audit rows not sealed yet.
 
-    Exits 1, naming each lot, month or audit row that is wrong, if anything is. Open stock exceptions are work for
-    the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status."""
+    Exits 1, naming each lot, month, audit row or seal that is wrong, if anything is. Open stock exceptions are work
+    for the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status; nor do audit
+    rows written after their place was sealed (``NOTE:``; each still carries its own digest)."""
     from . import first_session
     from .integrity import (
-        audit_count,
-        audit_problems,
+        audit_report,
         consumption_problems,
         lot_count,
         open_exceptions,
@@ -191,10 +192,13 @@ def check():
         + [f"USAGE: {p}" for p in usage_problems()]
         + [f"TREATMENTS: {p}" for p in consumption_problems()]
         + [f"CLIENTS: {p}" for p in first_session.problems()]
-        + [f"AUDIT: {p}" for p in audit_problems()]
     )
+    audit = audit_report()
+    problems += [f"AUDIT: {p}" for p in audit.problems]
     for problem in problems:
         click.echo(problem, err=True)
+    for note in audit.notes:
+        click.echo(f"NOTE: {note}")
     owed, count = open_exceptions()
     if owed:
         click.echo(f"OPEN: {count} stock exception(s) wait for the stock clerk (Stock > Stock exceptions):")
@@ -208,7 +212,30 @@ def check():
     if not owed:
         click.echo("OK: no open stock exceptions.")
     click.echo("OK: each client's first session agrees with their treatments.")
-    click.echo(f"OK: the audit chain of {audit_count()} rows is unbroken.")
+    unsealed = audit.rows - audit.sealed - len(audit.notes)
+    oldest = f" (the oldest written {audit.oldest_unsealed:%Y-%m-%d %H:%M} UTC)" if audit.oldest_unsealed else ""
+    click.echo(
+        f"OK: the audit chain of {audit.rows} rows is unbroken: {audit.sealed} sealed in {audit.seals} seal(s), "
+        f"{unsealed} not sealed yet{oldest}."
+    )
+
+
+@main.command("audit-seal")
+@with_appcontext
+def audit_seal():
+    """Seal the audit rows written since the last seal (``AUDIT_SEAL_SETTLE_SECONDS``: how long a missing row is
+    waited for before its place is sealed as skipped). Run it every few minutes; ``clinicadmin check`` verifies."""
+    from .audit_seal import seal_pending
+
+    made = seal_pending()
+    for seal in made:
+        skipped = f", {len(seal.skipped)} place(s) skipped" if seal.skipped else ""
+        legacy = f", {seal.legacy_rows} of the old hash chain" if seal.legacy_rows else ""
+        click.echo(
+            f"Sealed audit rows {seal.first_seq} to {seal.last_seq} in seal {seal.number}: {seal.rows} rows{skipped}{legacy}."
+        )
+    if not made:
+        click.echo("Nothing to seal: no audit row is ready (or another sealer has just sealed it).")
 
 
 @main.command("backup")

@@ -87,6 +87,11 @@ class DefaultConfig:
     LOGIN_LOCKOUT_MINUTES = 15
     IDLE_TIMEOUT_MINUTES = 30
 
+    # The audit log's sealer (clinicadmin.audit_seal): a number no committed row took is sealed as skipped once the
+    # first row after it is this old (a transaction holding it may still commit until then); rows per seal.
+    AUDIT_SEAL_SETTLE_SECONDS = 120
+    AUDIT_SEAL_BATCH = 10000
+
     # Rate limits (clinicadmin.rate_limits): Flask-Limiter limit strings per kind of sensitive request ("" turns one
     # off). Logins count per address and per account; lookups, exports and reports per person signed in.
     RATE_LIMIT_LOGIN_PER_ADDRESS = "30 per minute;300 per hour"
@@ -143,7 +148,7 @@ class DefaultConfig:
     MAIL_DEFAULT_SENDER = "clinic@localhost"
 
 
-def _new_secrets():
+def secret_generators():
     """Generators of each secret, by the config key it fills."""
     return {
         "SECRET_KEY": lambda: secrets.token_hex(32),
@@ -154,10 +159,12 @@ def _new_secrets():
         "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": lambda: [
             base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         ],
+        # Keys the audit log's digests and seals (key id -> key; the highest id signs, all verify).
+        "AUDIT_KEYS": lambda: {"1": secrets.token_urlsafe(32)},
     }
 
 
-SECRET_KEYS = tuple(_new_secrets())
+SECRET_KEYS = tuple(secret_generators())
 
 
 def load_or_create_secrets(instance_path):
@@ -174,7 +181,7 @@ def load_or_create_secrets(instance_path):
     with open(path.with_suffix(".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         values = json.loads(path.read_text()) if path.exists() else {}
-        missing = {key: make() for key, make in _new_secrets().items() if not values.get(key)}
+        missing = {key: make() for key, make in secret_generators().items() if not values.get(key)}
         if missing:
             values.update(missing)
             partial = path.with_suffix(".json.new")

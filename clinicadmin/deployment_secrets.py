@@ -7,18 +7,17 @@ chain given the same environment signs, hashes and encrypts alike. Only in devel
 into ``instance/secrets.json``; a server in production mode, or any app of a deployment that provides some of its
 secrets, refuses to start and names every one that is missing.
 
-Rotation: ``SECRET_KEY_FALLBACKS`` (older secret keys) still verify sessions and CSRF tokens; the two-factor keys are
-rotated by adding a newer key beside the old ones (see ``docs/operations.md``). The password salt cannot be rotated:
+Rotation: ``SECRET_KEY_FALLBACKS`` (older secret keys) still verify sessions and CSRF tokens; the two-factor keys and
+the audit keys (``AUDIT_KEYS``) are rotated by adding a newer key beside the old ones (see ``docs/operations.md``). The password salt cannot be rotated:
 Flask-Security mixes the one salt into every stored password hash.
 """
 
 import json
 import os
-import secrets
 import shlex
 from pathlib import Path
 
-from .config import SECRET_KEYS, load_or_create_secrets
+from .config import SECRET_KEYS, load_or_create_secrets, secret_generators
 
 PREFIX = "CLINICADMIN_"
 FILE_VARIABLE = PREFIX + "SECRETS_FILE"
@@ -105,14 +104,7 @@ def apply_secrets(config, given, instance_path, production):
 
 def new_secrets():
     """A fresh, complete set of secrets for a deployment."""
-    import base64
-
-    return {
-        "SECRET_KEY": secrets.token_hex(32),
-        "SECURITY_PASSWORD_SALT": secrets.token_hex(16),
-        "SECURITY_TOTP_SECRETS": {"1": secrets.token_urlsafe(32)},
-        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": [base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()],
-    }
+    return {name: make() for name, make in secret_generators().items()}
 
 
 def as_env_lines(values):

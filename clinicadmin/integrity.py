@@ -1,10 +1,11 @@
 """``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
 
+import hmac
 from decimal import Decimal
 from itertools import groupby, islice
 
 from .extensions import db
-from .models import AuditChain, AuditEvent, Product, StockException, StockLot, StockMovement, StockUsage, Treatment
+from .models import AuditEvent, AuditSeal, Product, StockException, StockLot, StockMovement, StockUsage, Treatment
 from .models.audit import GENESIS
 from .models.types import Quantity
 
@@ -123,26 +124,133 @@ def lot_count():
     return db.session.execute(db.select(db.func.count(StockLot.id))).scalar_one()
 
 
-def audit_problems():
-    """Breaks in the audit chain: a row whose content no longer matches its hash, a row missing or out of place, or
-    a head that does not point at the last row. Reports at most ``MAX_REPORTED``."""
-    problems, prev, expected_seq = [], GENESIS, 1
-    rows = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+class AuditReport:
+    """What verifying the audit log found: ``problems`` (altered, missing or misplaced rows, broken seals; at most
+    ``MAX_REPORTED``), ``notes`` (rows written after their place was sealed: intact, but not under a seal), and the
+    counts of rows, sealed rows and seals, with the oldest unsealed row's time."""
+
+    def __init__(self):
+        self.problems, self.notes = [], []
+        self.rows = self.sealed = self.seals = 0
+        self.oldest_unsealed = None
+
+    def problem(self, text):
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(text)
+
+
+def audit_report():
+    """Verify the audit log: each row's keyed digest (rows of the old plain chain not yet sealed: that chain), each
+    seal's MAC over the rows it covers and its link to the seal before it. Returns an :class:`AuditReport`."""
+    from .audit_key import AuditKeyMissing, row_intact
+    from .audit_seal import seal_mac
+
+    report = AuditReport()
+    seals = (
+        db.session.execute(db.select(AuditSeal).order_by(AuditSeal.number).execution_options(populate_existing=True))
+        .scalars()
+        .all()
+    )
+    prev_mac, prev_last = GENESIS, 0
+    for place, seal in enumerate(seals, 1):
+        if seal.number != place:
+            report.problem(f"audit seal {place} is missing (the next is seal {seal.number})")
+        elif seal.prev_mac != prev_mac:
+            report.problem(f"audit seal {seal.number} does not follow the seal before it")
+        elif seal.first_seq != prev_last + 1:
+            report.problem(f"audit seal {seal.number} starts at row {seal.first_seq}, not after row {prev_last}")
+        prev_mac, prev_last = seal.mac, seal.last_seq
+    report.seals = len(seals)
+    sealed_to = seals[-1].last_seq if seals else 0
+
+    pending = iter(seals)
+    seal, macs, expected, broken = None, [], 0, False
+
+    def close(seal, macs, expected, broken):
+        for seq in range(expected, seal.last_seq + 1):
+            if seq not in seal.skipped:
+                report.problem(f"audit row {seq} is missing (sealed in seal {seal.number})")
+                broken = True
+        if broken:
+            return
+        try:
+            mac = seal_mac(
+                seal.key_id,
+                seal.number,
+                seal.first_seq,
+                seal.last_seq,
+                seal.skipped,
+                seal.legacy_rows,
+                seal.prev_mac,
+                macs,
+            )
+        except AuditKeyMissing as exc:
+            report.problem(f"audit seal {seal.number}: {exc}")
+            return
+        if not hmac.compare_digest(mac, seal.mac):
+            report.problem(f"audit seal {seal.number} (rows {seal.first_seq} to {seal.last_seq}) was altered")
+
+    skipped: set[int] = set()
+    previous, previous_intact = None, False
+    # What is stored, not what this session may hold in memory.
+    rows = db.session.execute(
+        db.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000, populate_existing=True)
+    )
     for row in rows.scalars():
-        if row.seq != expected_seq:
-            problems.append(f"audit row {expected_seq} is missing (the next is {row.seq})")
-        elif row.prev_hash != prev:
-            problems.append(f"audit row {row.seq} does not follow the row before it")
-        elif row.content_hash(row.prev_hash) != row.hash:
-            problems.append(f"audit row {row.seq} (id {row.id}, {row.action}) was changed after it was written")
-        if len(problems) >= MAX_REPORTED:
-            return problems
-        prev, expected_seq = row.hash, row.seq + 1
-    head = db.session.get(AuditChain, 1)
-    if head is not None and (head.last_seq, head.last_hash) != (expected_seq - 1, prev):
-        problems.append(f"the audit chain's head says row {head.last_seq}, but the last row is {expected_seq - 1}")
-    return problems
-
-
-def audit_count():
-    return db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar_one()
+        report.rows += 1
+        while seal is not None and row.seq > seal.last_seq:
+            close(seal, macs, expected, broken)
+            seal = None
+        if seal is None and row.seq <= sealed_to:
+            for seal in pending:
+                if seal.last_seq >= row.seq:
+                    break
+                close(seal, [], seal.first_seq, False)
+            skipped, macs, expected, broken = set(seal.skipped), [], seal.first_seq, False
+        label = f"audit row {row.seq} (id {row.id}, {row.action})"
+        if seal is not None and row.seq < seal.first_seq:
+            report.problem(f"{label} is in no seal, though later rows are sealed")
+        elif seal is not None:
+            for seq in range(expected, row.seq):
+                if seq not in skipped:
+                    report.problem(f"audit row {seq} is missing (sealed in seal {seal.number})")
+                    broken = True
+            expected = row.seq + 1
+            if row.seq in skipped:
+                report.notes.append(f"{label} was written after its place was sealed (seal {seal.number})")
+            else:
+                report.sealed += 1
+                macs.append((row.seq, row.mac))
+        elif report.oldest_unsealed is None or row.at < report.oldest_unsealed:
+            report.oldest_unsealed = row.at
+        intact = False
+        if row.mac is None and seal is None:  # the old plain chain, not yet brought under a seal
+            # It follows the row before it, itself intact (a sealed row's digest covers its old-chain hash).
+            follows = row.seq == 1 or (previous is not None and previous.seq == row.seq - 1 and previous_intact)
+            before = GENESIS if row.seq == 1 else previous.hash if follows else None
+            if row.seq != 1 and (previous is None or previous.seq != row.seq - 1):
+                report.problem(f"audit row {row.seq - 1} is missing")
+            elif not follows or row.prev_hash != before:
+                report.problem(f"audit row {row.seq} does not follow the row before it")
+            elif row.content_hash(row.prev_hash) != row.hash:
+                report.problem(f"{label} was changed after it was written")
+            else:
+                intact = True
+        elif row.mac is None:
+            report.problem(f"{label} was sealed, but its digest is gone")
+            broken = True
+        else:
+            try:
+                intact = row_intact(row)
+            except AuditKeyMissing as exc:
+                report.problem(f"{label}: {exc}")
+            else:
+                if not intact:
+                    report.problem(f"{label} was changed after it was written")
+            broken = broken or (seal is not None and not intact)
+        previous, previous_intact = row, intact
+    if seal is not None:
+        close(seal, macs, expected, broken)
+    for seal in pending:
+        close(seal, [], seal.first_seq, False)
+    return report

@@ -26,8 +26,9 @@ from .audit import audit
 from .clock import now
 from .extensions import db
 from .input_policy import PolicyForm, text_problem
-from .models import AuditChain, AuditEvent, User
+from .models import AuditEvent, User
 from .sessions import offer_remember_me
+from .write_lock import hold_write_lock
 
 LOGIN_ENDPOINT = "security.login"
 #: Steps of a login where someone not yet logged in proves who they are, and with what (as the audit log says it).
@@ -159,7 +160,7 @@ def _one_attempt_at_a_time(account):
             if key:
                 db.session.execute(db.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
     else:
-        db.session.execute(db.update(AuditChain).where(AuditChain.id == 1).values(last_seq=AuditChain.last_seq))
+        hold_write_lock()
 
 
 def _throttled():

@@ -20,7 +20,7 @@ from .transitions import change_once, when
 
 def open_shortfall(*, treatment, product, location, quantity, user, lot=None):
     """Add an open exception for ``quantity`` of ``product`` that ``treatment`` used but stock did not give, in the
-    caller's transaction. The caller audits it, after its own writes (writers take the audit chain's head last)."""
+    caller's transaction. The caller audits it, after its own writes."""
     exception = StockException(
         treatment=treatment,
         product=product,

@@ -244,10 +244,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def _empty_tables(db: SQLAlchemy) -> None:
-    """Empty every table, leaving the database as the migrations leave a new one (the audit chain's head row)."""
-    from .models import AuditChain
-    from .models.audit import GENESIS
-
+    """Empty every table, leaving the database as the migrations leave a new one."""
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
@@ -261,7 +258,6 @@ def _empty_tables(db: SQLAlchemy) -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
-        conn.execute(AuditChain.__table__.insert().values(id=1, last_seq=0, last_hash=GENESIS))
 
 
 @pytest.fixture

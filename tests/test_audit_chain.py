@@ -1,16 +1,25 @@
-"""The audit log is a hash chain that ``clinicadmin check`` verifies; logins are audited and throttled; an idle
-session ends."""
+"""The audit log: each row carries a keyed digest, seals chain the rows in order, and ``clinicadmin check`` names any
+row or seal changed, removed or inserted beneath the application, even one rewritten with recomputed plain SHA-256
+hashes; writers in several processes, and sealers running at once, never fork or break it. Logins are audited and
+throttled; an idle session ends."""
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from clinicadmin.audit import audit
-from clinicadmin.cli import check
+from clinicadmin.audit_seal import seal_pending
+from clinicadmin.cli import audit_seal, check
 from clinicadmin.extensions import db
-from clinicadmin.models import AuditEvent
+from clinicadmin.models import AuditEvent, AuditSeal
 from clinicadmin.testing import TEST_PASSWORD
 
 
@@ -19,64 +28,352 @@ def _check():
     return result.exit_code, result.output
 
 
-def test_each_row_is_chained_to_the_one_before(core, login):
+def _seal(settle=0):
+    """Seal everything written so far (``settle``: AUDIT_SEAL_SETTLE_SECONDS)."""
+    from flask import current_app
+
+    current_app.config["AUDIT_SEAL_SETTLE_SECONDS"] = settle
+    return seal_pending()
+
+
+def _rows():
+    db.session.expire_all()
+    return db.session.execute(db.select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+
+
+def _write(count, action="test.row"):
+    for i in range(count):
+        audit(action, object_id=i)
+        db.session.commit()
+
+
+def _beneath(sql, **params):
+    """Run ``sql`` beneath the application, as an attacker with database access (but not the audit key) would."""
+    with db.engine.begin() as connection:
+        connection.execute(db.text(sql), params)
+
+
+def test_each_row_carries_its_place_and_keyed_digest(core, login):
     login("manager").get("/admin/client/")
-    rows = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
-    assert len(rows) >= 2 and [r.seq for r in rows] == list(range(1, len(rows) + 1))
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:], strict=False))
+    rows = _rows()
+    assert len(rows) >= 2 and [r.seq for r in rows] == sorted({r.seq for r in rows})
+    assert all(r.key_id == "1" and len(r.mac) == 64 and r.hash is None for r in rows)
     code, output = _check()
-    assert code == 0 and f"the audit chain of {len(rows)} rows is unbroken" in output
+    assert (
+        code == 0
+        and f"the audit chain of {len(rows)} rows is unbroken: 0 sealed in 0 seal(s), {len(rows)} not" in output
+    )
+    made = CliRunner().invoke(audit_seal, catch_exceptions=False).output
+    assert f"Sealed audit rows 1 to {rows[-1].seq} in seal 1: {len(rows)} rows." in made
+    code, output = _check()
+    assert code == 0 and f"{len(rows)} sealed in 1 seal(s), 0 not sealed yet" in output
+    assert "Nothing to seal" in CliRunner().invoke(audit_seal, catch_exceptions=False).output
+
+
+def _plain(row, **changes):
+    """``row``'s content with ``changes``, hashed with plain SHA-256: all an attacker without the key can compute."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return hashlib.sha256(row.content()).hexdigest()
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["unsealed", "sealed"])
+def test_a_row_rewritten_with_a_recomputed_plain_hash_is_named(core, sealed):
+    _write(5)
+    if sealed:
+        _seal()
+    third = _rows()[2]
+    forged = _plain(third, outcome="denied")
+    db.session.rollback()
+    _beneath("UPDATE audit_event SET outcome = 'denied', mac = :mac WHERE id = :id", mac=forged, id=third.id)
+    code, output = _check()
+    assert code == 1
+    assert f"AUDIT: audit row {third.seq} (id {third.id}, test.row) was changed after it was written" in output
+    assert output.count("AUDIT:") == 1  # the seal's own MAC still holds: only the row is named
+
+
+def test_the_log_rewritten_as_a_plain_hash_chain_is_named(core):
+    """An attacker rewrites every row as the old keyless chain (no digest, recomputed SHA-256 links), then adds one."""
+    from clinicadmin.models.audit import GENESIS
+
+    _write(3)
+    _seal()
+    _write(2)
+    prev = GENESIS
+    rows = _rows()
+    forged = []
+    for row in rows:
+        digest = row.content_hash(prev)
+        forged.append({"id": row.id, "prev": prev, "hash": digest})
+        prev = digest
+    db.session.rollback()
+    for values in forged:
+        _beneath(
+            "UPDATE audit_event SET mac = NULL, key_id = NULL, prev_hash = :prev, hash = :hash WHERE id = :id", **values
+        )
+    code, output = _check()
+    assert code == 1
+    for row in rows[:3]:
+        assert f"audit row {row.seq} (id {row.id}, test.row) was sealed, but its digest is gone" in output
+    assert f"audit row {rows[3].seq} does not follow the row before it" in output
 
 
 @pytest.mark.parametrize(
     "tamper, message",
     [
-        ("UPDATE audit_event SET detail = NULL WHERE seq = 2", "audit row 2 (id"),
+        ("UPDATE audit_event SET detail = '{\"x\": 1}' WHERE seq = 2", "audit row 2 (id"),
         ("UPDATE audit_event SET outcome = 'ok' WHERE seq = 2", None),  # same value: nothing changed
-        ("DELETE FROM audit_event WHERE seq = 2", "audit row 2 is missing"),
+        ("DELETE FROM audit_event WHERE seq = 2", "audit row 2 is missing (sealed in seal 1)"),
+        ("UPDATE audit_event SET seq = 99 WHERE seq = 2", "audit row 2 is missing (sealed in seal 1)"),
+        (
+            "INSERT INTO audit_event (at, action, outcome, seq, key_id, mac) SELECT at, action, outcome, 3, key_id, "
+            "mac FROM audit_event WHERE seq = 2",
+            None,  # refused by the database: a place is taken once
+        ),
     ],
 )
-def test_a_changed_or_removed_row_breaks_the_chain(core, login, tamper, message):
-    manager = login("manager")
-    for page in ("/admin/client/?search=x", "/admin/client/", "/admin/treatment/"):
-        manager.get(page)
-    with db.engine.begin() as connection:  # beneath the application, as an attacker with database access would
-        connection.exec_driver_sql(tamper)
+def test_a_sealed_row_changed_removed_or_moved_is_named(core, tamper, message):
+    _write(4)
+    _seal()
+    if tamper.startswith("INSERT"):
+        with pytest.raises(Exception, match="(?i)unique"):
+            _beneath(tamper)
+    else:
+        _beneath(tamper)
     code, output = _check()
     if message is None:
-        assert code == 0
+        assert code == 0, output
     else:
         assert code == 1 and message in output
 
 
-def test_concurrent_writers_never_fork_the_chain(core):
-    app, errors = core.app, []
+def test_a_row_inserted_with_a_copied_digest_is_named(core):
+    _write(3)
+    _seal()
+    _beneath(
+        "INSERT INTO audit_event (at, action, outcome, object_id, seq, key_id, mac) "
+        "SELECT at, action, outcome, object_id, 50, key_id, mac FROM audit_event WHERE seq = 2"
+    )
+    code, output = _check()
+    assert code == 1 and "AUDIT: audit row 50 (id" in output and "was changed after it was written" in output
 
-    def writer(n):
-        try:
-            with app.app_context():
-                for i in range(10):
-                    audit("test.concurrent", object_id=f"{n}-{i}")
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        ("UPDATE audit_seal SET skipped = '[2]' WHERE number = 1", "audit seal 1 (rows 1 to 3) was altered"),
+        ("UPDATE audit_seal SET mac = :forged WHERE number = 1", "audit seal 2 does not follow the seal before it"),
+        ("DELETE FROM audit_seal WHERE number = 1", "audit seal 1 is missing (the next is seal 2)"),
+        ("UPDATE audit_seal SET last_seq = 2 WHERE number = 1", "audit seal 2 starts at row 4, not after row 2"),
+    ],
+)
+def test_a_seal_altered_or_removed_is_named(core, tamper, message):
+    _write(3)
+    _seal()
+    _write(2)
+    _seal()
+    _beneath(tamper, **({"forged": "f" * 64} if ":forged" in tamper else {}))
+    code, output = _check()
+    assert code == 1 and message in output, output
+
+
+def _hold_a_place(app):
+    """A writer that takes a place in the log and holds it uncommitted until told; returns (go, done, result)."""
+    go, done, result = threading.Event(), threading.Event(), {}
+
+    def hold():
+        with app.app_context():
+            try:
+                row = audit("test.slow")
+                db.session.flush()
+                result["seq"] = row.seq
+                done.set()
+                go.wait(60)
+                if result.get("commit"):
                     db.session.commit()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            with app.app_context():
+                else:
+                    db.session.rollback()
+            finally:
+                done.set()
                 db.session.remove()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == []
+    thread = threading.Thread(target=hold)
+    thread.start()
+    done.wait(60)
+    return go, thread, result
+
+
+def test_a_rolled_back_place_is_sealed_as_skipped_after_the_settle_window(core):
+    _write(2)
+    go, thread, held = _hold_a_place(core.app)
+    if core.app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One writer at a time: the place is taken under the write lock, which the others wait for; after a
+        # rollback the next row takes the same place, so there is never a gap to wait for.
+        go.set()
+        thread.join(60)
+        _write(1)
+        assert [r.seq for r in _rows()] == [1, 2, 3]
+        (seal,) = _seal(settle=120)
+        assert seal.skipped == [] and seal.rows == 3
+        return
+    _write(2)  # places after the one held
+    seqs = [r.seq for r in _rows()]
+    assert held["seq"] not in seqs and max(seqs) > held["seq"]
+    (seal,) = _seal(settle=120)  # the gap may still fill: sealed up to it only
+    assert (seal.first_seq, seal.last_seq, seal.skipped) == (1, held["seq"] - 1, [])
+    go.set()
+    thread.join(60)  # rolled back: the place stays empty
+    assert _seal(settle=120) == []
+    code, output = _check()
+    assert code == 0 and "2 not sealed yet" in output
+    time.sleep(1.2)
+    (seal,) = _seal(settle=1)
+    assert seal.skipped == [held["seq"]] and seal.rows == 2
+    code, output = _check()
+    assert code == 0 and f"{len(seqs)} sealed in 2 seal(s), 0 not sealed yet" in output
+
+
+def test_a_row_committed_after_its_place_was_sealed_is_noted(core):
+    if core.app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: a place is never taken by one transaction while another commits")
+    go, thread, held = _hold_a_place(core.app)
+    _write(1)
+    time.sleep(1.2)
+    (seal,) = _seal(settle=1)
+    assert seal.skipped == [held["seq"]]
+    held["commit"] = True
+    go.set()
+    thread.join(60)
+    code, output = _check()
+    assert code == 0, output
     assert (
-        db.session.execute(
-            db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "test.concurrent")
-        ).scalar()
-        == 40
+        f"NOTE: audit row {held['seq']} (id" in output and "was written after its place was sealed (seal 1)" in output
     )
-    assert _check()[0] == 0
+
+
+def test_two_sealers_at_once_never_fork(core, monkeypatch):
+    """The second sealer computes its seal while the first appends the same place: it appends nothing."""
+    import clinicadmin.audit_seal as sealing
+
+    _write(4)
+    app, other = core.app, []
+    real = sealing.seal_mac
+    postgres = not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+
+    def other_sealer():
+        with app.app_context():
+            app.config["AUDIT_SEAL_SETTLE_SECONDS"] = 0
+            other.extend(seal_pending())
+            db.session.remove()
+
+    def racing(*args, **kwargs):
+        if postgres and not other:  # PostgreSQL: the other sealer appends this very place meanwhile
+            thread = threading.Thread(target=other_sealer)
+            thread.start()
+            thread.join(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sealing, "seal_mac", racing)
+    mine = _seal()
+    if not postgres:  # SQLite: the other sealer waits for the write lock, then finds nothing left
+        other_sealer()
+    assert len(mine + other) == 1 and (mine + other)[0].rows == 4
+    assert db.session.execute(db.select(db.func.count(AuditSeal.id))).scalar_one() == 1
+    code, output = _check()
+    assert code == 0 and "4 sealed in 1 seal(s), 0 not sealed yet" in output
+
+
+# Each writer process writes rows in small transactions (some of two rows, some rolled back) while a sealer process
+# seals every few milliseconds; all start together.
+WRITERS, ROUNDS = 6, 25
+RACE = """
+import os, sys, time, traceback
+sys.path.insert(0, {tests!r})
+from clinicadmin import create_app
+from clinicadmin.audit import audit
+from clinicadmin.audit_seal import seal_pending
+from clinicadmin.extensions import db
+
+app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "INSTANCE_PATH": {instance!r}, "SECRET_KEY": "test-secret",
+                  "SECURITY_PASSWORD_SALT": "test-salt", "PLUGINS_ENABLED": [], "AUDIT_SEAL_SETTLE_SECONDS": 0.2}})
+folder = {folder!r}
+children = []
+for n in range({writers} + 1):
+    pid = os.fork()
+    if pid:
+        children.append(pid)
+        continue
+    outcome = "OK"
+    try:
+        with app.app_context():
+            db.engine.dispose(close=False)
+            open(os.path.join(folder, f"ready-{{n}}"), "w").close()
+            while not os.path.exists(os.path.join(folder, "go")):
+                time.sleep(0.01)
+            if n == {writers}:
+                seals = 0
+                while len([f for f in os.listdir(folder) if f.startswith("result-")]) < {writers}:
+                    seals += len(seal_pending())
+                outcome = f"SEALS {{seals}}"
+            else:
+                committed = 0
+                for i in range({rounds}):
+                    audit("test.race", object_id=f"{{n}}-{{i}}")
+                    if i % 3 == 0:
+                        audit("test.race", object_id=f"{{n}}-{{i}}b")
+                    if i % 5 == 4:
+                        db.session.rollback()
+                    else:
+                        db.session.commit()
+                        committed += 2 if i % 3 == 0 else 1
+                outcome = f"COMMITTED {{committed}}"
+    except BaseException:
+        outcome = traceback.format_exc()
+    name = "sealer" if n == {writers} else f"result-{{n}}"
+    with open(os.path.join(folder, name + ".new"), "w") as out:
+        out.write(outcome)
+    os.rename(os.path.join(folder, name + ".new"), os.path.join(folder, name))
+    os._exit(0)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_writers_in_several_processes_and_a_sealer_never_fork_or_break_the_log(core, database_url, tmp_path):
+    folder = tmp_path / "race"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")}
+    script = RACE.format(
+        tests=str(Path(__file__).parent),
+        url=database_url,
+        instance=str(tmp_path / "instance"),  # the test app's: the same audit key
+        folder=str(folder),
+        writers=WRITERS,
+        rounds=ROUNDS,
+    )
+    race = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 240
+    while len(list(folder.glob("ready-*"))) < WRITERS + 1 and race.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (folder / "go").touch()
+    _, err = race.communicate(timeout=240)
+    results = [(folder / f"result-{n}").read_text() for n in range(WRITERS)]
+    assert all(r.startswith("COMMITTED") for r in results), results + [err[-3000:]]
+    sealer = (folder / "sealer").read_text()
+    assert sealer.startswith("SEALS"), sealer
+    committed = sum(int(r.split()[1]) for r in results)
+    rows = [r for r in _rows() if r.action == "test.race"]
+    assert len(rows) == committed  # none lost
+    _seal()  # what the racing sealer had not reached
+    seals = db.session.execute(db.select(AuditSeal).order_by(AuditSeal.number)).scalars().all()
+    assert int(sealer.split()[1]) >= 1 and len(seals) >= 1
+    covered = [seq for seal in seals for seq in range(seal.first_seq, seal.last_seq + 1) if seq not in seal.skipped]
+    assert covered == sorted(r.seq for r in _rows())  # every row sealed exactly once, in order
+    code, output = _check()
+    assert code == 0, output
+    assert f"{len(covered)} sealed in {len(seals)} seal(s), 0 not sealed yet" in output
 
 
 def _attempt(app, email, password):

@@ -1,6 +1,6 @@
 """The core's models, one module per aggregate."""
 
-from .audit import AuditChain, AuditEvent
+from .audit import AuditEvent, AuditSeal
 from .booking import BookingSlot, Resource, TimeOff, TreatmentResource, WorkingHours
 from .clients import Client, Consent, HealthEntry
 from .inventory import (
@@ -21,8 +21,8 @@ from .submissions import FormSubmission
 from .treatments import Course, ScreeningFinding, Treatment
 
 __all__ = [
-    "AuditChain",
     "AuditEvent",
+    "AuditSeal",
     "BookingSlot",
     "Resource",
     "TimeOff",
