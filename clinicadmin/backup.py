@@ -21,8 +21,8 @@ from .extensions import db
 #: What the manifest says of the secrets, which a restore needs and the backup does not hold.
 SECRETS_NOTE = (
     "Not in this backup. Restoring needs the deployment's secrets (SECRET_KEY, SECURITY_PASSWORD_SALT, "
-    "SECURITY_TOTP_SECRETS, SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS): the CLINICADMIN_* environment or the file "
-    "named by CLINICADMIN_SECRETS_FILE (in development, instance/secrets.json), backed up separately as "
+    "SECURITY_TOTP_SECRETS, SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS, AUDIT_KEYS): the CLINICADMIN_* environment or "
+    "the file named by CLINICADMIN_SECRETS_FILE (in development, instance/secrets.json), backed up separately as "
     "docs/operations.md says."
 )
 

@@ -232,7 +232,8 @@ def audit_seal():
         skipped = f", {len(seal.skipped)} place(s) skipped" if seal.skipped else ""
         legacy = f", {seal.legacy_rows} of the old hash chain" if seal.legacy_rows else ""
         click.echo(
-            f"Sealed audit rows {seal.first_seq} to {seal.last_seq} in seal {seal.number}: {seal.rows} rows{skipped}{legacy}."
+            f"Sealed audit rows {seal.first_seq} to {seal.last_seq} in seal {seal.number}: "
+            f"{seal.rows} rows{skipped}{legacy}."
         )
     if not made:
         click.echo("Nothing to seal: no audit row is ready (or another sealer has just sealed it).")

@@ -2,8 +2,8 @@
 is archived as merged, in one transaction, audited.
 
 "Everything" is every row of every table that references a client, found from the schema (so a plugin's own tables
-move too), except the audit log: its rows carry keyed digests of their content and are never rewritten, so they stay under the duplicate's id,
-which the merge's own audit rows name on both records.
+move too), except the audit log: its rows carry keyed digests of their content and are never rewritten, so they stay
+under the duplicate's id, which the merge's own audit rows name on both records.
 """
 
 from sqlalchemy import column, inspect, table, update

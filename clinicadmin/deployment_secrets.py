@@ -8,8 +8,8 @@ into ``instance/secrets.json``; a server in production mode, or any app of a dep
 secrets, refuses to start and names every one that is missing.
 
 Rotation: ``SECRET_KEY_FALLBACKS`` (older secret keys) still verify sessions and CSRF tokens; the two-factor keys and
-the audit keys (``AUDIT_KEYS``) are rotated by adding a newer key beside the old ones (see ``docs/operations.md``). The password salt cannot be rotated:
-Flask-Security mixes the one salt into every stored password hash.
+the audit keys (``AUDIT_KEYS``) are rotated by adding a newer key beside the old ones (see ``docs/operations.md``). The
+password salt cannot be rotated: Flask-Security mixes the one salt into every stored password hash.
 """
 
 import json

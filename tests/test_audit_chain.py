@@ -462,3 +462,116 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_logged(app_factory, pro
             ).scalar_one()
             == logged
         )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request, tmp_path):
+    """An empty database at the revision before the keyed log (``d8e3f1a6b2c9``), in an app context."""
+    from clinicadmin import create_app
+    from clinicadmin.schema import upgrade_all
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_databases").create("old")
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SECURITY_PASSWORD_SALT": "test",
+            "PLUGINS_ENABLED": [],
+        }
+    )
+    with app.app_context():
+        upgrade_all("d8e3f1a6b2c9")
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _old_chain(count):
+    """Write ``count`` rows as the code before the keyed log did: a plain SHA-256 chain and its head row."""
+    from datetime import UTC, datetime, timedelta
+
+    from clinicadmin.models.audit import GENESIS
+
+    prev, start = GENESIS, datetime(2026, 11, 30, 9, tzinfo=UTC)
+    with db.engine.begin() as connection:
+        for seq in range(1, count + 1):
+            row = AuditEvent(
+                at=start + timedelta(minutes=seq),
+                action="client.view",
+                object_type="Client",
+                object_id=str(seq),
+                outcome="ok",
+                detail={"n": seq},
+            )
+            row.hash = row.content_hash(prev)
+            connection.execute(
+                db.text(
+                    "INSERT INTO audit_event (at, action, object_type, object_id, outcome, detail, seq, prev_hash, "
+                    "hash) VALUES (:at, :action, 'Client', :object_id, 'ok', :detail, :seq, :prev, :hash)"
+                ),
+                {
+                    "at": row.at if connection.dialect.name == "postgresql" else row.at.replace(tzinfo=None),
+                    "action": row.action,
+                    "object_id": row.object_id,
+                    "detail": json.dumps(row.detail),
+                    "seq": seq,
+                    "prev": prev,
+                    "hash": row.hash,
+                },
+            )
+            prev = row.hash
+        connection.execute(
+            db.text("UPDATE audit_chain SET last_seq = :seq, last_hash = :hash WHERE id = 1"),
+            {"seq": count, "hash": prev},
+        )
+
+
+def test_rows_of_the_old_chain_are_checked_then_sealed_with_the_key(old_database):
+    from clinicadmin.schema import upgrade_all
+
+    _old_chain(3)
+    upgrade_all()
+    code, output = _check()
+    assert code == 0 and "the audit chain of 3 rows is unbroken: 0 sealed in 0 seal(s), 3 not sealed yet" in output
+    audit("after.upgrade")  # the next place, with a keyed digest
+    db.session.commit()
+    assert [(r.seq, r.mac is None) for r in _rows()] == [(1, True), (2, True), (3, True), (4, False)]
+    old_database.config["AUDIT_SEAL_SETTLE_SECONDS"] = 0
+    made = CliRunner().invoke(audit_seal, catch_exceptions=False).output
+    assert "Sealed audit rows 1 to 4 in seal 1: 4 rows, 3 of the old hash chain." in made
+    assert all(r.mac for r in _rows())  # the old rows now carry their keyed digest
+    code, output = _check()
+    assert code == 0 and "4 sealed in 1 seal(s), 0 not sealed yet" in output
+    # Rewritten with the old chain's plain SHA-256 recomputed from the changed row on: named.
+    rows = _rows()
+    second = rows[1]
+    second.detail = {"n": 99}
+    forged_2 = second.content_hash(rows[0].hash)
+    rows[2].prev_hash = forged_2
+    forged_3 = rows[2].content_hash(forged_2)
+    db.session.rollback()
+    _beneath("UPDATE audit_event SET detail = :d, hash = :h WHERE seq = 2", d=json.dumps({"n": 99}), h=forged_2)
+    _beneath("UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = 3", p=forged_2, h=forged_3)
+    code, output = _check()
+    assert code == 1
+    assert "audit row 2 (id" in output and "audit row 3 (id" in output and "was changed after it was written" in output
+
+
+def test_an_old_chain_broken_before_its_first_seal_is_not_sealed_over(old_database):
+    from clinicadmin.schema import upgrade_all
+
+    _old_chain(3)
+    upgrade_all()
+    _beneath("UPDATE audit_event SET object_id = 'someone else' WHERE seq = 2")
+    old_database.config["AUDIT_SEAL_SETTLE_SECONDS"] = 0
+    (seal,) = seal_pending()
+    assert (seal.first_seq, seal.last_seq, seal.legacy_rows) == (1, 1, 1)  # up to the break, not over it
+    assert seal_pending() == []
+    code, output = _check()
+    assert code == 1 and "AUDIT: audit row 2 (id 2, client.view) was changed after it was written" in output

@@ -70,7 +70,7 @@ def test_a_backup_holds_no_keys_and_restores_with_the_deployments_secrets(cli, d
     assert sorted(p.name for p in folder.iterdir()) == sorted(["manifest.json", manifest["database"]])
     everything = b"".join(p.read_bytes() for p in folder.iterdir())
     keys = [secrets["SECRET_KEY"], secrets["SECURITY_PASSWORD_SALT"], *secrets["SECURITY_TOTP_SECRETS"].values()]
-    keys += secrets["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"]
+    keys += [*secrets["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"], *secrets["AUDIT_KEYS"].values()]
     assert not any(key.encode() in everything for key in keys)
 
     if manifest["backend"] != "sqlite":
