@@ -65,14 +65,6 @@ def _legacy_prev(row, previous):
     return db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == row.seq - 1)).scalar_one_or_none()
 
 
-def _follows_old_chain(previous, after):
-    """Whether the row before a gap is one of the old plain chain's, whose numbers had no gaps (so a gap there is a
-    removed row, never a rolled-back one)."""
-    if previous is not None:
-        return previous.hash is not None
-    return after > 0 and db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == after)).scalar() is not None
-
-
 def _seal_next():
     config = current_app.config
     cutoff = now() - timedelta(seconds=config["AUDIT_SEAL_SETTLE_SECONDS"])
@@ -89,10 +81,10 @@ def _seal_next():
         for row in rows:
             expected = previous.seq + 1 if previous is not None else after + 1
             if row.seq > expected:
-                if row.at > cutoff or _follows_old_chain(previous, after):
-                    break  # the missing numbers' transactions may still commit; the old chain had no gaps
+                if row.at > cutoff:
+                    break  # the missing numbers' transactions may still commit
                 skipped.extend(range(expected, row.seq))
-            if row.mac is None:  # a row of the old plain chain: brought in only while that chain holds
+            if row.mac is None:  # a row of the old plain chain (which had no gaps): brought in only while it holds
                 prev = _legacy_prev(row, previous)
                 if prev is None or row.prev_hash != prev or row.content_hash(prev) != row.hash:
                     log.warning("audit row %s breaks the old hash chain: not sealed (see clinicadmin check)", row.seq)
