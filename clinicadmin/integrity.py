@@ -190,7 +190,7 @@ def audit_report():
         if not hmac.compare_digest(mac, seal.mac):
             report.problem(f"audit seal {seal.number} (rows {seal.first_seq} to {seal.last_seq}) was altered")
 
-    skipped: set[int] = set()
+    skipped = set()
     previous, previous_intact = None, False
     # What is stored, not what this session may hold in memory.
     rows = db.session.execute(

@@ -266,8 +266,11 @@ def test_two_sealers_at_once_never_fork(core, monkeypatch):
             other.extend(seal_pending())
             db.session.remove()
 
+    started = []
+
     def racing(*args, **kwargs):
-        if postgres and not other:  # PostgreSQL: the other sealer appends this very place meanwhile
+        if postgres and not started:  # PostgreSQL: the other sealer appends this very place meanwhile
+            started.append(True)
             thread = threading.Thread(target=other_sealer)
             thread.start()
             thread.join(60)
@@ -278,6 +281,8 @@ def test_two_sealers_at_once_never_fork(core, monkeypatch):
     if not postgres:  # SQLite: the other sealer waits for the write lock, then finds nothing left
         other_sealer()
     assert len(mine + other) == 1 and (mine + other)[0].rows == 4
+    if postgres:
+        assert mine == []  # its insert found the place taken: it appended nothing
     assert db.session.execute(db.select(db.func.count(AuditSeal.id))).scalar_one() == 1
     code, output = _check()
     assert code == 0 and "4 sealed in 1 seal(s), 0 not sealed yet" in output
