@@ -1,5 +1,7 @@
-"""``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
+"""``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text;
+:func:`run_checks` runs them all, for the command and the nightly job alike."""
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby, islice
 
@@ -146,3 +148,43 @@ def audit_problems():
 
 def audit_count():
     return db.session.execute(db.select(db.func.count(AuditEvent.id))).scalar_one()
+
+
+@dataclass
+class CheckResult:
+    """What ``clinicadmin check`` found: each problem as a line prefixed by its kind (``STOCK: ...``), the open stock
+    exceptions (lines, and how many), and the counts the all-clear names."""
+
+    problems: list[str] = field(default_factory=list)
+    open_lines: list[str] = field(default_factory=list)
+    open_count: int = 0
+    lots: int = 0
+    audit_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {
+            "problems": self.problems,
+            "open_lines": self.open_lines,
+            "open_count": self.open_count,
+            "lots": self.lots,
+            "audit_rows": self.audit_rows,
+        }
+
+
+def run_checks() -> CheckResult:
+    """Run every check (reads only)."""
+    from . import first_session
+
+    problems = (
+        [f"STOCK: {p}" for p in stock_problems()]
+        + [f"USAGE: {p}" for p in usage_problems()]
+        + [f"TREATMENTS: {p}" for p in consumption_problems()]
+        + [f"CLIENTS: {p}" for p in first_session.problems()]
+        + [f"AUDIT: {p}" for p in audit_problems()]
+    )
+    owed, count = open_exceptions()
+    return CheckResult(problems, owed, count, lot_count(), audit_count())

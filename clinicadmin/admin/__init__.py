@@ -32,6 +32,7 @@ from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
+from .jobs import JobsView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .lots import LotView
 from .merge import ClientMergeView
@@ -111,6 +112,7 @@ def init_admin(app, registry):
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
+    admin.add_view(JobsView(name="Background jobs", endpoint="jobs", url="/admin/jobs", category="Clinic"))
     for name, views, error in each_implementation(registry.pm, "register_admin_views", registration_order=True):
         if error is not None:
             raise PluginError(
