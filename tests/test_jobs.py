@@ -14,13 +14,11 @@ from decimal import Decimal
 
 import pytest
 from fake_modality import KEY
-from test_rate_limits import redis_url  # noqa: F401 (the Redis fixture: skipped when unreachable, except in CI)
 
 from clinicadmin.clock import now
 from clinicadmin.extensions import db
 from clinicadmin.jobs import Job, queue_of
-from clinicadmin.models import AuditEvent, Certification, Consent, JobClaim, JobRun, StockException, StockLot
-
+from clinicadmin.models import AuditEvent, Consent, JobClaim, JobRun, StockException, StockLot
 
 FLAKY = Job("flaky", "clinicadmin_stand_in:flaky", "A job that fails at first", retries=2, retry_delay=0)
 
@@ -304,21 +302,29 @@ def test_managers_get_the_consents_and_certifications_expiring_within_30_days_on
     assert read.detail == {"recipient": staff["manager"].id, "clients": [client.id]}
 
 
-def test_the_audit_sealer_is_due_every_minute_and_runs_the_sealer_in_an_app_context(qapp, monkeypatch):
-    """``clinicadmin.audit_seal`` is another part's; a stand-in takes its place."""
+def huey_time(*args):
+    """A time as Huey's scheduler passes it: UTC, without its zone."""
+    return datetime(*args, tzinfo=UTC).replace(tzinfo=None)
+
+
+def test_the_audit_sealer_is_due_every_minute_and_runs_the_sealer_in_an_app_context(qapp, clinic, monkeypatch):
+    """``clinicadmin.audit_seal`` is another part's; a stand-in takes its place. Schedules are read in the clinic's
+    time zone: 02:30 in New York is 07:30 UTC in December."""
     from flask import has_app_context
 
     calls = []
     sealer = types.ModuleType("clinicadmin.audit_seal")
     sealer.seal_pending = lambda: calls.append(has_app_context()) or "sealed 3 rows"
     monkeypatch.setitem(sys.modules, "clinicadmin.audit_seal", sealer)
+    clinic.setting("core.time_zone", "America/New_York")
     huey = queue_of(qapp).huey
-    # The clinic's default zone is UTC in tests unless set; a periodic job is due when its cron line matches.
-    at_0917 = [t.name for t in huey.read_periodic(datetime(2026, 12, 2, 9, 17))]
-    at_0230 = [t.name for t in huey.read_periodic(datetime(2026, 12, 2, 2, 30))]
+    at_0917 = [t.name for t in huey.read_periodic(huey_time(2026, 12, 2, 9, 17))]
+    at_0730 = [t.name for t in huey.read_periodic(huey_time(2026, 12, 2, 7, 30))]
+    at_0230 = [t.name for t in huey.read_periodic(huey_time(2026, 12, 2, 2, 30))]
     assert "audit-seal" in at_0917 and "nightly-check" not in at_0917
-    assert {"audit-seal", "nightly-check"} <= set(at_0230)
-    for task in huey.read_periodic(datetime(2026, 12, 2, 9, 17)):
+    assert {"audit-seal", "nightly-check"} <= set(at_0730)
+    assert "nightly-check" not in at_0230
+    for task in huey.read_periodic(huey_time(2026, 12, 2, 9, 17)):
         huey.enqueue(task)
     drain(qapp)
     assert calls == [True]
@@ -327,7 +333,7 @@ def test_the_audit_sealer_is_due_every_minute_and_runs_the_sealer_in_an_app_cont
 
 def test_schedules_are_configuration_and_a_bad_one_stops_start_up(queued):
     app = queued(JOB_SCHEDULES={"audit-seal": "", "stock-digest": "*/5 * * * *"})
-    names = [t.name for t in queue_of(app).huey.read_periodic(datetime(2026, 12, 2, 9, 15))]
+    names = [t.name for t in queue_of(app).huey.read_periodic(huey_time(2026, 12, 2, 9, 15))]
     assert "audit-seal" not in names and "stock-digest" in names
     with pytest.raises(ValueError, match="no job called nope"):
         queued(JOB_SCHEDULES={"nope": "* * * * *"})
@@ -344,12 +350,28 @@ def test_readyz_is_not_ready_when_the_configured_redis_queue_is_unreachable(app_
         assert on_sqlite.test_client().get("/readyz").status_code == 200
 
 
+@pytest.fixture
+def redis_url():
+    """A Redis for the test (``CLINICADMIN_TEST_REDIS_URL``, default redis://127.0.0.1:6379/0); skipped when it is
+    unreachable, except in CI (``CLINICADMIN_REQUIRE_POSTGRES``), where it fails (as in test_rate_limits.py)."""
+    import redis
+
+    url = os.environ.get("CLINICADMIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # any failure to connect is a reason to skip
+        if os.environ.get("CLINICADMIN_REQUIRE_POSTGRES"):
+            pytest.fail(f"Redis not reachable at {url} ({exc}); CI requires it")
+        pytest.skip(f"Redis not reachable at {url} ({exc}); set CLINICADMIN_TEST_REDIS_URL")
+    return url
+
+
 def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
     app_factory,
     app_config,
     database_url,
     redis_url,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     name = f"clinicadmin-test-{os.getpid()}-{time.monotonic_ns()}"
     app = app_factory(**{**app_config, "JOBS_QUEUE": redis_url, "JOBS_QUEUE_NAME": name})

@@ -32,8 +32,8 @@ from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView
 from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
-from .jobs import JobsView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
+from .jobs import JobsView
 from .lots import LotView
 from .merge import ClientMergeView
 from .paper import ClientHistoryView, ConsentFormView

@@ -22,7 +22,7 @@ STOCK_DIGEST = "stock-digest"
 EXPIRY_DIGEST = "expiry-digest"
 
 
-def _recipients(*roles: str) -> list[User]:
+def _recipients(*roles):
     """Active staff with one of ``roles`` and an e-mail address, in a stable order."""
     return list(
         db.session.execute(
@@ -63,9 +63,9 @@ def _expiry_warning_days() -> int:
     return int(effective_settings().get("core.expiry_warning_days", 30))
 
 
-def stock_sections() -> dict[str, dict[str, list[str]]]:
+def stock_sections():
     """What needs attention per location name: section title -> lines."""
-    sections: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    sections = defaultdict(lambda: defaultdict(list))  # location name -> section title -> lines
     locations = db.session.execute(db.select(Location).where(Location.active.is_(True))).scalars().all()
     warning = _expiry_warning_days()
     report = registry().reports.get("stock-on-hand")
@@ -156,7 +156,7 @@ def send_stock_digest() -> str:
 # --- consents and certifications ------------------------------------------------------------------------------------
 
 
-def expiring_consents(today: date, days: int = EXPIRY_DAYS) -> list[Consent]:
+def expiring_consents(today, days=EXPIRY_DAYS):
     """Consents in force that expire within ``days``, soonest first (clients not archived)."""
     return list(
         db.session.execute(
@@ -174,7 +174,7 @@ def expiring_consents(today: date, days: int = EXPIRY_DAYS) -> list[Consent]:
     )
 
 
-def expiring_certifications(today: date, days: int = EXPIRY_DAYS) -> list[Certification]:
+def expiring_certifications(today, days=EXPIRY_DAYS):
     """Certifications of active staff that expire within ``days``, soonest first."""
     return list(
         db.session.execute(
