@@ -11,6 +11,7 @@ import time
 import types
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fake_modality import KEY
@@ -405,3 +406,48 @@ def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
         assert worker.returncode == 0, output
         assert queue_of(app).huey.pending_count() == 0
         queue_of(app).huey.storage.flush_all()
+
+
+def test_the_worker_make_run_starts_stops_when_the_process_that_started_it_ends(database_url, tmp_path):
+    """``make run`` starts ``clinicadmin worker --stop-with-parent`` and then becomes the server (exec): however the
+    server ends, the worker follows. Here the "server" is a shell that runs for a few seconds."""
+    env = {
+        **os.environ,
+        "CLINICADMIN_DATABASE_URL": database_url,
+        "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CLINICADMIN_PLUGINS_ENABLED": "[]",
+        "WORKER_LOG": str(tmp_path / "worker.log"),
+        "WORKER_PID": str(tmp_path / "worker.pid"),
+        "CLINICADMIN": os.path.join(os.path.dirname(sys.executable), "clinicadmin"),
+    }
+    script = (
+        '"$CLINICADMIN" worker --workers 1 --no-periodic --stop-with-parent >"$WORKER_LOG" 2>&1 & '
+        'echo $! >"$WORKER_PID"; exec sleep 15'
+    )
+    parent = subprocess.Popen(["sh", "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        log = tmp_path / "worker.log"
+        while "Running background jobs" not in (log.read_text() if log.exists() else ""):
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+            time.sleep(0.2)
+        pid = int((tmp_path / "worker.pid").read_text())
+        parent.kill()  # the server ends, as abruptly as it may
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            # a zombie is gone for our purpose: its parent (init) reaps it
+            if Path(f"/proc/{pid}/status").exists() and "zombie" in Path(f"/proc/{pid}/status").read_text():
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the worker kept running after its parent ended:\n" + log.read_text())
+        assert "Consumer exiting" in log.read_text() or "Shutting down" in log.read_text()
+    finally:
+        if parent.poll() is None:
+            parent.kill()
