@@ -451,3 +451,35 @@ def test_the_worker_make_run_starts_stops_when_the_process_that_started_it_ends(
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_run_now_with_the_queue_down_says_so_and_records_nothing(qapp, login, monkeypatch):
+    admin = login("admin")
+
+    def refuse(task):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(queue_of(qapp).huey, "enqueue", refuse)
+    page = admin.post("/admin/jobs/run", data={"job": "nightly-check"}, follow_redirects=True)
+    assert page.status_code == 200
+    assert "The job queue did not answer; nothing was put on it." in page.get_data(as_text=True)
+    assert not db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "job.run_now")).all()
+
+
+def test_a_jobs_runs_and_claims_older_than_30_days_are_forgotten_after_it_runs(qapp):
+    long_ago, lately = now() - timedelta(days=40), now() - timedelta(days=10)
+    db.session.add_all(
+        [
+            JobRun(job="nightly-check", attempt=1, started_at=long_ago, outcome="ok"),
+            JobRun(job="nightly-check", attempt=1, started_at=lately, outcome="ok"),
+            JobRun(job="stock-digest", attempt=1, started_at=long_ago, outcome="ok"),
+            JobClaim(job="nightly-check", key="old", claimed_at=long_ago),
+        ]
+    )
+    db.session.commit()
+    queue_of(qapp).enqueue("nightly-check")
+    drain(qapp)
+    kept = [(r.job, r.started_at) for r in runs()]
+    assert ("nightly-check", long_ago) not in kept and ("nightly-check", lately) in kept
+    assert ("stock-digest", long_ago) in kept  # another job's runs are its own to forget
+    assert not db.session.execute(db.select(JobClaim)).all()

@@ -1,6 +1,8 @@
 """``/admin/jobs``, the administrator's "Background jobs": each job's schedule and last run (when, outcome, what it
 did or why it failed), the recent runs, and "Run now", which puts a job on the queue (once per form)."""
 
+import logging
+
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_security import current_user
@@ -17,6 +19,7 @@ from .base import SecuredView
 from .once import OnceForm
 
 RECENT = 50
+log = logging.getLogger(__name__)
 
 
 class RunNowForm(OnceForm):
@@ -34,7 +37,7 @@ class JobsView(SecuredView):
             "admin/jobs.html",
             queue=queue,
             jobs=list(queue.jobs.values()),
-            last=last_runs(),
+            last=last_runs(list(queue.jobs)),
             recent=recent,
             forms={name: RunNowForm(job=name) for name in queue.jobs},
         )
@@ -53,7 +56,13 @@ class JobsView(SecuredView):
             flash(str(exc), "warning")
             return redirect(url_for(".index"))
         audit("job.run_now", object_type="Job", object_id=name)
+        try:
+            queue.enqueue(name)
+        except Exception:
+            db.session.rollback()
+            log.exception("could not put job %s on the queue", name)
+            flash("The job queue did not answer; nothing was put on it. Try again in a minute.", "error")
+            return redirect(url_for(".index"))
         db.session.commit()
-        queue.enqueue(name)
         flash(f"{queue.jobs[name].label}: put on the queue; its run appears below when a worker has run it.", "success")
         return redirect(url_for(".index"))

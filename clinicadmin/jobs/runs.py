@@ -4,6 +4,7 @@ happen once, whichever worker or run gets there first."""
 
 import logging
 import traceback
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert
@@ -15,6 +16,8 @@ from ..models import JobClaim, JobRun
 from .registry import Job, JobResult
 
 log = logging.getLogger(__name__)
+#: a job's runs and claims are kept this long (the sealer alone runs 1,440 times a day)
+KEPT_FOR = timedelta(days=30)
 
 
 def run_recorded(job: Job, attempt: int, retries_left: int, task_id: str | None = None) -> None:
@@ -42,6 +45,7 @@ def run_recorded(job: Job, attempt: int, retries_left: int, task_id: str | None 
         raise
     summary, detail = _summary(result)
     _finish(run_id, "ok", summary, detail, None)
+    _forget_old(job.name)
     log.info("background job %s ran: %s", job.name, summary, extra={"job": job.name, "attempt": attempt})
 
 
@@ -62,6 +66,18 @@ def _finish(run_id: int, outcome: str, summary: str, detail: Any, error: str | N
     except Exception:  # the record could not be kept (the database is down): the log has it
         db.session.rollback()
         log.exception("could not record the outcome %s of job run %s", outcome, run_id)
+
+
+def _forget_old(job: str) -> None:
+    """Delete ``job``'s runs and claims older than :data:`KEPT_FOR` (after a run that went well)."""
+    before = now() - KEPT_FOR
+    try:
+        db.session.execute(delete(JobRun).where(JobRun.job == job, JobRun.started_at < before))
+        db.session.execute(delete(JobClaim).where(JobClaim.job == job, JobClaim.claimed_at < before))
+        db.session.commit()
+    except Exception:  # housekeeping: the next run tries again
+        db.session.rollback()
+        log.exception("could not delete the old runs of job %s", job)
 
 
 def claim_once(job: str, key: str) -> bool:
@@ -89,14 +105,13 @@ def release_claim(job: str, key: str) -> None:
     db.session.commit()
 
 
-def last_runs() -> dict[str, JobRun]:
-    """The latest run of each job that has run, by job name."""
-    latest = db.select(JobRun.job, db.func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    rows = db.session.execute(db.select(JobRun).join(latest, latest.c.id == JobRun.id)).scalars()
-    return {row.job: row for row in rows}
+def last_runs(jobs: list[str]) -> dict[str, JobRun]:
+    """The latest run of each of ``jobs`` that has run, by job name (one indexed read each)."""
+    found = {name: last_run(name) for name in jobs}
+    return {name: run for name, run in found.items() if run is not None}
 
 
 def last_run(job: str) -> JobRun | None:
     return db.session.execute(
-        db.select(JobRun).where(JobRun.job == job).order_by(JobRun.id.desc()).limit(1)
+        db.select(JobRun).where(JobRun.job == job).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)
     ).scalar_one_or_none()
