@@ -22,6 +22,7 @@ from .forms import init_lookups
 from .headers import init_security_headers
 from .health import init_health
 from .input_policy import init_input_guard
+from .jobs import init_jobs
 from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
@@ -123,6 +124,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pm, loaded = load_plugins(app.config, extra_plugins)
     registry = Registry(pm, loaded, app.config.get("PRODUCT_CATEGORIES") or ())
     app.extensions["clinicadmin"] = registry
+    init_jobs(app)
 
     from .admin import init_admin
 

@@ -56,6 +56,16 @@ def seal_pending():
     return made
 
 
+def seal_job():
+    """The background job "audit-seal": :func:`seal_pending`, summed up in a line for the admin's Background jobs."""
+    made = seal_pending()
+    if not made:
+        return "nothing ready to seal"
+    rows, skipped = sum(s.rows for s in made), sum(len(s.skipped) for s in made)
+    places = f", {skipped} place(s) skipped" if skipped else ""
+    return f"sealed rows {made[0].first_seq} to {made[-1].last_seq} ({rows} rows{places}) in {len(made)} seal(s)"
+
+
 def _legacy_prev(row, previous):
     """The hash an old-chain row should follow: the row before it's (the genesis hash for the first row)."""
     if row.seq == 1:

@@ -64,6 +64,54 @@ def serve(bind, workers, gunicorn_args):
     os.execv(sys.executable, argv)
 
 
+@main.command("worker")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Jobs run at once (threads).")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also enqueue the scheduled jobs when they are due; give --no-periodic to every worker but one.",
+)
+@click.option(
+    "--stop-with-parent",
+    is_flag=True,
+    help="Stop (gracefully) when the process that started this one ends: `make run` starts one beside the server.",
+)
+@with_appcontext
+def worker(workers, periodic, stop_with_parent):
+    """Run the background jobs of the configured queue (JOBS_QUEUE: the instance's SQLite file, or Redis) until
+    stopped: SIGINT stops after the running jobs finish, SIGTERM at once (see docs/operations.md)."""
+    from .jobs import queue_of
+    from .request_log import configure_logging
+
+    queue = queue_of()
+    if queue.kind == "immediate":
+        raise click.ClickException("JOBS_QUEUE is 'immediate': jobs run where they are enqueued; no worker runs them")
+    if not current_app.config.get("LOG_FORMAT"):
+        configure_logging("text", current_app.config.get("LOG_LEVEL") or "INFO")
+    consumer = queue.huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread")
+    if stop_with_parent:
+        _stop_with_parent()
+    click.echo(f"Running background jobs from the {queue.kind} queue {queue.location}: {', '.join(queue.jobs)}.")
+    consumer.run()
+
+
+def _stop_with_parent():
+    """Send this process SIGINT (the consumer's graceful stop) once its parent has ended (it is re-parented)."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
+
+
 @main.command("create-user")
 @click.argument("email")
 @click.option(
@@ -177,46 +225,31 @@ def check():
     Exits 1, naming each lot, month, audit row or seal that is wrong, if anything is. Open stock exceptions are work
     for the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status; nor do audit
     rows written after their place was sealed (``NOTE:``; each still carries its own digest)."""
-    from . import first_session
-    from .integrity import (
-        audit_report,
-        consumption_problems,
-        lot_count,
-        open_exceptions,
-        stock_problems,
-        usage_problems,
-    )
+    from .integrity import run_checks
 
-    problems = (
-        [f"STOCK: {p}" for p in stock_problems()]
-        + [f"USAGE: {p}" for p in usage_problems()]
-        + [f"TREATMENTS: {p}" for p in consumption_problems()]
-        + [f"CLIENTS: {p}" for p in first_session.problems()]
-    )
-    audit = audit_report()
-    problems += [f"AUDIT: {p}" for p in audit.problems]
+    result = run_checks()
+    problems = result.problems
     for problem in problems:
         click.echo(problem, err=True)
-    for note in audit.notes:
+    for note in result.audit_notes:
         click.echo(f"NOTE: {note}")
-    owed, count = open_exceptions()
+    owed, count = result.open_lines, result.open_count
     if owed:
         click.echo(f"OPEN: {count} stock exception(s) wait for the stock clerk (Stock > Stock exceptions):")
     for line in owed:
         click.echo(f"OPEN: {line}")
     if problems:
         raise SystemExit(1)
-    click.echo(f"OK: {lot_count()} lots agree with the stock ledger.")
+    click.echo(f"OK: {result.lots} lots agree with the stock ledger.")
     click.echo("OK: the monthly usage the reports read agrees with the stock ledger.")
     click.echo("OK: each treatment's recorded consumption agrees with the stock ledger.")
     if not owed:
         click.echo("OK: no open stock exceptions.")
     click.echo("OK: each client's first session agrees with their treatments.")
-    unsealed = audit.rows - audit.sealed - len(audit.notes)
-    oldest = f" (the oldest written {audit.oldest_unsealed:%Y-%m-%d %H:%M} UTC)" if audit.oldest_unsealed else ""
+    oldest = f" (the oldest written {result.oldest_unsealed:%Y-%m-%d %H:%M} UTC)" if result.oldest_unsealed else ""
     click.echo(
-        f"OK: the audit chain of {audit.rows} rows is unbroken: {audit.sealed} sealed in {audit.seals} seal(s), "
-        f"{unsealed} not sealed yet{oldest}."
+        f"OK: the audit chain of {result.audit_rows} rows is unbroken: {result.audit_sealed} sealed in "
+        f"{result.audit_seals} seal(s), {result.audit_unsealed} not sealed yet{oldest}."
     )
 
 

@@ -108,6 +108,17 @@ class DefaultConfig:
     RATELIMIT_KEY_PREFIX = "clinicadmin"  # distinct for each clinic sharing one Redis
     RATELIMIT_STRATEGY = "moving-window"  # a limit holds over any window of its length, not per clock minute
 
+    # Background jobs (clinicadmin.jobs, on Huey): JOBS_QUEUE is "sqlite" (the file jobs.sqlite in the instance
+    # folder: nothing but Python), "sqlite:///<file>", a redis:// URL (every worker and server of a chain on one
+    # queue), or "immediate" (each job runs when enqueued, in the process that enqueues it: tests). None: REDIS_URL
+    # when it is set, else "sqlite". `clinicadmin worker` runs the jobs. JOBS_QUEUE_NAME keeps clinics sharing one
+    # Redis apart. JOB_SCHEDULES changes a job's schedule by name: a cron line in the clinic's time zone, or "" for
+    # only on demand ({"stock-digest": "30 6 * * 1-5"}); JOBS_EXTRA adds clinicadmin.jobs.Job entries of a clinic's own.
+    JOBS_QUEUE = None
+    JOBS_QUEUE_NAME = "clinicadmin"
+    JOB_SCHEDULES: dict[str, str | None] = {}
+    JOBS_EXTRA: list = []
+
     # Reverse proxies in front of the app (0: none). With 1, the address in the audit log and the login throttle is
     # the one the proxy puts in X-Forwarded-For, and https is recognised from X-Forwarded-Proto.
     TRUSTED_PROXIES = 0

@@ -64,15 +64,16 @@ def schema_at_every_head() -> str | None:
 
 @readiness_check
 def queue_answers() -> str | None:
-    """The queue (Redis at ``REDIS_URL``), when one is configured."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        return None
-    try:
+    """The job queue answers: its Redis (a short ping) or its SQLite file (a count of waiting jobs)."""
+    from .jobs import queue_of
+
+    queue = queue_of()
+    if queue.kind == "redis":
         import redis
-    except ImportError:
-        return "REDIS_URL is set but the redis client is not installed"
-    redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+
+        redis.Redis.from_url(queue.location, socket_connect_timeout=2, socket_timeout=2).ping()
+    elif queue.kind == "sqlite":
+        queue.huey.pending_count()
     return None
 
 

@@ -1,6 +1,9 @@
-"""``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text."""
+"""``clinicadmin check``: the stored data agrees with itself. Each check returns the problems it found, as text;
+:func:`run_checks` runs them all, for the command and the nightly job alike."""
 
 import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from itertools import groupby, islice
 
@@ -254,3 +257,68 @@ def audit_report():
     for seal in pending:
         close(seal, [], seal.first_seq, False)
     return report
+
+
+@dataclass
+class CheckResult:
+    """What ``clinicadmin check`` found: each problem as a line prefixed by its kind (``STOCK: ...``), the open stock
+    exceptions (lines, and how many), the audit log's notes (rows written after their place was sealed), and the
+    counts the all-clear names."""
+
+    problems: list[str] = field(default_factory=list)
+    open_lines: list[str] = field(default_factory=list)
+    open_count: int = 0
+    lots: int = 0
+    audit_rows: int = 0
+    audit_sealed: int = 0
+    audit_seals: int = 0
+    audit_notes: list[str] = field(default_factory=list)
+    oldest_unsealed: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def audit_unsealed(self) -> int:
+        return self.audit_rows - self.audit_sealed - len(self.audit_notes)
+
+    def as_json(self) -> dict:
+        return {
+            "problems": self.problems,
+            "open_lines": self.open_lines,
+            "open_count": self.open_count,
+            "lots": self.lots,
+            "audit_rows": self.audit_rows,
+            "audit_sealed": self.audit_sealed,
+            "audit_seals": self.audit_seals,
+            "audit_unsealed": self.audit_unsealed,
+            "audit_notes": self.audit_notes,
+            "oldest_unsealed": self.oldest_unsealed.isoformat() if self.oldest_unsealed else None,
+        }
+
+
+def run_checks() -> CheckResult:
+    """Run every check (reads only)."""
+    from . import first_session
+
+    audit = audit_report()
+    problems = (
+        [f"STOCK: {p}" for p in stock_problems()]
+        + [f"USAGE: {p}" for p in usage_problems()]
+        + [f"TREATMENTS: {p}" for p in consumption_problems()]
+        + [f"CLIENTS: {p}" for p in first_session.problems()]
+        + [f"AUDIT: {p}" for p in audit.problems]
+    )
+    owed, count = open_exceptions()
+    return CheckResult(
+        problems,
+        owed,
+        count,
+        lot_count(),
+        audit.rows,
+        audit.sealed,
+        audit.seals,
+        audit.notes,
+        audit.oldest_unsealed,
+    )

@@ -33,6 +33,7 @@ from .clinic import AuditView, SettingsView
 from .courses import CourseView
 from .index import HomeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
+from .jobs import JobsView
 from .lots import LotView
 from .merge import ClientMergeView
 from .paper import ClientHistoryView, ConsentFormView
@@ -111,6 +112,7 @@ def init_admin(app, registry):
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
+    admin.add_view(JobsView(name="Background jobs", endpoint="jobs", url="/admin/jobs", category="Clinic"))
     for name, views, error in each_implementation(registry.pm, "register_admin_views", registration_order=True):
         if error is not None:
             raise PluginError(

@@ -14,6 +14,8 @@ from ..audit import audit_read
 from ..charts import svg
 from ..clock import day_bounds, local_today
 from ..extensions import db
+from ..jobs.nightly_check import JOB as NIGHTLY_CHECK
+from ..jobs.runs import last_run
 from ..models import Client, Consent, StockMovement, Treatment
 from ..plugin_api import Chart
 from ..plugins import registry
@@ -135,7 +137,11 @@ class HomeView(SecuredIndexView):
             "exceptions_open": 0,
             "modality_label": registry().modality_label,
             "heading": "Today and tomorrow" if user_has_role(*DESK_ROLES) else "Stock: what needs attention",
+            "nightly_check": None,
+            "show_nightly_check": user_has_role("admin"),
         }
+        if page["show_nightly_check"]:
+            page["nightly_check"] = last_run(NIGHTLY_CHECK)
         if user_has_role(*DESK_ROLES):
             page["treatments"] = upcoming_treatments(today, here)
             page["consents"] = consents_expiring(today)

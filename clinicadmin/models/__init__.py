@@ -14,6 +14,7 @@ from .inventory import (
     StockUsage,
     Supplier,
 )
+from .jobs import JobClaim, JobRun
 from .locations import Location
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
@@ -40,6 +41,8 @@ __all__ = [
     "StockUsage",
     "Supplier",
     "MOVEMENT_REASONS",
+    "JobClaim",
+    "JobRun",
     "Location",
     "Setting",
     "FormSubmission",
