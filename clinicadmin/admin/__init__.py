@@ -30,6 +30,7 @@ from .book_setup import ResourceView, TimeOffView, WorkingHoursView
 from .calendar import CalendarView
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
+from .message_templates import MessageTemplateView
 from .courses import CourseView
 from .index import HomeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
@@ -110,6 +111,11 @@ def init_admin(app, registry):
     admin.add_view(TimeOffView(TimeOff, s, name="Time off", endpoint="time_off", category="Clinic"))
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
+    admin.add_view(
+        MessageTemplateView(
+            name="Messages to clients", endpoint="message_templates", url="/admin/message-templates", category="Clinic"
+        )
+    )
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
     for name, views, error in each_implementation(registry.pm, "register_admin_views", registration_order=True):
         if error is not None:

@@ -15,6 +15,7 @@ from .inventory import (
     Supplier,
 )
 from .locations import Location
+from .messages import ClientMessage, MessageTemplate
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
 from .submissions import FormSubmission
@@ -41,6 +42,8 @@ __all__ = [
     "Supplier",
     "MOVEMENT_REASONS",
     "Location",
+    "ClientMessage",
+    "MessageTemplate",
     "Setting",
     "FormSubmission",
     "ROLES",
