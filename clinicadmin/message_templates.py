@@ -57,6 +57,7 @@ DEFAULT_TEMPLATES = {
 }
 
 _SANDBOX = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_SANDBOX.globals.clear()  # no range, cycler, namespace ...: a template sees its placeholders and nothing else
 _SAMPLE = {name: f"[{name}]" for name in PLACEHOLDERS}
 
 

@@ -30,12 +30,12 @@ from .book_setup import ResourceView, TimeOffView, WorkingHoursView
 from .calendar import CalendarView
 from .clients import ArchivedClientView, ClientDeskView, ClientView, ConsentView, HealthEntryView
 from .clinic import AuditView, SettingsView
-from .message_templates import MessageTemplateView
 from .courses import CourseView
 from .index import HomeView
 from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovementView, SupplierView
 from .lots import LotView
 from .merge import ClientMergeView
+from .message_templates import MessageTemplateView
 from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
 from .reports import ReportsView
