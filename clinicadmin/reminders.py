@@ -17,6 +17,7 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_mailman import EmailMessage
@@ -142,7 +143,7 @@ def retry_messages(at: datetime | None = None) -> Counter:
             outcome = Outcome("failed", "the worker sending it stopped before it finished, and no attempts are left")
             summary[outcome.status if _finish(row.id, row.attempts, outcome, at) else "taken"] += 1
             continue
-        claimed = db.session.execute(
+        result: Any = db.session.execute(  # a CursorResult, which has the row count
             update(ClientMessage)
             .where(
                 ClientMessage.id == row.id,
@@ -150,9 +151,9 @@ def retry_messages(at: datetime | None = None) -> Counter:
                 ClientMessage.attempts == row.attempts,
             )
             .values(status="sending", attempts=row.attempts + 1, claimed_at=at, error=None)
-        ).rowcount
+        )
         db.session.commit()
-        summary[_send(row.id, row.attempts + 1, at) if claimed == 1 else "taken"] += 1
+        summary[_send(row.id, row.attempts + 1, at) if result.rowcount == 1 else "taken"] += 1
     return summary
 
 
