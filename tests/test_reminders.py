@@ -3,6 +3,8 @@ once, only to clients who agreed and on their channel; bounced and failed messag
 messages through the ``send_message`` hook; the managers' templates."""
 
 import email
+import multiprocessing
+import os
 import socket
 import threading
 from datetime import datetime, timedelta
@@ -232,6 +234,37 @@ def test_concurrent_runs_send_each_due_reminder_once(app, booked, smtp):
     assert sorted(m["To"] for m in smtp.inbox.messages) == sorted(b.client.email for b in bookings)
     rows = db.session.execute(db.select(ClientMessage)).scalars().all()
     assert len(rows) == 5 and {r.status for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+
+
+def _run_in_process(app, at, start):
+    """A forked worker: its own connections (none shared with the parent), then send_due_messages at ``at``."""
+    code = 1
+    try:
+        with app.app_context():
+            db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+            start.wait(30)
+            send_due_messages(at=at)
+            code = 0
+    finally:
+        os._exit(code)
+
+
+def test_worker_processes_at_once_send_each_due_reminder_once(app, booked, smtp):
+    bookings = [booked(name, hour=9 + i) for i, name in enumerate(["Ann", "Bea", "Cy", "Dee"])]
+    at, emails = _due(bookings[-1]), sorted(b.client.email for b in bookings)
+    db.session.remove()
+    db.engine.dispose()
+    forking = multiprocessing.get_context("fork")
+    start = forking.Barrier(4)
+    workers = [forking.Process(target=_run_in_process, args=(app, at, start)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert sorted(m["To"] for m in smtp.inbox.messages) == emails
+    rows = db.session.execute(db.select(ClientMessage)).scalars().all()
+    assert len(rows) == 4 and {(r.status, r.attempts) for r in rows} == {("sent", 1)}
 
 
 def test_a_refused_address_is_bounced_on_the_clients_record(booked, smtp, login):

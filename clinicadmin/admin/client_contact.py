@@ -3,11 +3,12 @@ who recorded it and when, and the client's message log on the details page. Not 
 
 from flask_security import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, ValidationError
 
 from ..clock import now, shown
 from ..extensions import db
-from ..models import ClientMessage
+from ..models import ClientMessage, Treatment
 from ..plugins import registry
 from .registered_choices import RegisteredChoiceField
 
@@ -78,6 +79,7 @@ def client_messages(client_id, limit=50):
         db.session.execute(
             db.select(ClientMessage)
             .where(ClientMessage.client_id == client_id)
+            .options(selectinload(ClientMessage.treatment).selectinload(Treatment.location))
             .order_by(ClientMessage.created_at.desc(), ClientMessage.id.desc())
             .limit(limit)
         )

@@ -291,6 +291,7 @@ class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelV
     column_list = ("last_name", "first_name", "date_of_birth", "archived_at", "archive_reason")
     column_details_list = ClientView.column_details_list + ("archived_at", "archive_reason")
     column_formatters_detail = ClientView.column_formatters_detail
+    column_labels = ClientView.column_labels
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name", "archived_at")
     column_default_sort = ("archived_at", True)
