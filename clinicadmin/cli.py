@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_security import hash_password
 
 from .app import create_app
@@ -328,3 +328,19 @@ def generate_secrets(file, form):
         f"Wrote a new set of secrets to {file} (mode 0600). "
         f"Set CLINICADMIN_SECRETS_FILE={file} for every server and command."
     )
+
+
+@main.group("messages", cls=AppGroup)
+def messages_group():
+    """Reminders and aftercare to clients (docs/operations.md)."""
+
+
+@messages_group.command("send-due")
+def send_due():
+    """Send what is due now: failed messages whose retry time has come, booking reminders and aftercare messages.
+    Safe to run from cron and from several workers at once: each message goes out once."""
+    from .reminders import send_due_messages
+
+    summary = send_due_messages()
+    counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in ("sent", "failed", "bounced", "withdrawn"))
+    click.echo(f"Messages: {counts}.")

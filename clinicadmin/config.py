@@ -157,6 +157,16 @@ class DefaultConfig:
     MAIL_USE_SSL = False
     MAIL_TIMEOUT = 30
     MAIL_DEFAULT_SENDER = "clinic@localhost"
+    # Reminders and aftercare to clients (clinicadmin.messages): a message that failed is tried again after
+    # MESSAGE_RETRY_MINUTES, at most MESSAGE_MAX_ATTEMPTS times in all; one left "sending" by a worker that died is
+    # taken again after MESSAGE_SENDING_TIMEOUT_MINUTES; aftercare goes to sessions recorded within the last
+    # MESSAGE_AFTERCARE_WITHIN_HOURS. MESSAGE_LOG_SENDER loads the logging sender of text messages (development: it
+    # reports texts sent that nobody received, so never in production).
+    MESSAGE_RETRY_MINUTES = 10
+    MESSAGE_MAX_ATTEMPTS = 5
+    MESSAGE_SENDING_TIMEOUT_MINUTES = 15
+    MESSAGE_AFTERCARE_WITHIN_HOURS = 48
+    MESSAGE_LOG_SENDER = False
 
 
 def secret_generators():

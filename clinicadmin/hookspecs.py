@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ConditionCode,
         Consumption,
         Finding,
+        MessageChannel,
         Modality,
         ProductCategory,
         Qualification,
@@ -242,4 +243,39 @@ def register_client_fields() -> list[ClientField] | None:
     ``history.client_field(key)``. Two plugins may register the same key only with the same label and choices.
 
     :return: the client fields, or None.
+    """
+
+
+# --- Messages to clients (issue 17, part 6) ---
+
+
+@hookspec
+def register_message_channels() -> list[MessageChannel] | None:
+    """Return a list of :class:`~clinicadmin.plugin_api.MessageChannel` the plugin sends messages on (``sms``).
+
+    Called once at start-up. A client who agrees to be contacted chooses one of the registered channels; the core
+    registers ``email`` and sends it itself. A plugin that registers another channel implements ``send_message``
+    for it. Two plugins may register the same key only with the same label and address.
+
+    :return: the channels, or None.
+    """
+
+
+@hookspec
+def send_message(channel: str, recipient: str, subject: str, text: str, message_id: int) -> bool | None:
+    """Send one message to a client on ``channel`` (never ``email``, which the core sends); return True once sent.
+
+    Called by the reminder and aftercare runs, outside any transaction, once per message and attempt, one plugin at a
+    time until one returns True; a plugin returns None for a channel it does not send. An exception marks the message
+    failed with its text (retried later, up to the configured attempts); raising
+    :class:`~clinicadmin.plugin_api.MessageRefused` marks it bounced (the address cannot receive it; not retried).
+    When no plugin returns True the message is failed, saying that no plugin sends ``channel``.
+
+    :param channel: the key of the client's chosen channel (``sms``).
+    :param recipient: the client's address for the channel (a phone number for ``address="phone"``).
+    :param subject: the subject line of the manager's template (a text message may leave it out).
+    :param text: the message, rendered from the manager's template.
+    :param message_id: the id of the message's row in the client's message log, the same on every attempt (a gateway
+        may pass it on to recognise a repeat).
+    :return: True when this plugin sent it, None when it does not send ``channel``.
     """

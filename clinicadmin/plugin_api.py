@@ -73,6 +73,26 @@ class ResourceKind:
 
 
 @dataclass(frozen=True)
+class MessageChannel:
+    """A way to reach a client (``email`` is the core's; ``sms`` a gateway plugin's): a client who agrees to be
+    contacted chooses one. ``address`` names the client's detail the message goes to (``email`` or ``phone``); a
+    channel other than e-mail is sent by a plugin's ``send_message``."""
+
+    key: str
+    label: str
+    address: str = "phone"
+
+    def __post_init__(self) -> None:
+        if self.address not in ("email", "phone"):
+            raise ValueError(f"message channel {self.key!r}: address must be 'email' or 'phone', not {self.address!r}")
+
+
+class MessageRefused(Exception):
+    """Raised by ``send_message`` when the recipient cannot receive the message (an unknown number): the message is
+    marked bounced on the client's record and not tried again."""
+
+
+@dataclass(frozen=True)
 class Qualification:
     """A certification that is not a modality (``injections``); a modality's ``requires`` names it."""
 
@@ -287,4 +307,6 @@ __all__ = [
     "CONDITION_KINDS",
     "ProductCategory",
     "ClientField",
+    "MessageChannel",
+    "MessageRefused",
 ]

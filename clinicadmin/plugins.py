@@ -23,6 +23,7 @@ from .plugin_api import CONDITION_KIND_HEADINGS as CONDITION_GROUPS
 from .plugin_api import (
     ClientField,
     ConditionCode,
+    MessageChannel,
     Modality,
     ProductCategory,
     Qualification,
@@ -50,7 +51,11 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.clinic_identity",
     "clinicadmin.default_plugins.rooms",
     "clinicadmin.default_plugins.product_categories",
+    "clinicadmin.default_plugins.messages",
 )
+#: the logging sender: loaded only when ``MESSAGE_LOG_SENDER`` is on (development), since it reports texts as sent
+#: that no gateway delivered
+LOG_SENDER = "clinicadmin.default_plugins.log_sender"
 
 
 def _date_hint(condition):
@@ -110,7 +115,7 @@ def _import_folder_plugin(name, package_dir):
 
 def _candidates(config):
     """Yield (name, source, loader) for every plugin found, defaults first."""
-    for dotted in DEFAULT_PLUGINS:
+    for dotted in DEFAULT_PLUGINS + ((LOG_SENDER,) if config.get("MESSAGE_LOG_SENDER") else ()):
         yield "core." + dotted.rsplit(".", 1)[1], "core default", lambda d=dotted: importlib.import_module(d)
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist else "?"
@@ -218,6 +223,8 @@ class Registry:
         self.product_category_plugin = {}
         self.client_fields = {}
         self.client_field_plugin = {}
+        self.message_channels = {}
+        self.message_channel_plugin = {}
         self.settings = {}
         self.reports = {}
         self.migrations = {}
@@ -371,6 +378,28 @@ class Registry:
                     )
                 self.client_fields.setdefault(client_field.key, client_field)
                 self.client_field_plugin.setdefault(client_field.key, plugin)
+
+        for plugin, channels in _per_plugin(self.pm, "register_message_channels"):
+            for channel in channels:
+                _expect(plugin, "register_message_channels", channel, MessageChannel)
+                known = self.message_channels.get(channel.key)
+                if known and known != channel:
+                    raise PluginError(
+                        f"plugin {plugin!r} registers message channel {channel.key!r} differently from plugin "
+                        f"{self.message_channel_plugin[channel.key]!r}: the same key needs the same label and address"
+                    )
+                self.message_channels.setdefault(channel.key, channel)
+                self.message_channel_plugin.setdefault(channel.key, plugin)
+
+    def message_channel_choices(self):
+        """Every registered message channel as (key, label), e-mail first, then by label."""
+        return sorted(
+            ((c.key, c.label) for c in self.message_channels.values()), key=lambda kv: (kv[0] != "email", kv[1])
+        )
+
+    def message_channel_label(self, key):
+        channel = self.message_channels.get(key)
+        return channel.label if channel else f"{key} (plugin not loaded)"
 
     def client_field_items(self, values):
         """[(label, value as read)] of the registered client fields among ``values`` (a client's ``plugin_fields``),

@@ -673,3 +673,47 @@ def test_hook_register_migrations(tmp_path):
     assert {"notes_note", "treatment", "client"} <= tables
     heads = clinicadmin("db", "heads")
     assert "notes0001 (notes) (head)" in heads and heads.count("(head)") == 2
+
+
+class TextGateway:
+    """A text-message gateway: the sms channel, sent through send_message."""
+
+    def __init__(self):
+        self.sent = []
+
+    @hookimpl
+    def register_message_channels(self):
+        from clinicadmin.plugin_api import MessageChannel
+
+        return [MessageChannel("sms", "Text message (SMS)", address="phone")]
+
+    @hookimpl
+    def send_message(self, channel, recipient, subject, text, message_id):
+        if channel != "sms":
+            return None
+        self.sent.append((recipient, text, message_id))
+        return True
+
+
+@pytest.mark.parametrize("app_config", [_with(("gateway", TextGateway()))])
+def test_hook_register_message_channels(core, login):
+    page = login("front_desk").get("/admin/client_desk/new/").get_data(as_text=True)
+    assert '<option value="sms">Text message (SMS)</option>' in page
+    assert '<option value="email">E-mail</option>' in page
+
+
+@pytest.mark.parametrize("app_config", [_with(("gateway", TextGateway()))])
+def test_hook_send_message(core, app_config):
+    from clinicadmin.models import ClientMessage
+    from clinicadmin.reminders import send_due_reminders
+
+    [_, (_, gateway)] = app_config["EXTRA_PLUGINS"]
+    gateway.sent.clear()
+    client = core.client(consents=[KEY])
+    client.phone, client.contact_consent, client.contact_channel = "07700 900123", True, "sms"
+    db.session.commit()
+    booking = core.booked(client, KEY, when=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=30))
+    send_due_reminders(at=booking.scheduled_at - timedelta(hours=24))
+    [(recipient, text, message_id)] = gateway.sent
+    assert recipient == "07700 900123" and "reminder of your appointment" in text
+    assert db.session.get(ClientMessage, message_id).status == "sent"

@@ -140,7 +140,7 @@ def test_a_job_that_keeps_failing_ends_failed_after_its_retries(app, stand_in, c
 def test_the_admin_sees_each_jobs_last_run_and_can_run_one_now_once_and_no_one_else_can(qapp, login, stand_in):
     admin = login("admin")
     page = admin.get("/admin/jobs/").get_data(as_text=True)
-    for name in ("audit-seal", "nightly-check", "stock-digest", "expiry-digest"):
+    for name in ("audit-seal", "client-messages", "nightly-check", "stock-digest", "expiry-digest"):
         assert f'data-job="{name}"' in page
     assert "has not run yet" in page
     token = "run-now-token-1"

@@ -36,6 +36,7 @@ from .inventory import ProductView, ReceiveStockView, StockLotView, StockMovemen
 from .jobs import JobsView
 from .lots import LotView
 from .merge import ClientMergeView
+from .message_templates import MessageTemplateView
 from .paper import ClientHistoryView, ConsentFormView
 from .recall import RecallView
 from .reports import ReportsView
@@ -111,6 +112,11 @@ def init_admin(app, registry):
     admin.add_view(TimeOffView(TimeOff, s, name="Time off", endpoint="time_off", category="Clinic"))
     admin.add_view(RoleView(Role, s, name="Roles", endpoint="role", category="Clinic"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/admin/settings", category="Clinic"))
+    admin.add_view(
+        MessageTemplateView(
+            name="Messages to clients", endpoint="message_templates", url="/admin/message-templates", category="Clinic"
+        )
+    )
     admin.add_view(AuditView(AuditEvent, s, name="Audit log", endpoint="audit", category="Clinic"))
     admin.add_view(JobsView(name="Background jobs", endpoint="jobs", url="/admin/jobs", category="Clinic"))
     for name, views, error in each_implementation(registry.pm, "register_admin_views", registration_order=True):

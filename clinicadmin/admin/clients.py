@@ -21,6 +21,15 @@ from ..treatment_flow import attendance
 from .archiving import ArchiveListActionMixin, ArchiveRefused
 from .base import SecuredModelView
 from .changes import changes_of
+from .client_contact import (
+    CONTACT_COLUMNS,
+    CONTACT_FORM_ARGS,
+    CONTACT_FORM_OVERRIDES,
+    CONTACT_LABELS,
+    ContactConsentMixin,
+    client_messages,
+    format_contact,
+)
 from .client_fields import ClientFieldsMixin, format_client_fields
 from .duplicate_check import DuplicateWarningMixin
 from .health_history import HEALTH_ENTRY_INLINE, KeptInlineConverter, audit_entries, format_history, review_entries
@@ -57,6 +66,8 @@ class ClientRecordMixin:
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs["treatments"] = client_treatments(kwargs["model"].id)
             kwargs["attendance"] = attendance(kwargs["model"].id)
+            kwargs["client_messages"] = client_messages(kwargs["model"].id)
+            kwargs["message_channel_label"] = registry().message_channel_label
             kwargs["modality_label"] = registry().modality_label
         return super().render(template, **kwargs)
 
@@ -150,6 +161,7 @@ def _format_consents(view, context, model, name):
 
 
 class ClientView(
+    ContactConsentMixin,
     ClientFieldsMixin,
     DuplicateWarningMixin,
     ArchiveListActionMixin,
@@ -175,6 +187,7 @@ class ClientView(
         "date_of_birth",
         "email",
         "phone",
+        "contact_consent",
         "intake_reviewed_on",
         "plugin_fields",
         "health_entries",
@@ -187,6 +200,7 @@ class ClientView(
         "intake_reviewed_on": "History reviewed on",
         "date_of_birth": "Born",
         "plugin_fields": "Other details",
+        **CONTACT_LABELS,
     }
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name", "created_at")
@@ -196,6 +210,7 @@ class ClientView(
         "health_entries": format_history,
         "consents": _format_consents,
         "plugin_fields": format_client_fields,
+        "contact_consent": format_contact,
     }
     form_columns = (
         "first_name",
@@ -203,6 +218,7 @@ class ClientView(
         "date_of_birth",
         "email",
         "phone",
+        *CONTACT_COLUMNS,
         "intake_reviewed_on",
         "clinical_notes",
         "health_entries",
@@ -214,7 +230,9 @@ class ClientView(
         "intake_reviewed_on": {"validators": [not_in_future]},
         "clinical_notes": {"validators": [Length(max=20000)]},
         "phone": {"validators": [Length(max=40)]},
+        **CONTACT_FORM_ARGS,
     }
+    form_overrides = CONTACT_FORM_OVERRIDES
     inline_models = [HEALTH_ENTRY_INLINE]
     inline_model_form_converter = KeptInlineConverter
 
@@ -240,20 +258,27 @@ class ClientView(
 
 
 class ClientDeskView(
-    DuplicateWarningMixin, ClientRecordMixin, AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView
+    ContactConsentMixin,
+    DuplicateWarningMixin,
+    ClientRecordMixin,
+    AuditedClientViewMixin,
+    KeysetPagerMixin,
+    SecuredModelView,
 ):
     """The front desk's view of clients: contact details only, no health history or clinical notes."""
 
     allowed_roles = ("front_desk",)
     create_roles = edit_roles = ("front_desk",)
     column_list = ("last_name", "first_name", "date_of_birth", "email", "phone")
-    column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "consents")
-    column_formatters_detail = {"consents": _format_consents}
+    column_details_list = ("first_name", "last_name", "date_of_birth", "email", "phone", "contact_consent", "consents")
+    column_formatters_detail = {"consents": _format_consents, "contact_consent": format_contact}
+    column_labels = CONTACT_LABELS
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name",)
     column_default_sort = [("last_name", False), ("first_name", False)]
-    form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone")
+    form_columns = ("first_name", "last_name", "date_of_birth", "email", "phone", *CONTACT_COLUMNS)
     form_args = ClientView.form_args
+    form_overrides = CONTACT_FORM_OVERRIDES
 
 
 class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelView):
@@ -266,6 +291,7 @@ class ArchivedClientView(AuditedClientViewMixin, KeysetPagerMixin, SecuredModelV
     column_list = ("last_name", "first_name", "date_of_birth", "archived_at", "archive_reason")
     column_details_list = ClientView.column_details_list + ("archived_at", "archive_reason")
     column_formatters_detail = ClientView.column_formatters_detail
+    column_labels = ClientView.column_labels
     column_searchable_list = ("last_name", "first_name", "email")
     column_sortable_list = ("last_name", "archived_at")
     column_default_sort = ("archived_at", True)

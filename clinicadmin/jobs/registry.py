@@ -37,9 +37,17 @@ class JobResult:
     detail: Any = field(default=None)
 
 
-#: The core's jobs. The audit sealer lives in ``clinicadmin.audit_seal`` (imported only when it runs).
+#: The core's jobs; each function is imported only when its job runs.
 CORE_JOBS: tuple[Job, ...] = (
     Job("audit-seal", "clinicadmin.audit_seal:seal_job", "Seal the audit log", "* * * * *", 5, 30),
+    Job(
+        "client-messages",
+        "clinicadmin.reminders:send_due_job",
+        "Booking reminders and aftercare messages to clients",
+        "* * * * *",
+        3,
+        60,
+    ),
     Job("nightly-check", "clinicadmin.jobs.nightly_check:run", "Nightly data check (clinicadmin check)", "30 2 * * *"),
     Job("stock-digest", "clinicadmin.jobs.digests:send_stock_digest", "Daily stock digest", "0 7 * * *"),
     Job(

@@ -16,6 +16,7 @@ from .inventory import (
 )
 from .jobs import JobClaim, JobRun
 from .locations import Location
+from .messages import ClientMessage, MessageTemplate
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
 from .submissions import FormSubmission
@@ -44,6 +45,8 @@ __all__ = [
     "JobClaim",
     "JobRun",
     "Location",
+    "ClientMessage",
+    "MessageTemplate",
     "Setting",
     "FormSubmission",
     "ROLES",

@@ -35,6 +35,13 @@ class Client(Model):
     phone_key = db.Column(db.String(20), index=True)
     #: the values of the client fields plugins register ({key: value}); a removed plugin's values are kept
     plugin_fields = db.Column(db.JSON, nullable=False, default=dict, server_default=db.text("'{}'"))
+    #: whether the client agreed to be sent reminders and aftercare, on which channel (``email``, or one a plugin
+    #: registers), and who recorded it when; not a treatment consent (``Consent``)
+    contact_consent = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    contact_channel = db.Column(db.String(30))
+    contact_consent_at = db.Column(UTCDateTime)
+    contact_consent_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    contact_consent_by = db.relationship("User", foreign_keys=[contact_consent_by_id])
 
     health_entries = db.relationship(
         "HealthEntry", back_populates="client", cascade="all, delete-orphan", order_by="HealthEntry.onset"
