@@ -29,12 +29,12 @@ run: install
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above (manager@example.com for the full tour)."
 	@# The chores above generated this machine's development secrets into the instance folder; the server (which
 	@# would refuse to start without secrets) is given that file as its secrets file. One process: limits in memory.
-	@# The job worker (the instance's SQLite queue) starts beside it; the shell then becomes the server (exec), whose
-	@# end the worker notices (--stop-with-parent), however the server ends.
+	@# The job worker (the instance's SQLite queue) starts beside it; the shell ($$$$) then becomes the server (exec),
+	@# whose end the worker notices (--parent-pid), however the server ends.
 	export CLINICADMIN_HTTPS=$${CLINICADMIN_HTTPS:-false}; \
 	export CLINICADMIN_SECRETS_FILE=$${CLINICADMIN_SECRETS_FILE:-$${CLINICADMIN_INSTANCE_PATH:-instance}/secrets.json}; \
 	export CLINICADMIN_RATELIMIT_STORAGE_URI=$${CLINICADMIN_RATELIMIT_STORAGE_URI:-memory://}; \
-	$(BIN)/clinicadmin worker --workers 1 --stop-with-parent & \
+	$(BIN)/clinicadmin worker --workers 1 --parent-pid $$$$ & \
 	exec $(BIN)/clinicadmin run --host $(HOST) --port $(PORT)
 
 ## Migrate, then serve the clinic with gunicorn and its shipped settings (clinicadmin/gunicorn_conf.py; BIND, WORKERS

@@ -73,12 +73,13 @@ def serve(bind, workers, gunicorn_args):
     help="Also enqueue the scheduled jobs when they are due; give --no-periodic to every worker but one.",
 )
 @click.option(
-    "--stop-with-parent",
-    is_flag=True,
-    help="Stop (gracefully) when the process that started this one ends: `make run` starts one beside the server.",
+    "--parent-pid",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop (gracefully) once process PID, which started this one, has ended: `make run` gives its server's.",
 )
 @with_appcontext
-def worker(workers, periodic, stop_with_parent):
+def worker(workers, periodic, parent_pid):
     """Run the background jobs of the configured queue (JOBS_QUEUE: the instance's SQLite file, or Redis) until
     stopped: SIGINT stops after the running jobs finish, SIGTERM at once (see docs/operations.md)."""
     from .jobs import queue_of
@@ -90,23 +91,25 @@ def worker(workers, periodic, stop_with_parent):
     if not current_app.config.get("LOG_FORMAT"):
         configure_logging("text", current_app.config.get("LOG_LEVEL") or "INFO")
     consumer = queue.huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread")
-    if stop_with_parent:
-        _stop_with_parent()
+    if parent_pid:
+        _stop_with_parent(parent_pid)
     click.echo(f"Running background jobs from the {queue.kind} queue {queue.location}: {', '.join(queue.jobs)}.")
     consumer.run()
 
 
-def _stop_with_parent():
-    """Send this process SIGINT (the consumer's graceful stop) once its parent has ended (it is re-parented)."""
+def _stop_with_parent(parent):
+    """Send this process SIGINT (the consumer's graceful stop) once ``parent`` is no longer its parent: it ended
+    (maybe before this process got this far) and this one was re-parented."""
     import signal
     import threading
     import time
 
-    parent = os.getppid()
-
     def watch():
         while os.getppid() == parent:
             time.sleep(0.5)
+        # Wait for the consumer's own handler: a process started with `&` ignores SIGINT until then.
+        while signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, signal.default_int_handler):
+            time.sleep(0.1)
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()

@@ -414,8 +414,8 @@ def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
 
 
 def test_the_worker_make_run_starts_stops_when_the_process_that_started_it_ends(database_url, tmp_path):
-    """``make run`` starts ``clinicadmin worker --stop-with-parent`` and then becomes the server (exec): however the
-    server ends, the worker follows. Here the "server" is a shell the test kills once the worker is up."""
+    """``make run`` starts ``clinicadmin worker --parent-pid $$`` and then becomes the server (exec): however the
+    server ends, even before the worker has started, the worker follows. Here the "server" is a ``sleep`` the test kills once the worker is up."""
     env = {
         **os.environ,
         "CLINICADMIN_DATABASE_URL": database_url,
@@ -426,20 +426,21 @@ def test_the_worker_make_run_starts_stops_when_the_process_that_started_it_ends(
         "CLINICADMIN": os.path.join(os.path.dirname(sys.executable), "clinicadmin"),
     }
     script = (
-        '"$CLINICADMIN" worker --workers 1 --no-periodic --stop-with-parent >"$WORKER_LOG" 2>&1 & '
+        '"$CLINICADMIN" worker --workers 1 --no-periodic --parent-pid $$ >"$WORKER_LOG" 2>&1 & '
         'echo $! >"$WORKER_PID"; exec sleep 300'
     )
     parent = subprocess.Popen(["sh", "-c", script], env=env)
     try:
         deadline = time.monotonic() + 60
-        log = tmp_path / "worker.log"
-        while "Running background jobs" not in (log.read_text() if log.exists() else ""):
-            assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
-            time.sleep(0.2)
-        pid = int((tmp_path / "worker.pid").read_text())
+        log, pid_file = tmp_path / "worker.log", tmp_path / "worker.pid"
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        pid = int(pid_file.read_text())
+        time.sleep(1)  # the worker is starting: it has not set up its signal handling yet
         parent.kill()  # the server ends, as abruptly as it may
         parent.wait(10)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 os.kill(pid, 0)
