@@ -415,7 +415,8 @@ def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
 
 def test_the_worker_make_run_starts_stops_when_the_process_that_started_it_ends(database_url, tmp_path):
     """``make run`` starts ``clinicadmin worker --parent-pid $$`` and then becomes the server (exec): however the
-    server ends, even before the worker has started, the worker follows. Here the "server" is a ``sleep`` the test kills once the worker is up."""
+    server ends, even before the worker has started, the worker follows. Here the "server" is a ``sleep`` the test
+    kills once the worker is up."""
     env = {
         **os.environ,
         "CLINICADMIN_DATABASE_URL": database_url,

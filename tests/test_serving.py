@@ -264,7 +264,7 @@ def test_clinicadmin_serve_runs_gunicorn_answering_health_and_readiness(app, dat
                 url = text_so_far.split("Listening at: ", 1)[1].split()[0]
             if url and "Booting worker" in text_so_far:
                 try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+                    with urllib.request.urlopen(url + "/healthz", timeout=30) as answer:
                         healthz = (answer.status, answer.read(), answer.headers["X-Request-ID"])
                     break
                 except OSError:
@@ -285,4 +285,5 @@ def test_clinicadmin_serve_runs_gunicorn_answering_health_and_readiness(app, dat
                 server.wait(10)
     records = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     access = [r for r in records if r["logger"] == "gunicorn.access" and "/healthz" in r["message"]]
-    assert access and access[0]["request_id"] == healthz[2]
+    # A loaded machine may have answered an earlier try after the client gave up: the answer read carries its line's id.
+    assert healthz[2] in [r["request_id"] for r in access]
