@@ -25,6 +25,7 @@ from .input_policy import init_input_guard
 from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
+from .photos import init_photo_uploads
 from .plugins import Registry, load_plugins, registry
 from .rate_limits import init_rate_limits
 from .request_log import init_logging, request_id
@@ -102,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, include_object=compared_by_alembic
     )
+    init_photo_uploads(app)  # before CSRF protection, which reads the (larger) upload's body first
     csrf.init_app(app)
     mail.init_app(app)
     init_input_guard(app)

@@ -171,7 +171,8 @@ def check():
     """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative, the
     monthly usage the reports read equals the ledger's consumption, each treatment's consumption equals what it
     recorded (the ledger plus its open stock exceptions), each client's first session is their earliest
-    performed one, and the audit log's hash chain is unbroken; and count the open stock exceptions.
+    performed one, the audit log's hash chain is unbroken, and every photo row has its file and every photo file its
+    row; and count the open stock exceptions.
 
     Exits 1, naming each lot, month or audit row that is wrong, if anything is. Open stock exceptions are work for
     the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status."""
@@ -182,6 +183,7 @@ def check():
         consumption_problems,
         lot_count,
         open_exceptions,
+        photo_problems,
         stock_problems,
         usage_problems,
     )
@@ -192,6 +194,7 @@ def check():
         + [f"TREATMENTS: {p}" for p in consumption_problems()]
         + [f"CLIENTS: {p}" for p in first_session.problems()]
         + [f"AUDIT: {p}" for p in audit_problems()]
+        + [f"PHOTOS: {p}" for p in photo_problems()]
     )
     for problem in problems:
         click.echo(problem, err=True)
@@ -209,14 +212,15 @@ def check():
         click.echo("OK: no open stock exceptions.")
     click.echo("OK: each client's first session agrees with their treatments.")
     click.echo(f"OK: the audit chain of {audit_count()} rows is unbroken.")
+    click.echo("OK: every photo row has its files, and every photo file its row.")
 
 
 @main.command("backup")
 @click.argument("folder", type=click.Path(file_okay=False))
 @with_appcontext
 def backup(folder):
-    """Write a consistent copy of the database into FOLDER; the deployment's secrets are backed up apart from it
-    (see docs/operations.md)."""
+    """Write a consistent copy of the database, and the photo files kept in a folder, into FOLDER; the deployment's
+    secrets are backed up apart from it (see docs/operations.md)."""
     from .backup import BackupError, make_backup
 
     try:
@@ -224,6 +228,7 @@ def backup(folder):
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}.")
+    click.echo(f"Photos: {manifest['photos']}")
     click.echo(
         "The secrets are not in it: keep the deployment's secrets (CLINICADMIN_* environment or "
         "CLINICADMIN_SECRETS_FILE) in a separate backup; a restore needs them (docs/operations.md)."

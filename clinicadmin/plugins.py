@@ -50,6 +50,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.clinic_identity",
     "clinicadmin.default_plugins.rooms",
     "clinicadmin.default_plugins.product_categories",
+    "clinicadmin.default_plugins.photos",
 )
 
 

@@ -15,6 +15,7 @@ from .inventory import (
     Supplier,
 )
 from .locations import Location
+from .photos import Photo, PhotoConsent  # photos (issue 18)
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
 from .submissions import FormSubmission
@@ -41,6 +42,8 @@ __all__ = [
     "Supplier",
     "MOVEMENT_REASONS",
     "Location",
+    "Photo",
+    "PhotoConsent",
     "Setting",
     "FormSubmission",
     "ROLES",
