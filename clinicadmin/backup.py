@@ -68,14 +68,15 @@ def _copy_photos(folder):
             f"Not in this backup: the photos are in {storage.describe()}. Keep that bucket backed up with its own "
             "means (versioning, replication), as docs/operations.md says."
         )
+    keys = sorted(storage.keys())
+    if not keys:
+        return "No photo files yet."
     target = folder / "photos"
     target.mkdir(mode=0o700)
-    copied = 0
-    for key in sorted(storage.keys()):
+    for key in keys:
         (target / key).write_bytes(storage.get(key))
         (target / key).chmod(0o600)
-        copied += 1
-    return f"{copied} photo files (photos and thumbnails) in photos/; restore them into the photo folder."
+    return f"{len(keys)} photo files (photos and thumbnails) in photos/; restore them into the photo folder."
 
 
 def make_backup(folder):

@@ -6,16 +6,21 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
+import test_browser as journeys
 from photo_samples import LATITUDE, phone_photo
-from test_browser import browser, log_in, new_client, page, server, shot, with_db  # noqa: F401 (fixtures)
+from PIL import Image
+
+# The journeys' fixtures (one browser, the demo clinic served on a local port, a page checked for script and CSP
+# errors) and helpers, shared rather than copied.
+browser, server, page = journeys.browser, journeys.server, journeys.page
+log_in, new_client, shot, with_db = journeys.log_in, journeys.new_client, journeys.shot, journeys.with_db
 
 pytestmark = pytest.mark.xdist_group("browser")
 
 PRACTITIONER = "practitioner@example.com"
 
 
-def photo_consent(server, client_id, withdrawn=False):
+def photo_consent(server, client_id):
     from clinicadmin.models import PhotoConsent
 
     def make(db):

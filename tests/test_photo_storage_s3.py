@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from fake_modality import FakeModality
-from PIL import Image
 from photo_samples import phone_photo
+from PIL import Image
 
 from clinicadmin.cli import backup, check
 from clinicadmin.extensions import db

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 from photo_samples import LATITUDE, SCRIPT, decompression_bomb, phone_photo, png
+from PIL import Image
 
 from clinicadmin.cli import backup, check
 from clinicadmin.clock import now

@@ -10,9 +10,9 @@ from sqlalchemy.orm import joinedload
 from ..audit import audit_read
 from ..clinic_settings import effective_settings
 from ..clock import day_bounds, local_today
+from ..default_plugins.photos import HISTORY_SETTING
 from ..extensions import db
 from ..models import Client, Photo, Product, StockLot, StockMovement, Treatment
-from ..default_plugins.photos import HISTORY_SETTING
 from ..photos import area_label
 from ..plugins import registry
 from ..reporting import date_range
