@@ -150,18 +150,6 @@ def take_photos(*, client, uploads, kind, area, note, user, treatment=None):
     return photos
 
 
-def audit_photo_read(photo, what):
-    """Audit that ``photo``'s file (``what``: image or thumbnail) was sent to the person, in its own transaction."""
-    from .audit import audit_read
-
-    audit_read(
-        f"photo.{what}",
-        obj=photo,
-        client_id=photo.client_id,
-        detail={"path": request.path if request else None},
-    )
-
-
 def archive_photo(photo, reason, user):
     """Archive ``photo`` once, with ``reason``; raises :class:`PhotoProblem` when the reason is empty or it was
     archived already (by then, nothing is written)."""

@@ -202,7 +202,8 @@ def test_only_clinical_roles_see_photos(app, login, clinic, staff):
             f"/admin/photos/new?client_id={client.id}",
         ):
             assert http.get(url).status_code == 403, (role, url)
-        assert "photos.index" not in http.get(f"/admin/client_desk/details/?id={client.id}").get_data(as_text=True)
+    desk_record = login("front_desk").get(f"/admin/client_desk/details/?id={client.id}").get_data(as_text=True)
+    assert 'id="client-photos"' not in desk_record and "Record a photo consent" in desk_record
     manager = login("manager")
     assert manager.get(f"/admin/photos/{photo.id}/image").status_code == 200
     anonymous = app.test_client().get(f"/admin/photos/{photo.id}/image")
@@ -334,3 +335,18 @@ def test_backup_includes_the_photo_files(app, login, clinic, tmp_path):
     assert "2 photo files" in manifest["photos"]
     assert (folder / "photos" / photo.storage_key).read_bytes() == photo_storage().get(photo.storage_key)
     assert (folder / "photos" / photo.storage_key).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_session_photo_shows_an_area_of_its_modality_and_a_modality_names_its_areas_well(app, login, clinic):
+    from fake_modality import KEY
+
+    from clinicadmin.plugin_api import Modality
+
+    client = clinic.client(consents=[KEY])
+    consent(clinic, client)
+    treatment = clinic.booked(client, KEY)
+    page = upload(login("practitioner"), client, ("a.jpg", phone_photo()), area="knee", treatment=treatment)
+    assert "Choose the area the photos show." in page.get_data(as_text=True) and photos_of(client) == []
+    for areas in (("face",), (("face", "Face"), ("face", "Cheeks")), (("face", ""),)):
+        with pytest.raises(ValueError, match="area"):
+            Modality("m", "M", areas=areas)
