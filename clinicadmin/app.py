@@ -25,7 +25,7 @@ from .input_policy import init_input_guard
 from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
-from .photos import init_photo_uploads
+from .photos import init_photo_uploads, too_large_message
 from .plugins import Registry, load_plugins, registry
 from .rate_limits import init_rate_limits
 from .request_log import init_logging, request_id
@@ -178,7 +178,8 @@ def _register_pages(app):
 
     @app.errorhandler(413)
     def too_large(exc):
-        return render_template("error.html", code=413, message="That request is too large."), 413
+        message = too_large_message() or "That request is too large."
+        return render_template("error.html", code=413, message=message), 413
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(UnicodeError)

@@ -177,3 +177,11 @@ def init_photo_uploads(app):
     def larger_body_for_photos():
         if request.endpoint == UPLOAD_ENDPOINT:
             request.max_content_length = int(app.config["PHOTO_UPLOAD_MAX_BYTES"])
+
+
+def too_large_message():
+    """What the 413 page says when the photo upload was larger than ``PHOTO_UPLOAD_MAX_BYTES``; None elsewhere."""
+    if request.endpoint != UPLOAD_ENDPOINT:
+        return None
+    limit = int(current_app.config["PHOTO_UPLOAD_MAX_BYTES"]) / 1024 / 1024
+    return f"The photos sent together are larger than {limit:.0f} MB; nothing was stored. Send fewer at once."

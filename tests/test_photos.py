@@ -185,6 +185,10 @@ def test_the_upload_takes_photos_larger_than_other_forms_may_be(app, login, clin
     assert "1 photo stored." in upload(practitioner, client, ("big.png", big)).get_data(as_text=True)
     other = practitioner.post("/admin/photo_consent/new/", data={"client": client.id, "padding": "x" * len(big)})
     assert other.status_code == 413
+    app.config["PHOTO_UPLOAD_MAX_BYTES"] = 2 * 1024 * 1024
+    refused = upload(practitioner, client, ("big.png", big))
+    assert refused.status_code == 413 and "larger than 2 MB; nothing was stored" in refused.get_data(as_text=True)
+    assert len(photos_of(client)) == 1
 
 
 def test_only_clinical_roles_see_photos(app, login, clinic, staff):
