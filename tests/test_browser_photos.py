@@ -124,8 +124,8 @@ def test_two_photos_are_compared_side_by_side_and_with_the_slider(page):
     shot(page, "photo-compare.png")
 
     page.click("text=With a slider")
-    page.wait_for_selector("#photo-slider-range")
-    over = page.locator("#photo-slider-over")
+    over = page.locator("#photo-slider-over[data-shown]")  # once photo_compare.js has run
+    over.wait_for()
     assert over.get_attribute("data-shown") == "50"
     page.locator("#photo-slider-range").fill("20")
     assert over.get_attribute("data-shown") == "20"

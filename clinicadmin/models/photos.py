@@ -89,7 +89,11 @@ class Photo(Model):
         its consent had when it was taken, and, beyond the clinical record, only while that consent stands."""
         if not scope_allows(self.consent_scope, use):
             return False
-        return use == "clinical" or self.consent is None or self.consent.withdrawn_on is None
+        if use == "clinical" or self.consent is None or self.consent.withdrawn_on is None:
+            return True
+        from ..clock import local_today
+
+        return local_today() < self.consent.withdrawn_on
 
     def __str__(self):
         return f"{self.kind_label} photo of {self.area}"
