@@ -26,6 +26,7 @@ from .jobs import init_jobs
 from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
+from .photos import init_photo_uploads, too_large_message
 from .plugins import Registry, load_plugins, registry
 from .rate_limits import init_rate_limits
 from .request_log import init_logging, request_id
@@ -103,6 +104,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, include_object=compared_by_alembic
     )
+    init_photo_uploads(app)  # before CSRF protection, which reads the (larger) upload's body first
     csrf.init_app(app)
     mail.init_app(app)
     init_input_guard(app)
@@ -178,7 +180,8 @@ def _register_pages(app):
 
     @app.errorhandler(413)
     def too_large(exc):
-        return render_template("error.html", code=413, message="That request is too large."), 413
+        message = too_large_message() or "That request is too large."
+        return render_template("error.html", code=413, message=message), 413
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(UnicodeError)

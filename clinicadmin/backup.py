@@ -1,4 +1,5 @@
-"""``clinicadmin backup DIR``: a consistent copy of the database to restore from.
+"""``clinicadmin backup DIR``: a consistent copy of the database to restore from, with the photo files when they are
+in a folder (a bucket's photos are backed up by the bucket's own means; the manifest says so).
 
 SQLite is copied with its online backup API (a consistent snapshot while the clinic keeps working); PostgreSQL with
 ``pg_dump --format=custom``. The secrets are not copied: the two-factor keys would then sit beside the data they
@@ -56,6 +57,28 @@ def _pg_dump(url, target):
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
 
 
+def _copy_photos(folder):
+    """Copy the photo files into ``folder/photos`` when they are in a folder (after the database, so every row in the
+    copy has its file); for a bucket, say where its own backups are. Returns what the manifest says of them."""
+    from .photo_storage import FolderStorage, photo_storage
+
+    storage = photo_storage()
+    if not isinstance(storage, FolderStorage):
+        return (
+            f"Not in this backup: the photos are in {storage.describe()}. Keep that bucket backed up with its own "
+            "means (versioning, replication), as docs/operations.md says."
+        )
+    keys = sorted(storage.keys())
+    if not keys:
+        return "No photo files yet."
+    target = folder / "photos"
+    target.mkdir(mode=0o700)
+    for key in keys:
+        (target / key).write_bytes(storage.get(key))
+        (target / key).chmod(0o600)
+    return f"{len(keys)} photo files (photos and thumbnails) in photos/; restore them into the photo folder."
+
+
 def make_backup(folder):
     """Write the database copy and a manifest into ``folder`` (created; must be empty). Returns the manifest."""
     folder = Path(folder)
@@ -73,6 +96,7 @@ def make_backup(folder):
     else:
         raise BackupError(f"backups of {url.get_backend_name()} databases are not supported")
     database.chmod(0o600)
+    photos = _copy_photos(folder)
     revisions = sorted(db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalars())
     manifest = {
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -80,6 +104,7 @@ def make_backup(folder):
         "backend": url.get_backend_name(),
         "revisions": revisions,
         "secrets": SECRETS_NOTE,
+        "photos": photos,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -222,12 +222,13 @@ def check():
     """Verify the stored data: every lot's quantity equals the sum of its ledger rows and none is negative, the
     monthly usage the reports read equals the ledger's consumption, each treatment's consumption equals what it
     recorded (the ledger plus its open stock exceptions), each client's first session is their earliest
-    performed one, every audit row carries its keyed digest and every audit seal its MAC over the rows it covers;
-    and count the open stock exceptions and the audit rows not sealed yet.
+    performed one, every audit row carries its keyed digest and every audit seal its MAC over the rows it covers,
+    and every photo row has its file and every photo file its row; and count the open stock exceptions and the
+    audit rows not sealed yet.
 
-    Exits 1, naming each lot, month, audit row or seal that is wrong, if anything is. Open stock exceptions are work
-    for the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status; nor do audit
-    rows written after their place was sealed (``NOTE:``; each still carries its own digest)."""
+    Exits 1, naming each lot, month, audit row, seal or photo that is wrong, if anything is. Open stock exceptions
+    are work for the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status;
+    nor do audit rows written after their place was sealed (``NOTE:``; each still carries its own digest)."""
     from .integrity import run_checks
 
     result = run_checks()
@@ -254,6 +255,7 @@ def check():
         f"OK: the audit chain of {result.audit_rows} rows is unbroken: {result.audit_sealed} sealed in "
         f"{result.audit_seals} seal(s), {result.audit_unsealed} not sealed yet{oldest}."
     )
+    click.echo("OK: every photo row has its files, and every photo file its row.")
 
 
 @main.command("audit-seal")
@@ -279,8 +281,8 @@ def audit_seal():
 @click.argument("folder", type=click.Path(file_okay=False))
 @with_appcontext
 def backup(folder):
-    """Write a consistent copy of the database into FOLDER; the deployment's secrets are backed up apart from it
-    (see docs/operations.md)."""
+    """Write a consistent copy of the database, and the photo files kept in a folder, into FOLDER; the deployment's
+    secrets are backed up apart from it (see docs/operations.md)."""
     from .backup import BackupError, make_backup
 
     try:
@@ -288,6 +290,7 @@ def backup(folder):
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Backed up the {manifest['backend']} database to {folder}/{manifest['database']}.")
+    click.echo(f"Photos: {manifest['photos']}")
     click.echo(
         "The secrets are not in it: keep the deployment's secrets (CLINICADMIN_* environment or "
         "CLINICADMIN_SECRETS_FILE) in a separate backup; a restore needs them (docs/operations.md)."

@@ -168,6 +168,21 @@ class DefaultConfig:
     MESSAGE_AFTERCARE_WITHIN_HOURS = 48
     MESSAGE_LOG_SENDER = False
 
+    # Clinical photos (clinicadmin.photos, docs/operations.md). Each photo at most PHOTO_MAX_BYTES and
+    # PHOTO_MAX_PIXELS; at most PHOTO_MAX_FILES at once; the upload's request may be PHOTO_UPLOAD_MAX_BYTES (every
+    # other request keeps MAX_CONTENT_LENGTH). Files in PHOTO_FOLDER (default instance/photos) or, with
+    # PHOTO_STORAGE = "s3", in an S3-compatible bucket (credentials the way boto3 finds them, never here).
+    PHOTO_MAX_BYTES = 25 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 50_000_000
+    PHOTO_MAX_FILES = 10
+    PHOTO_UPLOAD_MAX_BYTES = 100 * 1024 * 1024
+    PHOTO_STORAGE = "folder"
+    PHOTO_FOLDER = None
+    PHOTO_S3_BUCKET = None
+    PHOTO_S3_PREFIX = "photos/"
+    PHOTO_S3_ENDPOINT_URL = None
+    PHOTO_S3_REGION = None
+
 
 def secret_generators():
     """Generators of each secret, by the config key it fills."""

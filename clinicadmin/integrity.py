@@ -309,6 +309,7 @@ def run_checks() -> CheckResult:
         + [f"TREATMENTS: {p}" for p in consumption_problems()]
         + [f"CLIENTS: {p}" for p in first_session.problems()]
         + [f"AUDIT: {p}" for p in audit.problems]
+        + [f"PHOTOS: {p}" for p in photo_problems()]
     )
     owed, count = open_exceptions()
     return CheckResult(
@@ -322,3 +323,23 @@ def run_checks() -> CheckResult:
         audit.notes,
         audit.oldest_unsealed,
     )
+
+
+def photo_problems():
+    """Photo rows whose file or thumbnail is missing from the photo storage, and files in it that no row names."""
+    from .models import Photo
+    from .photo_storage import photo_storage
+
+    storage = photo_storage()
+    stored = storage.keys()
+    named = set()
+    problems = []
+    for photo_id, key, thumb in db.session.execute(
+        db.select(Photo.id, Photo.storage_key, Photo.thumb_key).order_by(Photo.id)
+    ):
+        named.update((key, thumb))
+        for what, k in (("file", key), ("thumbnail", thumb)):
+            if k not in stored:
+                problems.append(f"photo {photo_id}: its {what} {k} is missing from {storage.describe()}")
+    problems += [f"{key} in {storage.describe()} belongs to no photo row" for key in sorted(stored - named)]
+    return problems[:MAX_REPORTED]

@@ -49,6 +49,8 @@ class Modality:
     cleanup_minutes: int = 0
     #: kinds of resource a session takes, one of each (keys a plugin registers with ``register_resource_kinds``)
     resources: tuple[str, ...] = ()
+    #: the areas of the body a session treats, as (key, label) pairs: what a clinical photo may be taken of
+    areas: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("duration_minutes", "prep_minutes", "cleanup_minutes"):
@@ -60,6 +62,13 @@ class Modality:
                 )
         if isinstance(self.resources, str) or len(set(self.resources)) != len(self.resources):
             raise ValueError(f"modality {self.key!r}: resources must be a tuple of distinct kinds")
+        if isinstance(self.areas, str) or any(
+            not isinstance(area, tuple) or len(area) != 2 or not all(isinstance(part, str) and part for part in area)
+            for area in self.areas
+        ):
+            raise ValueError(f"modality {self.key!r}: areas must be a tuple of (key, label) pairs of text")
+        if len({key for key, _ in self.areas}) != len(self.areas):
+            raise ValueError(f"modality {self.key!r}: each area's key must be distinct")
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ DEFAULT_PLUGINS = (
     "clinicadmin.default_plugins.rooms",
     "clinicadmin.default_plugins.product_categories",
     "clinicadmin.default_plugins.messages",
+    "clinicadmin.default_plugins.photos",
 )
 #: the logging sender: loaded only when ``MESSAGE_LOG_SENDER`` is on (development), since it reports texts as sent
 #: that no gateway delivered

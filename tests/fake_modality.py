@@ -21,6 +21,7 @@ class FakeModality:
             "Test modality",
             min_interval_setting="testmod.interval_days",
             consent_text="I agree to the <b>test</b> modality.",
+            areas=(("face", "Face"), ("neck", "Neck")),
         )
 
     @hookimpl

@@ -16,6 +16,7 @@ MATRIX = {
     "client_archived": (MANAGERS, set()),
     "health_entry": (CLINICAL, set()),
     "consent": (CLINICAL | {"front_desk"}, CLINICAL | {"front_desk"}),
+    "photo_consent": (CLINICAL | {"front_desk"}, CLINICAL | {"front_desk"}),
     "treatment": (CLINICAL | {"front_desk"}, set()),
     "treatment_archived": (MANAGERS, set()),
     "course": (CLINICAL | {"front_desk"}, CLINICAL),

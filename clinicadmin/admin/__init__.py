@@ -13,6 +13,7 @@ from ..models import (
     Course,
     HealthEntry,
     Location,
+    PhotoConsent,
     Product,
     Resource,
     Role,
@@ -38,6 +39,7 @@ from .lots import LotView
 from .merge import ClientMergeView
 from .message_templates import MessageTemplateView
 from .paper import ClientHistoryView, ConsentFormView
+from .photos import PhotoConsentView, PhotoView
 from .recall import RecallView
 from .reports import ReportsView
 from .staff import CertificationView, LocationView, RoleView, UserView
@@ -65,6 +67,11 @@ def init_admin(app, registry):
     admin.add_view(
         ArchivedClientView(Client, s, name="Archived clients", endpoint="client_archived", category="Clients")
     )
+    # photos (issue 18)
+    admin.add_view(
+        PhotoConsentView(PhotoConsent, s, name="Photo consents", endpoint="photo_consent", category="Clients")
+    )
+    admin.add_view(PhotoView(name="Photos", endpoint="photos", url="/admin/photos"))
     admin.add_view(
         ConsentFormView(name="Consent forms", endpoint="consent_form", url="/admin/consent-form", category="Clients")
     )

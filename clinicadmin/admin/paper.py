@@ -10,8 +10,10 @@ from sqlalchemy.orm import joinedload
 from ..audit import audit_read
 from ..clinic_settings import effective_settings
 from ..clock import day_bounds, local_today
+from ..default_plugins.photos import HISTORY_SETTING
 from ..extensions import db
-from ..models import Client, Product, StockLot, StockMovement, Treatment
+from ..models import Client, Photo, Product, StockLot, StockMovement, Treatment
+from ..photos import area_label
 from ..plugins import registry
 from ..reporting import date_range
 from ..roles import CLINICAL_ROLES, DESK_ROLES
@@ -76,6 +78,22 @@ def lots_used(treatment_ids):
     return used
 
 
+def session_photos(treatment_ids):
+    """{treatment id: [Photo]} of the sessions' photos not archived, when the clinic prints photos in the history
+    (its setting), in one query; else {}."""
+    if not treatment_ids or not effective_settings().get(HISTORY_SETTING):
+        return {}
+    found = {}
+    rows = db.session.execute(
+        db.select(Photo)
+        .where(Photo.treatment_id.in_(treatment_ids), Photo.archived_at.is_(None))
+        .order_by(Photo.taken_at, Photo.id)
+    ).scalars()
+    for photo in rows:
+        found.setdefault(photo.treatment_id, []).append(photo)
+    return found
+
+
 class ClientHistoryView(SecuredView):
     """A client's performed treatments in a date range, printable for the client or another clinician."""
 
@@ -127,6 +145,8 @@ class ClientHistoryView(SecuredView):
             date_from=date_from,
             date_to=date_to,
             lots=lots_used([t.id for t in treatments]),
+            photos=session_photos([t.id for t in treatments]),
+            area_label=area_label,
             details=functools.partial(details_for_display, settings=effective_settings()),
             modality_label=registry().modality_label,
             today=today,

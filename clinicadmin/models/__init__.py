@@ -17,6 +17,7 @@ from .inventory import (
 from .jobs import JobClaim, JobRun
 from .locations import Location
 from .messages import ClientMessage, MessageTemplate
+from .photos import Photo, PhotoConsent
 from .settings import Setting
 from .staff import ROLES, Certification, Role, User
 from .submissions import FormSubmission
@@ -47,6 +48,8 @@ __all__ = [
     "Location",
     "ClientMessage",
     "MessageTemplate",
+    "Photo",
+    "PhotoConsent",
     "Setting",
     "FormSubmission",
     "ROLES",

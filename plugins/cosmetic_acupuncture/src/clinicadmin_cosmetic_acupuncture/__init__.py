@@ -40,6 +40,14 @@ def register_modality():
         prep_minutes=5,
         cleanup_minutes=10,
         resources=("treatment_room",),
+        areas=(
+            ("forehead", "Forehead"),
+            ("eyes", "Around the eyes"),
+            ("cheeks", "Cheeks"),
+            ("mouth", "Around the mouth"),
+            ("jawline", "Jawline and chin"),
+            ("neck", "Neck"),
+        ),
         consent_text=(
             "I understand that cosmetic acupuncture places fine sterile single-use needles in the body and face; that "
             "slight bleeding, bruising or soreness where a needle was are common and pass; that fainting, infection "

@@ -31,6 +31,14 @@ def register_modality():
         prep_minutes=5,
         cleanup_minutes=5,
         resources=("treatment_room",),
+        areas=(
+            ("neck", "Neck"),
+            ("shoulders", "Shoulders"),
+            ("upper_back", "Upper back"),
+            ("lower_back", "Lower back"),
+            ("hips", "Hips and buttocks"),
+            ("legs", "Legs"),
+        ),
         consent_text=(
             "I understand that dry needling places fine sterile single-use needles into muscles; that a brief twitch, "
             "soreness for a day or two and small bruises are common; that fainting and infection are rare, and that a "

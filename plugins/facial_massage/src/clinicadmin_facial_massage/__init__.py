@@ -31,6 +31,14 @@ def register_modality():
         prep_minutes=5,
         cleanup_minutes=10,
         resources=("treatment_room",),
+        areas=(
+            ("forehead", "Forehead"),
+            ("eyes", "Around the eyes"),
+            ("cheeks", "Cheeks"),
+            ("mouth", "Around the mouth"),
+            ("jawline", "Jawline and chin"),
+            ("neck", "Neck"),
+        ),
         consent_text=(
             "I understand that facial massage and lymphatic drainage work the skin and muscles of the face and neck "
             "by hand; that brief redness is common; and that I must tell the practitioner about fillers, botulinum "

@@ -35,6 +35,13 @@ def register_modality():
         prep_minutes=10,
         cleanup_minutes=15,
         resources=("treatment_room", "microneedling_pen"),
+        areas=(
+            ("forehead", "Forehead"),
+            ("cheeks", "Cheeks"),
+            ("scars", "Scarred area"),
+            ("neck", "Neck"),
+            ("decolletage", "Décolletage"),
+        ),
         consent_text=(
             "I understand that microneedling makes many small punctures in the skin to stimulate collagen, that "
             "redness and slight swelling for a few days are expected, and that infection, pigment change or "

@@ -44,6 +44,14 @@ def register_modality():
         prep_minutes=10,
         cleanup_minutes=10,
         resources=("treatment_room",),
+        areas=(
+            ("knee", "Knee"),
+            ("shoulder", "Shoulder"),
+            ("elbow", "Elbow"),
+            ("lower_back", "Lower back"),
+            ("hip", "Hip"),
+            ("ankle", "Ankle"),
+        ),
         consent_text=(
             "I understand that prolotherapy injects a dextrose solution to cause a controlled healing reaction; that "
             "pain, stiffness and swelling for a few days are expected; that bruising, infection, nerve irritation and "
