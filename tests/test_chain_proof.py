@@ -148,9 +148,9 @@ def _environment(database_url, redis, plugins, prefix):
 
 
 def _seed(env, instance):
-    """The chain's staff (the team, plus a practitioner to book for each member who is not one), a location with one room or device of
-    each kind, the clients each books for (consented, intake reviewed) and a well-stocked consumable; made through
-    an app of the deployment's configuration in this process."""
+    """The chain's staff (the team, plus a practitioner to book for each member who is not one), a location with one
+    room or device of each kind, the clients each books for (consented, intake reviewed) and a well-stocked
+    consumable; made through an app of the deployment's configuration in this process."""
     from flask_security import hash_password
 
     from clinicadmin.app import create_app
@@ -171,7 +171,7 @@ def _seed(env, instance):
                 os.environ[k] = v
     with app.app_context():
         ensure_roles()
-        today = date.today()
+        today = datetime.now(UTC).date()  # the location's zone is UTC
         location = Location(name="Proof Clinic", time_zone="UTC")
         db.session.add(location)
         db.session.add_all(
