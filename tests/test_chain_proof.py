@@ -539,6 +539,8 @@ def test_two_instances_serve_twenty_staff_for_a_minute_without_an_error(chain):
             if '"level": "ERROR"' in line or '"level": "CRITICAL"' in line or "Traceback" in line
         ]
         assert not errors, f"{url} logged errors:\n" + "\n".join(errors[:10])
+        # both instances took bookings and recordings (each request went to the other instance than the last)
+        assert "POST /admin/desk/book" in log and "/record HTTP" in log, f"{url} took no booking or recording"
 
     code, out, err = _command(env, "check")
     assert code == 0, f"clinicadmin check failed:\n{out}\n{err}"
