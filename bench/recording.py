@@ -34,7 +34,9 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 
 def _pool(app, count):
     """``count`` facial-massage bookings of clients with no session in the last 30 days (no interval warning), one
-    practitioner twenty minutes apart after every booking held so far; returns their ids and the oil's id."""
+    practitioner twenty minutes apart after every booking held so far, spread over the chain's locations (each
+    recording then takes the row lock of its own location's oil lot, as in a chain, not all of one lot's); returns
+    their ids and the oil's id."""
     from bench.run import _a_room_at, _free_from
     from clinicadmin.clock import local_today
     from clinicadmin.extensions import db
@@ -42,13 +44,14 @@ def _pool(app, count):
     from clinicadmin.treatment_flow import book
 
     with app.app_context():
-        location = db.session.execute(db.select(Location).order_by(Location.id)).scalars().first()
+        locations = db.session.execute(db.select(Location).order_by(Location.id)).scalars().all()
         oil = db.session.execute(db.select(Product).where(Product.category == "oil")).scalars().first()
         practitioner = db.session.execute(
             db.select(User).where(User.email == "practitioner02@bench.example")
         ).scalar_one()
         manager = db.session.execute(db.select(User).where(User.email == "manager@bench.example")).scalar_one()
-        _a_room_at(location)
+        for location in locations:
+            _a_room_at(location)
         recent = db.select(Treatment.client_id).where(Treatment.scheduled_at > datetime.now(UTC) - timedelta(days=30))
         clients = (
             db.session.execute(
@@ -66,6 +69,7 @@ def _pool(app, count):
         start = naive.replace(tzinfo=UTC)
         ids = []
         for k, client in enumerate(clients):
+            location = locations[k % len(locations)]
             if not any(c.modality == "facial_massage" for c in client.consents):
                 client.consents.append(
                     Consent(modality="facial_massage", signed_on=local_today(location) - timedelta(days=9))
