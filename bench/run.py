@@ -478,7 +478,9 @@ def _bookings(app, workers, each, first_client):
         ids = []
         # One practitioner is never booked twice at once: each booking a minute long, after the one before it
         # (with the modality's preparation and clean-up between).
-        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=3))
+        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=3)).replace(
+            tzinfo=UTC  # book() takes aware instants
+        )
         for w in range(workers):
             mine = []
             for k in range(each):
