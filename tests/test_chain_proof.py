@@ -98,6 +98,9 @@ class Instance(LiveServer):
     """One ``clinicadmin serve`` (gunicorn with the shipped settings) on a free port, its own instance folder, the
     deployment's environment; stopped as :class:`LiveServer` stops (SIGINT, then its process group killed)."""
 
+    # two instances of four workers start together, beside the other tests of the run, on two cores
+    start_timeout = 180
+
     def __init__(self, folder, env, workers):
         self.folder, self.workers, self.staff = folder, workers, None
         (folder / "instance").mkdir(parents=True)
