@@ -55,7 +55,8 @@ TEST_WORKERS ?= auto
 test: install lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin; prints the table
+## Seed a clinic chain (bench/results/, reused) and time the pages against plain Flask-Admin, then recording
+## throughput through gunicorn with 1, 4 and 8 workers on PostgreSQL; prints the tables (BENCH_ONLY=recording: that alone)
 bench: install
 	$(BIN)/python bench/run.py
 

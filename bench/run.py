@@ -3,7 +3,8 @@
 Each scenario runs through the Flask test client, logged in as a manager, with every shipped plugin loaded; the
 baseline is a plain Flask-Admin app (default ModelViews, no login) over the same database, measured in the same run.
 Prints one table per database: median and p95 milliseconds, SQL statements per request, the baseline's median and
-the ratio (baseline / ours). Then consumption throughput with 8 concurrent workers.
+the ratio (baseline / ours). Then consumption throughput with 8 concurrent workers, and on PostgreSQL recording
+throughput through gunicorn with 1, 4 and 8 worker processes (``bench/recording.py``).
 
 Environment: ``BENCH_SCALE`` (1.0 = 100,000 clients and 1,000,000 treatments; default 1.0), ``BENCH_REPEAT``
 (timed requests per scenario, default 30), ``BENCH_POSTGRES_URL`` (default: the local server's
@@ -32,6 +33,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/clinicadmin_bench")
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 ONLY = [word.strip() for word in os.environ.get("BENCH_ONLY", "").split(",") if word.strip()]
+if "--only" in sys.argv:  # ``python bench/run.py --only recording``: as BENCH_ONLY
+    ONLY = [word.strip() for word in sys.argv[sys.argv.index("--only") + 1].split(",") if word.strip()]
 CHEAP_HASH = {"argon2__rounds": 1, "argon2__memory_cost": 1024}
 
 
@@ -475,7 +478,9 @@ def _bookings(app, workers, each, first_client):
         ids = []
         # One practitioner is never booked twice at once: each booking a minute long, after the one before it
         # (with the modality's preparation and clean-up between).
-        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=3))
+        start = _free_from(datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=3)).replace(
+            tzinfo=UTC  # book() takes aware instants
+        )
         for w in range(workers):
             mine = []
             for k in range(each):
@@ -696,13 +701,10 @@ def bench(label, app):
     ):
         if wanted(name):
             rows.append(run())
-    out = [
-        table(
-            f"{label}, scale {SCALE:g} ({counts(SCALE)['clients']:,} clients, "
-            f"{counts(SCALE)['treatments']:,} treatments)",
-            rows,
-        )
-    ]
+    title = (
+        f"{label}, scale {SCALE:g} ({counts(SCALE)['clients']:,} clients, {counts(SCALE)['treatments']:,} treatments)"
+    )
+    out = [table(title, rows) if rows else f"### {title}"]
     if wanted("consumption"):
         rate, recorded, errors, problems = run_throughput(app)
         out.append(
@@ -710,6 +712,11 @@ def bench(label, app):
             f"{len(errors)} refused{': ' + errors[0] if errors else ''}); stock invariant "
             f"{'holds' if not problems else 'BROKEN: ' + str(problems[:3])}."
         )
+    if label == "PostgreSQL" and wanted("recording throughput"):
+        from bench.recording import run_recording_throughput
+        from bench.recording import table as recording_table
+
+        out.append("\n" + recording_table(*run_recording_throughput(app, RESULTS)))
     with app.app_context():
         db.engine.dispose()
     return "\n".join(out)

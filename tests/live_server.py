@@ -115,6 +115,8 @@ class Session:
 class LiveServer:
     """One gunicorn serving the app: ``url``, ``session(role_or_email)``, ``stop()``."""
 
+    start_timeout = START_TIMEOUT
+
     def __init__(self, folder, config, workers, staff):
         self.folder, self.workers, self.staff = folder, workers, staff
         instance = folder / "instance"
@@ -169,8 +171,9 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
     def _wait_until_serving(self):
-        """The server's URL once every worker has booted and it answers; fails with the log after START_TIMEOUT."""
-        deadline = time.monotonic() + START_TIMEOUT
+        """The server's URL once every worker has booted and it answers; fails with the log after
+        ``start_timeout`` seconds."""
+        deadline = time.monotonic() + self.start_timeout
         url = None
         while time.monotonic() < deadline:
             if self._exited():
@@ -185,7 +188,7 @@ class LiveServer:
                 except OSError:
                     pass
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT} s:\n{self.log()}")
+        raise RuntimeError(f"gunicorn did not answer within {self.start_timeout} s:\n{self.log()}")
 
     def session(self, who=None, password=TEST_PASSWORD):
         """A new HTTP session, logged in as ``who`` (a role of the ``staff`` fixture or an e-mail), or anonymous."""
