@@ -56,6 +56,9 @@ CLINICAL = ("practitioner", "manager", "admin")
 #: clients (and bookings) each booking member of the team has to work through; more than a minute can use
 CLIENTS_EACH = 60
 STOCK = 100_000
+#: how long a request may take before the browser gives up: past gunicorn's own timeout (60 s, the shipped settings),
+#: so that a slow answer on a loaded machine (twenty sign-ins at once, each a password hash) is the server's to refuse
+REQUEST_TIMEOUT = 90
 #: limits a clinic would set for twenty people behind one address (every request here comes from 127.0.0.1)
 LIMITS = {
     "RATE_LIMIT_LOGIN_PER_ADDRESS": "100 per minute",
@@ -503,7 +506,7 @@ class Hopper(Session):
     which checks every response against what its step expects."""
 
     def __init__(self, urls, who):
-        super().__init__(urls[0])
+        super().__init__(urls[0], timeout=REQUEST_TIMEOUT)
         self.urls, self.who, self.turn, self.requests, self.last = urls, who, 0, 0, None
 
     def request(self, method, path, params=None, data=None):
