@@ -751,6 +751,17 @@ class _Worker:
         self._log.close()
 
 
+def _slowest(logs, count=5):
+    """The ``count`` slowest lines of the servers' access logs (each ends in its milliseconds and request id)."""
+    timed = [
+        (int(found.group(1)), line[-200:])
+        for log in logs.values()
+        for line in log.splitlines()
+        if (found := re.search(r" (\d+)ms request_id=", line))
+    ]
+    return [line for _, line in sorted(timed, reverse=True)[:count]]
+
+
 def _errors(log):
     """The lines of a JSON log at ERROR or above, and tracebacks."""
     return [
@@ -817,12 +828,15 @@ def test_two_instances_serve_twenty_staff_for_a_minute_without_an_error(chain):
         f"{INSTANCES}x{WORKERS} workers; {len(booked)} booked, {len(recorded)} recorded; "
         f"{sum(m.jobs_enqueued for m in team)} Run now; job runs {dict(collections.Counter(r[4] for r in job_runs))}; "
         f"{sent} reminders arrived; last messages run: {messages_run[2]}; last seal: {seal_run[2]}; "
-        f"seeding {seeded_at - began:.0f} s, start-up {ready - began:.0f} s (together)",
+        f"seeding {seeded_at - began:.0f} s, start-up {ready - began:.0f} s (together); the slowest answer: "
+        f"{(_slowest(logs, 1) or ['none'])[0]}",
         file=sys.stderr,
     )
     assert not failures, (
         f"{len(failures)} member(s) met a response other than expected (the servers' and worker's logs: {tmp}):\n"
         + "\n".join(failures[:20])
+        + "\nthe slowest answers:\n"
+        + "\n".join(_slowest(logs))
     )
     assert all(member.signed_in for member in team), [m.name for m in team if not m.signed_in]
     assert recorded, "nothing was recorded in the run"
