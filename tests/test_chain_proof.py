@@ -74,7 +74,7 @@ SETTLE_SECONDS = 5
 #: bookings whose reminder falls due during the run, each for a client and practitioner of its own (spread over it)
 REMINDERS_DUE = 6
 #: reminders due after the run (seconds after its end): never sent while the worker runs
-REMINDERS_LATER = (120, 600)
+REMINDERS_LATER = (180, 600)
 #: how long a job put on the queue may take to be run by the worker, on a loaded machine
 JOB_TIMEOUT = 90
 
@@ -754,10 +754,10 @@ class _Worker:
 def _slowest(logs, count=5):
     """The ``count`` slowest lines of the servers' access logs (each ends in its milliseconds and request id)."""
     timed = [
-        (int(found.group(1)), line[-200:])
+        (int(found.group(1)), found.group(0).strip())
         for log in logs.values()
         for line in log.splitlines()
-        if (found := re.search(r" (\d+)ms request_id=", line))
+        if (found := re.search(r'\\?"[A-Z]+ [^"\\]+\\?" \d+ \S+ (\d+)ms request_id=\w+', line))
     ]
     return [line for _, line in sorted(timed, reverse=True)[:count]]
 
