@@ -229,7 +229,9 @@ def _refused_part(tree):
         if not isinstance(node, _ALLOWED_NODES):
             return f"uses {type(node).__name__}, which a message may not use"
         if isinstance(node, nodes.Filter) and node.name not in _SANDBOX.filters:
-            return f"uses the filter {node.name}, which a message may not use; the filters are {', '.join(SAFE_FILTERS)}"
+            return (
+                f"uses the filter {node.name}, which a message may not use; the filters are {', '.join(SAFE_FILTERS)}"
+            )
     return None
 
 

@@ -1,14 +1,14 @@
 """Reminders before bookings and aftercare after recorded sessions, sent once each to clients who agreed to be
 contacted, on the channel they chose; every message is a row of the client's message log, and audited.
 
-Once, under any number of workers and whatever the channel: a message is claimed by inserting its row (unique on
-kind, treatment and the booking's start or the session's time, not the channel, so a client who changes channel after
-a message went out is not sent it again; a retry goes on the channel the client has chosen by then) in a transaction of its own, committed before anything is sent; a worker
-whose insert fails leaves it to the one that won. Every later change is a conditional UPDATE on the status and the
-attempt number it expects, checked by its row count. A failed message is claimed again after
-``MESSAGE_RETRY_MINUTES`` (up to ``MESSAGE_MAX_ATTEMPTS`` attempts); one left ``sending`` by a worker that died between
-its claim and its outcome is claimed again after ``MESSAGE_SENDING_TIMEOUT_MINUTES``: such a message may have gone out
-before the worker died, so that rare case can repeat it, while no other case can.
+Once, under any number of workers and whatever the channel: a message is claimed by inserting its row (unique on kind,
+treatment and the booking's start or the session's time, not the channel, so a client who changes channel after a
+message went out is not sent it again; a retry goes on the channel the client has chosen by then) in a transaction of
+its own, committed before anything is sent; a worker whose insert fails leaves it to the one that won. Every later
+change is a conditional UPDATE on the status and the attempt number it expects, checked by its row count. A failed
+message is claimed again after ``MESSAGE_RETRY_MINUTES`` (up to ``MESSAGE_MAX_ATTEMPTS`` attempts); one left ``sending``
+by a worker that died between its claim and its outcome is claimed again after ``MESSAGE_SENDING_TIMEOUT_MINUTES``: such
+a message may have gone out before the worker died, so that rare case can repeat it, while no other case can.
 
 ``at`` is the clock of a run (now, unless a test or a catch-up run gives one): what is due, and every claim's time.
 """

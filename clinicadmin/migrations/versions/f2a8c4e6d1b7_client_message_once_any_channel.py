@@ -19,12 +19,16 @@ depends_on = None
 
 
 def upgrade():
-    twice = op.get_bind().execute(
-        sa.text(
-            "SELECT kind, treatment_id, about_at FROM client_message "
-            "GROUP BY kind, treatment_id, about_at HAVING COUNT(*) > 1"
+    twice = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT kind, treatment_id, about_at FROM client_message "
+                "GROUP BY kind, treatment_id, about_at HAVING COUNT(*) > 1"
+            )
         )
-    ).all()
+        .all()
+    )
     if twice:
         raise RuntimeError(
             f"{len(twice)} message(s) were logged on two channels for the same booking or session (the first: "
