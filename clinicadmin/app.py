@@ -27,7 +27,7 @@ from .letterhead import clinic_identity
 from .login_guard import ClinicLoginForm, init_login_guard
 from .passwords import PasswordRules
 from .photos import init_photo_uploads, too_large_message
-from .plugins import Registry, load_plugins, registry
+from .plugins import Registry, load_plugins, refuse_log_sender_in_production, registry
 from .rate_limits import init_rate_limits
 from .request_log import init_logging, request_id
 from .schema import compared_by_alembic
@@ -74,7 +74,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CLINICADMIN")
     app.config.update(config)
-    apply_secrets(app.config, config, app.instance_path, production=serving and not (app.debug or app.testing))
+    production = serving and not (app.debug or app.testing)
+    apply_secrets(app.config, config, app.instance_path, production=production)
+    refuse_log_sender_in_production(app.config, production)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL"), app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

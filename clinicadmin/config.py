@@ -161,12 +161,14 @@ class DefaultConfig:
     # MESSAGE_RETRY_MINUTES, at most MESSAGE_MAX_ATTEMPTS times in all; one left "sending" by a worker that died is
     # taken again after MESSAGE_SENDING_TIMEOUT_MINUTES; aftercare goes to sessions recorded within the last
     # MESSAGE_AFTERCARE_WITHIN_HOURS. MESSAGE_LOG_SENDER loads the logging sender of text messages (development: it
-    # reports texts sent that nobody received, so never in production).
+    # reports texts sent that nobody received, so a server in production mode refuses to start with it on).
+    # MESSAGE_MAX_CHARS bounds a rendered subject or text: a template making more is refused, a message failed.
     MESSAGE_RETRY_MINUTES = 10
     MESSAGE_MAX_ATTEMPTS = 5
     MESSAGE_SENDING_TIMEOUT_MINUTES = 15
     MESSAGE_AFTERCARE_WITHIN_HOURS = 48
     MESSAGE_LOG_SENDER = False
+    MESSAGE_MAX_CHARS = 20_000
 
     # Clinical photos (clinicadmin.photos, docs/operations.md). Each photo at most PHOTO_MAX_BYTES and
     # PHOTO_MAX_PIXELS; at most PHOTO_MAX_FILES at once; the upload's request may be PHOTO_UPLOAD_MAX_BYTES (every

@@ -59,6 +59,18 @@ DEFAULT_PLUGINS = (
 LOG_SENDER = "clinicadmin.default_plugins.log_sender"
 
 
+def refuse_log_sender_in_production(config, production):
+    """Raise RuntimeError when ``production`` (a server in production mode) has ``MESSAGE_LOG_SENDER`` on: it would
+    report clients' texts as sent while writing their phone numbers and words to the log."""
+    if production and config.get("MESSAGE_LOG_SENDER"):
+        raise RuntimeError(
+            "MESSAGE_LOG_SENDER is on, but a server in production mode does not start with it: the logging sender "
+            "delivers no text message, reports each one sent and writes clients' phone numbers and messages to the "
+            "log. Turn it off (MESSAGE_LOG_SENDER = False, or unset CLINICADMIN_MESSAGE_LOG_SENDER) and send texts "
+            "through a gateway plugin; it is for development (FLASK_DEBUG=1) only. See docs/operations.md."
+        )
+
+
 def _date_hint(condition):
     """What the first date of a dated code means on the form: when it started (a medication) or happened."""
     if not condition.dated:

@@ -1,13 +1,14 @@
 """Reminders before bookings and aftercare after recorded sessions, sent once each to clients who agreed to be
 contacted, on the channel they chose; every message is a row of the client's message log, and audited.
 
-Once, under any number of workers: a message is claimed by inserting its row (unique on kind, treatment, channel and
-the booking's start or the session's time) in a transaction of its own, committed before anything is sent; a worker
-whose insert fails leaves it to the one that won. Every later change is a conditional UPDATE on the status and the
-attempt number it expects, checked by its row count. A failed message is claimed again after
-``MESSAGE_RETRY_MINUTES`` (up to ``MESSAGE_MAX_ATTEMPTS`` attempts); one left ``sending`` by a worker that died between
-its claim and its outcome is claimed again after ``MESSAGE_SENDING_TIMEOUT_MINUTES``: such a message may have gone out
-before the worker died, so that rare case can repeat it, while no other case can.
+Once, under any number of workers and whatever the channel: a message is claimed by inserting its row (unique on kind,
+treatment and the booking's start or the session's time, not the channel, so a client who changes channel after a
+message went out is not sent it again; a retry goes on the channel the client has chosen by then) in a transaction of
+its own, committed before anything is sent; a worker whose insert fails leaves it to the one that won. Every later
+change is a conditional UPDATE on the status and the attempt number it expects, checked by its row count. A failed
+message is claimed again after ``MESSAGE_RETRY_MINUTES`` (up to ``MESSAGE_MAX_ATTEMPTS`` attempts); one left ``sending``
+by a worker that died between its claim and its outcome is claimed again after ``MESSAGE_SENDING_TIMEOUT_MINUTES``: such
+a message may have gone out before the worker died, so that rare case can repeat it, while no other case can.
 
 ``at`` is the clock of a run (now, unless a test or a catch-up run gives one): what is due, and every claim's time.
 """
@@ -170,11 +171,10 @@ def _reachable():
 
 
 def _logged(kind, about_at):
-    """Whether the message of ``kind`` about the treatment at ``about_at`` on the client's channel has a row."""
+    """Whether the message of ``kind`` about the treatment at ``about_at`` has a row, on whatever channel."""
     return exists().where(
         ClientMessage.kind == kind,
         ClientMessage.treatment_id == Treatment.id,
-        ClientMessage.channel == Client.contact_channel,
         ClientMessage.about_at == about_at,
     )
 
@@ -213,9 +213,9 @@ def _send(message_id, attempt, at):
         db.session.commit()
         _finish(message_id, attempt, Outcome("withdrawn", reason), at)
         return "withdrawn"
-    channel = registry().message_channels.get(message.channel)
+    kind, channel_key = message.kind, client.contact_channel  # a retry follows the client's latest choice
+    channel = registry().message_channels.get(channel_key)
     recipient = (getattr(client, channel.address) or "").strip() if channel else ""
-    kind, channel_key = message.kind, message.channel
     try:
         lines = _aftercare_lines(treatment) if kind == AFTERCARE else []
         subject, text = render_message(kind, channel_key, _values(treatment, client, message.about_at, lines))
@@ -234,7 +234,9 @@ def _send(message_id, attempt, at):
         outcome = _send_email(recipient, subject, text)
     else:
         outcome = _send_by_plugin(channel_key, recipient, subject, text, message_id)
-    _finish(message_id, attempt, outcome, at, recipient=recipient or None, subject=subject, body=text)
+    _finish(
+        message_id, attempt, outcome, at, channel=channel_key, recipient=recipient or None, subject=subject, body=text
+    )
     return outcome.status
 
 
@@ -244,8 +246,8 @@ def _not_wanted(message, treatment, client, at):
         return "the client's record was archived"
     if not client.contact_consent:
         return "the client no longer agrees to be contacted"
-    if client.contact_channel != message.channel:
-        return "the client chose another channel"
+    if not client.contact_channel:
+        return "the client chose no channel"
     if treatment.archived_at is not None:
         return "the treatment was archived"
     if message.kind == REMINDER:

@@ -3,10 +3,13 @@ once, only to clients who agreed and on their channel; bounced and failed messag
 messages through the ``send_message`` hook; the managers' templates."""
 
 import email
+import html
+import json
 import multiprocessing
 import os
 import socket
 import threading
+from collections import Counter
 from datetime import datetime, timedelta
 from email.policy import default as default_policy
 
@@ -458,7 +461,7 @@ def test_a_manager_edits_the_reminder_over_http_and_the_next_reminder_uses_it(bo
     [
         ("{{ client_name.__class__.__mro__ }}", "reaches for something a message may not use"),
         ("{{ cycler.__init__.__globals__ }}", "which is not a placeholder"),
-        ("{{ client_name|attr('__class__') }}", "reaches for something a message may not use"),
+        ("{{ client_name|attr('__class__') }}", "uses the filter attr, which a message may not use"),
         ("{{ config }}", "which is not a placeholder"),
         ("{% if %}", "cannot be read"),
         ("   ", "The message text is empty"),
@@ -470,6 +473,132 @@ def test_a_template_reaching_past_its_placeholders_is_refused_with_the_reason(co
     page = response.get_data(as_text=True)
     assert "Nothing was saved." in page and said in page
     assert db.session.execute(db.select(MessageTemplate)).scalars().all() == []
+
+
+NESTED_LOOPS = "".join("{% for x" + str(i) + " in location_address %}" for i in range(5)) + "x" + "{% endfor %}" * 5
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("{{ 10**5000 }}", "a number larger than a message may hold"),
+        ("{{ clinic_name * 99999999999999 }}", "longer than the limit of 20000 characters"),
+        ("{{ clinic_name*300000000 }}", "longer than the limit of 20000 characters"),
+        ("{{ clinic_name|center(20000000) }}", "uses the filter center, which a message may not use"),
+        ("{{ clinic_name|wordwrap(5) }}{{ clinic_name|indent(9) }}", "which a message may not use"),
+        (NESTED_LOOPS, "uses a loop ({% for %}), which a message may not use"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "uses a macro ({% macro %})"),
+        ("{% set a = clinic_name ~ clinic_name %}{% set b = a ~ a %}{{ b }}", "uses an assignment ({% set %})"),
+        ("{{ '%99999999s' % clinic_name }}", "%-formatting is not available in a message"),
+        ("{{ '{:99999999}'.format(clinic_name) }}", "uses a call of a function or method"),
+        ("{{ clinic_name.ljust(99999999) }}", "uses a call of a function or method"),
+        ("{{ clinic_name|replace('', clinic_name)|replace('', clinic_name) }}", "longer than the limit"),
+        ("{{ aftercare }}" * 6, "more than the limit of 20000 (MESSAGE_MAX_CHARS)"),
+    ],
+)
+def test_a_template_that_would_exhaust_the_server_is_refused_on_save_with_the_reason(core, login, body, said):
+    response = login("manager").post(TEMPLATE_URL, data={"subject": "Hi", "body": body})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved." in page and html.escape(said, quote=False) in page
+    assert 'name="body"' in page  # the form again, to correct it
+    assert db.session.execute(db.select(MessageTemplate)).scalars().all() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("{{ location_address }}{{ location_address }}", "more than the limit of 300 (MESSAGE_MAX_CHARS)"),
+        ("{{ clinic_name * 99999999999999 }}", "longer than the limit of 300 characters"),
+        ("{% for x in location_address %}{% for y in location_address %}{% endfor %}{% endfor %}", "a loop"),
+    ],
+)
+def test_a_saved_template_too_long_for_the_real_values_fails_its_message_and_sends_nothing(
+    app, booked, smtp, core, body, said
+):
+    app.config["MESSAGE_MAX_CHARS"] = 300
+    core.location.address = "12 Long Street " * 12  # 180 characters: fine once, too long twice
+    db.session.add(MessageTemplate(kind="booking_reminder", channel="email", subject="Hi", body=body))
+    db.session.commit()
+    booking = booked()
+    assert send_due_messages(at=_due(booking))["failed"] == 1
+    [row] = _log(booking.client)
+    assert row.status == "failed" and said in row.error and row.error.startswith("the template cannot be used")
+    assert smtp.inbox.messages == []
+
+
+@pytest.mark.parametrize("message_plugins", [{"plugins": [("gateway", Gateway())]}])
+def test_a_reminder_sent_by_email_is_not_sent_again_when_the_client_switches_to_text(booked, smtp, message_plugins):
+    [(_, gateway)] = message_plugins["plugins"]
+    gateway.sent.clear()
+    booking = booked()
+    assert send_due_reminders(at=_due(booking))["sent"] == 1
+    booking.client.contact_channel = "sms"
+    db.session.commit()
+    assert send_due_messages(at=_due(booking) + timedelta(hours=1)) == Counter()
+    assert gateway.sent == [] and len(smtp.inbox.messages) == 1
+    [row] = _log(booking.client)
+    assert (row.channel, row.status) == ("email", "sent")
+
+
+@pytest.mark.parametrize("message_plugins", [{"plugins": [("gateway", Gateway())]}])
+def test_aftercare_sent_by_email_is_not_sent_again_when_the_client_switches_to_text(core, smtp, message_plugins):
+    [(_, gateway)] = message_plugins["plugins"]
+    gateway.sent.clear()
+    booking = core.booked(_consenting(core, "Ann"), KEY, when=now() - timedelta(hours=1), minutes=30)
+    record(
+        booking,
+        details={"product": core.supply.id, "amount": "1"},
+        performed_at=booking.scheduled_at,
+        notes=None,
+        user=core.staff["practitioner"],
+    )
+    assert send_aftercare_messages()["sent"] == 1
+    booking.client.contact_channel = "sms"
+    db.session.commit()
+    assert send_aftercare_messages() == Counter()
+    assert gateway.sent == [] and len(smtp.inbox.messages) == 1
+    assert [(m.channel, m.status) for m in _log(booking.client) if m.kind == "aftercare"] == [("email", "sent")]
+
+
+@pytest.mark.parametrize("message_plugins", [{"plugins": [("gateway", Gateway())]}])
+def test_a_failed_reminder_is_retried_on_the_channel_the_client_chose_since(booked, smtp, message_plugins):
+    [(_, gateway)] = message_plugins["plugins"]
+    gateway.sent.clear()
+    booking = booked()
+    smtp.stop()
+    assert send_due_reminders(at=_due(booking))["failed"] == 1
+    booking.client.contact_channel = "sms"
+    db.session.commit()
+    assert send_due_messages(at=_due(booking) + timedelta(minutes=10))["sent"] == 1
+    [(recipient, _, message_id)] = gateway.sent
+    [row] = _log(booking.client)
+    assert (row.id, row.channel, row.status, row.attempts, row.recipient) == (message_id, "sms", "sent", 2, recipient)
+
+
+def test_a_production_server_refuses_to_start_with_the_logging_sender(database_url, tmp_path, monkeypatch):
+    from clinicadmin import create_app
+    from clinicadmin.deployment_secrets import new_secrets
+
+    for name, value in {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLUGINS_ENABLED": "[]",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "HTTPS": "false",
+        "MESSAGE_LOG_SENDER": "true",
+    }.items():
+        monkeypatch.setenv(f"CLINICADMIN_{name}", value)
+    for name, value in new_secrets().items():
+        monkeypatch.setenv(f"CLINICADMIN_{name}", value if isinstance(value, str) else json.dumps(value))
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="MESSAGE_LOG_SENDER is on, but a server in production mode"):
+        create_app()
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # development: the logging sender is what it is for
+    assert create_app().config["MESSAGE_LOG_SENDER"] is True
+    monkeypatch.delenv("FLASK_DEBUG")
+    monkeypatch.setenv("CLINICADMIN_MESSAGE_LOG_SENDER", "false")
+    assert create_app().config["MESSAGE_LOG_SENDER"] is False
 
 
 @pytest.mark.parametrize("role", ["practitioner", "front_desk", "stock_clerk"])

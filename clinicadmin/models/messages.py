@@ -30,14 +30,17 @@ class MessageTemplate(Model):
 class ClientMessage(Model):
     """One message to a client about one treatment (a booking or a recorded session), on one channel.
 
-    The unique key (kind, treatment, channel, ``about_at``) is claimed by inserting the row before anything is sent, so
-    two workers never send the same message; ``about_at`` is the booking's start (a moved booking is a new reminder)
-    or the session's performed time. Status changes are conditional UPDATEs on the status and ``attempts`` seen.
+    The unique key (kind, treatment, ``about_at``) is claimed by inserting the row before anything is sent, so two
+    workers never send the same message, nor a client's change of channel a second one; ``about_at`` is the
+    booking's start (a moved booking is a new reminder) or the session's performed time. Status changes are
+    conditional UPDATEs on the status and ``attempts`` seen. (``uq_client_message_once``, the first key, which also
+    held the channel, stays: the new key implies it, and dropping it would rebuild the table on SQLite.)
     """
 
     __tablename__ = "client_message"
     __table_args__ = (
         db.UniqueConstraint("kind", "treatment_id", "channel", "about_at", name="uq_client_message_once"),
+        db.Index("uq_client_message_once_any_channel", "kind", "treatment_id", "about_at", unique=True),
         db.Index("ix_client_message_client", "client_id", "created_at"),
         db.Index("ix_client_message_status", "status", "claimed_at"),
         db.CheckConstraint("status IN ('sending', 'sent', 'failed', 'bounced', 'withdrawn')", name="status_known"),
