@@ -253,11 +253,14 @@ class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
-        abort(
-            403,
-            description="A photo consent's client, scope and signing day cannot be changed once recorded: record a "
-            "new consent instead. A withdrawal is recorded from the consent's page.",
+        """Refused, whoever asks: nothing of a recorded photo consent is edited."""
+        flash(
+            "Nothing was changed: a photo consent's client, scope and signing day cannot be changed once recorded "
+            "(record a new consent instead), and a withdrawal is recorded once, with “Record its withdrawal”.",
+            "error",
         )
+        consent = self.get_one(request.args.get("id", type=int) or 0)
+        return redirect(url_for(".details_view", id=consent.id) if consent is not None else url_for(".index_view"))
 
     @expose("/withdraw/", methods=("GET", "POST"))
     @policy_form_view
