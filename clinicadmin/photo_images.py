@@ -56,14 +56,12 @@ def _fresh_rgb(image):
 
 
 def clean(data, *, max_bytes, max_pixels, name="the file"):
-    """Check ``data`` (an uploaded file's bytes) and return it as a :class:`CleanPhoto`, or raise
-    :class:`PhotoRefused`. ``name`` appears in messages only."""
+    """Check ``data`` (an uploaded file's bytes, or its first ``max_bytes`` + 1) and return it as a
+    :class:`CleanPhoto`, or raise :class:`PhotoRefused`. ``name`` appears in messages only."""
     if not data:
         raise PhotoRefused(f"{name} is empty (0 bytes); nothing was stored.")
-    if len(data) > max_bytes:
-        raise PhotoRefused(
-            f"{name} is {len(data) / 1024 / 1024:.1f} MB; a photo may be at most {max_bytes / 1024 / 1024:.0f} MB."
-        )
+    if len(data) > max_bytes:  # the caller may have read only max_bytes + 1 of it
+        raise PhotoRefused(f"{name} is too large: a photo may be at most {max_bytes / 1024 / 1024:.0f} MB.")
     with warnings.catch_warnings():
         # Pillow warns at half its bomb limit and raises beyond it; here the clinic's own limit decides, as an error.
         warnings.simplefilter("error", Image.DecompressionBombWarning)

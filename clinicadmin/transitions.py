@@ -49,9 +49,18 @@ def claim(token, action, user):
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        first = db.session.get(FormSubmission, token)
-        who = first.user if first is not None and first.user is not None else "someone"
-        at = when(first.at) if first is not None else "an earlier time"
-        raise AlreadyDone(
-            f"This form was already submitted by {who} at {at}; it was not applied a second time."
-        ) from None
+        raise _already_done(db.session.get(FormSubmission, token)) from None
+
+
+def refuse_if_claimed(token):
+    """Raise :class:`AlreadyDone` when ``token`` was claimed already: a read only, for a step that would do slow
+    work before its transaction; :func:`claim` in that transaction is what decides."""
+    first = db.session.get(FormSubmission, token) if token and len(token) <= 64 else None
+    if first is not None:
+        raise _already_done(first)
+
+
+def _already_done(first):
+    who = first.user if first is not None and first.user is not None else "someone"
+    at = when(first.at) if first is not None else "an earlier time"
+    return AlreadyDone(f"This form was already submitted by {who} at {at}; it was not applied a second time.")

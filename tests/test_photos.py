@@ -4,7 +4,9 @@ printed with the history when the clinic says so, archived never deleted, backed
 
 import io
 import json
+import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -14,8 +16,9 @@ from PIL import Image
 from clinicadmin.cli import backup, check
 from clinicadmin.clock import now
 from clinicadmin.extensions import db
-from clinicadmin.models import AuditEvent, Photo, PhotoConsent
+from clinicadmin.models import AuditEvent, Client, FormSubmission, Photo, PhotoConsent
 from clinicadmin.photo_storage import photo_storage
+from clinicadmin.photos import read_upload
 
 
 @pytest.fixture
@@ -43,8 +46,10 @@ def consent(clinic, client, scope="clinical", days_ago=5, withdrawn_days_ago=Non
     return row
 
 
-def upload(http, client, *files, kind="before", area="face", note="", treatment=None):
+def upload(http, client, *files, kind="before", area="face", note="", treatment=None, once=None):
     data = {"client_id": client.id, "kind": kind, "area": area, "note": note}
+    if once is not None:
+        data["once"] = once
     if treatment is not None:
         data["treatment_id"] = treatment.id
     data["photos"] = [(io.BytesIO(content), name) for name, content in files]
@@ -354,3 +359,190 @@ def test_a_session_photo_shows_an_area_of_its_modality_and_a_modality_names_its_
     for areas in (("face",), (("face", "Face"), ("face", "Cheeks")), (("face", ""),)):
         with pytest.raises(ValueError, match="area"):
             Modality("m", "M", areas=areas)
+
+
+def _write_elsewhere(client_id):
+    """An UPDATE on a connection of its own, waiting at most 2 s for SQLite's write lock (not the 30 s a page waits)."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA busy_timeout=2000")
+        conn.execute(db.update(Client).where(Client.id == client_id).values(phone="0123 456"))
+        conn.commit()
+
+
+def test_an_upload_holds_no_database_lock_while_it_cleans_and_a_double_submit_stores_once(
+    app, login, clinic, monkeypatch
+):
+    """The slow part of an upload (cleaning, storing the files) runs before its transaction: another writer is not
+    kept waiting (SQLite has one write lock for the whole file), and the same form sent twice stores its photos once
+    and leaves no file behind for the submission that lost."""
+    import clinicadmin.photos as photos
+
+    client = clinic.client()
+    consent(clinic, client)
+    cleaning, proceed, calls = threading.Event(), threading.Event(), []
+    real_clean = photos.clean
+
+    def slow_clean(data, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first submission waits here until the test lets it go on
+            cleaning.set()
+            assert proceed.wait(30)
+        return real_clean(data, **kwargs)
+
+    monkeypatch.setattr(photos, "clean", slow_clean)
+    first, second = login("practitioner"), login("practitioner")
+    first.csrf_token()
+    answers = {}
+    plain = SimpleNamespace(id=client.id)  # the thread has no app context to load an expired row in
+    sending = threading.Thread(
+        target=lambda: answers.update(first=upload(first, plain, ("a.jpg", phone_photo()), once="same-form-token"))
+    )
+    sending.start()
+    try:
+        assert cleaning.wait(30)
+        _write_elsewhere(client.id)  # on SQLite, raises "database is locked" if the upload had written already
+        assert second.get(f"/admin/photos/?client_id={client.id}").status_code == 200  # audited read: a write
+        assert (
+            db.session.execute(db.select(FormSubmission).where(FormSubmission.token == "same-form-token")).all() == []
+        )
+        again = upload(second, client, ("a.jpg", phone_photo()), once="same-form-token")
+        assert "1 photo stored." in again.get_data(as_text=True)
+    finally:
+        proceed.set()
+        sending.join(60)
+    assert "already submitted" in answers["first"].get_data(as_text=True)
+    (photo,) = photos_of(client)
+    assert photo_storage().keys() == {photo.storage_key, photo.thumb_key}  # the loser's files were removed
+    assert len(actions("photo.take")) == 1
+    result = CliRunner().invoke(check, [])
+    assert "belongs to no photo row" not in result.output, result.output
+    # Sent once more after it was stored, the form is refused before its file is cleaned at all.
+    calls.clear()
+    third = upload(second, client, ("a.jpg", phone_photo()), once="same-form-token")
+    assert "already submitted" in third.get_data(as_text=True) and calls == []
+    assert len(photos_of(client)) == 1 and len(photo_storage().keys()) == 2
+
+
+def test_an_uploaded_file_is_read_only_as_far_as_the_limit_needs(app):
+    from werkzeug.datastructures import FileStorage
+
+    sent = read_upload(FileStorage(io.BytesIO(b"x" * 1000), filename="big.jpg"), 10)
+    assert sent.name == "big.jpg" and sent.data == b"x" * 11
+
+
+def _consent_form(client, scope="marketing", signed_on=None):
+    return {"client": client.id, "scope": scope, "signed_on": signed_on.isoformat()}
+
+
+def test_a_recorded_photo_consent_cannot_be_moved_narrowed_or_redated_by_a_crafted_post(app, login, clinic):
+    alice, bob = clinic.client(first="Alice"), clinic.client(first="Bob")
+    desk = login("front_desk")
+    desk.post("/admin/photo_consent/new/", data=_consent_form(alice, signed_on=clinic.today))
+    given = db.session.execute(db.select(PhotoConsent)).scalar_one()
+    upload(login("practitioner"), alice, ("a.jpg", phone_photo()))
+    (photo,) = photos_of(alice)
+    for role in ("front_desk", "practitioner", "manager", "admin"):
+        for changed in (
+            _consent_form(bob, signed_on=clinic.today),
+            _consent_form(alice, scope="clinical", signed_on=clinic.today),
+            _consent_form(alice, signed_on=clinic.today - timedelta(days=9)),
+            {**_consent_form(alice, signed_on=clinic.today), "withdrawn_on": clinic.today.isoformat()},
+        ):
+            refused = login(role).post(f"/admin/photo_consent/edit/?id={given.id}", data=changed, follow_redirects=True)
+            assert "Nothing was changed" in refused.get_data(as_text=True), role
+    db.session.expire_all()
+    kept = db.session.get(PhotoConsent, given.id)
+    assert (kept.client_id, kept.scope, kept.signed_on, kept.withdrawn_on) == (
+        alice.id,
+        "marketing",
+        clinic.today,
+        None,
+    )
+    assert photos_of(alice)[0].consent.client_id == alice.id and photos_of(bob) == []
+    form = login("front_desk").get(f"/admin/photo_consent/edit/?id={given.id}", follow_redirects=True)
+    assert "cannot be changed once recorded" in form.get_data(as_text=True) and 'name="scope"' not in form.get_data(
+        as_text=True
+    )
+    # A withdrawal cannot be slipped into a new consent either: it is recorded on its own, with a reason.
+    desk.post(
+        "/admin/photo_consent/new/",
+        data={**_consent_form(bob, signed_on=clinic.today), "withdrawn_on": clinic.today.isoformat()},
+    )
+    (bobs,) = db.session.execute(db.select(PhotoConsent).where(PhotoConsent.client_id == bob.id)).scalars()
+    assert bobs.withdrawn_on is None
+
+
+def test_a_photo_consent_is_withdrawn_once_with_a_reason_and_never_restored(app, login, clinic, staff):
+    client = clinic.client()
+    given = consent(clinic, client, scope="marketing", days_ago=10)
+    practitioner = login("practitioner")
+    upload(practitioner, client, ("a.jpg", phone_photo()))
+    (photo,) = photos_of(client)
+    desk = login("front_desk")
+    details = desk.get(f"/admin/photo_consent/details/?id={given.id}").get_data(as_text=True)
+    assert f"/admin/photo_consent/withdraw/?id={given.id}" in details
+    url = f"/admin/photo_consent/withdraw/?id={given.id}"
+    assert (
+        login("stock_clerk").post(url, data={"withdrawn_on": clinic.today.isoformat(), "reason": "asked"}).status_code
+        == 403
+    )
+    for bad, message in (
+        ({"withdrawn_on": clinic.today.isoformat(), "reason": "  no "}, "Write why"),
+        ({"withdrawn_on": (clinic.today + timedelta(days=1)).isoformat(), "reason": "phoned us"}, "in the future"),
+        (
+            {"withdrawn_on": (clinic.today - timedelta(days=20)).isoformat(), "reason": "phoned us"},
+            "before it was signed",
+        ),
+    ):
+        page = desk.post(url, data=bad, follow_redirects=True)
+        assert message in page.get_data(as_text=True), bad
+    db.session.expire_all()
+    assert db.session.get(PhotoConsent, given.id).withdrawn_on is None
+    done = desk.post(
+        url, data={"withdrawn_on": clinic.today.isoformat(), "reason": "phoned to withdraw"}, follow_redirects=True
+    )
+    assert "withdrawal is recorded" in done.get_data(as_text=True)
+    again = desk.post(
+        url,
+        data={"withdrawn_on": (clinic.today - timedelta(days=1)).isoformat(), "reason": "changed my mind"},
+        follow_redirects=True,
+    )
+    assert "already withdrawn" in again.get_data(as_text=True)
+    cleared = desk.post(
+        f"/admin/photo_consent/edit/?id={given.id}",
+        data={**_consent_form(client, signed_on=given.signed_on), "withdrawn_on": ""},
+        follow_redirects=True,
+    )
+    assert "Nothing was changed" in cleared.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(PhotoConsent, given.id)
+    assert (kept.withdrawn_on, kept.withdrawal_reason, kept.withdrawn_by_id) == (
+        clinic.today,
+        "phoned to withdraw",
+        staff["front_desk"].id,
+    )
+    assert kept.withdrawn_at is not None and kept.withdrawn_at.tzinfo is not None
+    (event,) = actions("photo_consent.withdraw")
+    assert event.client_id == client.id and event.detail["reason"] == "phoned to withdraw"
+    page = practitioner.get(f"/admin/photos/{photo.id}").get_data(as_text=True)
+    assert "The clinical record: yes; Teaching: no; Marketing: no" in page
+    assert "has no photo consent on file today" in upload(practitioner, client, ("b.jpg", phone_photo())).get_data(
+        as_text=True
+    )
+
+
+def test_a_photo_cannot_be_moved_or_changed_by_a_crafted_post(app, login, clinic):
+    alice, bob = clinic.client(first="Alice"), clinic.client(first="Bob")
+    consent(clinic, alice)
+    other = consent(clinic, bob)
+    manager = login("manager")
+    upload(manager, alice, ("a.jpg", phone_photo()))
+    (photo,) = photos_of(alice)
+    crafted = {"client_id": bob.id, "consent_id": other.id, "treatment_id": "1", "client": bob.id, "id": photo.id}
+    assert manager.post(f"/admin/photo/edit/?id={photo.id}", data=crafted).status_code == 404
+    assert manager.post(f"/admin/photos/{photo.id}", data=crafted).status_code == 405
+    assert manager.post(f"/admin/photos/{photo.id}/image", data=crafted).status_code == 405
+    (kept,) = photos_of(alice)
+    assert (kept.client_id, kept.consent_id, kept.treatment_id) == (alice.id, photo.consent_id, None)
+    assert photos_of(bob) == []

@@ -2,23 +2,33 @@
 tablet's camera, several at once), two of them compared, each streamed only to a clinical role, without caching and
 audited; and the photo consents the front desk records."""
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
-from wtforms import HiddenField, SelectField, TextAreaField
+from markupsafe import Markup
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..audit import audit_read
 from ..clock import local_today
 from ..extensions import db
 from ..forms import client_lookup
-from ..input_policy import policy_form_view
+from ..input_policy import PolicyFlaskForm, policy_form_view
 from ..models import Client, Photo, Treatment
 from ..models.photos import PHOTO_KINDS, PHOTO_SCOPES
 from ..photo_storage import StorageError, photo_storage
-from ..photos import PhotoProblem, Upload, archive_photo, area_choices, area_label, current_consent, take_photos
+from ..photos import (
+    PhotoProblem,
+    archive_photo,
+    area_choices,
+    area_label,
+    current_consent,
+    read_upload,
+    take_photos,
+    withdraw_consent,
+)
 from ..roles import CLINICAL_ROLES, DESK_ROLES
-from ..transitions import AlreadyDone, claim
+from ..transitions import AlreadyDone
 from .base import SecuredModelView, SecuredView, user_has_role
 from .clients import AuditedClientViewMixin
 from .once import OnceForm
@@ -95,9 +105,9 @@ class PhotoView(SecuredView):
         form.area.choices = area_choices(treatment)
         consent = current_consent(client)
         if form.validate_on_submit():
-            uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+            max_bytes = int(current_app.config["PHOTO_MAX_BYTES"])
+            uploads = [read_upload(f, max_bytes) for f in request.files.getlist("photos")]
             try:
-                claim(form.once.data, "photos.upload", current_user)
                 photos = take_photos(
                     client=client,
                     uploads=uploads,
@@ -106,6 +116,7 @@ class PhotoView(SecuredView):
                     note=form.note.data,
                     user=current_user._get_current_object(),
                     treatment=treatment,
+                    once=form.once.data,
                 )
             except (PhotoProblem, AlreadyDone) as exc:
                 db.session.rollback()
@@ -190,21 +201,42 @@ class PhotoView(SecuredView):
 USES = {"clinical": "The clinical record", "teaching": "Teaching", "marketing": "Marketing"}
 
 
-class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
-    """Photo consents: the front desk records the signed form with its scope; withdrawal is a date, never a delete."""
+class WithdrawForm(PolicyFlaskForm):
+    """The day a photo consent was withdrawn and why."""
 
-    allowed_roles = create_roles = edit_roles = DESK_ROLES
+    withdrawn_on = DateField("Withdrawn on", validators=[DataRequired()])
+    reason = TextAreaField("Why (as the client said or wrote it)", validators=[DataRequired(), Length(max=255)])
+
+
+def _withdrawal(view, context, model, name):
+    if model.withdrawn_on is not None:
+        by = f" (recorded by {model.withdrawn_by}: {model.withdrawal_reason})" if model.withdrawn_by else ""
+        return f"{model.withdrawn_on.isoformat()}{by}"
+    if not view.can_withdraw:
+        return ""
+    return Markup('<a class="btn btn-sm btn-outline-danger" href="{}">Record its withdrawal</a>').format(
+        url_for(".withdraw", id=model.id)
+    )
+
+
+class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
+    """Photo consents: the front desk records the signed form with its scope. Once recorded, its client, scope and
+    signing day never change (nobody edits it: a mistake is a new consent); its withdrawal is recorded once, with a
+    day and a reason, and never undone. Never deleted."""
+
+    allowed_roles = create_roles = withdraw_roles = DESK_ROLES
+    edit_roles = ()
     audit_prefix = "photo_consent"
     belongs_to_client = True
     column_list = ("client", "scope", "signed_on", "withdrawn_on")
     column_details_list = ("client", "scope", "signed_on", "withdrawn_on", "recorded_by", "recorded_at")
     column_labels = {"scope": "Photos may be used for"}
     column_formatters = {"scope": lambda v, c, m, n: m.scope_label}
-    column_formatters_detail = column_formatters
+    column_formatters_detail = {**column_formatters, "withdrawn_on": _withdrawal}
     column_filters = ("signed_on",)
     column_sortable_list = ("signed_on",)
     column_default_sort = ("signed_on", True)
-    form_columns = ("client", "scope", "signed_on", "withdrawn_on")
+    form_columns = ("client", "scope", "signed_on")
     form_overrides = {"scope": SelectField}
     form_args = {
         "scope": {"choices": list(PHOTO_SCOPES.items()), "validators": [DataRequired()]},
@@ -212,8 +244,44 @@ class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
     }
 
     @property
+    def can_withdraw(self):
+        return user_has_role(*self.withdraw_roles)
+
+    @property
     def form_ajax_refs(self):
         return {"client": client_lookup()}
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """Refused, whoever asks: nothing of a recorded photo consent is edited."""
+        flash(
+            "Nothing was changed: a photo consent's client, scope and signing day cannot be changed once recorded "
+            "(record a new consent instead), and a withdrawal is recorded once, with “Record its withdrawal”.",
+            "error",
+        )
+        consent = self.get_one(request.args.get("id", type=int) or 0)
+        return redirect(url_for(".details_view", id=consent.id) if consent is not None else url_for(".index_view"))
+
+    @expose("/withdraw/", methods=("GET", "POST"))
+    @policy_form_view
+    def withdraw(self):
+        self._refuse_unless(self.can_withdraw)
+        consent = self.get_one(request.args.get("id", type=int) or 0)
+        if consent is None:
+            abort(404)
+        form = WithdrawForm()
+        if form.validate_on_submit():
+            try:
+                withdraw_consent(consent, form.withdrawn_on.data, form.reason.data, current_user._get_current_object())
+            except PhotoProblem as exc:
+                flash(f"Nothing was changed: {exc}", "error")
+            else:
+                flash("The photo consent's withdrawal is recorded; it cannot be undone.", "success")
+                return redirect(url_for(".details_view", id=consent.id))
+        elif request.method == "GET":
+            form.withdrawn_on.data = local_today()
+            audit_read("photo_consent.view", obj=consent, client_id=consent.client_id, detail={"form": "withdraw"})
+        return self.render("admin/photo_consent_withdraw.html", consent=consent, form=form)
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -228,10 +296,9 @@ class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
     def on_model_change(self, form, model, is_created):
         from wtforms import ValidationError
 
+        if not is_created:  # no edit form is offered; refuse any other way in
+            raise ValidationError("A photo consent cannot be changed once recorded.")
         if model.client is None:
             raise ValidationError("Choose the client.")
-        if model.withdrawn_on and model.withdrawn_on < model.signed_on:
-            raise ValidationError("The consent cannot be withdrawn before it was signed.")
-        if is_created:
-            model.recorded_by = current_user._get_current_object()
+        model.recorded_by = current_user._get_current_object()
         super().on_model_change(form, model, is_created)

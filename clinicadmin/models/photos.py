@@ -23,7 +23,8 @@ def scope_allows(scope, use):
 
 
 class PhotoConsent(Model):
-    """A client's consent to clinical photos, with its scope; valid from signing until withdrawn."""
+    """A client's consent to clinical photos, with its scope; valid from signing until withdrawn. Its client, scope
+    and signing date never change once recorded, and a withdrawal is recorded once and never undone."""
 
     __tablename__ = "photo_consent"
 
@@ -33,8 +34,13 @@ class PhotoConsent(Model):
     scope = db.Column(db.String(20), nullable=False)
     signed_on = db.Column(db.Date, nullable=False)
     withdrawn_on = db.Column(db.Date)
+    #: who recorded the withdrawal, when and why: set once, with ``withdrawn_on`` (never cleared)
+    withdrawn_at = db.Column(UTCDateTime)
+    withdrawn_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    withdrawn_by = db.relationship("User", foreign_keys=[withdrawn_by_id])
+    withdrawal_reason = db.Column(db.String(255))
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    recorded_by = db.relationship("User")
+    recorded_by = db.relationship("User", foreign_keys=[recorded_by_id])
     recorded_at = db.Column(UTCDateTime, nullable=False, default=now)
 
     def valid_on(self, day):
