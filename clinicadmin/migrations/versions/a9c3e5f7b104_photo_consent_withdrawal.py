@@ -2,7 +2,7 @@
 ``withdrawal_reason``); the withdrawals already on file have none of them.
 
 Revision ID: a9c3e5f7b104
-Revises: e4a7c2b9f1d3
+Revises: f2a8c4e6d1b7
 Create Date: 2026-12-02 13:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a9c3e5f7b104"
-down_revision = "e4a7c2b9f1d3"
+down_revision = "f2a8c4e6d1b7"
 branch_labels = None
 depends_on = None
 
