@@ -5,9 +5,9 @@ Every type is a frozen dataclass so a registered vocabulary cannot be changed be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any

@@ -3,9 +3,8 @@ plugin's own table, the reports built on them, aftercare; and what the form and 
 body charts: each shape ticks a code of its tick-list, screening's pregnancy rules are drawn on the booked client's
 chart, and the record and its printout draw the points needled."""
 
-from datetime import UTC, datetime
-
 import re
+from datetime import UTC, datetime
 
 import pytest
 

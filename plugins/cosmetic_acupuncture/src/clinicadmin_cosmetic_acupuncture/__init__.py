@@ -1,8 +1,9 @@
 """Cosmetic (facial) acupuncture: body needling then face needling (seed 000), with fine facial needles (seed 001).
 
-Brings its form (points, on a face and a body chart, needles of each kind, retention, TCM assessment), its contraindications (WHO 1999 guidelines;
-waiting periods as settings), its consumables (facial and body needles, lot recorded), the points needled kept in its
-own table (migrated on its own branch) for the most-used points report, aftercare and demo data.
+Brings its form (points, tapped on a face and a body chart, needles of each kind, retention, TCM assessment), its
+contraindications (WHO 1999 guidelines; waiting periods as settings; the chart marks the points pregnancy forbids),
+its consumables (facial and body needles, lot recorded), the points needled kept in its own table (migrated on its own
+branch) for the most-used points report, aftercare and demo data.
 """
 
 from pathlib import Path
