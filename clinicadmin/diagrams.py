@@ -135,17 +135,20 @@ def modality_diagrams(modality):
 
 
 def form_diagrams(treatment, details_form, marks):
-    """{field name: figure} for each diagram of the treatment's modality whose field is a tick-list of the form."""
-    figures = {}
+    """{field name: figures}: the diagrams of the treatment's modality whose field is a tick-list of the form, side by
+    side, keyed by the first such field (the form draws them above it, and the tick-lists below)."""
+    figures, first = [], None
     for diagram in modality_diagrams(treatment.modality):
         field = details_form._fields.get(diagram.field)
         if field is None or not hasattr(field, "iter_choices") or not isinstance(field.data or [], list):
             log.error("diagram %s names %r, not a tick-list of the form", diagram.key, diagram.field)
             continue
         codes = {str(choice[0]) for choice in field.iter_choices()}
-        figure = draw(diagram, chosen=field.data or (), marks=marks, codes=codes, field_id=field.name)
-        figures[diagram.field] = figures.get(diagram.field, Markup()) + figure
-    return figures
+        figures.append(draw(diagram, chosen=field.data or (), marks=marks, codes=codes, field_id=field.name))
+        first = first or diagram.field
+    if not figures:
+        return {}
+    return {first: Markup('<div class="diagrams">') + Markup("").join(figures) + Markup("</div>")}
 
 
 def record_diagrams(treatment):
