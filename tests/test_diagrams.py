@@ -95,7 +95,7 @@ def test_the_form_draws_the_offered_codes_with_screening_s_marks_and_names_a_fai
         (lambda: Diagram("d", "D", "f", (0, 0, 10, 10), (), outline=("<g>",)), "is not SVG path data"),
         (lambda: Diagram("d", "D", "not a field", (0, 0, 10, 10), ()), "field"),
         (lambda: Modality("m", "M", diagrams=(Diagram("d", "D", "f", (0, 0, 9, 9), ()),) * 2), "distinct"),
-        (lambda: Modality("m", "M", diagrams=("d",)), "tuple of Diagram"),
+        (lambda: Modality("m", "M", diagrams=("d",)), "tuple of Diagram"),  # type: ignore[arg-type]
     ],
 )
 def test_a_drawing_that_could_carry_markup_or_is_malformed_is_refused(build, message):
