@@ -279,3 +279,24 @@ def send_message(channel: str, recipient: str, subject: str, text: str, message_
         may pass it on to recognise a repeat).
     :return: True when this plugin sent it, None when it does not send ``channel``.
     """
+
+
+# --- Diagrams on the treatment form (issue 18, items 6-8) ---
+
+
+@hookspec
+def diagram_marks(treatment: Treatment, history: HealthHistory, settings: Mapping[str, Any]) -> dict[str, str] | None:
+    """Return the codes of ``treatment``'s diagrams that screening forbids for this client now, each with why.
+
+    Called on every plugin when the recording form draws the modality's
+    :class:`~clinicadmin.plugin_api.Diagram` shapes; a plugin answers only for the treatments it knows about. Each
+    code returned is drawn as forbidden, with its reason as the shape's title and in the legend under the drawing.
+    Marks only show; the recording is still screened by ``check_contraindications``. If a plugin raises, the form says
+    the marks could not be worked out, naming the plugin.
+
+    :param treatment: the booked treatment being recorded.
+    :param history: the client's :class:`~clinicadmin.screening.HealthHistory` as of the treatment's date.
+    :param settings: every registered setting key mapped to the clinic's current value.
+    :return: {code: why} (an empty dict when nothing is forbidden), or None when the plugin does not mark this
+        treatment.
+    """

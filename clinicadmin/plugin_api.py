@@ -5,6 +5,8 @@ Every type is a frozen dataclass so a registered vocabulary cannot be changed be
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -51,6 +53,8 @@ class Modality:
     resources: tuple[str, ...] = ()
     #: the areas of the body a session treats, as (key, label) pairs: what a clinical photo may be taken of
     areas: tuple[tuple[str, str], ...] = ()
+    #: drawings the treatment form shows above the tick-lists they choose in (points on a face, areas of a body)
+    diagrams: tuple[Diagram, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("duration_minutes", "prep_minutes", "cleanup_minutes"):
@@ -69,6 +73,94 @@ class Modality:
             raise ValueError(f"modality {self.key!r}: areas must be a tuple of (key, label) pairs of text")
         if len({key for key, _ in self.areas}) != len(self.areas):
             raise ValueError(f"modality {self.key!r}: each area's key must be distinct")
+        if isinstance(self.diagrams, Diagram) or not all(isinstance(d, Diagram) for d in self.diagrams):
+            raise ValueError(f"modality {self.key!r}: diagrams must be a tuple of Diagram")
+        if len({d.key for d in self.diagrams}) != len(self.diagrams):
+            raise ValueError(f"modality {self.key!r}: each diagram's key must be distinct")
+
+
+#: what SVG path data may hold: commands, numbers and separators (so a drawing cannot carry markup or script)
+_PATH_DATA = re.compile(r"[MmLlHhVvCcSsQqTtAaZz0-9eE.,+\- ]+")
+
+
+def _check_path(owner: str, path: str) -> None:
+    if not isinstance(path, str) or not _PATH_DATA.fullmatch(path):
+        raise ValueError(f"{owner}: {path!r} is not SVG path data (commands, numbers, commas and spaces)")
+
+
+@dataclass(frozen=True)
+class DiagramPoint:
+    """A point on a :class:`Diagram` at (``x``, ``y``) in its viewbox; tapping it chooses ``code`` in the diagram's
+    field. A point on both sides of the body is two points with the same code."""
+
+    code: str
+    x: float
+    y: float
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not self.code:
+            raise ValueError(f"diagram point {self.code!r}: the code must be text")
+        for value in (self.x, self.y):
+            if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+                raise ValueError(f"diagram point {self.code!r}: x and y must be finite numbers")
+
+
+@dataclass(frozen=True)
+class DiagramRegion:
+    """An area of a :class:`Diagram` outlined by ``path`` (SVG path data in its viewbox); tapping it chooses
+    ``code``."""
+
+    code: str
+    path: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not self.code:
+            raise ValueError(f"diagram region {self.code!r}: the code must be text")
+        _check_path(f"diagram region {self.code!r}", self.path)
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A drawing on a modality's treatment form with named points or regions, each carrying a code of the form's
+    tick-list ``field`` (a ``CheckboxListField``): tapping a shape ticks its code. ``outline`` is SVG path data of
+    the figure's lines, in the ``viewbox`` (min-x, min-y, width, height); ``captions`` are (x, y, text) written on it.
+    The tick-list stays the form's field: the drawing is shown above it, and on the treatment's record with what was
+    done."""
+
+    key: str
+    label: str
+    field: str
+    viewbox: tuple[int, int, int, int]
+    shapes: tuple[DiagramPoint | DiagramRegion, ...]
+    outline: tuple[str, ...] = ()
+    captions: tuple[tuple[float, float, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not self.key.isidentifier():
+            raise ValueError(f"diagram {self.key!r}: the key must be a word of letters, digits and underscores")
+        if not isinstance(self.field, str) or not self.field.isidentifier():
+            raise ValueError(f"diagram {self.key!r}: field must name a field of the treatment form")
+        if (
+            not isinstance(self.viewbox, tuple)
+            or len(self.viewbox) != 4
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.viewbox)
+            or self.viewbox[2] <= 0
+            or self.viewbox[3] <= 0
+        ):
+            raise ValueError(f"diagram {self.key!r}: viewbox must be four whole numbers, with a width and height")
+        if isinstance(self.shapes, DiagramPoint | DiagramRegion) or not all(
+            isinstance(s, DiagramPoint | DiagramRegion) for s in self.shapes
+        ):
+            raise ValueError(f"diagram {self.key!r}: shapes must be a tuple of DiagramPoint and DiagramRegion")
+        for path in self.outline:
+            _check_path(f"diagram {self.key!r}", path)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Each code the diagram's shapes choose, once, in drawing order."""
+        return tuple(dict.fromkeys(shape.code for shape in self.shapes))
 
 
 @dataclass(frozen=True)
@@ -318,4 +410,7 @@ __all__ = [
     "ClientField",
     "MessageChannel",
     "MessageRefused",
+    "Diagram",
+    "DiagramPoint",
+    "DiagramRegion",
 ]

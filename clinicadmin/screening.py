@@ -149,16 +149,21 @@ def _load_what_checks_read(treatment):
             getattr(treatment, relationship)
 
 
-def run_checks(treatment):
-    """Return [(plugin name, Finding)] from every plugin's ``check_contraindications``, each called on its own."""
-    reg = registry()
+def history_for(treatment):
+    """The client's :class:`HealthHistory` as of ``treatment``'s day, as the checks read it."""
     _load_what_checks_read(treatment)
-    history = HealthHistory(
+    return HealthHistory(
         treatment.client.health_entries,
         treatment.day,
         treatment.client.plugin_fields,
-        kinds={code: condition.kind for code, condition in reg.conditions.items()},
+        kinds={code: condition.kind for code, condition in registry().conditions.items()},
     )
+
+
+def run_checks(treatment):
+    """Return [(plugin name, Finding)] from every plugin's ``check_contraindications``, each called on its own."""
+    reg = registry()
+    history = history_for(treatment)
     settings = effective_settings()
     results = []
     if treatment.modality not in reg.modalities:

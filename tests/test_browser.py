@@ -340,3 +340,48 @@ def test_the_front_desk_books_moves_cancels_and_marks_a_no_show_on_the_appointme
     page.wait_for_selector("text=Marked as a no-show")
     assert "no-show" in page.inner_text("dl")
     assert with_db(page.server, lambda db: db.session.get(Treatment, missed_id).cancellation) == "no_show"
+
+
+def test_an_acupuncture_session_is_recorded_by_tapping_the_chart(page):
+    """Tap three points on the face chart (a pregnant client's chart marks what pregnancy forbids), record, and see
+    them on the record's chart and in the points report."""
+    client_id = new_client(page.server, "Tess", "Tapping", conditions=["pregnancy"])
+    log_in(page, "manager@example.com")
+    treatment_id = book(page, client_id, "cosmetic_acupuncture")
+    page.click("text=Record as performed")
+    face = page.locator("figure.diagram-live[data-field='details-face_points']")
+    body = page.locator("figure.diagram-live[data-field='details-body_points']")
+    face.wait_for()  # the script has made the chart live
+    assert body.is_visible()
+    assert body.locator("circle.forbidden[data-code='SP6']").count() == 2  # both legs
+    assert "SP6 Sanyinjiao: forbidden in pregnancy" in body.inner_text()
+    assert face.locator("circle.forbidden").count() == 0
+    for code in ("ST2", "LI20", "EX-HN3"):
+        face.locator(f"circle[data-code='{code}']").first.click()
+        assert page.is_checked(f"input[name='details-face_points'][value='{code}']")
+        assert face.locator(f"circle.chosen[data-code='{code}']").count() >= 1
+    face.locator("circle[data-code='GV24']").click()  # a second tap unticks
+    face.locator("circle[data-code='GV24']").click()
+    assert not page.is_checked("input[name='details-face_points'][value='GV24']")
+    # The tick-list stays the keyboard's control; the chart shows which box has the focus.
+    page.focus("input[name='details-face_points'][value='CV24']")
+    assert face.locator("circle.focused[data-code='CV24']").count() == 1
+    page.locator(".diagrams").screenshot(path=str(page.server.shots / "treatment-chart.png"))
+    choose(page, "#s2id_details-facial_needle_product", "Facial acupuncture")
+    page.fill("input[name='details-facial_needles']", "5")
+    page.fill("input[name='details-retention_minutes']", "20")
+    page.fill("#acknowledgement_note", "Second trimester; face points only")
+    page.click("button:has-text('Record treatment')")
+    page.wait_for_selector("text=stock was deducted")
+    assert f"/admin/desk/{treatment_id}" in page.url
+    record = page.locator("#diagrams figure.diagram-record").first
+    assert record.locator("svg").get_attribute("aria-label") == "Face points: EX-HN3 Yintang, ST2 Sibai, LI20 Yingxiang"
+    assert {record.locator("circle.chosen").nth(i).get_attribute("data-code") for i in range(5)} == {
+        "ST2",
+        "LI20",
+        "EX-HN3",
+    }
+    record.screenshot(path=str(page.server.shots / "treatment-chart-record.png"))
+    page.goto(f"{page.server.url}/admin/reports/cosmetic-acupuncture-points?date_from={datetime.now(UTC).date()}")
+    table = page.inner_text("table.report-table")
+    assert all(code in table for code in ("ST2", "LI20", "EX-HN3"))

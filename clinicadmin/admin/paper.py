@@ -11,6 +11,7 @@ from ..audit import audit_read
 from ..clinic_settings import effective_settings
 from ..clock import day_bounds, local_today
 from ..default_plugins.photos import HISTORY_SETTING
+from ..diagrams import record_diagrams
 from ..extensions import db
 from ..models import Client, Photo, Product, StockLot, StockMovement, Treatment
 from ..photos import area_label
@@ -148,6 +149,7 @@ class ClientHistoryView(SecuredView):
             photos=session_photos([t.id for t in treatments]),
             area_label=area_label,
             details=functools.partial(details_for_display, settings=effective_settings()),
+            diagrams=record_diagrams,
             modality_label=registry().modality_label,
             today=today,
         )

@@ -13,6 +13,7 @@ from ..booking_window import recording_window_problem
 from ..certified import certified_for, certified_ids, not_certified, practitioners
 from ..clinic_settings import effective_settings
 from ..clock import from_local, local, local_today, now, shown
+from ..diagrams import form_diagrams, record_diagrams, screening_marks
 from ..extensions import db
 from ..find_time import openings
 from ..input_policy import policy_form_view, real_text
@@ -357,6 +358,7 @@ class TreatmentDeskView(SecuredView):
             clinical=clinical,
             modality_label=registry().modality_label(treatment.modality),
             details=details_for_display(treatment) if clinical else [],
+            diagrams=record_diagrams(treatment) if clinical else [],
             plugin_loaded=treatment.modality in registry().modalities,
             findings=treatment.current_findings() if clinical else [],
             earlier_runs=_earlier_runs(treatment) if clinical else [],
@@ -620,11 +622,14 @@ class TreatmentDeskView(SecuredView):
                             "warning",
                         )
                     return redirect(url_for(".show", treatment_id=treatment_id))
+        marks, marks_failed = screening_marks(treatment)
         return self.render(
             "admin/treatment_record.html",
             form=form,
             treatment=treatment,
             rejected=rejected,
+            diagrams=form_diagrams(treatment, form.details.form, marks),
+            marks_failed=marks_failed,
             modality_label=registry().modality_label(treatment.modality),
             client_fields=registry().client_field_items(treatment.client.plugin_fields),
             findings=treatment.current_findings(),

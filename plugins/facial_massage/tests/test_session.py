@@ -1,4 +1,5 @@
-"""A facial massage session through the pages: the form, the oil taken from stock, the report, aftercare."""
+"""A facial massage session through the pages: the form (its areas on a chart), the oil taken from stock, the report,
+aftercare."""
 
 from datetime import UTC, datetime
 
@@ -35,10 +36,15 @@ def test_a_session_uses_its_oil_and_shows_in_the_report(fm, login):
     fm.lot(fm.oil, "O1", 100)
     treatment = fm.booked(fm.client(consents=[KEY]), KEY)
     http = login("practitioner")
+    form = http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
+    assert '<figure class="diagram diagram-form" data-field="details-areas">' in form  # the areas, tapped on a figure
+    assert form.count('class="diagram-shape diagram-region" data-code="hands"') == 2
     assert http.post(f"/admin/desk/{treatment.id}/record", data=_record(fm)).status_code == 302
     assert _oil() == 97.5
     page = http.get(f"/admin/desk/{treatment.id}").get_data(as_text=True)
     assert "Lymphatic drainage, Sinus pressure points" in page
+    assert 'aria-label="Areas treated: Face, Neck"' in page
+    assert 'class="diagram-shape diagram-region chosen" data-code="neck"' in page
     report = login("manager").get("/admin/reports/facial-massage-techniques").get_data(as_text=True)
     assert f"<td>{datetime.now(UTC).date():%Y-%m}</td><td>1</td><td>1</td><td>1</td><td>0</td><td>45</td>" in report
     assert "Drink plenty of water today." in http.get(f"/admin/desk/{treatment.id}/aftercare").get_data(as_text=True)

@@ -1,8 +1,9 @@
 """Cosmetic (facial) acupuncture: body needling then face needling (seed 000), with fine facial needles (seed 001).
 
-Brings its form (points, needles of each kind, retention, TCM assessment), its contraindications (WHO 1999 guidelines;
-waiting periods as settings), its consumables (facial and body needles, lot recorded), the points needled kept in its
-own table (migrated on its own branch) for the most-used points report, aftercare and demo data.
+Brings its form (points, tapped on a face and a body chart, needles of each kind, retention, TCM assessment), its
+contraindications (WHO 1999 guidelines; waiting periods as settings; the chart marks the points pregnancy forbids),
+its consumables (facial and body needles, lot recorded), the points needled kept in its own table (migrated on its own
+branch) for the most-used points report, aftercare and demo data.
 """
 
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 from clinicadmin.extensions import db
 from clinicadmin.plugin_api import Consumption, Modality, hookimpl
 
-from .checks import CONDITIONS, SETTINGS, check
+from .checks import CONDITIONS, SETTINGS, check, forbidden_points
 from .demo import add_demo
+from .diagrams import DIAGRAMS
 from .form import form_fields
 from .models import PointUse
 from .points import POINTS
@@ -40,6 +42,7 @@ def register_modality():
         prep_minutes=5,
         cleanup_minutes=10,
         resources=("treatment_room",),
+        diagrams=DIAGRAMS,
         areas=(
             ("forehead", "Forehead"),
             ("eyes", "Around the eyes"),
@@ -75,6 +78,13 @@ def treatment_form_fields(modality):
 @hookimpl
 def check_contraindications(treatment, history, settings):
     return check(treatment, history, settings) if treatment.modality == KEY else None
+
+
+@hookimpl
+def diagram_marks(treatment, history, settings):
+    if treatment.modality != KEY:
+        return None
+    return {point.code: why for point, why in forbidden_points(history, settings)}
 
 
 @hookimpl

@@ -72,34 +72,45 @@ SETTINGS = [
 ]
 
 
-def _pregnancy_findings(treatment, history, settings):
+def forbidden_points(history, settings):
+    """[(point, why)] of the points pregnancy forbids for this client now: the forbidden ones in any pregnancy, and
+    the lower-abdomen and lumbosacral ones in the first trimester. What screening blocks and the chart marks."""
     if not history.active("pregnancy"):
         return []
+    days = history.days_since_start("pregnancy")
+    early = days is not None and days < settings[FIRST_TRIMESTER_SETTING]
+    found = []
+    for point in POINTS.values():
+        if point.pregnancy == "forbidden":
+            found.append((point, "forbidden in pregnancy"))
+        elif point.pregnancy == "first_trimester" and early:
+            found.append((point, "forbidden in the first trimester of pregnancy"))
+    return found
+
+
+def _pregnancy_findings(treatment, history, settings):
     details = treatment.details or {}
-    codes = [*(details.get("face_points") or []), *(details.get("body_points") or [])]
-    chosen = [POINTS[c] for c in codes if c in POINTS]
+    codes = {*(details.get("face_points") or []), *(details.get("body_points") or [])}
+    forbidden = [(p, why) for p, why in forbidden_points(history, settings) if p.code in codes]
     findings = []
-    forbidden = [p.label for p in chosen if p.pregnancy == "forbidden"]
-    if forbidden:
+    anytime = [p.label for p, _ in forbidden if p.pregnancy == "forbidden"]
+    if anytime:
         findings.append(
             Finding(
                 f"{PREFIX}.pregnancy_forbidden_points",
                 "block",
-                f"Pregnancy: {', '.join(forbidden)} must not be needled in pregnancy.",
+                f"Pregnancy: {', '.join(anytime)} must not be needled in pregnancy.",
             )
         )
-    days = history.days_since_start("pregnancy")
-    if days is not None and days < settings[FIRST_TRIMESTER_SETTING]:
-        early = [p.label for p in chosen if p.pregnancy == "first_trimester"]
-        if early:
-            findings.append(
-                Finding(
-                    f"{PREFIX}.pregnancy_first_trimester_points",
-                    "block",
-                    f"First trimester of pregnancy: {', '.join(early)} (lower abdomen / "
-                    "lumbosacral) must not be needled.",
-                )
+    early = [p.label for p, _ in forbidden if p.pregnancy == "first_trimester"]
+    if early:
+        findings.append(
+            Finding(
+                f"{PREFIX}.pregnancy_first_trimester_points",
+                "block",
+                f"First trimester of pregnancy: {', '.join(early)} (lower abdomen / lumbosacral) must not be needled.",
             )
+        )
     return findings
 
 

@@ -5,6 +5,7 @@ contraindications (a filler within 7 days blocks, a setting); aftercare; a repor
 from clinicadmin.plugin_api import Consumption, Modality, hookimpl
 
 from .checks import CONDITIONS, SETTINGS, check
+from .diagram import DIAGRAM
 from .form import form_fields
 from .report import REPORTS
 
@@ -31,6 +32,7 @@ def register_modality():
         prep_minutes=5,
         cleanup_minutes=10,
         resources=("treatment_room",),
+        diagrams=(DIAGRAM,),
         areas=(
             ("forehead", "Forehead"),
             ("eyes", "Around the eyes"),

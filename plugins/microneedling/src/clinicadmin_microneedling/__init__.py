@@ -7,6 +7,7 @@ from clinicadmin.plugin_api import Consumption, Modality, ProductCategory, Resou
 
 from .checks import CLIENT_FIELDS, CONDITIONS, NO_ACTIVES_DAYS, SETTINGS, check
 from .demo import add_demo
+from .diagram import DIAGRAM
 from .form import form_fields
 from .report import REPORTS
 
@@ -35,6 +36,7 @@ def register_modality():
         prep_minutes=10,
         cleanup_minutes=15,
         resources=("treatment_room", "microneedling_pen"),
+        diagrams=(DIAGRAM,),
         areas=(
             ("forehead", "Forehead"),
             ("cheeks", "Cheeks"),
