@@ -11,7 +11,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app
 
@@ -39,7 +39,7 @@ class AuditAnchorError(RuntimeError):
     """The database's seals do not agree with the anchor (or the anchor cannot be read)."""
 
 
-def where(app=None):
+def where(app: Any = None) -> tuple[str, str]:
     """Where the anchor is kept: ``("redis", url)`` or ``("file", path)``."""
     config = (app or current_app).config
     setting = config.get("AUDIT_ANCHOR")

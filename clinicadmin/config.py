@@ -94,7 +94,7 @@ class DefaultConfig:
     # A place sealed as skipped this long beyond the settle window after the next row was written is noted by
     # `clinicadmin check` (a row may have been removed), and one the previous seal could have skipped is never skipped.
     AUDIT_SEAL_LATE_TOLERANCE_SECONDS = 300
-    # `clinicadmin check` (and the nightly check) warns when the oldest unsealed row is older: the sealer is not running.
+    # `clinicadmin check` (and the nightly check) warns when the oldest unsealed row is older: the sealer has stopped.
     AUDIT_SEAL_STALE_MINUTES = 15
     # Where the latest seal is recorded outside the database (clinicadmin.audit_anchor): a redis:// URL or a file path;
     # None: the Redis of REDIS_URL or of JOBS_QUEUE (key "<RATELIMIT_KEY_PREFIX>:audit-anchor"), else the file

@@ -171,9 +171,8 @@ def audit_report():
     report.seals = len(seals)
     sealed_to = seals[-1].last_seq if seals else 0
     _compare_anchor(report, {seal.number: seal for seal in seals})
-    late = timedelta(
-        seconds=current_app.config["AUDIT_SEAL_SETTLE_SECONDS"] + current_app.config["AUDIT_SEAL_LATE_TOLERANCE_SECONDS"]
-    )
+    config = current_app.config
+    late = timedelta(seconds=config["AUDIT_SEAL_SETTLE_SECONDS"] + config["AUDIT_SEAL_LATE_TOLERANCE_SECONDS"])
 
     pending = iter(seals)
     seal, macs, expected, broken = None, [], 0, False

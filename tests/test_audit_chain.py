@@ -633,7 +633,10 @@ def _two_seals():
             ["DELETE FROM audit_seal WHERE number = 2", "DELETE FROM audit_event WHERE seq > 3"],
             "audit seal 2, recorded outside the database (the file ",
         ),
-        (["UPDATE audit_seal SET mac = :forged WHERE number = 2"], "audit seal 2 differs from the one recorded outside"),
+        (
+            ["UPDATE audit_seal SET mac = :forged WHERE number = 2"],
+            "audit seal 2 differs from the one recorded outside",
+        ),
     ],
     ids=["all-seals-and-a-row", "newest-seal-and-its-rows", "newest-seal-replaced"],
 )

@@ -527,7 +527,7 @@ def test_the_audit_sealer_goes_before_the_jobs_waiting_with_it(qapp):
     assert queue.huey.dequeue().name == "audit-seal"
 
 
-def test_a_digest_refused_by_the_mail_server_is_audited_as_failed_and_its_retry_as_read(qapp, staff, clinic, monkeypatch):
+def test_a_refused_digest_is_audited_as_failed_and_its_retry_as_read(qapp, staff, clinic, monkeypatch):
     from flask_mailman.backends import locmem
 
     client = clinic.client("Ada", "Expiring")

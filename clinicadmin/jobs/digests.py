@@ -52,9 +52,7 @@ def _send(job: str, day: date, user: User, subject: str, body: str, clients: lis
 
 def _audit_digest(job: str, user: User, clients: list[int] | None, outcome: str) -> None:
     if clients:
-        audit(
-            f"digest.{job}", object_type="Client", outcome=outcome, detail={"recipient": user.id, "clients": clients}
-        )
+        audit(f"digest.{job}", object_type="Client", outcome=outcome, detail={"recipient": user.id, "clients": clients})
         db.session.commit()
 
 

@@ -60,7 +60,7 @@ def abandon_stale(jobs: list[Job]) -> int:
     moment, count = now(), 0
     try:
         for job in jobs:
-            count += db.session.execute(
+            result: Any = db.session.execute(
                 db.update(JobRun)
                 .where(
                     JobRun.job == job.name,
@@ -68,7 +68,8 @@ def abandon_stale(jobs: list[Job]) -> int:
                     JobRun.started_at < moment - timedelta(seconds=job.timeout),
                 )
                 .values(outcome="failed", finished_at=moment, summary=ABANDONED)
-            ).rowcount
+            )
+            count += result.rowcount
         db.session.commit()
     except Exception:  # bookkeeping: the next run or page tries again
         db.session.rollback()
