@@ -228,14 +228,15 @@ def check():
 
     Exits 1, naming each lot, month, audit row, seal or photo that is wrong, if anything is. Open stock exceptions
     are work for the stock clerk, not broken data: they are listed (``OPEN:``) and do not change the exit status;
-    nor do audit rows written after their place was sealed (``NOTE:``; each still carries its own digest)."""
+    nor do audit rows written after their place was sealed, places sealed as skipped long after the next row was
+    written, or a sealer that has not sealed for ``AUDIT_SEAL_STALE_MINUTES`` (``NOTE:``)."""
     from .integrity import run_checks
 
     result = run_checks()
     problems = result.problems
     for problem in problems:
         click.echo(problem, err=True)
-    for note in result.audit_notes:
+    for note in result.audit_notes + result.audit_warnings:
         click.echo(f"NOTE: {note}")
     owed, count = result.open_lines, result.open_count
     if owed:
@@ -263,9 +264,13 @@ def check():
 def audit_seal():
     """Seal the audit rows written since the last seal (``AUDIT_SEAL_SETTLE_SECONDS``: how long a missing row is
     waited for before its place is sealed as skipped). Run it every few minutes; ``clinicadmin check`` verifies."""
+    from .audit_anchor import AuditAnchorError
     from .audit_seal import seal_pending
 
-    made = seal_pending()
+    try:
+        made = seal_pending()
+    except AuditAnchorError as exc:
+        raise click.ClickException(str(exc)) from None
     for seal in made:
         skipped = f", {len(seal.skipped)} place(s) skipped" if seal.skipped else ""
         legacy = f", {seal.legacy_rows} of the old hash chain" if seal.legacy_rows else ""
@@ -275,6 +280,40 @@ def audit_seal():
         )
     if not made:
         click.echo("Nothing to seal: no audit row is ready (or another sealer has just sealed it).")
+
+
+@main.command("audit-anchor")
+@click.option("--reset", is_flag=True, help="Anchor the database's latest seal, replacing the anchor recorded.")
+@with_appcontext
+def audit_anchor_command(reset):
+    """Show the latest audit seal recorded outside the database (the anchor) and the database's latest seal. After
+    restoring a backup, the anchor names a newer seal than the backup holds and the sealer refuses to seal: ``--reset``
+    anchors the restored database's latest seal instead (audited, with the anchor it replaced). Never reset after a
+    ``check`` problem you cannot explain by a restore: the anchor is what shows seals were removed."""
+    from . import audit_anchor
+    from .audit import audit
+    from .models import AuditSeal
+
+    try:
+        anchored = audit_anchor.read()
+    except audit_anchor.AuditAnchorError as exc:
+        raise click.ClickException(str(exc)) from None
+    last = db.session.execute(db.select(AuditSeal).order_by(AuditSeal.number.desc()).limit(1)).scalar_one_or_none()
+    click.echo(f"Anchor ({audit_anchor.describe()}): " + (f"seal {anchored.number}" if anchored else "none"))
+    click.echo("Database: " + (f"seal {last.number}" if last else "no seal"))
+    if not reset:
+        return
+    if last is None:
+        raise click.ClickException("The database has no seal to anchor; run clinicadmin audit-seal first.")
+    audit(
+        "audit.anchor_reset",
+        object_type="AuditSeal",
+        object_id=last.number,
+        detail={"replaced": list(anchored) if anchored else None, "anchored": [last.number, last.mac]},
+    )
+    db.session.commit()
+    audit_anchor.replace(last.number, last.mac)
+    click.echo(f"Anchored seal {last.number}.")
 
 
 @main.command("backup")

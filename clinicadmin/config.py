@@ -91,6 +91,15 @@ class DefaultConfig:
     # first row after it is this old (a transaction holding it may still commit until then); rows per seal.
     AUDIT_SEAL_SETTLE_SECONDS = 120
     AUDIT_SEAL_BATCH = 10000
+    # A place sealed as skipped this long beyond the settle window after the next row was written is noted by
+    # `clinicadmin check` (a row may have been removed), and one the previous seal could have skipped is never skipped.
+    AUDIT_SEAL_LATE_TOLERANCE_SECONDS = 300
+    # `clinicadmin check` (and the nightly check) warns when the oldest unsealed row is older: the sealer has stopped.
+    AUDIT_SEAL_STALE_MINUTES = 15
+    # Where the latest seal is recorded outside the database (clinicadmin.audit_anchor): a redis:// URL or a file path;
+    # None: the Redis of REDIS_URL or of JOBS_QUEUE (key "<RATELIMIT_KEY_PREFIX>:audit-anchor"), else the file
+    # audit-anchor in the instance folder. With several machines, it must be Redis (one anchor for every sealer).
+    AUDIT_ANCHOR = None
 
     # Rate limits (clinicadmin.rate_limits): Flask-Limiter limit strings per kind of sensitive request ("" turns one
     # off). Logins count per address and per account; lookups, exports and reports per person signed in.

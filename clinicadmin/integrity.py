@@ -3,10 +3,13 @@
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import groupby, islice
 
+from flask import current_app
+
+from .clock import now
 from .extensions import db
 from .models import AuditEvent, AuditSeal, Product, StockException, StockLot, StockMovement, StockUsage, Treatment
 from .models.audit import GENESIS
@@ -128,12 +131,14 @@ def lot_count():
 
 
 class AuditReport:
-    """What verifying the audit log found: ``problems`` (altered, missing or misplaced rows, broken seals; at most
-    ``MAX_REPORTED``), ``notes`` (rows written after their place was sealed: intact, but not under a seal), and the
-    counts of rows, sealed rows and seals, with the oldest unsealed row's time."""
+    """What verifying the audit log found: ``problems`` (altered, missing or misplaced rows, broken seals, a seal
+    recorded outside the database missing or different; at most ``MAX_REPORTED``), ``notes`` (rows written after their
+    place was sealed: intact, but not under a seal), ``warnings`` (places sealed as skipped long after the next row was
+    written, seals not anchored yet, a stalled sealer), and the counts of rows, sealed rows and seals, with the oldest
+    unsealed row's time."""
 
     def __init__(self):
-        self.problems, self.notes = [], []
+        self.problems, self.notes, self.warnings = [], [], []
         self.rows = self.sealed = self.seals = 0
         self.oldest_unsealed = None
 
@@ -165,6 +170,9 @@ def audit_report():
         prev_mac, prev_last = seal.mac, seal.last_seq
     report.seals = len(seals)
     sealed_to = seals[-1].last_seq if seals else 0
+    _compare_anchor(report, {seal.number: seal for seal in seals})
+    config = current_app.config
+    late = timedelta(seconds=config["AUDIT_SEAL_SETTLE_SECONDS"] + config["AUDIT_SEAL_LATE_TOLERANCE_SECONDS"])
 
     pending = iter(seals)
     seal, macs, expected, broken = None, [], 0, False
@@ -218,6 +226,12 @@ def audit_report():
                 if seq not in skipped:
                     report.problem(f"audit row {seq} is missing (sealed in seal {seal.number})")
                     broken = True
+                elif seal.sealed_at - row.at > late:
+                    minutes = int((seal.sealed_at - row.at).total_seconds() // 60)
+                    report.warnings.append(
+                        f"audit place {seq} was sealed as skipped (seal {seal.number}) {minutes} minutes after the "
+                        "next row was written: a row may have been removed"
+                    )
             expected = row.seq + 1
             if row.seq in skipped:
                 report.notes.append(f"{label} was written after its place was sealed (seal {seal.number})")
@@ -259,6 +273,48 @@ def audit_report():
     return report
 
 
+def _compare_anchor(report, seals):
+    """The latest seal recorded outside the database must be in it, as it was made."""
+    from . import audit_anchor
+
+    try:
+        anchored = audit_anchor.read()
+    except audit_anchor.AuditAnchorError as exc:
+        report.problem(str(exc))
+        return
+    if anchored is None:
+        if seals:
+            report.warnings.append(
+                f"the audit seals are not anchored outside the database ({audit_anchor.describe()}) yet: the "
+                "sealer records the anchor at its next run"
+            )
+        return
+    seal = seals.get(anchored.number)
+    if seal is None:
+        report.problem(
+            f"audit seal {anchored.number}, recorded outside the database ({audit_anchor.describe()}), is missing: "
+            "seals and the rows they covered were removed"
+        )
+    elif not hmac.compare_digest(seal.mac, anchored.mac):
+        report.problem(
+            f"audit seal {anchored.number} differs from the one recorded outside the database "
+            f"({audit_anchor.describe()}): the seals were replaced"
+        )
+
+
+def stale_sealer_warning(oldest_unsealed):
+    """A warning when the oldest unsealed audit row is older than ``AUDIT_SEAL_STALE_MINUTES``, else None."""
+    if oldest_unsealed is None:
+        return None
+    minutes = int((now() - oldest_unsealed).total_seconds() // 60)
+    if minutes < current_app.config["AUDIT_SEAL_STALE_MINUTES"]:
+        return None
+    return (
+        f"the oldest unsealed audit row was written {minutes} minutes ago: the audit sealer is not running (the "
+        "audit-seal job of clinicadmin worker) or cannot seal (see its runs on Background jobs)"
+    )
+
+
 @dataclass
 class CheckResult:
     """What ``clinicadmin check`` found: each problem as a line prefixed by its kind (``STOCK: ...``), the open stock
@@ -274,6 +330,7 @@ class CheckResult:
     audit_seals: int = 0
     audit_notes: list[str] = field(default_factory=list)
     oldest_unsealed: datetime | None = None
+    audit_warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -294,6 +351,7 @@ class CheckResult:
             "audit_seals": self.audit_seals,
             "audit_unsealed": self.audit_unsealed,
             "audit_notes": self.audit_notes,
+            "audit_warnings": self.audit_warnings,
             "oldest_unsealed": self.oldest_unsealed.isoformat() if self.oldest_unsealed else None,
         }
 
@@ -312,6 +370,7 @@ def run_checks() -> CheckResult:
         + [f"PHOTOS: {p}" for p in photo_problems()]
     )
     owed, count = open_exceptions()
+    stale = stale_sealer_warning(audit.oldest_unsealed)
     return CheckResult(
         problems,
         owed,
@@ -322,6 +381,7 @@ def run_checks() -> CheckResult:
         audit.seals,
         audit.notes,
         audit.oldest_unsealed,
+        audit.warnings + ([stale] if stale else []),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_rate_limits import redis_url  # noqa: F401  (the Redis of the test, skipped or required as there)
 
 from clinicadmin.audit import audit
 from clinicadmin.audit_seal import seal_pending
@@ -479,7 +480,8 @@ def old_database(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     else:
-        url = request.getfixturevalue("postgres_databases").create("old")
+        # A name of this test's own: the tests on this fixture may run one after another in one process.
+        url = request.getfixturevalue("postgres_databases").create(f"old_{time.monotonic_ns() % 10**9}")
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app(
         {
@@ -607,3 +609,179 @@ def test_a_newer_audit_key_signs_and_the_older_still_verifies(core):
     app.config["AUDIT_KEYS"] = {"2": "a newer audit key"}  # the old key dropped: what it signed cannot be verified
     code, output = _check()
     assert code == 1 and "AUDIT: audit row 1 (id" in output and "AUDIT_KEYS has no key '1'" in output
+
+
+# --- the seal chain's anchor outside the database -------------------------------------------------------------------
+
+
+def _two_seals():
+    _write(3)
+    _seal()
+    _write(2)
+    _seal()
+    assert db.session.execute(db.select(db.func.count(AuditSeal.id))).scalar_one() == 2
+
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (
+            ["DELETE FROM audit_seal", "DELETE FROM audit_event WHERE seq = 3"],
+            "audit seal 2, recorded outside the database (the file ",
+        ),
+        (
+            ["DELETE FROM audit_seal WHERE number = 2", "DELETE FROM audit_event WHERE seq > 3"],
+            "audit seal 2, recorded outside the database (the file ",
+        ),
+        (
+            ["UPDATE audit_seal SET mac = :forged WHERE number = 2"],
+            "audit seal 2 differs from the one recorded outside",
+        ),
+    ],
+    ids=["all-seals-and-a-row", "newest-seal-and-its-rows", "newest-seal-replaced"],
+)
+def test_seals_removed_or_replaced_beneath_the_app_are_named_and_the_sealer_refuses(core, tamper, message, caplog):
+    """The sealer records its latest seal outside the database; an attacker with the database alone cannot make the
+    log start again from nothing, nor drop its newest seals, unnoticed."""
+    from clinicadmin.audit_anchor import AuditAnchorError
+    from clinicadmin.jobs import CORE_JOBS
+    from clinicadmin.jobs.runs import run_recorded
+    from clinicadmin.models import JobRun
+
+    _two_seals()
+    anchor = Path(core.app.instance_path) / "audit-anchor"
+    assert anchor.stat().st_mode & 0o777 == 0o600
+    for sql in tamper:
+        _beneath(sql, **({"forged": "f" * 64} if ":forged" in sql else {}))
+    _write(1)  # the log goes on
+    code, output = _check()
+    assert code == 1 and message in output, output
+    with pytest.raises(AuditAnchorError):
+        _seal()
+    assert "Not sealing" in caplog.text
+    refused = CliRunner().invoke(audit_seal)
+    assert refused.exit_code == 1 and "audit seal 2, recorded outside the database" in refused.output
+    [job] = [j for j in CORE_JOBS if j.name == "audit-seal"]
+    with pytest.raises(AuditAnchorError):
+        run_recorded(job, job.retries + 1, 0)
+    [run] = db.session.execute(db.select(JobRun).where(JobRun.job == "audit-seal")).scalars()
+    assert run.outcome == "failed" and "AuditAnchorError" in run.summary
+    # Nothing was sealed over the gap: the database holds no seal made after the tampering.
+    numbers = db.session.execute(db.select(AuditSeal.number)).scalars().all()
+    assert max(numbers, default=0) <= 2
+
+
+def test_the_anchor_only_moves_forward_and_a_log_sealed_before_anchors_is_anchored(core):
+    from clinicadmin import audit_anchor
+
+    _write(2)
+    _seal()
+    anchor = Path(core.app.instance_path) / "audit-anchor"
+    anchor.unlink()  # as a log sealed before there were anchors
+    code, output = _check()
+    assert code == 0 and "NOTE: the audit seals are not anchored outside the database" in output
+    _write(1)
+    (seal,) = _seal()
+    assert audit_anchor.read() == (seal.number, seal.mac) == (2, seal.mac)
+    assert audit_anchor.advance(1, "0" * 64) is False  # a slower sealer's older seal never moves it back
+    assert audit_anchor.read().number == 2
+    code, output = _check()
+    assert code == 0 and "not anchored" not in output
+
+
+def test_the_anchor_is_kept_in_redis_when_the_deployment_has_one(app_factory, redis_url):  # noqa: F811
+    import redis
+
+    from clinicadmin import audit_anchor
+
+    prefix = f"clinicadmin-anchor-{os.getpid()}-{time.monotonic_ns()}"
+    app = app_factory(AUDIT_ANCHOR=redis_url, RATELIMIT_KEY_PREFIX=prefix)
+    store = redis.Redis.from_url(redis_url)
+    try:
+        with app.app_context():
+            _write(3)
+            (seal,) = _seal()
+            assert store.get(f"{prefix}:audit-anchor") == f"1:{seal.mac}".encode()
+            assert not (Path(app.instance_path) / "audit-anchor").exists()
+            assert audit_anchor.advance(1, "0" * 64) is False
+            _beneath("DELETE FROM audit_seal")
+            _beneath("DELETE FROM audit_event WHERE seq = 2")
+            code, output = _check()
+            assert code == 1 and "audit seal 1, recorded outside the database (Redis), is missing" in output
+            with pytest.raises(audit_anchor.AuditAnchorError):
+                _seal()
+    finally:
+        store.delete(f"{prefix}:audit-anchor")
+
+
+def _later(monkeypatch, module, minutes):
+    """``module``'s clock, ``minutes`` ahead of the real one."""
+    from datetime import timedelta
+
+    from clinicadmin.clock import now
+
+    monkeypatch.setattr(module, "now", lambda: now() + timedelta(minutes=minutes))
+
+
+def test_a_place_sealed_as_skipped_long_after_the_next_row_was_written_is_noted(core, monkeypatch):
+    import clinicadmin.audit_seal as sealing
+
+    _write(4)
+    _beneath("DELETE FROM audit_event WHERE seq = 2")  # before any sealer ran (it stopped for a while)
+    _later(monkeypatch, sealing, 20)
+    (seal,) = _seal(settle=120)
+    assert seal.skipped == [2]
+    code, output = _check()
+    assert code == 0, output
+    assert "NOTE: audit place 2 was sealed as skipped (seal 1) 20 minutes after the next row was written" in output
+    assert "a row may have been removed" in output
+
+
+def test_a_place_the_previous_seal_could_have_skipped_is_never_skipped(core, monkeypatch, caplog):
+    import clinicadmin.audit_seal as sealing
+
+    _write(5)
+    _beneath("DELETE FROM audit_event WHERE seq = 4")
+    _later(monkeypatch, sealing, 10)
+    (first,) = _seal(settle=3600)  # the gap is young to this sealer: sealed up to it only
+    assert (first.first_seq, first.last_seq) == (1, 3)
+    _later(monkeypatch, sealing, 20)
+    assert _seal(settle=120) == []  # row 5 was written well before seal 1 was made: place 4 is not skipped
+    assert "audit places 4 to 4 are missing, though the row after them was written before seal 1" in caplog.text
+
+
+def test_a_stalled_sealer_is_reported_by_check(core, monkeypatch):
+    import clinicadmin.integrity as integrity
+
+    _write(2)
+    code, output = _check()
+    assert code == 0 and "sealer is not running" not in output
+    _later(monkeypatch, integrity, 16)
+    code, output = _check()
+    assert code == 0
+    assert "NOTE: the oldest unsealed audit row was written 16 minutes ago: the audit sealer is not running" in output
+    core.app.config["AUDIT_SEAL_STALE_MINUTES"] = 30
+    assert "sealer is not running" not in _check()[1]
+    assert core.app.test_client().get("/readyz").status_code == 200  # a stalled sealer does not take the server out
+
+
+def test_after_a_restore_the_anchor_is_reset_to_the_restored_seals_and_audited(core):
+    from clinicadmin import audit_anchor
+    from clinicadmin.cli import audit_anchor_command
+
+    _two_seals()
+    # A restored backup holds the log as it was at seal 1: the anchor names seal 2.
+    _beneath("DELETE FROM audit_seal WHERE number = 2")
+    _beneath("DELETE FROM audit_event WHERE seq > 3")
+    shown = CliRunner().invoke(audit_anchor_command, catch_exceptions=False).output
+    assert "seal 2" in shown and "Database: seal 1" in shown
+    assert _check()[0] == 1
+    done = CliRunner().invoke(audit_anchor_command, ["--reset"], catch_exceptions=False)
+    assert done.exit_code == 0 and "Anchored seal 1." in done.output
+    assert audit_anchor.read().number == 1
+    [row] = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "audit.anchor_reset")).scalars()
+    assert row.detail["replaced"][0] == 2 and row.detail["anchored"][0] == 1
+    (seal,) = _seal()  # sealing goes on, from the restored seals
+    assert seal.number == 2
+    code, output = _check()
+    assert code == 0, output

@@ -490,3 +490,85 @@ def test_a_jobs_runs_and_claims_older_than_30_days_are_forgotten_after_it_runs(q
     assert ("nightly-check", long_ago) not in kept and ("nightly-check", lately) in kept
     assert ("stock-digest", long_ago) in kept  # another job's runs are its own to forget
     assert not db.session.execute(db.select(JobClaim)).all()
+
+
+def test_a_run_left_running_past_its_time_limit_is_recorded_abandoned(qapp, login):
+    """A worker killed mid-run leaves its run "running": the next start of that job, or the admin's page, records it
+    failed as abandoned; a run still within its time limit is left running."""
+    from clinicadmin.jobs.runs import ABANDONED
+
+    stale = JobRun(job="nightly-check", attempt=1, started_at=now() - timedelta(seconds=700), outcome="running")
+    young = JobRun(job="stock-digest", attempt=1, started_at=now() - timedelta(seconds=60), outcome="running")
+    sealer = JobRun(job="audit-seal", attempt=1, started_at=now() - timedelta(seconds=200), outcome="running")
+    db.session.add_all([stale, young, sealer])
+    db.session.commit()
+    ids = stale.id, young.id, sealer.id
+    page = login("admin").get("/admin/jobs/").get_data(as_text=True)
+    outcomes = {r.id: (r.outcome, r.summary) for r in runs()}
+    assert outcomes[ids[0]] == ("failed", ABANDONED)
+    assert outcomes[ids[1]] == ("running", None)
+    assert outcomes[ids[2]] == ("failed", ABANDONED)  # the sealer's limit is shorter (120 s)
+    assert ABANDONED in page and "after 120 s is taken as abandoned" in page
+    finished = {r.id: r.finished_at for r in runs()}
+    login("admin").get("/admin/jobs/")  # read again: what was recorded stays as it was
+    assert {r.id: r.finished_at for r in runs()} == finished
+
+    db.session.add(JobRun(job="audit-seal", attempt=1, started_at=now() - timedelta(seconds=130), outcome="running"))
+    db.session.commit()
+    queue_of(qapp).enqueue("audit-seal")  # the job's next start records its abandoned run
+    drain(qapp)
+    assert [r.outcome for r in runs("audit-seal")] == ["failed", "failed", "ok"]
+
+
+def test_the_audit_sealer_goes_before_the_jobs_waiting_with_it(qapp):
+    queue = queue_of(qapp)
+    for name in ("nightly-check", "stock-digest", "audit-seal", "expiry-digest"):
+        queue.enqueue(name)
+    assert queue.huey.dequeue().name == "audit-seal"
+
+
+def test_a_refused_digest_is_audited_as_failed_and_its_retry_as_read(qapp, staff, clinic, monkeypatch):
+    from flask_mailman.backends import locmem
+
+    client = clinic.client("Ada", "Expiring")
+    db.session.add(
+        Consent(client=client, modality=KEY, signed_on=clinic.today, expires_on=clinic.today + timedelta(10))
+    )
+    db.session.commit()
+    real, refused = locmem.EmailBackend.send_messages, [1]
+
+    def send(self, messages):
+        if refused[0]:
+            refused[0] -= 1
+            raise ConnectionRefusedError("the mail server is down")
+        return real(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send)
+    queue_of(qapp).enqueue("expiry-digest")
+    drain(qapp)
+    huey = queue_of(qapp).huey
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+    for task in huey.read_schedule(later):
+        huey.execute(task, later)
+    assert [r.outcome for r in runs("expiry-digest")] == ["retrying", "ok"]
+    assert len(outbox(qapp)) == 1
+    reads = db.session.execute(
+        db.select(AuditEvent.outcome).where(AuditEvent.action == "digest.expiry-digest").order_by(AuditEvent.seq)
+    ).scalars()
+    assert list(reads) == ["failed", "ok"]  # one read that happened, and the attempt that did not send
+
+
+def test_the_admins_home_page_warns_when_the_audit_sealer_has_stopped(qapp, login, monkeypatch):
+    import clinicadmin.integrity as integrity
+
+    admin = login("admin")  # its login is an audit row, not sealed: no sealer runs here
+    monkeypatch.setattr(integrity, "now", lambda: now() + timedelta(minutes=20))
+    queue_of(qapp).enqueue("nightly-check")
+    drain(qapp)
+    page = admin.get("/admin/").get_data(as_text=True)
+    section = page[page.index('id="nightly-check"') :]
+    assert "1 audit warning(s)" in section
+    assert "Warning: the oldest unsealed audit row was written 20 minutes ago: the audit sealer is not running" in (
+        section
+    )
+    assert qapp.test_client().get("/readyz").status_code == 200

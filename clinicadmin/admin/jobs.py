@@ -12,7 +12,7 @@ from ..audit import audit
 from ..extensions import db
 from ..input_policy import policy_form_view
 from ..jobs import queue_of
-from ..jobs.runs import last_runs
+from ..jobs.runs import abandon_stale, last_runs
 from ..models import JobRun
 from ..transitions import AlreadyDone, claim
 from .base import SecuredView
@@ -32,6 +32,7 @@ class JobsView(SecuredView):
     @expose("/")
     def index(self):
         queue = queue_of()
+        abandon_stale(list(queue.jobs.values()))
         recent = db.session.execute(db.select(JobRun).order_by(JobRun.id.desc()).limit(RECENT)).scalars().all()
         return self.render(
             "admin/jobs.html",

@@ -35,19 +35,25 @@ def _recipients(*roles):
 
 def _send(job: str, day: date, user: User, subject: str, body: str, clients: list[int] | None = None) -> bool:
     """Send one digest to ``user`` unless it was sent to them for ``day`` already; True if this call sent it. A
-    digest naming ``clients`` is audited as a read of their records, for its recipient."""
+    digest naming ``clients`` is audited as a read of their records, for its recipient, with the send's outcome
+    ("ok" once sent; "failed" for an attempt the mail server refused, whose retry is audited in turn)."""
     key = f"{day.isoformat()}/{user.email}"
     if not claim_once(job, key):
         return False
-    if clients:
-        audit(f"digest.{job}", object_type="Client", detail={"recipient": user.id, "clients": clients})
-        db.session.commit()
     try:
         EmailMessage(subject, body, to=[user.email]).send()
     except Exception:
         release_claim(job, key)  # not sent: a retry sends it
+        _audit_digest(job, user, clients, "failed")
         raise
+    _audit_digest(job, user, clients, "ok")
     return True
+
+
+def _audit_digest(job: str, user: User, clients: list[int] | None, outcome: str) -> None:
+    if clients:
+        audit(f"digest.{job}", object_type="Client", outcome=outcome, detail={"recipient": user.id, "clients": clients})
+        db.session.commit()
 
 
 def _sent_summary(sent: int, skipped: int, empty: int) -> str:

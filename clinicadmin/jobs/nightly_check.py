@@ -13,6 +13,8 @@ def run() -> JobResult:
         summary = f"no problems ({result.lots} lots, {result.audit_rows} audit rows checked)"
     else:
         summary = f"{len(result.problems)} problem(s) found"
+    if result.audit_warnings:
+        summary += f"; {len(result.audit_warnings)} audit warning(s)"
     if result.open_count:
         summary += f"; {result.open_count} open stock exception(s)"
     return JobResult(summary, result.as_json())

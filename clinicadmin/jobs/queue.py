@@ -97,6 +97,7 @@ def _task(app: Flask, huey: Huey, job: Job) -> TaskWrapper:
         "retry_delay": job.retry_delay,
         "context": True,
         "name": job.name,
+        "priority": job.priority,
     }
     if job.schedule:
         return huey.periodic_task(_due_in_clinic_zone(app, job.schedule), **options)(run)

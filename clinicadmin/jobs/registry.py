@@ -15,7 +15,9 @@ from typing import Any
 @dataclass(frozen=True)
 class Job:
     """A background job. ``schedule`` is a cron line (minute hour day month weekday, weekday 0 = Sunday) read in the
-    clinic's time zone, or None for a job that runs only when enqueued (``run now``, or by the code that needs it)."""
+    clinic's time zone, or None for a job that runs only when enqueued (``run now``, or by the code that needs it).
+    ``timeout``: seconds after which a run still recorded as running is taken as abandoned (its worker stopped, or it
+    hung) and recorded failed; ``priority``: Huey's task priority (higher runs first when jobs wait)."""
 
     name: str
     target: str
@@ -23,6 +25,8 @@ class Job:
     schedule: str | None = None
     retries: int = 3
     retry_delay: int = 300  # seconds before the next attempt
+    timeout: int = 600
+    priority: int = 0
 
     def function(self) -> Callable[[], Any]:
         module, _, attribute = self.target.partition(":")
@@ -39,7 +43,7 @@ class JobResult:
 
 #: The core's jobs; each function is imported only when its job runs.
 CORE_JOBS: tuple[Job, ...] = (
-    Job("audit-seal", "clinicadmin.audit_seal:seal_job", "Seal the audit log", "* * * * *", 5, 30),
+    Job("audit-seal", "clinicadmin.audit_seal:seal_job", "Seal the audit log", "* * * * *", 5, 30, 120, 10),
     Job(
         "client-messages",
         "clinicadmin.reminders:send_due_job",
@@ -47,6 +51,7 @@ CORE_JOBS: tuple[Job, ...] = (
         "* * * * *",
         3,
         60,
+        300,
     ),
     Job("nightly-check", "clinicadmin.jobs.nightly_check:run", "Nightly data check (clinicadmin check)", "30 2 * * *"),
     Job("stock-digest", "clinicadmin.jobs.digests:send_stock_digest", "Daily stock digest", "0 7 * * *"),

@@ -22,7 +22,9 @@ KEPT_FOR = timedelta(days=30)
 
 def run_recorded(job: Job, attempt: int, retries_left: int, task_id: str | None = None) -> None:
     """Run ``job`` (inside an app context) as attempt ``attempt``, recording it in ``job_run``. A failure is
-    recorded ("retrying" while ``retries_left``, else "failed"), logged at ERROR and raised again for the queue."""
+    recorded ("retrying" while ``retries_left``, else "failed"), logged at ERROR and raised again for the queue. Its
+    earlier runs left running past its time limit are first recorded as abandoned."""
+    abandon_stale([job])
     run = JobRun(job=job.name, task_id=task_id, attempt=attempt, started_at=now(), outcome="running")
     db.session.add(run)
     db.session.commit()
@@ -47,6 +49,35 @@ def run_recorded(job: Job, attempt: int, retries_left: int, task_id: str | None 
     _finish(run_id, "ok", summary, detail, None)
     _forget_old(job.name)
     log.info("background job %s ran: %s", job.name, summary, extra={"job": job.name, "attempt": attempt})
+
+
+ABANDONED = "abandoned: the worker stopped or the job ran past its time limit"
+
+
+def abandon_stale(jobs: list[Job]) -> int:
+    """Record as failed ("abandoned") each run of ``jobs`` still running after its job's ``timeout``: one conditional
+    UPDATE per job, on runs still running, so a run that finishes meanwhile keeps its outcome. Returns how many."""
+    moment, count = now(), 0
+    try:
+        for job in jobs:
+            result: Any = db.session.execute(
+                db.update(JobRun)
+                .where(
+                    JobRun.job == job.name,
+                    JobRun.outcome == "running",
+                    JobRun.started_at < moment - timedelta(seconds=job.timeout),
+                )
+                .values(outcome="failed", finished_at=moment, summary=ABANDONED)
+            )
+            count += result.rowcount
+        db.session.commit()
+    except Exception:  # bookkeeping: the next run or page tries again
+        db.session.rollback()
+        log.exception("could not record abandoned job runs")
+        return 0
+    if count:
+        log.error("%d background job run(s) %s", count, ABANDONED, extra={"outcome": "abandoned"})
+    return count
 
 
 def _summary(result: Any) -> tuple[str, Any]:
