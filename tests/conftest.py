@@ -44,7 +44,8 @@ def core(app, staff, clinic):
 def cli(app, database_url, tmp_path, monkeypatch):
     """Run ``clinicadmin ...`` against the test database, configured through the environment as in production."""
     monkeypatch.setenv("CLINICADMIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    # The app's own instance folder: the command is the same deployment's, with its secrets (the audit key among them)
+    monkeypatch.setenv("CLINICADMIN_INSTANCE_PATH", app.instance_path)
     monkeypatch.setenv("CLINICADMIN_PLUGINS_ENABLED", "[]")
 
     def run(*args, input=None):

@@ -72,7 +72,8 @@ def test_a_phone_photo_with_its_gps_position_is_served_without_it(page):
     page.click(".photo-tile a")
     image = page.locator("img.photo-full")
     image.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 90  # upright
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 90  # upright
     response = page.request.get(page.server.url + image.get_attribute("src"))
     assert response.ok and response.headers["cache-control"] == "no-store"
     served = response.body()

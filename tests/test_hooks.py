@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_diagrams import CHARTED, Charted
 from fake_modality import KEY, FakeModality
 from flask_admin import expose
 from wtforms import IntegerField, SelectField, StringField
@@ -717,3 +718,18 @@ def test_hook_send_message(core, app_config):
     [(recipient, text, message_id)] = gateway.sent
     assert recipient == "07700 900123" and "reminder of your appointment" in text
     assert db.session.get(ClientMessage, message_id).status == "sent"
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"PLUGINS_ENABLED": [], "EXTRA_PLUGINS": [("fake", FakeModality()), ("charted", Charted())]}]
+)
+def test_hook_diagram_marks(core, login):
+    """What a plugin marks for the booked client is drawn on its chart as forbidden, with the reason, escaped."""
+    Charted.failing = False
+    core.certify("practitioner", CHARTED)
+    http = login("practitioner")
+    treatment = core.booked(core.client(consents=[CHARTED, KEY]), CHARTED)
+    page = http.get(f"/admin/desk/{treatment.id}/record").get_data(as_text=True)
+    assert 'class="diagram-shape diagram-point forbidden" data-code="neck"' in page
+    assert "Neck: not after a &lt;b&gt;peel&lt;/b&gt;" in page
+    assert 'class="diagram-shape diagram-point forbidden" data-code="face"' not in page

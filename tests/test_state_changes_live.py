@@ -83,7 +83,7 @@ def test_twenty_identical_recordings_through_four_server_processes_record_once(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINICADMIN_")},
         "CLINICADMIN_DATABASE_URL": database_url,
-        "CLINICADMIN_INSTANCE_PATH": str(tmp_path / "cli"),
+        "CLINICADMIN_INSTANCE_PATH": app.instance_path,  # the deployment's secrets: the audit key signed its rows
         "CLINICADMIN_PLUGINS_DIR": app.config["PLUGINS_DIR"],
         "CLINICADMIN_PLUGINS_ENABLED": f'["{KEY}"]',
     }

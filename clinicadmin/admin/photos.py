@@ -233,9 +233,9 @@ class PhotoConsentView(AuditedClientViewMixin, SecuredModelView):
     column_labels = {"scope": "Photos may be used for"}
     column_formatters = {"scope": lambda v, c, m, n: m.scope_label}
     column_formatters_detail = {**column_formatters, "withdrawn_on": _withdrawal}
-    column_filters = ("signed_on",)
-    column_sortable_list = ("signed_on",)
-    column_default_sort = ("signed_on", True)
+    # Newest recorded first, by the primary key: a chain's consents are many, and every list sort needs an index.
+    column_sortable_list = ()
+    column_default_sort = ("id", True)
     form_columns = ("client", "scope", "signed_on")
     form_overrides = {"scope": SelectField}
     form_args = {
