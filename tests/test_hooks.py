@@ -7,9 +7,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_diagrams import CHARTED, Charted
 from fake_modality import KEY, FakeModality
 from flask_admin import expose
+from test_diagrams import CHARTED, Charted
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
