@@ -392,6 +392,7 @@ def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
     with app.app_context():
         assert queue_of(app).kind == "redis"
         queue_of(app).enqueue("nightly-check")
+        queue_of(app).enqueue("audit-seal")  # a task with a priority: the Redis queue must take it
         worker = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "clinicadmin"), "worker", "--workers", "1", "--no-periodic"],
             env=env,
@@ -401,13 +402,17 @@ def test_a_worker_process_consumes_a_job_the_app_put_on_the_redis_queue(
         )
         try:
             deadline = time.monotonic() + 60
-            while not [r for r in runs("nightly-check") if r.outcome == "ok"] and time.monotonic() < deadline:
+            while (
+                not all([r for r in runs(job) if r.outcome == "ok"] for job in ("nightly-check", "audit-seal"))
+                and time.monotonic() < deadline
+            ):
                 assert worker.poll() is None, worker.stdout.read()
                 time.sleep(0.2)
         finally:
             worker.send_signal(signal.SIGINT)
             output = worker.communicate(timeout=30)[0]
         assert [r.outcome for r in runs("nightly-check")] == ["ok"], output
+        assert [r.outcome for r in runs("audit-seal")] == ["ok"], output
         assert worker.returncode == 0, output
         assert queue_of(app).huey.pending_count() == 0
         queue_of(app).huey.storage.flush_all()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 
 from .registry import Job, configured_jobs
@@ -50,7 +50,8 @@ def _huey(app: Flask) -> tuple[Huey, str, str]:
     if setting == "immediate":
         return MemoryHuey(name, immediate=True, results=False), "immediate", "memory"
     if setting.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=setting, results=False), "redis", setting
+        # The priority flavour: the sealer goes before slower jobs (plain RedisHuey refuses task priorities).
+        return PriorityRedisHuey(name, url=setting, results=False), "redis", setting
     if setting == "sqlite" or setting.startswith("sqlite:///"):
         path = setting[len("sqlite:///") :] if setting != "sqlite" else str(Path(app.instance_path) / "jobs.sqlite")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
